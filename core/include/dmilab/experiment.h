@@ -1,0 +1,47 @@
+/* dmilab: running an experiment (the full grid of arms, sizes and repeats), independent of any
+ * server: the worker boundary is the dml_run_hooks below (claim nothing, report points and
+ * progress, honour cancel), so a worker can live in another process or machine. */
+#ifndef DMILAB_EXPERIMENT_H
+#define DMILAB_EXPERIMENT_H
+
+#include <stddef.h>
+#include "dmilab/error.h"
+#include "dmilab/spec.h"
+
+#define DML_ARM_MAX (3 * DML_NAME_MAX + 2)
+
+/** One point: one arm at one training-set size and one repeat (DESIGN section 4, results). */
+typedef struct {
+    char arm[DML_ARM_MAX];          /**< "<data>/<model>/<inference>" */
+    char data[DML_NAME_MAX], model[DML_NAME_MAX], inference[DML_NAME_MAX];
+    size_t n_train;
+    int repeat;
+    double test_mse;        /**< squared error summed over outputs, averaged over test points */
+    double test_accuracy;   /**< fraction of test points whose argmax matches the label (NaN: regression) */
+    double train_mse;       /**< same as test_mse on the training subset */
+    double seconds;         /**< wall time; a shared kernel's time divided among its points */
+} dml_point;
+
+/** Callbacks from the runner to whoever stores results. All may be NULL. */
+typedef struct {
+    void *ctx;
+    /** Nonzero when the experiment should stop (checked between units of work). */
+    int (*cancelled)(void *ctx);
+    /** Nonzero when this point is already stored (a resumed run skips it). */
+    int (*have_point)(void *ctx, const char *arm, size_t n_train, int repeat);
+    /** Store a finished point at once; nonzero aborts the run with DML_ERR_INTERNAL. */
+    int (*on_point)(void *ctx, const dml_point *p);
+    /** Fraction of points done, in [0, 1]. */
+    void (*on_progress)(void *ctx, double fraction);
+    /** Threads for kernels and solves (>= 1). */
+    int threads;
+} dml_run_hooks;
+
+/** Run every point of `s` that `have_point` does not report as stored.
+ *  Kernel arms: one NNGP+NTK computation per (data variant, model, repeat) on the largest n_train
+ *  serves every size and both kernel methods (nested subsets, leading blocks of one Gram matrix).
+ *  Returns 0 when all points are done; -1 with err (DML_ERR_CANCELLED when cancelled between units,
+ *  DML_ERR_IO for unreadable data, DML_ERR_NUMERIC, ...). */
+int dml_experiment_run(const dml_spec *s, const dml_run_hooks *h, dml_error *err);
+
+#endif

@@ -1,0 +1,36 @@
+/* dmilab: infinite-width NNGP and NTK kernels (parameterization 'ntk'), DESIGN section 2.1. */
+#ifndef DMILAB_KERNEL_H
+#define DMILAB_KERNEL_H
+
+#include <stddef.h>
+#include "dmilab/model.h"
+
+/** Compute the NNGP kernel K(x1, x2) and the NTK Theta(x1, x2) of the infinite-width limit of `m`
+ *  (Neural Tangents stax conventions, parameterization 'ntk'; Jacot et al. 2018, Lee et al. 2019;
+ *  ReLU/erf duals: Cho & Saul 2009, Williams 1997; conventions in DESIGN 2.1).
+ *
+ *  x1: n1 inputs of shape `shape`, row-major (n1, ...spatial, C), doubles.
+ *  x2: n2 inputs of the same shape, or NULL for the Gram matrix of x1 with itself (then n2 must
+ *      equal n1; the matrix is computed once per unordered pair, and self pairs use the self
+ *      covariances so that their ReLU angle is exactly 0).
+ *  nngp, ntk: outputs, row-major (n1, n2); either may be NULL when not wanted.
+ *  threads: worker threads (>= 1).
+ *  Returns 0, or -1 with `err` set (unsupported model for kernels: parameterization 'standard';
+ *  shape mismatch; out of memory). Memory: the outputs plus a workspace bounded per thread
+ *  (O(P^2) doubles for cnn-gap, O(block * P) otherwise). */
+int dml_kernel(const dml_model *m, const dml_shape *shape,
+               const double *x1, size_t n1, const double *x2, size_t n2,
+               double *nngp, double *ntk, int threads, dml_error *err);
+
+/** The `dmilab kernel` request/response (DESIGN section 4) as JSON, shared by the CLI and
+ *  POST /api/v1/kernels. Request: {"model": {...}, "x1": {"shape": [n1, ...spatial, C], "data": [...]},
+ *  "x2": {...} (optional)}. Response: {"nngp": {"shape": [n1, n2], "data": [...]}, "ntk": {...}}.
+ *  `max_numbers` bounds n1*n2 + input sizes (0 = no bound; exceeding it is DML_ERR_LIMIT).
+ *  Returns a new cJSON (caller frees) or NULL with `err` (field paths like "x1.shape", "model.filter"). */
+#include <cjson/cJSON.h>
+cJSON *dml_kernel_request(const cJSON *req, size_t max_numbers, int threads, dml_error *err);
+
+/** Print a kernel response with every number as %.17g (cJSON prints 15 digits). Returns a malloc'd string. */
+char *dml_kernel_response_print(const cJSON *resp);
+
+#endif

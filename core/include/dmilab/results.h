@@ -1,0 +1,25 @@
+/* dmilab: results of an experiment as the API shows them: points and learning curves. */
+#ifndef DMILAB_RESULTS_H
+#define DMILAB_RESULTS_H
+
+#include <stddef.h>
+#include <cjson/cJSON.h>
+#include "dmilab/experiment.h"
+
+/** Learning curves of the given points (any order): one curve per arm (in order of first appearance),
+ *  sizes ascending, with mean and sample standard deviation over repeats (0 with one repeat) of test MSE
+ *  and test accuracy, and the local exponent between neighbouring sizes,
+ *  log(mse[i+1]/mse[i]) / log(n[i+1]/n[i]) (DESIGN section 1). Returns a JSON array (caller frees). */
+cJSON *dml_curves_json(const dml_point *pts, size_t n);
+
+/** `{"id": id, "points": [...], "curves": [...]}` (DESIGN section 4). */
+cJSON *dml_results_json(const char *id, const dml_point *pts, size_t n);
+
+/** One point as a JSON object with the contract field names. */
+cJSON *dml_point_json(const dml_point *p);
+
+/** CSV, one row per point, header `arm,data,model,inference,n_train,repeat,test_mse,test_accuracy,train_mse,seconds`.
+ *  Returns a malloc'd NUL-terminated string. */
+char *dml_results_csv(const dml_point *pts, size_t n);
+
+#endif

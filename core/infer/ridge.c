@@ -1,0 +1,47 @@
+/* Kernel ridge regression by Cholesky (DESIGN section 3). */
+#include <cblas.h>
+#include <lapacke.h>
+#include <stdlib.h>
+#include <string.h>
+#include "dmilab/ridge.h"
+
+int dml_ridge_predict(const double *K, size_t ldk, size_t n, const double *Kt, size_t ldkt, size_t m,
+                      const double *Y, size_t k, double ridge, double *pred_test, double *pred_train,
+                      dml_error *err)
+{
+    if (n == 0) return dml_fail(err, DML_ERR_NUMERIC, NULL, "kernel ridge regression needs n_train >= 1");
+    double *A = malloc(sizeof *A * n * n), *alpha = malloc(sizeof *alpha * n * k);
+    if (!A || !alpha) {
+        free(A);
+        free(alpha);
+        return dml_fail(err, DML_ERR_NOMEM, NULL, "out of memory for a %zu x %zu solve", n, n);
+    }
+    double trace = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        memcpy(A + i * n, K + i * ldk, sizeof *A * n);
+        trace += K[i * ldk + i];
+    }
+    double lambda = ridge * trace / (double)n;
+    for (size_t i = 0; i < n; i++) A[i * n + i] += lambda;
+    memcpy(alpha, Y, sizeof *alpha * n * k);
+    lapack_int info = LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'L', (lapack_int)n, A, (lapack_int)n);
+    if (info == 0)
+        info = LAPACKE_dpotrs(LAPACK_ROW_MAJOR, 'L', (lapack_int)n, (lapack_int)k, A, (lapack_int)n, alpha,
+                              (lapack_int)k);
+    free(A);
+    if (info != 0) {
+        free(alpha);
+        return dml_fail(err, DML_ERR_NUMERIC, NULL,
+                        "kernel matrix plus ridge %g * trace/n is not positive definite (LAPACK info %d); "
+                        "increase ridge",
+                        ridge, (int)info);
+    }
+    if (m)
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m, (int)k, (int)n, 1.0, Kt, (int)ldkt, alpha,
+                    (int)k, 0.0, pred_test, (int)k);
+    if (pred_train)
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)k, (int)n, 1.0, K, (int)ldk, alpha,
+                    (int)k, 0.0, pred_train, (int)k);
+    free(alpha);
+    return 0;
+}

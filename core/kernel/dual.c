@@ -1,0 +1,57 @@
+/* Activation duals: the portable scalar build and the run-time dispatch to the AVX2 build. */
+#include <math.h>
+#include "dual.h"
+
+static inline void relu_one(double k11, double k22, double k12, double *t, double *tp)
+{
+    double det = k11 * k22 - k12 * k12;
+    double s = sqrt(det > 0.0 ? det : 0.0);
+    double th = (s == 0.0 && k12 == 0.0) ? M_PI_2 : atan2(s, k12);
+    double a = M_PI - th;
+    *t = (s + a * k12) * (0.5 / M_PI);
+    *tp = a * (0.5 / M_PI);
+}
+
+static inline void erf_one(double k11, double k22, double k12, double *t, double *tp)
+{
+    double p = (1.0 + 2.0 * k11) * (1.0 + 2.0 * k22);
+    double c = 2.0 * k12 / sqrt(p);
+    if (c > 1.0) c = 1.0;
+    if (c < -1.0) c = -1.0;
+    *t = (2.0 / M_PI) * asin(c);
+    double d = p - 4.0 * k12 * k12;
+    *tp = (4.0 / M_PI) / sqrt(d > 0.0 ? d : 0.0);
+}
+
+void dml_dual_scalar(dml_activation act, size_t n, const double *k11, int k11_stride, const double *k22,
+                     const double *k12, double *out, double *theta)
+{
+    for (size_t i = 0; i < n; i++) {
+        double a = k11[k11_stride ? i : 0], t, tp;
+        if (act == DML_ACT_RELU)
+            relu_one(a, k22[i], k12[i], &t, &tp);
+        else
+            erf_one(a, k22[i], k12[i], &t, &tp);
+        out[i] = t;
+        if (theta) theta[i] *= tp;
+    }
+}
+
+static int have_avx2(void)
+{
+    static int cached = -1;
+    if (cached < 0) {
+        __builtin_cpu_init();
+        cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    }
+    return cached;
+}
+
+void dml_dual(dml_activation act, size_t n, const double *k11, int k11_stride, const double *k22,
+              const double *k12, double *out, double *theta)
+{
+    if (have_avx2())
+        dml_dual_avx2(act, n, k11, k11_stride, k22, k12, out, theta);
+    else
+        dml_dual_scalar(act, n, k11, k11_stride, k22, k12, out, theta);
+}

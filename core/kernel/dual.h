@@ -1,0 +1,30 @@
+/* dmilab internal: activation duals and elementwise kernel maps, on arrays.
+ * Every lane is computed by the same code whatever its position in the array (tails are padded to
+ * a full vector), so a self pair computed inside a matrix and the same pair computed in a vector of
+ * self covariances give bit-identical results (DESIGN 2.1, self pairs). */
+#ifndef DMILAB_KERNEL_DUAL_H
+#define DMILAB_KERNEL_DUAL_H
+
+#include <stddef.h>
+#include "dmilab/model.h"
+
+/** Apply the dual of `act` to n covariance entries.
+ *  k11: self covariance of the first input of each entry; `k11_stride` 0 broadcasts k11[0], 1 reads k11[i].
+ *  k22: self covariance of the second input, n entries. k12: cross covariance, n entries.
+ *  out: n outputs T(k11, k22, k12) (may alias k12).
+ *  theta: when not NULL, n NTK entries multiplied in place by T'(k11, k22, k12).
+ *  ReLU (Cho & Saul 2009, arc-cosine kernel of degree 1, without the factor 2):
+ *    theta = atan2(sqrt(max(k11 k22 - k12^2, 0)), k12), pi/2 when both are 0;
+ *    T = (sqrt(k11 k22 - k12^2) + (pi - theta) k12) / (2 pi), T' = (pi - theta) / (2 pi).
+ *  erf (Williams 1997): T = 2/pi asin(2 k12 / sqrt((1 + 2 k11)(1 + 2 k22))),
+ *    T' = 4/pi / sqrt((1 + 2 k11)(1 + 2 k22) - 4 k12^2). */
+void dml_dual(dml_activation act, size_t n, const double *k11, int k11_stride, const double *k22,
+              const double *k12, double *out, double *theta);
+
+/* The two builds behind dml_dual (same contract). */
+void dml_dual_scalar(dml_activation act, size_t n, const double *k11, int k11_stride, const double *k22,
+                     const double *k12, double *out, double *theta);
+void dml_dual_avx2(dml_activation act, size_t n, const double *k11, int k11_stride, const double *k22,
+                   const double *k12, double *out, double *theta);
+
+#endif

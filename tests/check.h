@@ -1,0 +1,37 @@
+/* dmilab tests: a minimal assertion layer. Each test program counts its checks and prints
+ * "<name>: N passed, N failed" at the end; the exit status is nonzero when any check failed. */
+#ifndef DMILAB_TEST_CHECK_H
+#define DMILAB_TEST_CHECK_H
+
+#include <math.h>
+#include <stdio.h>
+
+static int check_passed, check_failed;
+
+#define CHECK(cond, ...)                                                         \
+    do {                                                                         \
+        if (cond) {                                                              \
+            check_passed++;                                                      \
+        } else {                                                                 \
+            check_failed++;                                                      \
+            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);      \
+            fprintf(stderr, __VA_ARGS__);                                        \
+            fprintf(stderr, "\n");                                               \
+        }                                                                        \
+    } while (0)
+
+/* |a - b| <= rel * max(|a|, |b|) (and exact equality passes). */
+static inline int close_rel(double a, double b, double rel)
+{
+    if (a == b) return 1;
+    double m = fabs(a) > fabs(b) ? fabs(a) : fabs(b);
+    return fabs(a - b) <= rel * m;
+}
+
+static inline int check_summary(const char *name)
+{
+    printf("%s: %d passed, %d failed\n", name, check_passed, check_failed);
+    return check_failed ? 1 : 0;
+}
+
+#endif
