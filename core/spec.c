@@ -288,7 +288,9 @@ int dml_spec_parse(const char *text, size_t len, const dml_limits *lim, dml_spec
             int bad = dml_model_layers(&s->models[i], &sh, 10, L, err);
             free(L);
             if (bad) {
-                snprintf(err->field, sizeof err->field, "%s", p);
+                char g[sizeof err->field];
+                snprintf(g, sizeof g, "%s%s%s", p, err->field[0] ? "." : "", err->field);
+                snprintf(err->field, sizeof err->field, "%s", g);
                 goto out_taken;
             }
         }

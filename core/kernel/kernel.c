@@ -8,6 +8,7 @@
  * array functions, so self pairs of a Gram matrix see k12 == k11 == k22 exactly. */
 #include <cblas.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "dmilab/kernel.h"
@@ -283,7 +284,16 @@ int dml_kernel(const dml_model *m, const dml_shape *shape, const double *x1, siz
     dml_layers *L = malloc(sizeof *L);
     if (!L) return dml_fail(err, DML_ERR_NOMEM, NULL, "out of memory");
     plan pl;
-    if (dml_model_layers(m, shape, 1, L, err) || build_plan(L, &pl, err)) {
+    if (dml_model_layers(m, shape, 1, L, err)) {
+        if (err) {
+            char f[sizeof err->field];
+            snprintf(f, sizeof f, "model%s%s", err->field[0] ? "." : "", err->field);
+            memcpy(err->field, f, sizeof f);
+        }
+        free(L);
+        return -1;
+    }
+    if (build_plan(L, &pl, err)) {
         free(L);
         return -1;
     }
@@ -343,6 +353,14 @@ int dml_kernel(const dml_model *m, const dml_shape *shape, const double *x1, siz
     scalar_selves(&pl, jb.f1, n1, jb.g1);
     if (!gram) scalar_selves(&pl, jb.f2, n2, jb.g2);
     dml_parallel_for(n1, threads, scalar_row, &jb);
+    for (size_t i = 0; i < nn; i++)
+        if (!isfinite(jb.K[i]) || !isfinite(jb.T[i])) {
+            rc = dml_fail(err, DML_ERR_NUMERIC, "x1",
+                          "the kernel is not finite at entry (%zu, %zu): the inputs or the layer scales are too "
+                          "large for double precision (covariances overflow); rescale the inputs",
+                          i / n2, i % n2);
+            break;
+        }
 out:
     free(jb.g1);
     free(jb.g2);

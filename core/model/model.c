@@ -49,14 +49,13 @@ size_t dml_shape_positions(const dml_shape *s)
 size_t dml_shape_numel(const dml_shape *s) { return dml_shape_positions(s) * (size_t)s->channels; }
 
 /* Geometry of one conv layer along every axis (DESIGN 2.1). */
-static int conv_geometry(const dml_model *m, const int *in, int nd, dml_layer *L, dml_error *err,
-                         const char *field)
+static int conv_geometry(const dml_model *m, const int *in, int nd, dml_layer *L, dml_error *err)
 {
     if (m->nfilter > 1 && m->nfilter != nd)
-        return dml_fail(err, DML_ERR_INVALID_SPEC, field,
+        return dml_fail(err, DML_ERR_INVALID_SPEC, "filter",
                         "filter has %d entries but the input has %d spatial axes", m->nfilter, nd);
     if (m->nstride > 1 && m->nstride != nd)
-        return dml_fail(err, DML_ERR_INVALID_SPEC, field,
+        return dml_fail(err, DML_ERR_INVALID_SPEC, "stride",
                         "stride has %d entries but the input has %d spatial axes", m->nstride, nd);
     L->nd = nd;
     L->padding = m->padding;
@@ -69,7 +68,7 @@ static int conv_geometry(const dml_model *m, const int *in, int nd, dml_layer *L
         L->stride[a] = s;
         if (m->padding == DML_PAD_VALID) {
             if (f > n)
-                return dml_fail(err, DML_ERR_INVALID_SPEC, field,
+                return dml_fail(err, DML_ERR_INVALID_SPEC, "filter",
                                 "'valid' filter %d is larger than the input size %d on axis %d", f, n, a);
             L->out_size[a] = (n - f) / s + 1;
             L->pad_lo[a] = 0;
@@ -94,13 +93,12 @@ static dml_layer *push(dml_layers *out, dml_layer_kind kind)
 
 int dml_model_layers(const dml_model *m, const dml_shape *in, int outputs, dml_layers *out, dml_error *err)
 {
-    char field[DML_NAME_MAX + 16];
-    snprintf(field, sizeof field, "model.%s", m->name[0] ? m->name : dml_arch_name(m->arch));
+    const char *field = "";
     memset(out, 0, sizeof *out);
     out->input = *in;
     out->outputs = outputs;
     if (m->depth < 0 || 2 * m->depth + 3 > DML_MAX_LAYERS)
-        return dml_fail(err, DML_ERR_INVALID_SPEC, field, "depth %d out of range", m->depth);
+        return dml_fail(err, DML_ERR_INVALID_SPEC, "depth", "depth %d out of range", m->depth);
     if (in->channels < 1 || in->nd < 0 || in->nd > DML_MAX_SPATIAL)
         return dml_fail(err, DML_ERR_INVALID_SPEC, field, "bad input shape");
     for (int a = 0; a < in->nd; a++)
@@ -132,13 +130,13 @@ int dml_model_layers(const dml_model *m, const dml_shape *in, int outputs, dml_l
         }
     } else {
         if (nd == 0)
-            return dml_fail(err, DML_ERR_INVALID_SPEC, field,
+            return dml_fail(err, DML_ERR_INVALID_SPEC, "arch",
                             "arch %s needs spatial inputs (n, L, C) or (n, H, W, C)", dml_arch_name(m->arch));
         for (int d = 0; d < m->depth; d++) {
             dml_layer *L = push(out, m->arch == DML_ARCH_LCN ? DML_LAYER_CONV_LOCAL : DML_LAYER_CONV);
             L->w_std = m->w_std;
             L->b_std = m->b_std;
-            if (conv_geometry(m, size, nd, L, err, field)) return -1;
+            if (conv_geometry(m, size, nd, L, err)) return -1;
             L->in_channels = channels;
             L->out_channels = m->width;
             channels = m->width;

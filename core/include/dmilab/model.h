@@ -91,7 +91,8 @@ typedef struct {
  *  Padding geometry follows DESIGN 2.1 (same: out = ceil(size/stride), total padding
  *  max((out-1)*stride + f - size, 0), low side floor(total/2); valid: out = floor((size-f)/stride)+1;
  *  circular: as same, wrapping). A single filter/stride entry applies to every axis.
- *  Returns 0, or -1 with `err` (field "model.<name>") when the shape does not fit the model
+ *  Returns 0, or -1 with `err` (field: the model's offending field, "filter", "stride", "arch", or ""
+ *  for the input shape; callers prefix their own path) when the shape does not fit the model
  *  (e.g. a 'valid' filter larger than the input, a conv arch on flat inputs, filter list length). */
 int dml_model_layers(const dml_model *m, const dml_shape *in, int outputs, dml_layers *out, dml_error *err);
 

@@ -1,0 +1,134 @@
+/* The experiment runner on real Fashion-MNIST (no server): the walking-skeleton reference accuracy,
+ * learning-curve behaviour, exact permutation invariance of fcn kernels, resume and cancel. */
+#include <stdlib.h>
+#include <string.h>
+#include "dmilab/experiment.h"
+#include "dmilab/results.h"
+#include "check.h"
+
+typedef struct {
+    dml_point pts[256];
+    int n;
+    int skip_first;      /* report the first k points of the grid as already stored */
+    int cancel_after;    /* cancel once this many points were stored (0: never) */
+    double last_progress;
+} store;
+
+static int have(void *ctx, const char *arm, size_t n_train, int repeat)
+{
+    store *s = ctx;
+    (void)arm;
+    (void)repeat;
+    return s->skip_first && n_train <= 200 && strstr(arm, "/ntk");
+}
+
+static int on_point(void *ctx, const dml_point *p)
+{
+    store *s = ctx;
+    if (s->n < 256) s->pts[s->n++] = *p;
+    return 0;
+}
+
+static int cancelled(void *ctx)
+{
+    store *s = ctx;
+    return s->cancel_after && s->n >= s->cancel_after;
+}
+
+static void on_progress(void *ctx, double f) { ((store *)ctx)->last_progress = f; }
+
+static int run(const char *json, store *st, dml_error *err)
+{
+    dml_spec s;
+    if (dml_spec_parse(json, strlen(json), NULL, &s, err)) return -1;
+    dml_run_hooks h = {.ctx = st, .have_point = have, .on_point = on_point, .cancelled = cancelled,
+                       .on_progress = on_progress, .threads = 2};
+    int rc = dml_experiment_run(&s, &h, err);
+    dml_spec_free(&s);
+    return rc;
+}
+
+static const dml_point *find(const store *s, const char *arm, size_t n, int rep)
+{
+    for (int i = 0; i < s->n; i++)
+        if (strcmp(s->pts[i].arm, arm) == 0 && s->pts[i].n_train == n && s->pts[i].repeat == rep) return &s->pts[i];
+    return NULL;
+}
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *b = malloc((size_t)n + 1);
+    if (fread(b, 1, (size_t)n, f) != (size_t)n) n = 0;
+    b[n] = 0;
+    fclose(f);
+    return b;
+}
+
+int main(int argc, char **argv)
+{
+    const char *example = argc > 1 ? argv[1] : "examples/fmnist-fcn-kernels.json";
+    char *json = slurp(example);
+    CHECK(json != NULL, "read %s", example);
+    if (!json) return check_summary("experiment");
+    store *st = calloc(1, sizeof *st);
+    dml_error err = {0};
+    CHECK(run(json, st, &err) == 0, "example runs: %s", err.message);
+    CHECK(st->n == 8, "8 points, got %d", st->n);
+    CHECK(st->last_progress == 1.0, "progress ends at 1");
+    const dml_point *p = find(st, "fmnist14/fcn/ntk", 1000, 0);
+    /* reference value from an independent implementation of the same pipeline (issue 2) */
+    CHECK(p && fabs(p->test_accuracy - 0.818) < 1e-12, "NTK at n_train 1000: accuracy %.4f, want 0.818",
+          p ? p->test_accuracy : -1);
+    int falling = 1;
+    for (int i = 1; i < st->n; i++)
+        if (strcmp(st->pts[i].arm, st->pts[i - 1].arm) == 0) falling &= st->pts[i].test_mse < st->pts[i - 1].test_mse;
+    CHECK(falling, "test MSE falls with n_train on every arm");
+    for (int i = 0; i < st->n; i++)
+        CHECK(st->pts[i].train_mse < 1e-3 && st->pts[i].train_mse < st->pts[i].test_mse && st->pts[i].seconds > 0,
+              "train MSE %g small with ridge 1e-4, seconds %g", st->pts[i].train_mse, st->pts[i].seconds);
+    cJSON *curves = dml_curves_json(st->pts, (size_t)st->n);
+    CHECK(cJSON_GetArraySize(curves) == 2, "two curves");
+    cJSON *le = cJSON_GetObjectItem(cJSON_GetArrayItem(curves, 1), "local_exponent");
+    CHECK(cJSON_GetArraySize(le) == 3 && cJSON_GetArrayItem(le, 0)->valuedouble < 0, "local exponents negative");
+    cJSON_Delete(curves);
+    free(json);
+
+    /* resume: stored points are not recomputed; cancel: stops between units of work */
+    memset(st, 0, sizeof *st);
+    st->skip_first = 1;
+    json = slurp(example);
+    CHECK(run(json, st, &err) == 0 && st->n == 6, "resume computes only the 6 missing points, got %d", st->n);
+    memset(st, 0, sizeof *st);
+    st->cancel_after = 1;
+    CHECK(run(json, st, &err) == -1 && err.code == DML_ERR_CANCELLED && st->n == 1, "cancel after one point: %d", st->n);
+    free(json);
+
+    /* random nested subsets, two repeats, and a fixed pixel permutation: exact for fcn kernels (DESIGN 2.2),
+     * while the cnn-vec kernel sees the change */
+    const char *perm =
+        "{\"seed\": 3, \"repeats\": 2, \"data\": [{\"name\": \"natural\", \"source\": \"fashion-mnist\", \"resize\": 4,"
+        " \"n_train\": [100, 300], \"n_test\": 300}, {\"name\": \"shuffled\", \"source\": \"fashion-mnist\", \"resize\": 4,"
+        " \"n_train\": [100, 300], \"n_test\": 300, \"transform\": [{\"kind\": \"permutation\", \"seed\": 7}]}],"
+        " \"models\": [{\"arch\": \"fcn\"}, {\"arch\": \"cnn-vec\", \"padding\": \"circular\"}],"
+        " \"inference\": {\"method\": \"ntk\"}}";
+    memset(st, 0, sizeof *st);
+    CHECK(run(perm, st, &err) == 0 && st->n == 16, "permutation experiment: %s (%d points)", err.message, st->n);
+    for (int r = 0; r < 2; r++)
+        for (size_t n = 100; n <= 300; n += 200) {
+            const dml_point *a = find(st, "natural/fcn/ntk", n, r), *b = find(st, "shuffled/fcn/ntk", n, r);
+            const dml_point *c = find(st, "natural/cnn-vec/ntk", n, r), *d = find(st, "shuffled/cnn-vec/ntk", n, r);
+            CHECK(a && b && close_rel(a->test_mse, b->test_mse, 1e-9) && a->test_accuracy == b->test_accuracy,
+                  "fcn unchanged by a pixel permutation (n %zu, repeat %d): %.12g vs %.12g", n, r, a ? a->test_mse : 0,
+                  b ? b->test_mse : 0);
+            CHECK(c && d && !close_rel(c->test_mse, d->test_mse, 1e-6), "cnn-vec changed by a pixel permutation");
+        }
+    const dml_point *r0 = find(st, "natural/fcn/ntk", 100, 0), *r1 = find(st, "natural/fcn/ntk", 100, 1);
+    CHECK(r0 && r1 && r0->test_mse != r1->test_mse, "repeats draw different random subsets");
+    free(st);
+    return check_summary("experiment");
+}

@@ -1,0 +1,113 @@
+/* Spec validation (DESIGN section 3): every error names its field path; defaults are filled in. */
+#include <stdlib.h>
+#include <string.h>
+#include "dmilab/spec.h"
+#include "check.h"
+
+static const char *good =
+    "{\"name\": \"t\", \"data\": {\"source\": \"fashion-mnist\", \"resize\": 4, \"n_train\": [200, 100, 200],"
+    " \"n_test\": 50}, \"models\": [{\"arch\": \"fcn\"}, {\"arch\": \"fcn\", \"depth\": 3},"
+    " {\"arch\": \"cnn-gap\", \"filter\": [3, 3], \"padding\": \"circular\"}],"
+    " \"inference\": [{\"method\": \"ntk\"}, {\"method\": \"nngp\", \"ridge\": 0.01}], \"repeats\": 2}";
+
+static void expect_error(const char *json, dml_code code, const char *field)
+{
+    dml_spec s;
+    dml_error err = {0};
+    int rc = dml_spec_parse(json, strlen(json), NULL, &s, &err);
+    CHECK(rc == -1 && err.code == code && strcmp(err.field, field) == 0 && err.message[0],
+          "%s: want %s at '%s', got rc %d %s at '%s' (%s)", json, dml_code_name(code), field, rc,
+          dml_code_name(err.code), err.field, err.message);
+    if (rc == 0) dml_spec_free(&s);
+}
+
+#define BASE_DATA "{\"source\": \"fashion-mnist\", \"n_train\": [10]}"
+#define WITH(models) "{\"data\": " BASE_DATA ", \"models\": " models ", \"inference\": {\"method\": \"ntk\"}}"
+
+int main(void)
+{
+    dml_spec s;
+    dml_error err = {0};
+    CHECK(dml_spec_parse(good, strlen(good), NULL, &s, &err) == 0, "good spec: %s (%s)", err.message, err.field);
+    CHECK(s.ndata == 1 && s.nmodels == 3 && s.ninference == 2 && s.repeats == 2, "grid sizes");
+    CHECK(s.data[0].nn_train == 2 && s.data[0].n_train[0] == 100 && s.data[0].n_train[1] == 200, "sizes sorted, deduplicated");
+    CHECK(strcmp(s.data[0].name, "fashion-mnist") == 0, "data named after its source: %s", s.data[0].name);
+    CHECK(strcmp(s.models[0].name, "fcn") == 0 && strcmp(s.models[1].name, "fcn-2") == 0 &&
+          strcmp(s.models[2].name, "cnn-gap") == 0, "model names %s %s %s", s.models[0].name, s.models[1].name,
+          s.models[2].name);
+    CHECK(s.models[0].depth == 2 && s.models[0].width == 128 && fabs(s.models[0].w_std - sqrt(2)) < 1e-16 &&
+          s.models[0].b_std == 0 && s.models[0].readout_w_std == 1, "model defaults");
+    CHECK(s.inference[0].ridge == 1e-4 && s.inference[1].ridge == 0.01, "ridge default and value");
+    CHECK(dml_spec_points(&s) == 2 * 3 * 2 * 2, "points %zu", dml_spec_points(&s));
+    CHECK(s.data[0].subset == DML_SUBSET_RANDOM && s.data[0].n_test == 50 && s.seed == 0, "data defaults");
+    cJSON *r = dml_spec_resolved_json(&s);
+    char *txt = cJSON_PrintUnformatted(r);
+    CHECK(strstr(txt, "\"subset\":\"random\"") && strstr(txt, "\"padding\":\"circular\"") && strstr(txt, "\"width\":128") &&
+          strstr(txt, "\"path\":\"/usr/share/datasets/fashion-mnist\""), "resolved spec: %s", txt);
+    /* the resolved spec parses back to the same grid */
+    dml_spec s2;
+    CHECK(dml_spec_parse(txt, strlen(txt), NULL, &s2, &err) == 0 && dml_spec_points(&s2) == dml_spec_points(&s),
+          "resolved spec round-trips: %s (%s)", err.message, err.field);
+    dml_spec_free(&s2);
+    free(txt);
+    cJSON_Delete(r);
+    dml_spec_free(&s);
+
+    expect_error("not json", DML_ERR_INVALID_JSON, "");
+    expect_error("[1, 2]", DML_ERR_INVALID_SPEC, "");
+    expect_error("{\"data\": " BASE_DATA ", \"models\": {\"arch\": \"fcn\"}, \"inference\": {\"method\": \"ntk\"}, \"colour\": 1}",
+                 DML_ERR_INVALID_SPEC, "colour");
+    expect_error(WITH("[{\"arch\": \"fcn\"}, {\"arch\": \"cnn-vec\", \"filter\": [3, 3, 3]}]"), DML_ERR_INVALID_SPEC,
+                 "models[1].filter");
+    expect_error(WITH("[{\"arch\": \"fcn\"}, {\"arch\": \"cnn-vec\", \"filter\": 0}]"), DML_ERR_INVALID_SPEC, "models[1].filter");
+    expect_error(WITH("{\"arch\": \"resnet\"}"), DML_ERR_INVALID_SPEC, "models.arch");
+    expect_error(WITH("[{\"depth\": 2}]"), DML_ERR_INVALID_SPEC, "models[0].arch");
+    expect_error(WITH("[{\"arch\": \"fcn\", \"depth\": \"2\"}]"), DML_ERR_INVALID_SPEC, "models[0].depth");
+    expect_error(WITH("[{\"arch\": \"fcn\", \"depth\": 2.5}]"), DML_ERR_INVALID_SPEC, "models[0].depth");
+    expect_error(WITH("[{\"arch\": \"fcn\", \"w_std\": 1e400}]"), DML_ERR_INVALID_SPEC, "models[0].w_std");
+    expect_error(WITH("[{\"arch\": \"fcn\", \"w_std\": -1}]"), DML_ERR_INVALID_SPEC, "models[0].w_std");
+    expect_error(WITH("[{\"arch\": \"fcn\", \"name\": \"a b\"}]"), DML_ERR_INVALID_SPEC, "models[0].name");
+    expect_error(WITH("[{\"arch\": \"fcn\", \"parameterization\": \"standard\"}]"), DML_ERR_INVALID_SPEC,
+                 "models[0].parameterization");
+    expect_error(WITH("[{\"arch\": \"cnn-gap\", \"padding\": \"valid\", \"filter\": 29}]"), DML_ERR_INVALID_SPEC, "models[0].filter");
+    expect_error(WITH("[{\"arch\": \"cnn-gap\", \"padding\": \"valid\", \"filter\": 8, \"depth\": 4}]"), DML_ERR_INVALID_SPEC, "models[0].filter");
+    expect_error(WITH("[{\"arch\": \"fcn\", \"width\": 100000000}]"), DML_ERR_INVALID_SPEC, "models[0].width");
+    expect_error("{\"data\": {\"source\": \"fashion-mnist\", \"n_train\": [-5]}, \"models\": {\"arch\": \"fcn\"}, \"inference\": {\"method\": \"ntk\"}}",
+                 DML_ERR_INVALID_SPEC, "data.n_train[0]");
+    expect_error("{\"data\": [" BASE_DATA ", {\"source\": \"fashion-mnist\", \"n_train\": 10, \"resize\": 3}], \"models\": {\"arch\": \"fcn\"}, \"inference\": {\"method\": \"ntk\"}}",
+                 DML_ERR_INVALID_SPEC, "data[1].resize");
+    expect_error("{\"data\": {\"source\": \"fashion-mnist\", \"n_train\": 10, \"path\": \"/etc\"}, \"models\": {\"arch\": \"fcn\"}, \"inference\": {\"method\": \"ntk\"}}",
+                 DML_ERR_INVALID_SPEC, "data.path");
+    expect_error("{\"data\": {\"source\": \"fashion-mnist\", \"n_train\": 10, \"path\": \"/usr/share/datasets/../../../etc\"}, \"models\": {\"arch\": \"fcn\"}, \"inference\": {\"method\": \"ntk\"}}",
+                 DML_ERR_INVALID_SPEC, "data.path");
+    expect_error("{\"data\": {\"source\": \"mnist\", \"n_train\": 10}, \"models\": {\"arch\": \"fcn\"}, \"inference\": {\"method\": \"ntk\"}}",
+                 DML_ERR_INVALID_SPEC, "data.path");
+    expect_error("{\"data\": {\"source\": \"sphere\", \"shape\": [8, 1]}, \"models\": {\"arch\": \"fcn\"}, \"inference\": {\"method\": \"ntk\"}}",
+                 DML_ERR_INVALID_SPEC, "data.source");
+    expect_error("{\"data\": {\"source\": \"fashion-mnist\", \"n_train\": 10, \"transform\": [{\"kind\": \"flip\"}]}, \"models\": {\"arch\": \"fcn\"}, \"inference\": {\"method\": \"ntk\"}}",
+                 DML_ERR_INVALID_SPEC, "data.transform[0].kind");
+    expect_error("{\"data\": " BASE_DATA ", \"models\": {\"arch\": \"fcn\"}, \"inference\": [{\"method\": \"ntk\"}, {\"method\": \"sgd\"}]}",
+                 DML_ERR_INVALID_SPEC, "inference[1].method");
+    expect_error("{\"data\": " BASE_DATA ", \"models\": {\"arch\": \"fcn\"}, \"inference\": {\"method\": \"ntk\", \"ridge\": -1}}",
+                 DML_ERR_INVALID_SPEC, "inference.ridge");
+    expect_error("{\"data\": " BASE_DATA ", \"models\": [], \"inference\": {\"method\": \"ntk\"}}", DML_ERR_INVALID_SPEC, "models");
+    expect_error("{\"models\": {\"arch\": \"fcn\"}, \"inference\": {\"method\": \"ntk\"}}", DML_ERR_INVALID_SPEC, "data");
+    expect_error("{\"data\": " BASE_DATA ", \"models\": {\"arch\": \"fcn\"}, \"inference\": {\"method\": \"ntk\"}, \"repeats\": 0}",
+                 DML_ERR_INVALID_SPEC, "repeats");
+    expect_error("{\"data\": " BASE_DATA ", \"models\": {\"arch\": \"fcn\"}, \"inference\": {\"method\": \"ntk\"}, \"checks\": []}",
+                 DML_ERR_INVALID_SPEC, "checks");
+    expect_error("{\"data\": {\"source\": \"fashion-mnist\", \"n_train\": [60000], \"n_test\": 10000}, \"models\": {\"arch\": \"fcn\"}, \"inference\": {\"method\": \"ntk\"}}",
+                 DML_ERR_LIMIT, "data.n_train");
+    /* limits are configurable */
+    dml_limits lim;
+    dml_limits_defaults(&lim);
+    lim.max_points = 3;
+    const char *four = "{\"data\": {\"source\": \"fashion-mnist\", \"n_train\": [1,2,3,4]}, \"models\": {\"arch\": \"fcn\"}, \"inference\": {\"method\": \"ntk\"}}";
+    CHECK(dml_spec_parse(four, strlen(four), &lim, &s, &err) == -1 && err.code == DML_ERR_LIMIT, "max_points");
+    /* deep nesting is rejected as not JSON (cJSON nesting limit), not a crash */
+    char deep[4000];
+    memset(deep, '[', 3000);
+    deep[3000] = 0;
+    expect_error(deep, DML_ERR_INVALID_JSON, "");
+    return check_summary("spec");
+}
