@@ -1,5 +1,7 @@
 /* Activation duals: the portable scalar build and the run-time dispatch to the AVX2 build. */
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
 #include "dual.h"
 
 static inline void relu_one(double k11, double k22, double k12, double *t, double *tp)
@@ -37,21 +39,33 @@ void dml_dual_scalar(dml_activation act, size_t n, const double *k11, int k11_st
     }
 }
 
-static int have_avx2(void)
+typedef void (*dual_fn)(dml_activation, size_t, const double *, int, const double *, const double *, double *,
+                        double *);
+
+/* The widest build this CPU runs, chosen once per process: every call of a process uses the same code,
+ * which keeps self pairs bit-identical across calls. DMILAB_SIMD=scalar|avx2|avx512 caps the choice. */
+static dual_fn pick(void)
 {
-    static int cached = -1;
-    if (cached < 0) {
-        __builtin_cpu_init();
-        cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    }
-    return cached;
+    static dual_fn cached;
+    if (cached) return cached;
+    __builtin_cpu_init();
+    const char *cap = getenv("DMILAB_SIMD");
+    int allow512 = !cap || strcmp(cap, "avx512") == 0, allow2 = allow512 || (cap && strcmp(cap, "avx2") == 0);
+    dual_fn f = dml_dual_scalar;
+    if (allow2 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) f = dml_dual_avx2;
+    if (allow512 && __builtin_cpu_supports("avx512f")) f = dml_dual_avx512;
+    cached = f;
+    return f;
+}
+
+const char *dml_dual_isa(void)
+{
+    dual_fn f = pick();
+    return f == dml_dual_avx512 ? "avx512f" : f == dml_dual_avx2 ? "avx2+fma" : "scalar";
 }
 
 void dml_dual(dml_activation act, size_t n, const double *k11, int k11_stride, const double *k22,
               const double *k12, double *out, double *theta)
 {
-    if (have_avx2())
-        dml_dual_avx2(act, n, k11, k11_stride, k22, k12, out, theta);
-    else
-        dml_dual_scalar(act, n, k11, k11_stride, k22, k12, out, theta);
+    pick()(act, n, k11, k11_stride, k22, k12, out, theta);
 }

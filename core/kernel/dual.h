@@ -21,8 +21,13 @@
 void dml_dual(dml_activation act, size_t n, const double *k11, int k11_stride, const double *k22,
               const double *k12, double *out, double *theta);
 
-/* The two builds behind dml_dual (same contract). */
+/** The instruction set dml_dual uses in this process: "avx512f", "avx2+fma" or "scalar". */
+const char *dml_dual_isa(void);
+
+/* The builds behind dml_dual (same contract). */
 void dml_dual_scalar(dml_activation act, size_t n, const double *k11, int k11_stride, const double *k22,
+                     const double *k12, double *out, double *theta);
+void dml_dual_avx512(dml_activation act, size_t n, const double *k11, int k11_stride, const double *k22,
                      const double *k12, double *out, double *theta);
 void dml_dual_avx2(dml_activation act, size_t n, const double *k11, int k11_stride, const double *k22,
                    const double *k12, double *out, double *theta);

@@ -1,138 +1,130 @@
-/* Window sums of Conv / ConvLocal layers on covariances, diagonal and full (DESIGN 2.1). */
+/* Window sums of Conv / ConvLocal layers on covariances, diagonal and full (DESIGN 2.1), driven by
+ * per-layer index tables so every geometry (padding, stride, 1D/2D) shares one fast loop. */
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 #include "spatial.h"
 
-size_t dml_layer_in_positions(const dml_layer *L)
-{
-    size_t p = 1;
-    for (int a = 0; a < L->nd; a++) p *= (size_t)L->in_size[a];
-    return p;
-}
+/* Hot loops get AVX-512 and AVX2 builds next to the baseline one, picked at load time (GCC ifunc). */
+#define CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 
-size_t dml_layer_out_positions(const dml_layer *L)
+int dml_window_table_build(const dml_layer *L, dml_window_table *t)
 {
-    size_t p = 1;
-    for (int a = 0; a < L->nd; a++) p *= (size_t)L->out_size[a];
-    return p;
-}
-
-/* Source index of output k at window offset d, or -1 when it falls in zero padding. */
-static inline long src_index(long k, long d, long s, long pad, long n, int circular)
-{
-    long idx = k * s + d - pad;
-    if (idx >= 0 && idx < n) return idx;
-    if (!circular) return -1;
-    idx %= n;
-    return idx < 0 ? idx + n : idx;
-}
-
-/* row[k] += in[src(k, d)] for k in [0, m): the shifted add of one window offset along one axis. */
-static void add_shifted(double *restrict row, const double *restrict in, long m, long n, long s, long off,
-                        int circular)
-{
-    if (s == 1 && !circular) {
-        long lo = off < 0 ? -off : 0;          /* first k with k + off >= 0 */
-        long hi = n - off;                     /* k + off < n */
-        if (hi > m) hi = m;
-        const double *src = in + off;
-        for (long k = lo; k < hi; k++) row[k] += src[k];
-        return;
+    memset(t, 0, sizeof *t);
+    int nd = L->nd;
+    size_t Pin = 1, Pout = 1;
+    int F = 1;
+    for (int a = 0; a < nd; a++) {
+        Pin *= (size_t)L->in_size[a];
+        Pout *= (size_t)L->out_size[a];
+        F *= L->filter[a];
     }
-    for (long k = 0; k < m; k++) {
-        long idx = k * s + off;
-        if (idx < 0 || idx >= n) {
-            if (!circular) continue;
-            idx %= n;
-            if (idx < 0) idx += n;
-        }
-        row[k] += in[idx];
+    t->P_in = Pin;
+    t->P_out = Pout;
+    t->F = F;
+    t->idx = malloc(sizeof *t->idx * (size_t)F * Pout);
+    t->mask = malloc(sizeof *t->mask * (size_t)F * Pout);
+    t->shift = malloc(sizeof *t->shift * (size_t)F);
+    if (!t->idx || !t->mask || !t->shift) {
+        dml_window_table_free(t);
+        return -1;
     }
-}
-
-/* One axis of a diagonal window sum: in [outer][n][inner] -> out [outer][m][inner]. */
-static void pass_diag(const double *in, double *out, long outer, long n, long m, long inner, long f, long s,
-                      long pad, int circular)
-{
-    memset(out, 0, sizeof *out * (size_t)(outer * m * inner));
-    for (long o = 0; o < outer; o++)
-        for (long d = 0; d < f; d++) {
-            if (inner == 1) {
-                add_shifted(out + o * m, in + o * n, m, n, s, d - pad, circular);
-                continue;
-            }
-            for (long k = 0; k < m; k++) {
-                long r = src_index(k, d, s, pad, n, circular);
-                if (r < 0) continue;
-                double *dst = out + (o * m + k) * inner;
-                const double *src = in + (o * n + r) * inner;
-                for (long i = 0; i < inner; i++) dst[i] += src[i];
-            }
+    int circular = L->padding == DML_PAD_CIRCULAR;
+    for (int d = 0; d < F; d++) {
+        /* offsets along each axis, row-major over the filter */
+        int off[DML_MAX_SPATIAL], rem = d;
+        for (int a = nd - 1; a >= 0; a--) {
+            off[a] = rem % L->filter[a];
+            rem /= L->filter[a];
         }
-}
-
-/* One axis of a full window sum: in [outer][n][inner] x [outer][n][inner] -> [outer][m][inner]^2,
- * the same offset d applied to both indices (shared weights). */
-static void pass_full(const double *in, double *out, long outer, long n, long m, long inner, long f, long s,
-                      long pad, int circular)
-{
-    long pin = outer * n * inner, pout = outer * m * inner;
-    memset(out, 0, sizeof *out * (size_t)(pout * pout));
-    for (long o1 = 0; o1 < outer; o1++)
-        for (long k1 = 0; k1 < m; k1++)
-            for (long d = 0; d < f; d++) {
-                long r1 = src_index(k1, d, s, pad, n, circular);
-                if (r1 < 0) continue;
-                for (long i1 = 0; i1 < inner; i1++) {
-                    double *dst_row = out + ((o1 * m + k1) * inner + i1) * pout;
-                    const double *src_row = in + ((o1 * n + r1) * inner + i1) * pin;
-                    for (long o2 = 0; o2 < outer; o2++) {
-                        if (inner == 1) {
-                            add_shifted(dst_row + o2 * m, src_row + o2 * n, m, n, s, d - pad, circular);
-                            continue;
-                        }
-                        for (long k2 = 0; k2 < m; k2++) {
-                            long r2 = src_index(k2, d, s, pad, n, circular);
-                            if (r2 < 0) continue;
-                            double *dst = dst_row + (o2 * m + k2) * inner;
-                            const double *src = src_row + (o2 * n + r2) * inner;
-                            for (long i = 0; i < inner; i++) dst[i] += src[i];
-                        }
+        long shift = LONG_MIN;
+        int affine = 1;
+        for (size_t o = 0; o < Pout; o++) {
+            size_t r = o, src = 0, stride = 1;
+            int real = 1;
+            for (int a = nd - 1; a >= 0; a--) {
+                long oa = (long)(r % (size_t)L->out_size[a]);
+                r /= (size_t)L->out_size[a];
+                long n = L->in_size[a];
+                long ia = oa * L->stride[a] + off[a] - L->pad_lo[a];
+                if (ia < 0 || ia >= n) {
+                    if (circular) {
+                        ia %= n;
+                        if (ia < 0) ia += n;
+                    } else {
+                        real = 0;
+                        ia = 0;
                     }
                 }
+                src += (size_t)ia * stride;
+                stride *= (size_t)n;
             }
+            t->idx[(size_t)d * Pout + o] = real ? (int32_t)src : 0;
+            t->mask[(size_t)d * Pout + o] = real ? 1.0 : 0.0;
+            if (real) {
+                long s = (long)src - (long)o;
+                if (shift == LONG_MIN) shift = s;
+                else if (s != shift) affine = 0;
+            }
+        }
+        t->shift[d] = affine && shift != LONG_MIN ? shift : LONG_MIN;
+    }
+    return 0;
 }
 
-/* Run the per-axis passes from the last axis to the first, ping-ponging between tmp and out so that
- * the result lands in out. */
-static void window(const dml_layer *L, const double *in, double *out, double *tmp, int full)
+void dml_window_table_free(dml_window_table *t)
 {
-    int nd = L->nd;
-    long size[DML_MAX_SPATIAL];
-    for (int a = 0; a < nd; a++) size[a] = L->in_size[a];
-    const double *src = in;
-    for (int a = nd - 1; a >= 0; a--) {
-        long outer = 1, inner = 1;
-        for (int b = 0; b < a; b++) outer *= size[b];
-        for (int b = a + 1; b < nd; b++) inner *= size[b];
-        /* the last pass (a == 0) writes out; earlier ones alternate so that happens */
-        double *dst = ((a & 1) == 0) ? out : tmp;
-        if (full)
-            pass_full(src, dst, outer, size[a], L->out_size[a], inner, L->filter[a], L->stride[a], L->pad_lo[a],
-                      L->padding == DML_PAD_CIRCULAR);
-        else
-            pass_diag(src, dst, outer, size[a], L->out_size[a], inner, L->filter[a], L->stride[a], L->pad_lo[a],
-                      L->padding == DML_PAD_CIRCULAR);
-        size[a] = L->out_size[a];
-        src = dst;
+    free(t->idx);
+    free(t->mask);
+    free(t->shift);
+    memset(t, 0, sizeof *t);
+}
+
+/* dst[o] += src[o] * mask[o]: a contiguous shifted row (the shift is applied by the caller). */
+CLONES static void add_contiguous(double *restrict dst, const double *restrict src, const double *restrict mask,
+                                  long n)
+{
+    for (long o = 0; o < n; o++) dst[o] += src[o] * mask[o];
+}
+
+/* dst[o] += row[idx[o]] * mask[o]: the general gathered row. */
+CLONES static void add_gathered(double *restrict dst, const double *restrict row, const int32_t *restrict idx,
+                                const double *restrict mask, long n)
+{
+    for (long o = 0; o < n; o++) dst[o] += row[idx[o]] * mask[o];
+}
+
+/* dst (P_out) += mask_d * row[idx_d]: x + 0.0 == x, so masked terms change nothing. */
+static void add_row(const dml_window_table *t, int d, double *dst, const double *row)
+{
+    long Pout = (long)t->P_out, Pin = (long)t->P_in;
+    const double *mk = t->mask + (size_t)d * t->P_out;
+    long s = t->shift[d];
+    if (s != LONG_MIN) {
+        /* entries whose source falls outside the input row are padding (mask 0): skip them */
+        long lo = s < 0 ? -s : 0, hi = Pin - s < Pout ? Pin - s : Pout;
+        if (hi > lo) add_contiguous(dst + lo, row + lo + s, mk + lo, hi - lo);
+    } else {
+        add_gathered(dst, row, t->idx + (size_t)d * t->P_out, mk, Pout);
     }
 }
 
-void dml_window_diag(const dml_layer *L, const double *in, double *out, double *tmp)
+void dml_window_diag(const dml_window_table *t, const double *in, double *out)
 {
-    window(L, in, out, tmp, 0);
+    memset(out, 0, sizeof *out * t->P_out);
+    for (int d = 0; d < t->F; d++) add_row(t, d, out, in);
 }
 
-void dml_window_full(const dml_layer *L, const double *in, double *out, double *tmp)
+void dml_window_full(const dml_window_table *t, const double *in, double *out)
 {
-    window(L, in, out, tmp, 1);
+    size_t Pin = t->P_in, Pout = t->P_out;
+    memset(out, 0, sizeof *out * Pout * Pout);
+    for (size_t o1 = 0; o1 < Pout; o1++) {
+        double *dst = out + o1 * Pout;
+        for (int d = 0; d < t->F; d++) {
+            size_t k = (size_t)d * Pout + o1;
+            if (t->mask[k] == 0.0) continue;
+            add_row(t, d, dst, in + (size_t)t->idx[k] * Pin);
+        }
+    }
 }

@@ -4,21 +4,32 @@
 #define DMILAB_KERNEL_SPATIAL_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include "dmilab/model.h"
 
-/** Window sum of one conv layer on a position-diagonal covariance.
- *  in: the layer's input positions (row-major over in_size), out: output positions (over out_size),
- *  tmp: workspace of max(P_in, P_out) * 2 doubles. Entry o gets sum over window offsets d of
- *  in[o*stride + d - pad_lo] (zero padding skips, circular wraps), axes processed from last to first,
- *  offsets in increasing order, so the sums equal the diagonal of dml_window_full bit for bit. */
-void dml_window_diag(const dml_layer *L, const double *in, double *out, double *tmp);
+/** The window of one Conv / ConvLocal layer as tables: for every window offset d (row-major over the
+ *  filter axes) and output position o, the input position read (idx, 0 in padding) and whether it is real
+ *  (mask 1) or zero padding (mask 0). Geometry of DESIGN 2.1 (same, valid, circular; strides). */
+typedef struct {
+    size_t P_in, P_out;
+    int F;            /**< filter size: number of window offsets */
+    int32_t *idx;     /**< F x P_out */
+    double *mask;     /**< F x P_out */
+    long *shift;      /**< F: idx[d][o] == o + shift[d] wherever mask is 1, or LONG_MIN when not so */
+} dml_window_table;
 
-/** The same window sum on a full covariance (P_in x P_in -> P_out x P_out, row-major), shared weights:
- *  out[o1, o2] = sum_d in[o1*s + d - pad, o2*s + d - pad]. tmp: max(P_in, P_out)^2 doubles. */
-void dml_window_full(const dml_layer *L, const double *in, double *out, double *tmp);
+/** Build the tables of layer L. Returns 0, or -1 when out of memory. */
+int dml_window_table_build(const dml_layer *L, dml_window_table *t);
+void dml_window_table_free(dml_window_table *t);
 
-/** Positions of a layer's input and output. */
-size_t dml_layer_in_positions(const dml_layer *L);
-size_t dml_layer_out_positions(const dml_layer *L);
+/** Window sum on a position-diagonal covariance: out[o] = sum_d mask[d][o] * in[idx[d][o]], offsets in
+ *  increasing order, so the result equals the diagonal of dml_window_full bit for bit.
+ *  in: P_in doubles, out: P_out doubles. */
+void dml_window_diag(const dml_window_table *t, const double *in, double *out);
+
+/** Window sum on a full covariance with shared weights:
+ *  out[o1, o2] = sum_d in[idx[d][o1], idx[d][o2]] over offsets where both are real.
+ *  in: P_in x P_in row-major, out: P_out x P_out row-major. */
+void dml_window_full(const dml_window_table *t, const double *in, double *out);
 
 #endif

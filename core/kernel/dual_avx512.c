@@ -1,0 +1,70 @@
+/* Activation duals, AVX-512F build with SLEEF's vectorised atan2 and asin (1.0-ULP variants), 8 lanes.
+ * Compiled with -mavx512f; called only when the CPU has it (see dual.c). Same formulas as dual_avx2.c. */
+#include <immintrin.h>
+#include <math.h>
+#include <string.h>
+#include <sleef.h>
+#include "dual.h"
+
+static inline void relu8(__m512d k11, __m512d k22, __m512d k12, __m512d *t, __m512d *tp)
+{
+    const __m512d zero = _mm512_setzero_pd();
+    __m512d det = _mm512_sub_pd(_mm512_mul_pd(k11, k22), _mm512_mul_pd(k12, k12));
+    __m512d s = _mm512_sqrt_pd(_mm512_max_pd(det, zero));
+    __m512d th = Sleef_atan2d8_u10avx512f(s, k12);
+    __mmask8 both0 = _mm512_cmp_pd_mask(s, zero, _CMP_EQ_OQ) & _mm512_cmp_pd_mask(k12, zero, _CMP_EQ_OQ);
+    th = _mm512_mask_blend_pd(both0, th, _mm512_set1_pd(M_PI_2));
+    __m512d a = _mm512_sub_pd(_mm512_set1_pd(M_PI), th);
+    const __m512d inv2pi = _mm512_set1_pd(0.5 / M_PI);
+    *t = _mm512_mul_pd(_mm512_add_pd(s, _mm512_mul_pd(a, k12)), inv2pi);
+    *tp = _mm512_mul_pd(a, inv2pi);
+}
+
+static inline void erf8(__m512d k11, __m512d k22, __m512d k12, __m512d *t, __m512d *tp)
+{
+    const __m512d one = _mm512_set1_pd(1.0), two = _mm512_set1_pd(2.0);
+    __m512d p = _mm512_mul_pd(_mm512_add_pd(one, _mm512_mul_pd(two, k11)),
+                              _mm512_add_pd(one, _mm512_mul_pd(two, k22)));
+    __m512d c = _mm512_div_pd(_mm512_mul_pd(two, k12), _mm512_sqrt_pd(p));
+    c = _mm512_min_pd(_mm512_max_pd(c, _mm512_set1_pd(-1.0)), one);
+    *t = _mm512_mul_pd(_mm512_set1_pd(2.0 / M_PI), Sleef_asind8_u10avx512f(c));
+    __m512d d = _mm512_sub_pd(p, _mm512_mul_pd(_mm512_set1_pd(4.0), _mm512_mul_pd(k12, k12)));
+    d = _mm512_max_pd(d, _mm512_setzero_pd());
+    *tp = _mm512_div_pd(_mm512_set1_pd(4.0 / M_PI), _mm512_sqrt_pd(d));
+}
+
+static inline void apply8(dml_activation act, __m512d a, __m512d b, __m512d c, double *out, double *theta)
+{
+    __m512d t, tp;
+    if (act == DML_ACT_RELU)
+        relu8(a, b, c, &t, &tp);
+    else
+        erf8(a, b, c, &t, &tp);
+    _mm512_storeu_pd(out, t);
+    if (theta) _mm512_storeu_pd(theta, _mm512_mul_pd(_mm512_loadu_pd(theta), tp));
+}
+
+void dml_dual_avx512(dml_activation act, size_t n, const double *k11, int k11_stride, const double *k22,
+                     const double *k12, double *out, double *theta)
+{
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m512d a = k11_stride ? _mm512_loadu_pd(k11 + i) : _mm512_set1_pd(k11[0]);
+        apply8(act, a, _mm512_loadu_pd(k22 + i), _mm512_loadu_pd(k12 + i), out + i, theta ? theta + i : NULL);
+    }
+    if (i < n) {
+        /* the tail goes through the same vector code, padded with a harmless (1, 1, 0.5) entry */
+        double a[8], b[8], c[8], o[8], th[8];
+        for (int j = 0; j < 8; j++) a[j] = b[j] = th[j] = 1.0, c[j] = 0.5;
+        size_t r = n - i;
+        for (size_t j = 0; j < r; j++) {
+            a[j] = k11[k11_stride ? i + j : 0];
+            b[j] = k22[i + j];
+            c[j] = k12[i + j];
+            if (theta) th[j] = theta[i + j];
+        }
+        apply8(act, _mm512_loadu_pd(a), _mm512_loadu_pd(b), _mm512_loadu_pd(c), o, theta ? th : NULL);
+        memcpy(out + i, o, r * sizeof *o);
+        if (theta) memcpy(theta + i, th, r * sizeof *th);
+    }
+}
