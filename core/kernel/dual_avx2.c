@@ -1,4 +1,4 @@
-/* Activation duals, AVX2 + FMA build with SLEEF's vectorised atan2 and asin (1.0-ULP variants).
+/* Activation duals, AVX2 + FMA build with SLEEF's vectorised atan2 (3.5-ULP) and asin (1.0-ULP).
  * Compiled with -mavx2 -mfma; called only when the CPU has both (see dual.c). */
 #include <immintrin.h>
 #include <math.h>
@@ -11,7 +11,7 @@ static inline void relu4(__m256d k11, __m256d k22, __m256d k12, __m256d *t, __m2
     const __m256d zero = _mm256_setzero_pd();
     __m256d det = _mm256_sub_pd(_mm256_mul_pd(k11, k22), _mm256_mul_pd(k12, k12));
     __m256d s = _mm256_sqrt_pd(_mm256_max_pd(det, zero));
-    __m256d th = Sleef_atan2d4_u10avx2(s, k12);
+    __m256d th = Sleef_atan2d4_u35avx2(s, k12);
     __m256d both0 = _mm256_and_pd(_mm256_cmp_pd(s, zero, _CMP_EQ_OQ), _mm256_cmp_pd(k12, zero, _CMP_EQ_OQ));
     th = _mm256_blendv_pd(th, _mm256_set1_pd(M_PI_2), both0);
     __m256d a = _mm256_sub_pd(_mm256_set1_pd(M_PI), th);

@@ -1,4 +1,4 @@
-/* Activation duals, AVX-512F build with SLEEF's vectorised atan2 and asin (1.0-ULP variants), 8 lanes.
+/* Activation duals, AVX-512F build with SLEEF's vectorised atan2 (3.5-ULP) and asin (1.0-ULP), 8 lanes.
  * Compiled with -mavx512f; called only when the CPU has it (see dual.c). Same formulas as dual_avx2.c. */
 #include <immintrin.h>
 #include <math.h>
@@ -11,7 +11,7 @@ static inline void relu8(__m512d k11, __m512d k22, __m512d k12, __m512d *t, __m5
     const __m512d zero = _mm512_setzero_pd();
     __m512d det = _mm512_sub_pd(_mm512_mul_pd(k11, k22), _mm512_mul_pd(k12, k12));
     __m512d s = _mm512_sqrt_pd(_mm512_max_pd(det, zero));
-    __m512d th = Sleef_atan2d8_u10avx512f(s, k12);
+    __m512d th = Sleef_atan2d8_u35avx512f(s, k12);
     __mmask8 both0 = _mm512_cmp_pd_mask(s, zero, _CMP_EQ_OQ) & _mm512_cmp_pd_mask(k12, zero, _CMP_EQ_OQ);
     th = _mm512_mask_blend_pd(both0, th, _mm512_set1_pd(M_PI_2));
     __m512d a = _mm512_sub_pd(_mm512_set1_pd(M_PI), th);
