@@ -25,6 +25,7 @@ typedef struct {
     size_t P0;             /* input positions */
     int C;                 /* input channels */
     size_t maxP;           /* largest position count in the spatial stage */
+    size_t margin;         /* doubles of zeros kept before and after each full-covariance buffer */
     size_t nself;          /* doubles of one input's self trajectory */
     size_t self_off[DML_MAX_LAYERS];   /* offset of the pre-activation self diagonal at each Act */
     dml_window_table win[DML_MAX_LAYERS]; /* window tables of the spatial Conv / ConvLocal layers */
@@ -74,6 +75,7 @@ static int build_plan(const dml_layers *L, plan *pl, dml_error *err)
                 return dml_fail(err, DML_ERR_NOMEM, "model", "out of memory for window tables");
             size_t p = pl->win[i].P_out;
             if (p > pl->maxP) pl->maxP = p;
+            if ((size_t)pl->win[i].max_shift + 8 > pl->margin) pl->margin = (size_t)pl->win[i].max_shift + 8;
         } else {
             return dml_fail(err, DML_ERR_INTERNAL, "model", "unexpected layer before pooling");
         }
@@ -89,24 +91,33 @@ static int build_plan(const dml_layers *L, plan *pl, dml_error *err)
     return 0;
 }
 
-/* Input covariance on the position diagonal: out[p] = sum_c a[p,c] b[p,c] / C. */
+/* Input covariance on the position diagonal: out[p] = (sum_c a[p,c] b[p,c]) * (1/C). */
 static void input_cov_diag(const double *a, const double *b, size_t P, int C, double *out)
 {
+    double inv = 1.0 / C;
     for (size_t p = 0; p < P; p++) {
         double s = 0.0;
         for (int c = 0; c < C; c++) s += a[p * C + c] * b[p * C + c];
-        out[p] = s / C;
+        out[p] = s * inv;
     }
 }
 
-/* Full input covariance: out[p, q] = sum_c a[p,c] b[q,c] / C (diagonal identical to input_cov_diag). */
-static void input_cov_full(const double *a, const double *b, size_t P, int C, double *out)
+/* Full input covariance: out[p, q] = (sum_c a[p,c] b[q,c]) * (1/C); the same arithmetic as
+ * input_cov_diag, so its diagonal is bit-identical (0.0 + x == x for the one-channel case). */
+CLONES static void input_cov_full(const double *restrict a, const double *restrict b, size_t P, int C,
+                                  double *restrict out)
 {
+    double inv = 1.0 / C;
+    if (C == 1) {
+        for (size_t p = 0; p < P; p++)
+            for (size_t q = 0; q < P; q++) out[p * P + q] = (a[p] * b[q]) * inv;
+        return;
+    }
     for (size_t p = 0; p < P; p++)
         for (size_t q = 0; q < P; q++) {
             double s = 0.0;
             for (int c = 0; c < C; c++) s += a[p * C + c] * b[q * C + c];
-            out[p * P + q] = s / C;
+            out[p * P + q] = s * inv;
         }
 }
 
@@ -168,7 +179,7 @@ static void self_trajectory(const plan *pl, const double *x, double *traj, doubl
 static size_t workspace_doubles(const plan *pl)
 {
     size_t P = pl->maxP;
-    return pl->full ? 4 * P * P + 4 : 4 * P + 4;
+    return pl->full ? 4 * (P * P + 2 * pl->margin) + 4 : 4 * P + 4;
 }
 
 /* One pair in the spatial stage: returns K and Theta after the pooling layer. */
@@ -180,8 +191,9 @@ static void pair_spatial(const job *jb, size_t i, size_t j, double *w, double *k
     const double *xj = (jb->gram ? jb->x1 : jb->x2) + j * pl->P0 * (size_t)pl->C;
     const double *si = jb->s1 + i * pl->nself;
     const double *sj = (jb->gram ? jb->s1 : jb->s2) + j * pl->nself;
-    size_t m = pl->full ? pl->maxP * pl->maxP : pl->maxP;
-    double *K = w, *T = w + m, *SK = w + 2 * m, *ST = w + 3 * m;
+    /* full buffers keep zero margins on both sides for the fused window (never written) */
+    size_t g = pl->full ? pl->margin : 0, m = (pl->full ? pl->maxP * pl->maxP : pl->maxP) + 2 * g;
+    double *K = w + g, *T = w + m + g, *SK = w + 2 * m + g, *ST = w + 3 * m + g;
     size_t P = pl->P0;
     int self_pair = jb->gram && i == j;
     if (pl->full)
@@ -326,7 +338,7 @@ int dml_kernel(const dml_model *m, const dml_shape *shape, const double *x1, siz
     size_t wn = workspace_doubles(&pl);
     if (wn < n2 + 4) wn = n2 + 4;
     int ok = jb.K && jb.T && jb.s1 && (gram || jb.s2) && jb.f1 && (gram || jb.f2) && jb.work;
-    for (int t = 0; ok && t < threads; t++) ok = (jb.work[t] = malloc(sizeof(double) * wn)) != NULL;
+    for (int t = 0; ok && t < threads; t++) ok = (jb.work[t] = calloc(wn, sizeof(double))) != NULL;
     int rc = 0;
     if (!ok) {
         rc = dml_fail(err, DML_ERR_NOMEM, NULL, "out of memory for a %zu x %zu kernel", n1, n2);

@@ -16,6 +16,8 @@ typedef struct {
     int32_t *idx;     /**< F x P_out */
     double *mask;     /**< F x P_out */
     long *shift;      /**< F: idx[d][o] == o + shift[d] wherever mask is 1, or LONG_MIN when not so */
+    int all_affine;   /**< every offset has a shift: dml_window_full takes the fused one-pass path */
+    long max_shift;   /**< largest |shift|: the fused path reads up to this far outside a row */
 } dml_window_table;
 
 /** Build the tables of layer L. Returns 0, or -1 when out of memory. */
@@ -29,7 +31,8 @@ void dml_window_diag(const dml_window_table *t, const double *in, double *out);
 
 /** Window sum on a full covariance with shared weights:
  *  out[o1, o2] = sum_d in[idx[d][o1], idx[d][o2]] over offsets where both are real.
- *  in: P_in x P_in row-major, out: P_out x P_out row-major. */
+ *  in: P_in x P_in row-major, with `max_shift` finite doubles readable before and after it (the fused path
+ *  reads them and multiplies them by 0); out: P_out x P_out row-major. */
 void dml_window_full(const dml_window_table *t, const double *in, double *out);
 
 #endif
