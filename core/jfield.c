@@ -72,6 +72,21 @@ int jf_int(const cJSON *obj, const char *key, const char *path, long long lo, lo
     return int_value(v, jf_path(f, sizeof f, path, key), lo, hi, out, err);
 }
 
+int jf_int_limited(const cJSON *obj, const char *key, const char *path, long long lo, long long hi, long long limit,
+                   long long *out, dml_error *err)
+{
+    long long v;
+    int rc = jf_int(obj, key, path, lo, hi, &v, err);
+    if (rc <= 0) return rc;
+    if (v > limit) {
+        char f[200];
+        return dml_fail(err, DML_ERR_LIMIT, jf_path(f, sizeof f, path, key), "%s is %lld, above this server's limit %lld",
+                        f, v, limit);
+    }
+    *out = v;
+    return 1;
+}
+
 int jf_bool(const cJSON *obj, const char *key, const char *path, int *out, dml_error *err)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);

@@ -125,15 +125,21 @@ static int parse_data(const cJSON *o, const char *path, const dml_limits *lim, d
                         "%s must divide the image side 28 (1, 2, 4, 7, 14, 28)", f);
     long long sizes[DML_MAX_SIZES];
     int n;
-    if ((rc = jf_int_list(o, "n_train", path, DML_MAX_SIZES, 1, (long long)lim->max_n_train, sizes, &n, err)) < 0)
-        return -1;
+    if ((rc = jf_int_list(o, "n_train", path, DML_MAX_SIZES, 1, 1LL << 50, sizes, &n, err)) < 0) return -1;
     if (rc == 0) return dml_fail(err, DML_ERR_INVALID_SPEC, jf_path(f, sizeof f, path, "n_train"), "%s is required", f);
+    for (int i = 0; i < n; i++)
+        if (sizes[i] > (long long)lim->max_n_train) {
+            char g[220];
+            snprintf(g, sizeof g, "%s[%d]", jf_path(f, sizeof f, path, "n_train"), i);
+            return dml_fail(err, DML_ERR_LIMIT, g, "%s is %lld, above this server's limit %zu", g, sizes[i],
+                            lim->max_n_train);
+        }
     for (int i = 0; i < n; i++) d->n_train[i] = (size_t)sizes[i];
     qsort(d->n_train, (size_t)n, sizeof d->n_train[0], cmp_size);
     d->nn_train = 0;
     for (int i = 0; i < n; i++)
         if (d->nn_train == 0 || d->n_train[d->nn_train - 1] != d->n_train[i]) d->n_train[d->nn_train++] = d->n_train[i];
-    if ((rc = jf_int(o, "n_test", path, 1, (long long)lim->max_n_test, &v, err)) < 0) return -1;
+    if ((rc = jf_int_limited(o, "n_test", path, 1, 1LL << 50, (long long)lim->max_n_test, &v, err)) < 0) return -1;
     if (rc) d->n_test = (size_t)v;
     if (jf_enum(o, "subset", path, subset_names, 2, &e, err) < 0) return -1;
     if (cJSON_GetObjectItemCaseSensitive(o, "subset")) d->subset = (dml_subset)e;
@@ -240,7 +246,7 @@ int dml_spec_parse(const char *text, size_t len, const dml_limits *lim, dml_spec
     if (jf_int(root, "seed", "", 0, 9007199254740992LL, &v, err) < 0) goto out;
     s->seed = cJSON_GetObjectItemCaseSensitive(root, "seed") ? (uint64_t)v : 0;
     s->repeats = 1;
-    if ((rc = jf_int(root, "repeats", "", 1, lim->max_repeats, &v, err)) < 0) goto out;
+    if ((rc = jf_int_limited(root, "repeats", "", 1, 1LL << 40, lim->max_repeats, &v, err)) < 0) goto out;
     if (rc) s->repeats = (int)v;
     rc = -1;
 

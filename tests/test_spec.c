@@ -71,7 +71,13 @@ int main(void)
                  "models[0].parameterization");
     expect_error(WITH("[{\"arch\": \"cnn-gap\", \"padding\": \"valid\", \"filter\": 29}]"), DML_ERR_INVALID_SPEC, "models[0].filter");
     expect_error(WITH("[{\"arch\": \"cnn-gap\", \"padding\": \"valid\", \"filter\": 8, \"depth\": 4}]"), DML_ERR_INVALID_SPEC, "models[0].filter");
-    expect_error(WITH("[{\"arch\": \"fcn\", \"width\": 100000000}]"), DML_ERR_INVALID_SPEC, "models[0].width");
+    expect_error(WITH("[{\"arch\": \"fcn\", \"width\": 100000000}]"), DML_ERR_LIMIT, "models[0].width");
+    expect_error(WITH("[{\"arch\": \"fcn\", \"width\": 0}]"), DML_ERR_INVALID_SPEC, "models[0].width");
+    expect_error(WITH("[{\"arch\": \"fcn\", \"depth\": 33}]"), DML_ERR_LIMIT, "models[0].depth");
+    expect_error("{\"data\": {\"source\": \"fashion-mnist\", \"n_train\": [10, 70000]}, \"models\": {\"arch\": \"fcn\"}, \"inference\": {\"method\": \"ntk\"}}",
+                 DML_ERR_LIMIT, "data.n_train[1]");
+    expect_error("{\"data\": {\"source\": \"fashion-mnist\", \"n_train\": 10, \"n_test\": 20000}, \"models\": {\"arch\": \"fcn\"}, \"inference\": {\"method\": \"ntk\"}}",
+                 DML_ERR_LIMIT, "data.n_test");
     expect_error("{\"data\": {\"source\": \"fashion-mnist\", \"n_train\": [-5]}, \"models\": {\"arch\": \"fcn\"}, \"inference\": {\"method\": \"ntk\"}}",
                  DML_ERR_INVALID_SPEC, "data.n_train[0]");
     expect_error("{\"data\": [" BASE_DATA ", {\"source\": \"fashion-mnist\", \"n_train\": 10, \"resize\": 3}], \"models\": {\"arch\": \"fcn\"}, \"inference\": {\"method\": \"ntk\"}}",
@@ -94,6 +100,8 @@ int main(void)
     expect_error("{\"models\": {\"arch\": \"fcn\"}, \"inference\": {\"method\": \"ntk\"}}", DML_ERR_INVALID_SPEC, "data");
     expect_error("{\"data\": " BASE_DATA ", \"models\": {\"arch\": \"fcn\"}, \"inference\": {\"method\": \"ntk\"}, \"repeats\": 0}",
                  DML_ERR_INVALID_SPEC, "repeats");
+    expect_error("{\"data\": " BASE_DATA ", \"models\": {\"arch\": \"fcn\"}, \"inference\": {\"method\": \"ntk\"}, \"repeats\": 101}",
+                 DML_ERR_LIMIT, "repeats");
     expect_error("{\"data\": " BASE_DATA ", \"models\": {\"arch\": \"fcn\"}, \"inference\": {\"method\": \"ntk\"}, \"checks\": []}",
                  DML_ERR_INVALID_SPEC, "checks");
     expect_error("{\"data\": {\"source\": \"fashion-mnist\", \"n_train\": [60000], \"n_test\": 10000}, \"models\": {\"arch\": \"fcn\"}, \"inference\": {\"method\": \"ntk\"}}",

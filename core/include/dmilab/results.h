@@ -9,7 +9,8 @@
 /** Learning curves of the given points (any order): one curve per arm (in order of first appearance),
  *  sizes ascending, with mean and sample standard deviation over repeats (0 with one repeat) of test MSE
  *  and test accuracy, and the local exponent between neighbouring sizes,
- *  log(mse[i+1]/mse[i]) / log(n[i+1]/n[i]) (DESIGN section 1). Returns a JSON array (caller frees). */
+ *  log(mse[i+1]/mse[i]) / log(n[i+1]/n[i]) (DESIGN section 1). Returns a JSON array (caller frees).
+ *  `pts` may be NULL when n == 0 (as for every function below). */
 cJSON *dml_curves_json(const dml_point *pts, size_t n);
 
 /** `{"id": id, "points": [...], "curves": [...]}` (DESIGN section 4). */
