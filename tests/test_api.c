@@ -1,7 +1,10 @@
 /* API test: starts the real `dmilab serve` (path in argv[1]) on a free port with a temporary database and
  * checks the HTTP API of DESIGN section 4 end to end: errors, submission, the queue, results, kernels,
- * static files, token, restart (SIGTERM) and resume after kill -9. Prints each check; exit 1 on a failure. */
+ * static files, token, restart (SIGTERM) and resume after kill -9. Prints each check; exit 1 on a failure.
+ * DMILAB_TEST_KEEP=1 keeps the temporary directory (database, server.log) for a look afterwards. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <arpa/inet.h>
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
@@ -230,6 +233,8 @@ static int start_server(const char *token)
     while (now_s() - t0 < 20) {
         int st;
         if (waitpid(server, &st, WNOHANG) == server) {
+            printf("# the server ended while starting: %s %d\n", WIFSIGNALED(st) ? "signal" : "exit status",
+                   WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
             server = -1;
             return -1;
         }
@@ -278,6 +283,10 @@ static void cleanup(void)
             snprintf(cmd, sizeof cmd, "tail -n 60 '%s'", logpath);
             if (system(cmd) != 0)
                 printf("(no log)\n");
+        }
+        if (getenv("DMILAB_TEST_KEEP")) {
+            printf("# kept %s (DMILAB_TEST_KEEP)\n", dir);
+            return;
         }
         char cmd[400];
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
@@ -376,7 +385,7 @@ static void test_errors(void)
          " \"inference\": {\"method\": \"ntk\"}}", "data[0].n_train", "negative n_train"},
         {"{\"colour\": \"blue\", \"data\": {\"source\": \"fashion-mnist\", \"n_train\": [10], \"n_test\": 10},"
          " \"models\": {\"arch\": \"fcn\"}, \"inference\": {\"method\": \"ntk\"}}", "colour", "unknown top-level field"},
-        {"{\"data\": {\"source\": \"fashion-mnist\", \"path\": \"/etc\", \"n_train\": [10], \"n_test\": 10},"
+        {"{\"data\": [{\"source\": \"fashion-mnist\", \"path\": \"/etc\", \"n_train\": [10], \"n_test\": 10}],"
          " \"models\": {\"arch\": \"fcn\"}, \"inference\": {\"method\": \"ntk\"}}", "data[0].path", "path outside the data root"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -559,16 +568,47 @@ static void test_kernels(void)
     resp_free(&r);
 
     /* 2100 x 2100 outputs = 4.41e6 numbers, above the default --max-kernel-numbers of 4e6 */
-    size_t n = 2100, cap = 64 + 2 * n;
+    size_t n = 2100, cap = 256 + 2 * n;
     char *body = malloc(cap);
     int k = snprintf(body, cap, "{\"model\": {\"arch\": \"fcn\"}, \"x1\": {\"shape\": [%zu, 1], \"data\": [", n);
     for (size_t i = 0; i < n; i++)
         body[k++] = '1', body[k++] = i + 1 < n ? ',' : ']';
     snprintf(body + k, cap - (size_t)k, "}}");
     post_json("/api/v1/kernels", body, &r);
-    check(r.status == 413 && is_error(&r, "payload_too_large", NULL), "kernel request above --max-kernel-numbers: 413");
+    check(r.status == 413 && is_error(&r, "payload_too_large", NULL), "kernel request above --max-kernel-numbers: 413 (%ld %s)",
+          r.status, r.body ? r.body : "");
     resp_free(&r);
     free(body);
+}
+
+/* An experiment that fails while running (no data files where its path points) ends 'failed' with the
+ * error message; the server goes on. */
+static void test_failure(void)
+{
+    const char *spec = "{\"name\": \"no data\", \"data\": {\"source\": \"fashion-mnist\", \"path\": \"/usr/share/datasets\","
+                       " \"n_train\": [10], \"n_test\": 10}, \"models\": {\"arch\": \"fcn\"}, \"inference\": {\"method\": \"ntk\"}}";
+    resp r;
+    post_json("/api/v1/experiments", spec, &r);
+    cJSON *j = json_of(&r);
+    char *id = str_at(j, "id") ? strdup(str_at(j, "id")) : NULL;
+    cJSON_Delete(j);
+    resp_free(&r);
+    if (!check(id != NULL, "POST an experiment whose data files are missing: accepted"))
+        return;
+    char *final = wait_end(id, 60);
+    char path[128];
+    snprintf(path, sizeof path, "/api/v1/experiments/%s", id);
+    get(path, &r);
+    j = json_of(&r);
+    const char *err = str_at(j, "error");
+    check(strcmp(final, "failed") == 0 && err && *err && str_at(j, "finished_at"), "it ends failed with error \"%s\"",
+          err ? err : "(none)");
+    cJSON_Delete(j);
+    resp_free(&r);
+    check(get("/healthz", &r) == 200, "the server is still healthy");
+    resp_free(&r);
+    free(final);
+    free(id);
 }
 
 static void test_static(void)
@@ -800,6 +840,7 @@ int main(int argc, char **argv)
     test_errors();
     char *id = test_experiment();
     test_kernels();
+    test_failure();
     test_static();
     if (id)
         test_cli(id);

@@ -1,0 +1,175 @@
+/* dmilab: `dmilab kernel` and `dmilab run`, the learning core from the command line. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "dmilab/experiment.h"
+#include "dmilab/kernel.h"
+#include "dmilab/results.h"
+#include "dmilab/spec.h"
+#include "points.h"
+#include "util.h"
+
+/* {"error": {"code", "message", "field"}} on stderr. */
+static void print_error(const char *code, const char *message, const char *field)
+{
+    cJSON *root = cJSON_CreateObject(), *e = cJSON_AddObjectToObject(root, "error");
+    cJSON_AddStringToObject(e, "code", code);
+    cJSON_AddStringToObject(e, "message", message ? message : "");
+    if (field && *field)
+        cJSON_AddStringToObject(e, "field", field);
+    else
+        cJSON_AddNullToObject(e, "field");
+    char *text = cJSON_PrintUnformatted(root);
+    fprintf(stderr, "%s\n", text ? text : "{\"error\":{\"code\":\"internal\",\"message\":\"out of memory\"}}");
+    free(text);
+    cJSON_Delete(root);
+}
+
+static void print_dml_error(const dml_error *err)
+{
+    print_error(dml_code_name(err->code), err->message, err->field);
+}
+
+/* Parse "--threads N" / "--data-root DIR" style options; positional arguments are left in pos[]. */
+static int parse_opts(int argc, char **argv, int *threads, char *data_root, size_t dr_len, char **pos, int *npos,
+                      int maxpos, const char *cmd)
+{
+    *npos = 0;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--threads") == 0 && i + 1 < argc) {
+            *threads = atoi(argv[++i]);
+            if (*threads < 1) {
+                fprintf(stderr, "dmilab %s: --threads needs a positive integer\n", cmd);
+                return -1;
+            }
+        } else if (data_root && strcmp(a, "--data-root") == 0 && i + 1 < argc) {
+            snprintf(data_root, dr_len, "%s", argv[++i]);
+        } else if (strncmp(a, "--", 2) == 0 || *npos >= maxpos) {
+            fprintf(stderr, "dmilab %s: unexpected argument '%s'\n", cmd, a);
+            return -1;
+        } else {
+            pos[(*npos)++] = argv[i];
+        }
+    }
+    return 0;
+}
+
+int cmd_kernel(int argc, char **argv)
+{
+    int threads = util_ncpu(), npos;
+    char *pos[1];
+    if (parse_opts(argc, argv, &threads, NULL, 0, pos, &npos, 0, "kernel") != 0)
+        return 2;
+    size_t len;
+    char *text = util_read_stream(stdin, &len);
+    if (!text) {
+        print_error("internal", "cannot read standard input", NULL);
+        return 2;
+    }
+    cJSON *req = cJSON_ParseWithLength(text, len);
+    free(text);
+    if (!req) {
+        print_error("invalid_json", "the request on standard input is not valid JSON", NULL);
+        return 2;
+    }
+    dml_error err;
+    dml_error_clear(&err);
+    cJSON *resp = dml_kernel_request(req, 0, threads, &err);
+    cJSON_Delete(req);
+    if (!resp) {
+        print_dml_error(&err);
+        return 2;
+    }
+    char *out = dml_kernel_response_print(resp);
+    cJSON_Delete(resp);
+    if (!out) {
+        print_error("internal", "out of memory", NULL);
+        return 2;
+    }
+    size_t n = strlen(out);
+    int ok = fputs(out, stdout) >= 0 && (n > 0 && out[n - 1] == '\n' ? 1 : putchar('\n') != EOF) && fflush(stdout) == 0;
+    free(out);
+    return ok ? 0 : 2;
+}
+
+typedef struct {
+    const dml_spec *spec;
+    point_list points;
+    int show_progress;
+} run_ctx;
+
+static int run_on_point(void *p, const dml_point *pt)
+{
+    run_ctx *c = p;
+    return point_list_add(&c->points, pt, points_arm_index(c->spec, pt));
+}
+
+static void run_on_progress(void *p, double fraction)
+{
+    run_ctx *c = p;
+    if (c->show_progress)
+        fprintf(stderr, "\rdmilab run: %5.1f%%", 100 * fraction);
+}
+
+int cmd_run(int argc, char **argv)
+{
+    int threads = util_ncpu(), npos;
+    char *pos[1];
+    dml_limits lim;
+    dml_limits_defaults(&lim);
+    if (parse_opts(argc, argv, &threads, lim.data_root, sizeof lim.data_root, pos, &npos, 1, "run") != 0)
+        return 2;
+    if (npos != 1) {
+        fprintf(stderr, "usage: dmilab run [--data-root DIR] [--threads N] SPEC.json   (- reads standard input)\n");
+        return 2;
+    }
+    size_t len;
+    char *text = strcmp(pos[0], "-") == 0 ? util_read_stream(stdin, &len) : util_read_file(pos[0], &len);
+    if (!text) {
+        char msg[1200];
+        snprintf(msg, sizeof msg, "cannot read %s", pos[0]);
+        print_error("invalid_spec", msg, NULL);
+        return 2;
+    }
+    dml_spec spec;
+    dml_error err;
+    memset(&spec, 0, sizeof spec);
+    dml_error_clear(&err);
+    int rc = dml_spec_parse(text, len, &lim, &spec, &err);
+    free(text);
+    if (rc != 0) {
+        print_dml_error(&err);
+        return 2;
+    }
+    run_ctx ctx = {.spec = &spec, .points = {0}, .show_progress = isatty(STDERR_FILENO)};
+    dml_run_hooks h = {.ctx = &ctx, .on_point = run_on_point, .on_progress = run_on_progress, .threads = threads};
+    rc = dml_experiment_run(&spec, &h, &err);
+    if (ctx.show_progress)
+        fputc('\n', stderr);
+    dml_spec_free(&spec);
+    if (rc != 0) {
+        point_list_free(&ctx.points);
+        print_dml_error(&err);
+        return 2;
+    }
+    point_list_sort(&ctx.points);
+    dml_point dummy, *arr = point_list_array(&ctx.points);
+    size_t n = ctx.points.n;
+    point_list_free(&ctx.points);
+    cJSON *res = dml_results_json("run", arr ? arr : &dummy, n);
+    free(arr);
+    char *out = res ? cJSON_PrintUnformatted(res) : NULL;
+    cJSON_Delete(res);
+    if (!out) {
+        print_error("internal", "out of memory", NULL);
+        return 2;
+    }
+    int ok = puts(out) >= 0 && fflush(stdout) == 0;
+    free(out);
+    return ok ? 0 : 2;
+}

@@ -1,0 +1,17 @@
+/* dmilab: the subcommands of the `dmilab` executable. Each takes the arguments after its name
+ * and returns the process exit status. */
+#ifndef DMILAB_SERVER_COMMANDS_H
+#define DMILAB_SERVER_COMMANDS_H
+
+/** `dmilab serve [OPTIONS]`: run the HTTP service until SIGINT or SIGTERM (exit 0), 2 on a start-up error. */
+int cmd_serve(int argc, char **argv);
+
+/** `dmilab kernel [--threads N]`: the kernel request on stdin, the response on stdout (exit 0);
+ *  an error as {"error": {...}} on stderr (exit 2). */
+int cmd_kernel(int argc, char **argv);
+
+/** `dmilab run [--data-root DIR] [--threads N] SPEC.json`: run one experiment without the server and
+ *  print its results JSON (exit 0); an error as {"error": {...}} on stderr (exit 2). */
+int cmd_run(int argc, char **argv);
+
+#endif

@@ -1,0 +1,130 @@
+/* dmilab server: the configuration of `dmilab serve`. Precedence: flag, then environment, then default. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dmilab_version.h"
+#include "util.h"
+
+typedef enum { OPT_STR, OPT_INT, OPT_SIZE } opt_type;
+
+typedef struct {
+    const char *flag;    /* without the leading "--" */
+    const char *env;
+    opt_type type;
+    size_t offset, cap;  /* field in serve_config; cap for strings */
+    long long min, max;
+    const char *help;
+} option;
+
+#define STR(f) OPT_STR, offsetof(serve_config, f), sizeof(((serve_config *)0)->f), 0, 0
+#define INT(f, lo, hi) OPT_INT, offsetof(serve_config, f), 0, lo, hi
+#define SIZE(f, lo, hi) OPT_SIZE, offsetof(serve_config, f), 0, lo, hi
+
+static const option options[] = {
+    {"bind", "DMILAB_BIND", STR(bind), "address to listen on (default 127.0.0.1)"},
+    {"port", "DMILAB_PORT", INT(port, 1, 65535), "TCP port (default 8080)"},
+    {"db", "DMILAB_DB", STR(db), "SQLite database file (default ./dmilab.db)"},
+    {"workers", "DMILAB_WORKERS", INT(workers, 1, 1024), "experiments run at once (default 1)"},
+    {"threads", "DMILAB_THREADS", INT(threads, 1, 4096), "threads per experiment (default: number of cores)"},
+    {"data-root", "DMILAB_DATA_ROOT", STR(data_root), "data paths of specs must be inside it (default /usr/share/datasets)"},
+    {"web-root", "DMILAB_WEB_ROOT", STR(web_root), "directory of the dashboard's static files (default: web/ of the source tree)"},
+    {"max-body", "DMILAB_MAX_BODY", SIZE(max_body, 1, 1LL << 40), "largest request body in bytes (default 1048576)"},
+    {"max-kernel-numbers", "DMILAB_MAX_KERNEL_NUMBERS", SIZE(max_kernel_numbers, 1, 1LL << 40),
+     "bound of POST /api/v1/kernels on n1*n2 + input numbers (default 4000000)"},
+    {"token", "DMILAB_TOKEN", STR(token), "bearer token required by POST and DELETE requests (default: none)"},
+};
+#define NOPT (sizeof options / sizeof options[0])
+
+void config_usage(FILE *f)
+{
+    fprintf(f, "usage: dmilab serve [OPTIONS]\n\nRuns the dmilab HTTP service. Every option can also be set by\n"
+               "the environment variable shown; a flag wins over the environment.\n\n");
+    for (size_t i = 0; i < NOPT; i++) {
+        char left[64];
+        snprintf(left, sizeof left, "--%s %s", options[i].flag, options[i].type == OPT_STR ? "TEXT" : "N");
+        fprintf(f, "  %-28s %-28s %s\n", left, options[i].env, options[i].help);
+    }
+    fprintf(f, "  %-28s %-28s %s\n", "--help", "", "show this help");
+}
+
+static int set(serve_config *c, const option *o, const char *val, const char *source)
+{
+    char *dst = (char *)c + o->offset;
+    if (o->type == OPT_STR) {
+        if (strlen(val) >= o->cap) {
+            fprintf(stderr, "dmilab serve: %s: value too long\n", source);
+            return -1;
+        }
+        memcpy(dst, val, strlen(val) + 1);
+        return 0;
+    }
+    char *end;
+    errno = 0;
+    long long v = strtoll(val, &end, 10);
+    if (errno || end == val || *end || v < o->min || v > o->max) {
+        fprintf(stderr, "dmilab serve: %s: expected an integer in [%lld, %lld], got '%s'\n", source, o->min,
+                o->max, val);
+        return -1;
+    }
+    if (o->type == OPT_INT)
+        *(int *)dst = (int)v;
+    else
+        *(size_t *)dst = (size_t)v;
+    return 0;
+}
+
+int config_parse(serve_config *c, int argc, char **argv)
+{
+    memset(c, 0, sizeof *c);
+    snprintf(c->bind, sizeof c->bind, "127.0.0.1");
+    c->port = 8080;
+    snprintf(c->db, sizeof c->db, "./dmilab.db");
+    c->workers = 1;
+    c->threads = util_ncpu();
+    snprintf(c->data_root, sizeof c->data_root, "/usr/share/datasets");
+    snprintf(c->web_root, sizeof c->web_root, "%s/web", DMILAB_SOURCE_ROOT);
+    c->max_body = 1 << 20;
+    c->max_kernel_numbers = 4000000;
+
+    for (size_t i = 0; i < NOPT; i++) {
+        const char *v = getenv(options[i].env);
+        if (v && *v && set(c, &options[i], v, options[i].env) != 0)
+            return -1;
+    }
+    for (int a = 0; a < argc; a++) {
+        const char *arg = argv[a];
+        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+            config_usage(stdout);
+            return 1;
+        }
+        if (strncmp(arg, "--", 2) != 0) {
+            fprintf(stderr, "dmilab serve: unexpected argument '%s' (see --help)\n", arg);
+            return -1;
+        }
+        const char *name = arg + 2, *eq = strchr(name, '=');
+        size_t nlen = eq ? (size_t)(eq - name) : strlen(name);
+        const option *o = NULL;
+        for (size_t i = 0; i < NOPT && !o; i++)
+            if (strlen(options[i].flag) == nlen && strncmp(options[i].flag, name, nlen) == 0)
+                o = &options[i];
+        if (!o) {
+            fprintf(stderr, "dmilab serve: unknown option '%s' (see --help)\n", arg);
+            return -1;
+        }
+        const char *val = eq ? eq + 1 : NULL;
+        if (!val) {
+            if (a + 1 >= argc) {
+                fprintf(stderr, "dmilab serve: option '%s' needs a value\n", arg);
+                return -1;
+            }
+            val = argv[++a];
+        }
+        if (set(c, o, val, arg) != 0)
+            return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,31 @@
+/* dmilab server: the configuration of `dmilab serve`, from flags and DMILAB_* environment variables. */
+#ifndef DMILAB_SERVER_CONFIG_H
+#define DMILAB_SERVER_CONFIG_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+
+/** Every setting of `dmilab serve`. */
+typedef struct {
+    char bind[256];               /**< address to listen on (IPv4 or IPv6 literal or host name) */
+    int port;
+    char db[PATH_MAX];            /**< SQLite database file */
+    int workers;                  /**< experiments run at once */
+    int threads;                  /**< threads per experiment (and per kernel request) */
+    char data_root[PATH_MAX];     /**< every data path of a spec must resolve inside it */
+    char web_root[PATH_MAX];      /**< directory of the dashboard's static files */
+    size_t max_body;              /**< largest request body, bytes */
+    size_t max_kernel_numbers;    /**< bound of POST /api/v1/kernels (n1*n2 + input sizes) */
+    char token[256];              /**< bearer token for mutating requests; "" = none */
+} serve_config;
+
+/** Fill defaults, then apply DMILAB_* environment variables, then the flags in argv[0..argc)
+ *  (argv[0] is the first flag, not the program). Returns 0 to go on, 1 when --help was printed,
+ *  -1 after printing an error to stderr. */
+int config_parse(serve_config *c, int argc, char **argv);
+
+/** Print the usage of `dmilab serve` (every flag and its environment variable) to `f`. */
+void config_usage(FILE *f);
+
+#endif

@@ -1,0 +1,285 @@
+/* dmilab server: the libmicrohttpd daemon. See http.h.
+ * A request goes through: route lookup (404/405), bearer token for mutating methods (401),
+ * JSON content type and size for routes with a body (415, 413), then the route's handler. */
+#include "http.h"
+
+#include <microhttpd.h>
+#include <netdb.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+#include "reply.h"
+#include "routes.h"
+#include "static_files.h"
+#include "util.h"
+
+struct http_server {
+    struct MHD_Daemon *d;
+    app *a;
+};
+
+/* Per-request state kept between the calls of the access handler. */
+typedef struct {
+    int checked;            /* the first call (headers) was handled */
+    const route *rt;        /* NULL: a static file */
+    char id[ROUTE_ID_MAX];
+    char *body;
+    size_t len, cap;
+    int too_big;
+} req_state;
+
+static int is_mutating(const char *m)
+{
+    return strcmp(m, "POST") == 0 || strcmp(m, "PUT") == 0 || strcmp(m, "PATCH") == 0 || strcmp(m, "DELETE") == 0;
+}
+
+/* Constant-time comparison of the Authorization header with "Bearer <token>". */
+static int authorized(struct MHD_Connection *c, const char *token)
+{
+    const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    if (!h || strncasecmp(h, "Bearer ", 7) != 0)
+        return 0;
+    h += 7;
+    while (*h == ' ')
+        h++;
+    size_t n = strlen(h), m = strlen(token);
+    unsigned char diff = n != m;
+    for (size_t i = 0; i < m; i++)
+        diff |= (unsigned char)(token[i] ^ (i < n ? h[i] : 0));
+    return diff == 0;
+}
+
+static int is_json_type(const char *ct)
+{
+    if (!ct)
+        return 0;
+    while (*ct == ' ')
+        ct++;
+    size_t n = strcspn(ct, ";");
+    while (n > 0 && (ct[n - 1] == ' ' || ct[n - 1] == '\t'))
+        n--;
+    return n == 16 && strncasecmp(ct, "application/json", 16) == 0;
+}
+
+static enum MHD_Result send_reply(struct MHD_Connection *c, reply *r)
+{
+    struct MHD_Response *resp;
+    if (r->fd >= 0) {
+        resp = MHD_create_response_from_fd64(r->fd_size, r->fd);
+        if (resp)
+            r->fd = -1;   /* owned by the response now */
+    } else {
+        resp = MHD_create_response_from_buffer(r->len, r->body, MHD_RESPMEM_MUST_FREE);
+        if (resp)
+            r->body = NULL;
+    }
+    if (!resp) {
+        reply_clear(r);
+        return MHD_NO;
+    }
+    if (r->content_type)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
+    if (r->allow[0])
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow);
+    if (r->location[0])
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, r->location);
+    if (r->status == 401)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, r->no_store ? "no-store" : "no-cache");
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    enum MHD_Result ret = MHD_queue_response(c, r->status, resp);
+    MHD_destroy_response(resp);
+    if (r->status >= 500)
+        util_log("reply %u", r->status);
+    reply_clear(r);
+    return ret;
+}
+
+/* Checks on the headers alone. Returns 1 and fills `r` when the request is answered already. */
+static int precheck(app *a, struct MHD_Connection *c, const char *method, const char *url, req_state *s, reply *r)
+{
+    char allow[64];
+    route_match m = routes_find(method, url, &s->rt, s->id, allow, sizeof allow);
+    if (m == ROUTE_BAD_METHOD || (m == ROUTE_NONE && strncmp(url, "/api/", 5) != 0 && strcmp(method, "GET") != 0
+                                  && strcmp(method, "HEAD") != 0)) {
+        reply_error(r, 405, "not_found", "method not allowed", NULL);
+        snprintf(r->allow, sizeof r->allow, "%s", m == ROUTE_BAD_METHOD ? allow : "GET, HEAD");
+        return 1;
+    }
+    if (m == ROUTE_NONE && (strncmp(url, "/api/", 5) == 0 || strcmp(url, "/api") == 0)) {
+        reply_error(r, 404, "not_found", "no such route", NULL);
+        return 1;
+    }
+    if (m == ROUTE_NONE)
+        s->rt = NULL;   /* a static file */
+    if (a->cfg->token[0] && is_mutating(method) && !authorized(c, a->cfg->token)) {
+        reply_error(r, 401, "unauthorized", "this request needs the header Authorization: Bearer <token>", NULL);
+        return 1;
+    }
+    if (s->rt && s->rt->json_body) {
+        if (!is_json_type(MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE))) {
+            reply_error(r, 415, "unsupported_media_type", "the body must be sent as Content-Type: application/json",
+                        NULL);
+            return 1;
+        }
+        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (cl && strtoull(cl, NULL, 10) > a->cfg->max_body) {
+            char msg[128];
+            snprintf(msg, sizeof msg, "the body is larger than %zu bytes", a->cfg->max_body);
+            reply_error(r, 413, "payload_too_large", msg, NULL);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void append_body(app *a, req_state *s, const char *data, size_t n)
+{
+    if (s->too_big || !s->rt || !s->rt->json_body)
+        return;   /* bodies of other routes are ignored */
+    if (s->len + n > a->cfg->max_body) {
+        s->too_big = 1;
+        free(s->body);
+        s->body = NULL;
+        s->len = s->cap = 0;
+        return;
+    }
+    if (s->len + n + 1 > s->cap) {
+        size_t cap = s->cap ? s->cap : 4096;
+        while (cap < s->len + n + 1)
+            cap *= 2;
+        char *b = realloc(s->body, cap);
+        if (!b) {
+            s->too_big = 1;
+            return;
+        }
+        s->body = b;
+        s->cap = cap;
+    }
+    memcpy(s->body + s->len, data, n);
+    s->len += n;
+    s->body[s->len] = '\0';
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+                                  const char *version, const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    (void)version;
+    http_server *h = cls;
+    req_state *s = *con_cls;
+    reply r;
+    reply_init(&r);
+    if (!s) {
+        s = calloc(1, sizeof *s);
+        if (!s)
+            return MHD_NO;
+        *con_cls = s;
+        if (precheck(h->a, c, method, url, s, &r)) {
+            s->checked = 2;   /* answered: ignore any body */
+            return send_reply(c, &r);
+        }
+        s->checked = 1;
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        if (s->checked == 1)
+            append_body(h->a, s, upload_data, *upload_data_size);
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (s->checked == 2)
+        return MHD_YES;
+    if (s->too_big) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "the body is larger than %zu bytes", h->a->cfg->max_body);
+        reply_error(&r, 413, "payload_too_large", msg, NULL);
+        return send_reply(c, &r);
+    }
+    if (!s->rt) {
+        static_serve(h->a->web_root, url, &r);
+        return send_reply(c, &r);
+    }
+    request rq = {.a = h->a, .conn = c, .method = method, .path = url, .body = s->body ? s->body : "",
+                  .body_len = s->len};
+    memcpy(rq.id, s->id, sizeof rq.id);
+    s->rt->handler(&rq, &r);
+    return send_reply(c, &r);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)c;
+    (void)toe;
+    req_state *s = *con_cls;
+    if (s) {
+        free(s->body);
+        free(s);
+        *con_cls = NULL;
+    }
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char line[1024];
+    vsnprintf(line, sizeof line, fmt, ap);
+    size_t n = strlen(line);
+    while (n > 0 && line[n - 1] == '\n')
+        line[--n] = '\0';
+    util_log("http: %s", line);
+}
+
+http_server *http_start(app *a, char *errbuf, size_t errlen)
+{
+    struct addrinfo hints, *res = NULL;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    char port[16];
+    snprintf(port, sizeof port, "%d", a->cfg->port);
+    int gai = getaddrinfo(a->cfg->bind, port, &hints, &res);
+    if (gai != 0 || !res) {
+        snprintf(errbuf, errlen, "cannot resolve bind address '%s': %s", a->cfg->bind, gai_strerror(gai));
+        return NULL;
+    }
+    http_server *h = calloc(1, sizeof *h);
+    if (!h) {
+        freeaddrinfo(res);
+        snprintf(errbuf, errlen, "out of memory");
+        return NULL;
+    }
+    h->a = a;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_AUTO
+                     | MHD_USE_ERROR_LOG;
+    if (res->ai_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    h->d = MHD_start_daemon(flags, (uint16_t)a->cfg->port, NULL, NULL, on_request, h,
+                            MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,
+                            MHD_OPTION_SOCK_ADDR, res->ai_addr,
+                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)300,
+                            MHD_OPTION_END);
+    freeaddrinfo(res);
+    if (!h->d) {
+        snprintf(errbuf, errlen, "cannot listen on %s port %d (address in use or not available?)", a->cfg->bind,
+                 a->cfg->port);
+        free(h);
+        return NULL;
+    }
+    return h;
+}
+
+void http_stop(http_server *h)
+{
+    if (!h)
+        return;
+    MHD_stop_daemon(h->d);
+    free(h);
+}

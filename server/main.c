@@ -1,0 +1,43 @@
+/* dmilab: the executable. Subcommands: serve, kernel, run (commands.h). */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "dmilab_version.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: dmilab COMMAND [OPTIONS]\n\n"
+               "commands:\n"
+               "  serve            run the HTTP service (dmilab serve --help)\n"
+               "  kernel           NNGP/NTK kernels: JSON request on stdin, response on stdout\n"
+               "  run SPEC.json    run one experiment without the server, print its results JSON\n"
+               "  --version        print the version\n"
+               "  --help           show this help\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+        printf("dmilab %s (%s)\n", DMILAB_VERSION, DMILAB_COMMIT);
+        return 0;
+    }
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "serve") == 0)
+        return cmd_serve(argc - 2, argv + 2);
+    if (strcmp(cmd, "kernel") == 0)
+        return cmd_kernel(argc - 2, argv + 2);
+    if (strcmp(cmd, "run") == 0)
+        return cmd_run(argc - 2, argv + 2);
+    fprintf(stderr, "dmilab: unknown command '%s'\n\n", cmd);
+    usage(stderr);
+    return 2;
+}

@@ -1,0 +1,67 @@
+/* dmilab server: the route table and its matching. See routes.h. */
+#include "routes.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const route table[] = {
+    {"GET", "/healthz", h_healthz, 0},
+    {"GET", "/api/v1/experiments", h_list_experiments, 0},
+    {"POST", "/api/v1/experiments", h_post_experiments, 1},
+    {"GET", "/api/v1/experiments/{id}", h_get_experiment, 0},
+    {"GET", "/api/v1/experiments/{id}/results", h_get_results, 0},
+    {"POST", "/api/v1/kernels", h_post_kernels, 1},
+};
+#define NROUTES (sizeof table / sizeof table[0])
+
+/* Whether `path` matches `pattern`; copies the {id} segment. */
+static int match(const char *pattern, const char *path, char id[ROUTE_ID_MAX])
+{
+    const char *p = pattern, *s = path;
+    while (*p && *s) {
+        if (strncmp(p, "{id}", 4) == 0) {
+            size_t n = strcspn(s, "/");
+            if (n == 0 || n >= ROUTE_ID_MAX)
+                return 0;
+            memcpy(id, s, n);
+            id[n] = '\0';
+            p += 4;
+            s += n;
+            continue;
+        }
+        if (*p != *s)
+            return 0;
+        p++;
+        s++;
+    }
+    return *p == '\0' && *s == '\0';
+}
+
+route_match routes_find(const char *method, const char *path, const route **out, char id[ROUTE_ID_MAX],
+                        char *allow, size_t allow_len)
+{
+    const char *m = strcmp(method, "HEAD") == 0 ? "GET" : method;
+    int path_known = 0;
+    char tmp[ROUTE_ID_MAX];
+    allow[0] = '\0';
+    for (size_t i = 0; i < NROUTES; i++) {
+        tmp[0] = '\0';
+        if (!match(table[i].pattern, path, tmp))
+            continue;
+        if (strcmp(table[i].method, m) == 0) {
+            *out = &table[i];
+            memcpy(id, tmp, ROUTE_ID_MAX);
+            return ROUTE_FOUND;
+        }
+        size_t n = strlen(allow);
+        snprintf(allow + n, allow_len - n, "%s%s", n ? ", " : "",
+                 strcmp(table[i].method, "GET") == 0 ? "GET, HEAD" : table[i].method);
+        path_known = 1;
+    }
+    return path_known ? ROUTE_BAD_METHOD : ROUTE_NONE;
+}
+
+const char *request_query(const request *rq, const char *key)
+{
+    return MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, key);
+}

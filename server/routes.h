@@ -1,0 +1,59 @@
+/* dmilab server: the API routes (method, path pattern, handler) and the request they receive. */
+#ifndef DMILAB_SERVER_ROUTES_H
+#define DMILAB_SERVER_ROUTES_H
+
+#include <stddef.h>
+#include <microhttpd.h>
+#include "app.h"
+#include "reply.h"
+
+#define ROUTE_ID_MAX 64
+
+/** A request as the handlers see it: complete, body included. */
+typedef struct {
+    app *a;
+    struct MHD_Connection *conn;
+    const char *method;
+    const char *path;
+    char id[ROUTE_ID_MAX];   /**< the {id} segment of the path, "" when the route has none */
+    const char *body;        /**< NUL-terminated, body_len bytes (may contain no NUL before) */
+    size_t body_len;
+} request;
+
+typedef void (*route_handler)(const request *rq, reply *r);
+
+/** One route. `json_body`: the request must carry a JSON body (Content-Type checked, size bounded). */
+typedef struct {
+    const char *method;
+    const char *pattern;     /**< segments; "{id}" matches one non-empty segment */
+    route_handler handler;
+    int json_body;
+} route;
+
+/** Outcome of routes_find. */
+typedef enum { ROUTE_FOUND, ROUTE_BAD_METHOD, ROUTE_NONE } route_match;
+
+/** Find the route of (method, path); HEAD matches GET routes. On ROUTE_FOUND sets *out and `id`;
+ *  on ROUTE_BAD_METHOD writes the allowed methods ("GET, HEAD, POST") into `allow`. */
+route_match routes_find(const char *method, const char *path, const route **out, char id[ROUTE_ID_MAX],
+                        char *allow, size_t allow_len);
+
+/** A query-string argument of the request, or NULL. */
+const char *request_query(const request *rq, const char *key);
+
+/* Handlers (routes_experiments.c, routes_misc.c). */
+/** POST /api/v1/experiments: validate the spec (400 invalid_json / invalid_spec / limit_exceeded), store it
+ *  queued, wake the workers; 201 with the experiment and a Location header. */
+void h_post_experiments(const request *rq, reply *r);
+/** GET /api/v1/experiments?status=&limit=&cursor=: newest first, {"experiments": [...], "next_cursor"}. */
+void h_list_experiments(const request *rq, reply *r);
+/** GET /api/v1/experiments/{id}: the experiment, or 404 not_found. */
+void h_get_experiment(const request *rq, reply *r);
+/** GET /api/v1/experiments/{id}/results[?format=csv]: stored points in grid order and their curves. */
+void h_get_results(const request *rq, reply *r);
+/** POST /api/v1/kernels: the `dmilab kernel` request over HTTP (413 above --max-kernel-numbers). */
+void h_post_kernels(const request *rq, reply *r);
+/** GET /healthz: {"status": "ok"}. */
+void h_healthz(const request *rq, reply *r);
+
+#endif

@@ -1,0 +1,214 @@
+/* dmilab server: the /api/v1/experiments routes (submit, list, get, results). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dmilab/results.h"
+#include "dmilab/spec.h"
+#include "experiment_json.h"
+#include "queue.h"
+#include "routes.h"
+#include "util.h"
+
+#define LIST_DEFAULT 50
+#define LIST_MAX 1000
+
+/* Reply with a core error of spec validation. */
+static void spec_error(reply *r, const dml_error *err)
+{
+    switch (err->code) {
+    case DML_ERR_INVALID_JSON:
+        reply_error(r, 400, "invalid_json", err->message, err->field);
+        break;
+    case DML_ERR_LIMIT:
+        reply_error(r, 400, dml_code_name(err->code), err->message, err->field);
+        break;
+    case DML_ERR_NOMEM:
+    case DML_ERR_INTERNAL:
+        reply_error(r, 500, "internal", err->message, err->field);
+        break;
+    default:
+        reply_error(r, 400, "invalid_spec", err->message, err->field);
+        break;
+    }
+}
+
+/* Reply with the stored experiment `id` (status given), or an error. */
+static void reply_experiment(const request *rq, reply *r, unsigned status, const char *id)
+{
+    store_experiment e;
+    int k = store_get_experiment(rq->a->st, id, &e);
+    if (k < 0) {
+        reply_error(r, 500, "internal", "database error", NULL);
+        return;
+    }
+    if (k == 0) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "no experiment '%s'", id);
+        reply_error(r, 404, "not_found", msg, NULL);
+        return;
+    }
+    reply_json(r, status, experiment_json(&e));
+    store_experiment_free(&e);
+}
+
+void h_post_experiments(const request *rq, reply *r)
+{
+    app *a = rq->a;
+    dml_spec spec;
+    dml_error err;
+    memset(&spec, 0, sizeof spec);
+    dml_error_clear(&err);
+    if (dml_spec_parse(rq->body, rq->body_len, &a->limits, &spec, &err) != 0) {
+        spec_error(r, &err);
+        return;
+    }
+    cJSON *resolved = dml_spec_resolved_json(&spec);
+    char *resolved_text = resolved ? cJSON_PrintUnformatted(resolved) : NULL;
+    cJSON_Delete(resolved);
+    if (!resolved_text) {
+        dml_spec_free(&spec);
+        reply_error(r, 500, "internal", "cannot render the resolved spec", NULL);
+        return;
+    }
+    char id[UTIL_ID_LEN], now[UTIL_TIME_LEN];
+    int k = 1;
+    for (int attempt = 0; attempt < 5 && k == 1; attempt++) {
+        if (util_new_id(id) != 0) {
+            k = -1;
+            break;
+        }
+        util_now(now);
+        k = store_insert_experiment(a->st, id, spec.name, now, rq->body, rq->body_len, resolved_text, a->version);
+    }
+    dml_spec_free(&spec);
+    free(resolved_text);
+    if (k != 0) {
+        reply_error(r, 500, "internal", "cannot store the experiment", NULL);
+        return;
+    }
+    util_log("experiment %s: queued", id);
+    queue_notify(a->q);
+    snprintf(r->location, sizeof r->location, "/api/v1/experiments/%s", id);
+    reply_experiment(rq, r, 201, id);
+}
+
+static int valid_status(const char *s)
+{
+    static const char *const all[] = {"queued", "running", "succeeded", "failed", "cancelled"};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        if (strcmp(s, all[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* The opaque cursor: hex of "<created_at>\n<id>" of the last experiment of the previous page. */
+static char *cursor_encode(const store_experiment *e)
+{
+    char buf[UTIL_TIME_LEN + sizeof e->id + 2];
+    snprintf(buf, sizeof buf, "%s\n%s", e->created_at ? e->created_at : "", e->id);
+    return util_hex_encode(buf, strlen(buf));
+}
+
+void h_list_experiments(const request *rq, reply *r)
+{
+    const char *status = request_query(rq, "status");
+    const char *limit_s = request_query(rq, "limit");
+    const char *cursor = request_query(rq, "cursor");
+    if (status && !*status)
+        status = NULL;
+    if (status && !valid_status(status)) {
+        reply_error(r, 400, "invalid_spec", "status must be one of queued, running, succeeded, failed, cancelled",
+                    "status");
+        return;
+    }
+    int limit = LIST_DEFAULT;
+    if (limit_s && *limit_s) {
+        char *end;
+        long v = strtol(limit_s, &end, 10);
+        if (*end || v < 1 || v > LIST_MAX) {
+            reply_error(r, 400, "invalid_spec", "limit must be an integer from 1 to 1000", "limit");
+            return;
+        }
+        limit = (int)v;
+    }
+    char *decoded = NULL, *after_id = NULL;
+    if (cursor && *cursor) {
+        decoded = util_hex_decode(cursor, NULL);
+        after_id = decoded ? strchr(decoded, '\n') : NULL;
+        if (!after_id) {
+            free(decoded);
+            reply_error(r, 400, "invalid_spec", "invalid cursor", "cursor");
+            return;
+        }
+        *after_id++ = '\0';
+    }
+    store_experiment *v;
+    int n;
+    int rc = store_list_experiments(rq->a->st, status, decoded, after_id, limit + 1, &v, &n);
+    free(decoded);
+    if (rc != 0) {
+        reply_error(r, 500, "internal", "database error", NULL);
+        return;
+    }
+    cJSON *root = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(root, "experiments");
+    int shown = n > limit ? limit : n;
+    for (int i = 0; i < shown; i++)
+        cJSON_AddItemToArray(arr, experiment_json(&v[i]));
+    char *next = n > limit ? cursor_encode(&v[shown - 1]) : NULL;
+    if (next)
+        cJSON_AddStringToObject(root, "next_cursor", next);
+    else
+        cJSON_AddNullToObject(root, "next_cursor");
+    free(next);
+    store_experiments_free(v, n);
+    reply_json(r, 200, root);
+}
+
+void h_get_experiment(const request *rq, reply *r)
+{
+    reply_experiment(rq, r, 200, rq->id);
+}
+
+void h_get_results(const request *rq, reply *r)
+{
+    const char *format = request_query(rq, "format");
+    int csv = 0;
+    if (format && *format) {
+        if (strcmp(format, "csv") == 0)
+            csv = 1;
+        else if (strcmp(format, "json") != 0) {
+            reply_error(r, 400, "invalid_spec", "format must be json or csv", "format");
+            return;
+        }
+    }
+    store_experiment e;
+    int k = store_get_experiment(rq->a->st, rq->id, &e);
+    if (k <= 0) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "no experiment '%s'", rq->id);
+        reply_error(r, k < 0 ? 500 : 404, k < 0 ? "internal" : "not_found", k < 0 ? "database error" : msg, NULL);
+        return;
+    }
+    store_experiment_free(&e);
+    point_list pl = {0};
+    if (store_points(rq->a->st, rq->id, &pl) != 0) {
+        point_list_free(&pl);
+        reply_error(r, 500, "internal", "database error", NULL);
+        return;
+    }
+    dml_point dummy, *arr = point_list_array(&pl);
+    size_t n = pl.n;
+    point_list_free(&pl);
+    if (n > 0 && !arr) {
+        reply_error(r, 500, "internal", "out of memory", NULL);
+        return;
+    }
+    const dml_point *pts = arr ? arr : &dummy;
+    if (csv)
+        reply_text(r, 200, "text/csv; charset=utf-8", dml_results_csv(pts, n));
+    else
+        reply_json(r, 200, dml_results_json(rq->id, pts, n));
+    free(arr);
+}

@@ -1,0 +1,45 @@
+/* dmilab server: /healthz and POST /api/v1/kernels. */
+#include "dmilab/kernel.h"
+#include "routes.h"
+
+void h_healthz(const request *rq, reply *r)
+{
+    (void)rq;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "status", "ok");
+    reply_json(r, 200, o);
+}
+
+void h_post_kernels(const request *rq, reply *r)
+{
+    cJSON *req = cJSON_ParseWithLength(rq->body, rq->body_len);
+    if (!req) {
+        reply_error(r, 400, "invalid_json", "the body is not valid JSON", NULL);
+        return;
+    }
+    dml_error err;
+    dml_error_clear(&err);
+    cJSON *resp = dml_kernel_request(req, rq->a->cfg->max_kernel_numbers, rq->a->cfg->threads, &err);
+    cJSON_Delete(req);
+    if (!resp) {
+        switch (err.code) {
+        case DML_ERR_LIMIT:
+            reply_error(r, 413, "payload_too_large", err.message, err.field);
+            break;
+        case DML_ERR_INVALID_JSON:
+            reply_error(r, 400, "invalid_json", err.message, err.field);
+            break;
+        case DML_ERR_NOMEM:
+        case DML_ERR_INTERNAL:
+            reply_error(r, 500, "internal", err.message, err.field);
+            break;
+        default:
+            reply_error(r, 400, "invalid_spec", err.message, err.field);
+            break;
+        }
+        return;
+    }
+    char *text = dml_kernel_response_print(resp);
+    cJSON_Delete(resp);
+    reply_json_text(r, 200, text);
+}

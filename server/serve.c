@@ -1,0 +1,89 @@
+/* dmilab: `dmilab serve`: store, worker queue and HTTP daemon, until SIGINT or SIGTERM. */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "commands.h"
+#include "config.h"
+#include "dmilab_version.h"
+#include "http.h"
+#include "queue.h"
+#include "util.h"
+
+/* How long a stopping service waits for running experiments to reach the end of their unit of work. */
+#define SHUTDOWN_GRACE_SECONDS 10
+
+int cmd_serve(int argc, char **argv)
+{
+    serve_config cfg;
+    int pc = config_parse(&cfg, argc, argv);
+    if (pc != 0)
+        return pc > 0 ? 0 : 2;
+
+    /* Signals are taken by sigwait in this thread: block them before any thread starts. */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    static app a;
+    memset(&a, 0, sizeof a);
+    a.cfg = &cfg;
+    dml_limits_defaults(&a.limits);
+    if (strlen(cfg.data_root) >= sizeof a.limits.data_root) {
+        util_log("--data-root is too long");
+        return 2;
+    }
+    memcpy(a.limits.data_root, cfg.data_root, strlen(cfg.data_root) + 1);
+    snprintf(a.version, sizeof a.version, "dmilab %s (%s)", DMILAB_VERSION, DMILAB_COMMIT);
+    if (!realpath(cfg.web_root, a.web_root)) {
+        util_log("warning: web root %s does not exist: no dashboard", cfg.web_root);
+        a.web_root[0] = '\0';
+    }
+
+    char err[512];
+    a.st = store_open(cfg.db, err, sizeof err);
+    if (!a.st) {
+        util_log("%s", err);
+        return 2;
+    }
+    int requeued = store_requeue_running(a.st);
+    if (requeued > 0)
+        util_log("re-queued %d experiment(s) left running", requeued);
+    a.q = queue_start(&a, cfg.workers);
+    if (!a.q) {
+        store_close(a.st);
+        return 2;
+    }
+    http_server *h = http_start(&a, err, sizeof err);
+    if (!h) {
+        util_log("%s", err);
+        if (queue_stop(a.q, SHUTDOWN_GRACE_SECONDS) == 0)
+            store_close(a.st);
+        return 2;
+    }
+    util_log("%s listening on http://%s%s%s:%d/ (database %s, %d worker(s) x %d thread(s)%s)", a.version,
+             strchr(cfg.bind, ':') ? "[" : "", cfg.bind, strchr(cfg.bind, ':') ? "]" : "", cfg.port, cfg.db,
+             cfg.workers, cfg.threads, cfg.token[0] ? ", token required" : "");
+
+    int sig = 0;
+    sigwait(&sigs, &sig);
+    util_log("signal %d: stopping", sig);
+    http_stop(h);
+    int busy = queue_stop(a.q, SHUTDOWN_GRACE_SECONDS);
+    if (busy) {
+        /* The running unit is abandoned: its experiment stays 'running' and resumes at the next start. */
+        util_log("%d experiment(s) still running abandoned; they resume at the next start", busy);
+        fflush(NULL);
+        _exit(0);   /* no atexit handlers while worker threads still run */
+    }
+    store_close(a.st);
+    util_log("stopped");
+    return 0;
+}
