@@ -24,6 +24,12 @@ void dml_limits_defaults(dml_limits *l)
 
 const char *dml_method_name(dml_method m) { return m == DML_INF_NTK ? "ntk" : "nngp"; }
 
+static const char *const metric_names[] = {"test_accuracy", "test_mse", "train_mse"};
+static const char *const op_names[] = {"<", "<=", ">", ">=", "=="};
+
+const char *dml_metric_name(dml_metric m) { return (unsigned)m < 3 ? metric_names[m] : "?"; }
+const char *dml_op_name(dml_op op) { return (unsigned)op < 5 ? op_names[op] : "?"; }
+
 static const char *const source_names[] = {"fashion-mnist", "mnist"};
 static const char *const subset_names[] = {"random", "head"};
 static const char *const transform_names[] = {"orthogonal", "permutation", "local-orthogonal",
@@ -196,6 +202,75 @@ static int parse_inference(const cJSON *o, const char *path, dml_inference *inf,
     return 0;
 }
 
+/* Find the data variant of an arm "<data>/<model>/<inference>"; -1 when the arm is not in the grid. */
+static int arm_data(const dml_spec *s, const char *arm)
+{
+    for (int d = 0; d < s->ndata; d++)
+        for (int m = 0; m < s->nmodels; m++)
+            for (int i = 0; i < s->ninference; i++) {
+                char a[3 * DML_NAME_MAX + 2];
+                snprintf(a, sizeof a, "%s/%s/%s", s->data[d].name, s->models[m].name, s->inference[i].name);
+                if (strcmp(a, arm) == 0) return d;
+            }
+    return -1;
+}
+
+static int parse_check(const cJSON *o, const char *path, const dml_spec *s, dml_check *c, dml_error *err)
+{
+    static const char *const keys[] = {"arm", "metric", "n_train", "op", "value", "tolerance", "than_arm", NULL};
+    char f[200];
+    memset(c, 0, sizeof *c);
+    if (jf_object(o, path, keys, err)) return -1;
+    int rc, e;
+    if ((rc = jf_string(o, "arm", path, c->arm, sizeof c->arm, err)) < 0) return -1;
+    if (rc == 0) return dml_fail(err, DML_ERR_INVALID_SPEC, jf_path(f, sizeof f, path, "arm"), "%s is required", f);
+    int d = arm_data(s, c->arm);
+    if (d < 0)
+        return dml_fail(err, DML_ERR_INVALID_SPEC, jf_path(f, sizeof f, path, "arm"),
+                        "arm '%s' is not in the experiment's grid (arms are <data>/<model>/<inference>)", c->arm);
+    if ((rc = jf_enum(o, "metric", path, metric_names, 3, &e, err)) < 0) return -1;
+    if (rc == 0) return dml_fail(err, DML_ERR_INVALID_SPEC, jf_path(f, sizeof f, path, "metric"), "%s is required", f);
+    c->metric = (dml_metric)e;
+    if ((rc = jf_enum(o, "op", path, op_names, 5, &e, err)) < 0) return -1;
+    if (rc == 0) return dml_fail(err, DML_ERR_INVALID_SPEC, jf_path(f, sizeof f, path, "op"), "%s is required", f);
+    c->op = (dml_op)e;
+    long long v;
+    c->n_train = s->data[d].n_train[s->data[d].nn_train - 1];
+    if ((rc = jf_int(o, "n_train", path, 1, 1LL << 50, &v, err)) < 0) return -1;
+    if (rc) {
+        int found = 0;
+        for (int k = 0; k < s->data[d].nn_train; k++) found |= s->data[d].n_train[k] == (size_t)v;
+        if (!found)
+            return dml_fail(err, DML_ERR_INVALID_SPEC, jf_path(f, sizeof f, path, "n_train"),
+                            "n_train %lld is not one of the sizes of data '%s'", v, s->data[d].name);
+        c->n_train = (size_t)v;
+    }
+    if ((rc = jf_string(o, "than_arm", path, c->than_arm, sizeof c->than_arm, err)) < 0) return -1;
+    if (rc) {
+        int d2 = arm_data(s, c->than_arm);
+        if (d2 < 0)
+            return dml_fail(err, DML_ERR_INVALID_SPEC, jf_path(f, sizeof f, path, "than_arm"),
+                            "arm '%s' is not in the experiment's grid", c->than_arm);
+        int found = 0;
+        for (int k = 0; k < s->data[d2].nn_train; k++) found |= s->data[d2].n_train[k] == c->n_train;
+        if (!found)
+            return dml_fail(err, DML_ERR_INVALID_SPEC, jf_path(f, sizeof f, path, "than_arm"),
+                            "arm '%s' has no n_train %zu", c->than_arm, c->n_train);
+    }
+    if ((rc = jf_number(o, "value", path, -1e300, 1e300, &c->value, err)) < 0) return -1;
+    if (rc == 0 && !c->than_arm[0])
+        return dml_fail(err, DML_ERR_INVALID_SPEC, jf_path(f, sizeof f, path, "value"),
+                        "%s is required (or compare with another arm with than_arm)", f);
+    if (rc == 1 && c->than_arm[0])
+        return dml_fail(err, DML_ERR_INVALID_SPEC, jf_path(f, sizeof f, path, "value"),
+                        "give either value or than_arm, not both");
+    if ((rc = jf_number(o, "tolerance", path, 0, 1e300, &c->tolerance, err)) < 0) return -1;
+    if (rc && c->op != DML_OP_EQ)
+        return dml_fail(err, DML_ERR_INVALID_SPEC, jf_path(f, sizeof f, path, "tolerance"),
+                        "tolerance applies to op '==' only");
+    return 0;
+}
+
 /* Iterate over "one object or a list" fields. Returns the count or -1. */
 static int list_size(const cJSON *v, const char *field, int max, dml_error *err)
 {
@@ -229,10 +304,6 @@ int dml_spec_parse(const char *text, size_t len, const dml_limits *lim, dml_spec
     if (jf_object(root, "", keys, err)) goto out;
     if (cJSON_GetObjectItemCaseSensitive(root, "audit")) {
         dml_fail(err, DML_ERR_INVALID_SPEC, "audit", "symmetry audits are not supported yet by this server");
-        goto out;
-    }
-    if (cJSON_GetObjectItemCaseSensitive(root, "checks")) {
-        dml_fail(err, DML_ERR_INVALID_SPEC, "checks", "checks are not supported yet by this server");
         goto out;
     }
     snprintf(s->name, sizeof s->name, "experiment");
@@ -307,6 +378,23 @@ int dml_spec_parse(const char *text, size_t len, const dml_limits *lim, dml_spec
         unique_name(s->inference[i].name, dml_method_name(s->inference[i].method), taken, i);
         memcpy(taken[i], s->inference[i].name, DML_NAME_MAX);
     }
+    const cJSON *jc = cJSON_GetObjectItemCaseSensitive(root, "checks");
+    if (jc) {
+        if (!cJSON_IsArray(jc)) {
+            dml_fail(err, DML_ERR_INVALID_SPEC, "checks", "checks must be a list");
+            goto out_taken;
+        }
+        int nc = cJSON_GetArraySize(jc);
+        if (nc > 256) {
+            dml_fail(err, DML_ERR_LIMIT, "checks", "at most 256 checks");
+            goto out_taken;
+        }
+        s->checks = calloc((size_t)nc + 1, sizeof *s->checks);
+        if (!s->checks) goto out_taken;
+        int i = 0;
+        for (const cJSON *it = jc->child; it; it = it->next, i++, s->nchecks++)
+            if (parse_check(it, jf_index(f, sizeof f, "checks", i), s, &s->checks[i], err)) goto out_taken;
+    }
     size_t pts = dml_spec_points(s);
     if (pts > lim->max_points) {
         dml_fail(err, DML_ERR_LIMIT, "data", "the grid has %zu points, more than the server's limit of %zu", pts,
@@ -346,6 +434,9 @@ void dml_spec_free(dml_spec *s)
     free(s->data);
     free(s->models);
     free(s->inference);
+    free(s->checks);
+    s->checks = NULL;
+    s->nchecks = 0;
     s->data = NULL;
     s->models = NULL;
     s->inference = NULL;
@@ -392,6 +483,21 @@ cJSON *dml_spec_resolved_json(const dml_spec *s)
         cJSON_AddStringToObject(j, "method", dml_method_name(s->inference[i].method));
         cJSON_AddNumberToObject(j, "ridge", s->inference[i].ridge);
         cJSON_AddItemToArray(inf, j);
+    }
+    cJSON *checks = cJSON_AddArrayToObject(o, "checks");
+    for (int i = 0; i < s->nchecks; i++) {
+        const dml_check *c = &s->checks[i];
+        cJSON *j = cJSON_CreateObject();
+        cJSON_AddStringToObject(j, "arm", c->arm);
+        cJSON_AddStringToObject(j, "metric", metric_names[c->metric]);
+        cJSON_AddNumberToObject(j, "n_train", (double)c->n_train);
+        cJSON_AddStringToObject(j, "op", op_names[c->op]);
+        if (c->than_arm[0])
+            cJSON_AddStringToObject(j, "than_arm", c->than_arm);
+        else
+            cJSON_AddNumberToObject(j, "value", c->value);
+        if (c->op == DML_OP_EQ) cJSON_AddNumberToObject(j, "tolerance", c->tolerance);
+        cJSON_AddItemToArray(checks, j);
     }
     return o;
 }

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "dmilab/experiment.h"
+#include "dmilab/checks.h"
 #include "dmilab/results.h"
 #include "check.h"
 
@@ -96,6 +97,39 @@ int main(int argc, char **argv)
     cJSON *le = cJSON_GetObjectItem(cJSON_GetArrayItem(curves, 1), "local_exponent");
     CHECK(cJSON_GetArraySize(le) == 3 && cJSON_GetArrayItem(le, 0)->valuedouble < 0, "local exponents negative");
     cJSON_Delete(curves);
+
+    /* checks evaluated on these points: mean over repeats, value or another arm, JUnit */
+    {
+        const char *cj =
+            "{\"data\": {\"name\": \"fmnist14\", \"source\": \"fashion-mnist\", \"resize\": 2, \"subset\": \"head\","
+            " \"n_train\": [100, 200, 500, 1000], \"n_test\": 1000}, \"models\": {\"name\": \"fcn\", \"arch\": \"fcn\"},"
+            " \"inference\": [{\"name\": \"nngp\", \"method\": \"nngp\"}, {\"name\": \"ntk\", \"method\": \"ntk\"}],"
+            " \"checks\": [{\"arm\": \"fmnist14/fcn/ntk\", \"metric\": \"test_accuracy\", \"n_train\": 1000, \"op\": \">=\", \"value\": 0.8},"
+            " {\"arm\": \"fmnist14/fcn/ntk\", \"metric\": \"test_mse\", \"op\": \"<\", \"than_arm\": \"fmnist14/fcn/nngp\"},"
+            " {\"arm\": \"fmnist14/fcn/nngp\", \"metric\": \"test_accuracy\", \"n_train\": 100, \"op\": \">\", \"value\": 0.9},"
+            " {\"arm\": \"fmnist14/fcn/ntk\", \"metric\": \"test_accuracy\", \"op\": \"==\", \"value\": 0.82, \"tolerance\": 0.005}]}";
+        dml_spec cs;
+        CHECK(dml_spec_parse(cj, strlen(cj), NULL, &cs, &err) == 0, "checks spec: %s (%s)", err.message, err.field);
+        int all = -1;
+        cJSON *res = dml_checks_json("x", &cs, st->pts, (size_t)st->n, &all);
+        cJSON *arr = cJSON_GetObjectItem(res, "checks");
+        CHECK(all == 0 && cJSON_IsFalse(cJSON_GetObjectItem(res, "passed")), "one check fails, so the experiment fails");
+        int want[4] = {1, 1, 0, 1};
+        for (int i = 0; i < 4; i++)
+            CHECK(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetArrayItem(arr, i), "passed")) == want[i], "check %d verdict", i);
+        CHECK(fabs(cJSON_GetObjectItem(cJSON_GetArrayItem(arr, 0), "actual")->valuedouble - 0.818) < 1e-12, "actual 0.818");
+        char *xml = dml_checks_junit("x", &cs, st->pts, (size_t)st->n);
+        CHECK(xml && strstr(xml, "tests=\"4\" failures=\"1\"") && strstr(xml, "<failure"), "JUnit: %s", xml);
+        free(xml);
+        cJSON_Delete(res);
+        cJSON *cost = dml_spec_cost_json(&cs, 2);
+        CHECK(cJSON_GetObjectItem(cost, "points")->valuedouble == 8 &&
+                  cJSON_GetObjectItem(cost, "estimated_seconds")->valuedouble > 0 &&
+                  cJSON_GetObjectItem(cost, "memory_bytes")->valuedouble > 8.0 * 3 * 1000 * 1000,
+              "cost estimate");
+        cJSON_Delete(cost);
+        dml_spec_free(&cs);
+    }
     free(json);
 
     /* resume: stored points are not recomputed; cancel: stops between units of work */

@@ -102,8 +102,28 @@ int main(void)
                  DML_ERR_INVALID_SPEC, "repeats");
     expect_error("{\"data\": " BASE_DATA ", \"models\": {\"arch\": \"fcn\"}, \"inference\": {\"method\": \"ntk\"}, \"repeats\": 101}",
                  DML_ERR_LIMIT, "repeats");
-    expect_error("{\"data\": " BASE_DATA ", \"models\": {\"arch\": \"fcn\"}, \"inference\": {\"method\": \"ntk\"}, \"checks\": []}",
-                 DML_ERR_INVALID_SPEC, "checks");
+#define CHECKS(c) "{\"data\": " BASE_DATA ", \"models\": {\"arch\": \"fcn\"}, \"inference\": [{\"method\": \"ntk\"}, {\"method\": \"nngp\"}], \"checks\": " c "}"
+    expect_error(CHECKS("{}"), DML_ERR_INVALID_SPEC, "checks");
+    expect_error(CHECKS("[{\"arm\": \"fashion-mnist/fcn/sgd\", \"metric\": \"test_mse\", \"op\": \"<\", \"value\": 1}]"),
+                 DML_ERR_INVALID_SPEC, "checks[0].arm");
+    expect_error(CHECKS("[{\"arm\": \"fashion-mnist/fcn/ntk\", \"metric\": \"loss\", \"op\": \"<\", \"value\": 1}]"),
+                 DML_ERR_INVALID_SPEC, "checks[0].metric");
+    expect_error(CHECKS("[{\"arm\": \"fashion-mnist/fcn/ntk\", \"metric\": \"test_mse\", \"op\": \"=<\", \"value\": 1}]"),
+                 DML_ERR_INVALID_SPEC, "checks[0].op");
+    expect_error(CHECKS("[{\"arm\": \"fashion-mnist/fcn/ntk\", \"metric\": \"test_mse\", \"op\": \"<\", \"value\": 1, \"n_train\": 11}]"),
+                 DML_ERR_INVALID_SPEC, "checks[0].n_train");
+    expect_error(CHECKS("[{\"arm\": \"fashion-mnist/fcn/ntk\", \"metric\": \"test_mse\", \"op\": \"<\"}]"),
+                 DML_ERR_INVALID_SPEC, "checks[0].value");
+    expect_error(CHECKS("[{\"arm\": \"fashion-mnist/fcn/ntk\", \"metric\": \"test_mse\", \"op\": \"<\", \"value\": 1, \"than_arm\": \"fashion-mnist/fcn/nngp\"}]"),
+                 DML_ERR_INVALID_SPEC, "checks[0].value");
+    expect_error(CHECKS("[{\"arm\": \"fashion-mnist/fcn/ntk\", \"metric\": \"test_mse\", \"op\": \"<\", \"value\": 1, \"tolerance\": 0.1}]"),
+                 DML_ERR_INVALID_SPEC, "checks[0].tolerance");
+    {
+        const char *ok = CHECKS("[{\"arm\": \"fashion-mnist/fcn/ntk\", \"metric\": \"test_mse\", \"op\": \"<\", \"than_arm\": \"fashion-mnist/fcn/nngp\"}]");
+        CHECK(dml_spec_parse(ok, strlen(ok), NULL, &s, &err) == 0 && s.nchecks == 1 && s.checks[0].n_train == 10,
+              "a check against another arm, n_train defaulting to the largest: %s", err.message);
+        dml_spec_free(&s);
+    }
     expect_error("{\"data\": {\"source\": \"fashion-mnist\", \"n_train\": [60000], \"n_test\": 10000}, \"models\": {\"arch\": \"fcn\"}, \"inference\": {\"method\": \"ntk\"}}",
                  DML_ERR_LIMIT, "data.n_train");
     /* limits are configurable */

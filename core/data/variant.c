@@ -53,7 +53,7 @@ int dml_variant_load(const dml_data_spec *d, uint64_t seed, int repeat, size_t n
         return dml_fail(err, DML_ERR_INVALID_SPEC, "resize", "resize %d does not divide the %dx%d images of %s",
                         d->resize, tr->rows, tr->cols, d->path);
     int k = d->classes ? d->classes : 10;
-    size_t ntr, nte;
+    size_t ntr = 0, nte = 0;
     size_t *itr = eligible(tr, d->classes, &ntr), *ite = eligible(te, d->classes, &nte);
     int rc = -1;
     if (!itr || !ite) {

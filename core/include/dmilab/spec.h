@@ -49,6 +49,21 @@ typedef struct {
     double ridge;                /**< kernel ridge: ridge * trace(K)/n on the diagonal */
 } dml_inference;
 
+typedef enum { DML_METRIC_TEST_ACCURACY, DML_METRIC_TEST_MSE, DML_METRIC_TRAIN_MSE } dml_metric;
+typedef enum { DML_OP_LT, DML_OP_LE, DML_OP_GT, DML_OP_GE, DML_OP_EQ } dml_op;
+
+/** One check (DESIGN section 4): `metric` of `arm` at `n_train`, mean over repeats, compared by `op` with
+ *  `value` or with the same mean of `than_arm` (when than_arm[0] != 0). */
+typedef struct {
+    char arm[3 * DML_NAME_MAX + 2];
+    char than_arm[3 * DML_NAME_MAX + 2];
+    dml_metric metric;
+    size_t n_train;          /**< defaults to the largest n_train of the arm's data variant */
+    dml_op op;
+    double value;
+    double tolerance;        /**< for ==; default 0 */
+} dml_check;
+
 /** A parsed, validated experiment with every default filled in. */
 typedef struct {
     char name[256];
@@ -57,6 +72,7 @@ typedef struct {
     dml_data_spec *data;      int ndata;
     dml_model *models;        int nmodels;
     dml_inference *inference; int ninference;
+    dml_check *checks;        int nchecks;
 } dml_spec;
 
 /** Server-side limits, checked during parsing (exceeding one is DML_ERR_LIMIT naming the field). */
@@ -95,6 +111,9 @@ cJSON *dml_model_json(const dml_model *m);
 size_t dml_spec_points(const dml_spec *s);
 
 void dml_spec_free(dml_spec *s);
+
+const char *dml_metric_name(dml_metric m);
+const char *dml_op_name(dml_op op);
 
 /** Method name ("nngp", "ntk"). */
 const char *dml_method_name(dml_method m);

@@ -1,0 +1,168 @@
+/* dmilab: finite-width neural networks (inference methods gd, sgd, adam; DESIGN sections 1-3).
+ *
+ * A network is built from the same layer list (dml_layers, from dml_model_layers) that drives the
+ * infinite-width kernel engine, as Neural Tangents pairs apply_fn with kernel_fn:
+ *   Dense / Readout   y = alpha * x W + beta * b                 W: (in, out), b: (out)
+ *   Conv              y[o] = alpha * sum_d x[win(o, d)] W[d] + beta * b
+ *                     shared W: (F*Cin, Cout) (row d*Cin + c), b: (Cout)
+ *   ConvLocal         as Conv with unshared weights per output position o:
+ *                     W: (P_out, F*Cin, Cout), b: (P_out, Cout)
+ *   Act               relu or erf, elementwise
+ *   Flatten           (positions, C) -> vector (a no-op on the position-major layout)
+ *   GAP               mean over positions
+ * Windows (same / valid / circular padding, strides, 1D and 2D) are those of the kernel engine's window
+ * tables (core/kernel/spatial.h), so both read exactly the same input positions; padded entries are zeros
+ * (same) or wrap around (circular). F = product of the filter sizes, fan_in = Cin * F for Conv/ConvLocal
+ * and the input length for Dense/Readout (Neural Tangents stax):
+ *   parameterization 'ntk':      W, b ~ N(0, 1); alpha = w_std / sqrt(fan_in), beta = b_std
+ *   parameterization 'standard': W ~ N(0, w_std^2 / fan_in), b ~ N(0, b_std^2); alpha = beta = 1
+ *
+ * Parameters form one flat vector: layer by layer in list order, for each parameterized layer W then b in
+ * the layouts above. Inputs are row-major (n, ...spatial, C), position-major with channel fastest (the
+ * layout of dml_dataset.x); outputs are (n, outputs) row-major.
+ *
+ * Precision: DML_F32 (default for training) or DML_F64 (tests, audits). The public API always takes and
+ * returns doubles; a float32 network converts on the way in and out. The arithmetic is compiled twice from
+ * one source (core/nn/nn_impl.h), for float and for double.
+ *
+ * Threads: matrix products use OpenBLAS with `threads` threads (set with openblas_set_num_threads at the
+ * start of each call: a process-wide setting). Results are deterministic for a given seed and thread count.
+ * Workspace is allocated when the network is created and grown (outside any training loop) when a call
+ * needs a larger batch; training allocates nothing per step.
+ */
+#ifndef DMILAB_NN_H
+#define DMILAB_NN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "dmilab/data.h"
+#include "dmilab/error.h"
+#include "dmilab/model.h"
+
+typedef enum { DML_F32, DML_F64 } dml_precision;
+
+typedef struct dml_net dml_net;
+
+/** Create a randomly initialized network for the layer list `L` (from dml_model_layers; the list is
+ *  copied). Parameters are drawn from a dml_rng seeded with {seed}, layer by layer, W then b, in double
+ *  precision (then rounded for DML_F32), so the same seed gives the same network in both precisions up
+ *  to that rounding. `max_batch` sizes the workspace (0: 64; larger batches grow it on demand).
+ *  Returns NULL with `err` set (DML_ERR_INVALID_SPEC for a layer list it cannot run, DML_ERR_NOMEM). */
+dml_net *dml_net_create(const dml_layers *L, dml_parameterization par, dml_precision prec, uint64_t seed,
+                        int threads, size_t max_batch, dml_error *err);
+void dml_net_free(dml_net *net);
+
+/** The layer list, parameter count, input numbers per example (P*C) and outputs. */
+const dml_layers *dml_net_layers(const dml_net *net);
+size_t dml_net_num_params(const dml_net *net);
+size_t dml_net_input_size(const dml_net *net);
+int dml_net_outputs(const dml_net *net);
+dml_precision dml_net_precision(const dml_net *net);
+void dml_net_set_threads(dml_net *net, int threads);
+
+/** Offset and count of the weights (and biases) of layer `i` in the flat parameter vector; returns 0,
+ *  or -1 when layer i has no parameters. Any pointer may be NULL. */
+int dml_net_layer_params(const dml_net *net, int i, size_t *w_off, size_t *nw, size_t *b_off, size_t *nb);
+
+/** Copy the parameters out of / into the network (num_params doubles, the layout above). */
+void dml_net_get_params(const dml_net *net, double *out);
+void dml_net_set_params(dml_net *net, const double *in);
+
+/** Forward pass: x (n, ...spatial, C) doubles -> out (n, outputs) doubles. Returns 0 or -1 (NOMEM). */
+int dml_net_forward(dml_net *net, const double *x, size_t n, double *out, dml_error *err);
+
+/** Forward then backward pass for an upstream gradient `gout` (n, outputs): computes
+ *  gparams[j] = sum_{i,k} gout[i,k] d f_k(x_i) / d theta_j  (num_params doubles, may be NULL) and
+ *  gx[i, ...] = sum_k gout[i,k] d f_k(x_i) / d x_i  (n x input_size doubles, may be NULL).
+ *  out (n, outputs) receives the forward outputs when not NULL. Returns 0 or -1. */
+int dml_net_backward(dml_net *net, const double *x, size_t n, const double *gout, double *out, double *gparams,
+                     double *gx, dml_error *err);
+
+typedef enum { DML_LOSS_MSE, DML_LOSS_CROSS_ENTROPY } dml_loss;
+
+/** Loss of a batch and its gradients (DESIGN section 3): mse = mean over the batch of
+ *  1/2 * sum_k (f_k - y_k)^2; cross-entropy = mean over the batch of -log softmax(f)[label].
+ *  y (n, outputs) is used by mse; labels (n) by cross-entropy (NULL: the argmax of y).
+ *  *loss receives the value; gparams and gx (may be NULL) the gradients of the loss (no weight decay).
+ *  Returns 0 or -1. */
+int dml_net_loss_grad(dml_net *net, dml_loss loss, const double *x, size_t n, const double *y, const int *labels,
+                      double *value, double *gparams, double *gx, dml_error *err);
+
+/* ---- training ---- */
+
+typedef enum { DML_OPT_GD, DML_OPT_SGD, DML_OPT_ADAM } dml_optimizer;
+typedef enum { DML_SCHED_CONSTANT, DML_SCHED_COSINE } dml_schedule;
+
+/** Training hyper-parameters (DESIGN section 3). */
+typedef struct {
+    dml_optimizer method;
+    double lr;            /**< 0.1 for gd/sgd, 0.001 for adam */
+    double momentum;      /**< 0.9 for sgd, 0 for gd (heavy ball, PyTorch convention: v = mu v + g) */
+    int nesterov;         /**< 0: step lr*v; 1: step lr*(g + mu v) */
+    double beta1, beta2, eps;   /**< adam: 0.9, 0.999, 1e-8 (bias-corrected, PyTorch's Adam) */
+    double weight_decay;  /**< L2: weight_decay * theta added to the gradient of every parameter; 0 */
+    dml_schedule schedule;      /**< constant, or cosine: lr_t = lr * (1 + cos(pi t / T)) / 2 over the T steps */
+    int epochs;           /**< 20 */
+    int batch;            /**< 64 (sgd, adam); gd always uses the whole training set per step */
+    dml_loss loss;        /**< mse */
+    int eval_every;       /**< test metrics every this many epochs and at the last; 0: about 10 points */
+    uint64_t shuffle_seed;/**< seeds the per-epoch minibatch shuffles (dml_rng seeded {shuffle_seed, 1}) */
+} dml_train_config;
+
+/** Fill `c` with the defaults of DESIGN section 3 for `method`. */
+void dml_train_config_defaults(dml_train_config *c, dml_optimizer method);
+const char *dml_optimizer_name(dml_optimizer m);
+
+typedef struct {
+    int epoch;              /**< 1-based */
+    double train_loss;      /**< mean of the minibatch losses seen during the epoch (weighted by size) */
+    int evaluated;          /**< 1 when the test metrics below were computed after this epoch */
+    double test_mse, test_accuracy;
+} dml_train_epoch;
+
+typedef struct {
+    double test_mse;        /**< squared error summed over outputs, mean over test points (DESIGN 4) */
+    double test_accuracy;   /**< argmax of the outputs against the test labels (NaN without labels) */
+    double train_mse;       /**< the same on the training set after training */
+    double train_accuracy;
+    int n_curve;            /**< epochs */
+    dml_train_epoch *curve; /**< malloc'd, n_curve entries; free with dml_train_result_free */
+    int diverged;           /**< 1 if the loss became non-finite (training stopped; metrics are NaN) */
+} dml_train_result;
+
+void dml_train_result_free(dml_train_result *r);
+
+/** Progress callback: called after every epoch; return nonzero to cancel (dml_train then fails with
+ *  DML_ERR_CANCELLED). */
+typedef int (*dml_train_progress)(void *ctx, int epoch, int epochs);
+
+/** Train `net` in place on `train` (x, y; label used by cross-entropy, or the argmax of y when NULL) and
+ *  evaluate on `test` (may be NULL: no test metrics, NaN). Data shapes must match the network's input
+ *  shape and outputs (train->k == outputs). Minibatches: every epoch a fresh seeded permutation of the
+ *  training set cut into consecutive batches (the last one may be smaller); gd: one full-batch step per
+ *  epoch. Returns 0 and fills `res`, or -1 with err (shape mismatch: INVALID_SPEC; NOMEM; CANCELLED).
+ *  A run whose loss becomes NaN/inf stops early and returns 0 with res->diverged = 1. */
+int dml_train(dml_net *net, const dml_train_config *cfg, const dml_dataset *train, const dml_dataset *test,
+              dml_train_result *res, dml_train_progress progress, void *progress_ctx, dml_error *err);
+
+/** Predict: out (n, outputs) for inputs x, in batches. Same as dml_net_forward. */
+int dml_net_predict(dml_net *net, const double *x, size_t n, double *out, dml_error *err);
+
+/* ---- empirical kernels of finite networks ---- */
+
+/** Monte Carlo NNGP and empirical NTK of random finite networks of model `m` with every hidden layer's
+ *  width set to `width` (m->width is ignored), `outputs` readout units, `samples` independent networks
+ *  (network s seeded {seed, s}), in float64:
+ *    nngp[a,b] = mean over samples and output units k of f_k(x1_a) f_k(x2_b)
+ *    ntk[a,b]  = mean over samples and k of sum_j d f_k(x1_a)/d theta_j * d f_k(x2_b)/d theta_j
+ *  The parameter-Jacobian inner products are computed per layer from the layer's inputs and output
+ *  gradients without forming the Jacobians (for Dense (x.x')(g.g'); for Conv
+ *  sum_{o,o'} (win_o(x).win_o'(x'))(g_o.g'_o'); for ConvLocal the o = o' terms), exactly equal to
+ *  the inner product of the Jacobians. Uses m->parameterization (for 'ntk' these estimate dml_kernel).
+ *  x1 (n1, ...), x2 (n2, ...) or NULL (x1 with itself; n2 must equal n1); nngp, ntk (n1, n2) row-major,
+ *  either may be NULL. Returns 0 or -1 with err. */
+int dml_empirical_kernel(const dml_model *m, const dml_shape *shape, const double *x1, size_t n1, const double *x2,
+                         size_t n2, int width, int outputs, int samples, uint64_t seed, double *nngp, double *ntk,
+                         int threads, dml_error *err);
+
+#endif

@@ -1,0 +1,78 @@
+/* dmilab internal: the finite network's data structures, shared by the precision-generic arithmetic
+ * (nn_impl.h, compiled for float in nn_f32.c and for double in nn_f64.c) and the public API (nn.c). */
+#ifndef DMILAB_NN_INTERNAL_H
+#define DMILAB_NN_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "dmilab/nn.h"
+#include "../kernel/spatial.h"
+
+/* Largest im2col block in elements: conv layers process the batch in chunks of images, locally connected
+ * layers in blocks of positions, so that one block of windows stays below this size (16 MB in float). */
+#define NN_COLS_MAX ((size_t)1 << 22)
+/* Largest number of examples one forward/backward pass holds (training accumulates gradients over
+ * micro-batches of at most this many examples). */
+#define NN_MICRO_MAX 256
+
+typedef struct {
+    dml_layer_kind kind;
+    const dml_layer *ly;
+    size_t in_numel, out_numel;   /* numbers per example */
+    size_t P_in, P_out;           /* positions (1 for flat layers) */
+    int Cin, Cout, F;             /* channels, filter size (1 for Dense) */
+    size_t K;                     /* F * Cin: the window length, fan_in of Conv/ConvLocal */
+    int has_params;
+    size_t w_off, nw, b_off, nb;  /* offsets in the flat parameter vector */
+    double alpha, beta;           /* forward multipliers of W and b */
+    double w_init, b_init;        /* initialization standard deviations */
+    size_t chunk;                 /* Conv: images per im2col chunk */
+    dml_window_table win;         /* Conv / ConvLocal */
+} nn_layer;
+
+struct dml_net {
+    dml_layers L;
+    nn_layer lay[DML_MAX_LAYERS];
+    int n;
+    dml_parameterization par;
+    dml_precision prec;
+    size_t elt;                   /* sizeof(float) or sizeof(double) */
+    int threads;
+    size_t nparams, in_numel, max_numel;
+    int outputs;
+    void *params, *grads;         /* nparams reals each */
+    /* workspace for `cap` examples */
+    size_t cap;
+    void *arena;
+    void *act[DML_MAX_LAYERS + 1];   /* act[l]: input of layer l (act[0] the network input, act[n] the output) */
+    void *g[2];                       /* ping-pong gradient buffers, cap * max_numel reals */
+    void *cols, *dcols;               /* im2col blocks */
+    size_t cols_n;
+};
+
+/* Gram accumulator of the empirical NTK (per-example parameter-Jacobian inner products). */
+typedef struct {
+    size_t n;                        /* examples */
+    double *T;                       /* n x n, accumulated */
+    double *A[DML_MAX_LAYERS];       /* per layer: input-window Gram, computed on first use */
+    size_t An[DML_MAX_LAYERS];
+} nn_gram;
+
+int nn_reserve(dml_net *net, size_t cap, dml_error *err);
+
+#define NN_DECLARE(P, R)                                                                                      \
+    void P##forward(dml_net *net, size_t n);                                                                  \
+    void P##backward(dml_net *net, size_t n, const R *gout, R *gparams, R *gx, nn_gram *gram);                \
+    double P##loss_grad(const dml_net *net, dml_loss loss, size_t n, size_t denom, const R *y, const int *lab, \
+                        R *gout);                                                                             \
+    void P##init(dml_net *net, dml_rng *rng);                                                                 \
+    int P##train(dml_net *net, const dml_train_config *cfg, const dml_dataset *tr, const dml_dataset *te,     \
+                 dml_train_result *res, dml_train_progress progress, void *ctx, dml_error *err);             \
+    void P##from_double(R *dst, const double *src, size_t n);                                                 \
+    void P##to_double(double *dst, const R *src, size_t n);
+
+#include "dmilab/rng.h"
+NN_DECLARE(nn_f32_, float)
+NN_DECLARE(nn_f64_, double)
+
+#endif
