@@ -9,7 +9,7 @@ cd "$(dirname "$0")"
 
 PACKAGES=(gcc pkg-config meson ninja-build git curl ca-certificates
           libmicrohttpd-dev libcjson-dev libsqlite3-dev libopenblas-dev liblapacke-dev zlib1g-dev libsleef-dev
-          libcurl4-openssl-dev dataset-fashion-mnist)
+          libcurl4-openssl-dev libssl-dev dataset-fashion-mnist)
 
 install_missing() {
     local missing=()
@@ -65,7 +65,7 @@ case "$cmd" in
     slow)
         build
         rc=0
-        meson test -C build --suite slow --print-errorlogs "$@" || rc=$?
+        meson test -C build --setup slow --suite slow --print-errorlogs "$@" || rc=$?
         summary || rc=1
         exit $rc
         ;;

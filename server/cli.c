@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "dmilab/checks.h"
 #include "dmilab/experiment.h"
 #include "dmilab/kernel.h"
 #include "dmilab/results.h"
@@ -151,8 +152,8 @@ int cmd_run(int argc, char **argv)
     rc = dml_experiment_run(&spec, &h, &err);
     if (ctx.show_progress)
         fputc('\n', stderr);
-    dml_spec_free(&spec);
     if (rc != 0) {
+        dml_spec_free(&spec);
         point_list_free(&ctx.points);
         print_dml_error(&err);
         return 2;
@@ -162,8 +163,15 @@ int cmd_run(int argc, char **argv)
     size_t n = ctx.points.n;
     point_list_free(&ctx.points);
     cJSON *res = dml_results_json("run", arr ? arr : &dummy, n);
+    int passed = 0;
+    cJSON *checks = dml_checks_json("run", &spec, arr ? arr : &dummy, n, &passed);
     free(arr);
-    char *out = res ? cJSON_PrintUnformatted(res) : NULL;
+    dml_spec_free(&spec);
+    if (res && checks)
+        cJSON_AddItemToObject(res, "checks", checks);
+    else
+        cJSON_Delete(checks);
+    char *out = res && checks ? cJSON_PrintUnformatted(res) : NULL;
     cJSON_Delete(res);
     if (!out) {
         print_error("internal", "out of memory", NULL);
@@ -171,5 +179,7 @@ int cmd_run(int argc, char **argv)
     }
     int ok = puts(out) >= 0 && fflush(stdout) == 0;
     free(out);
-    return ok ? 0 : 2;
+    if (!ok)
+        return 2;
+    return passed ? 0 : 1;   /* 1: a check failed */
 }

@@ -11,7 +11,8 @@ int cmd_serve(int argc, char **argv);
 int cmd_kernel(int argc, char **argv);
 
 /** `dmilab run [--data-root DIR] [--threads N] SPEC.json`: run one experiment without the server and
- *  print its results JSON (exit 0); an error as {"error": {...}} on stderr (exit 2). */
+ *  print its results JSON with a "checks" member (the outcome of the spec's checks); exit 0 when every
+ *  check passes (or there is none), 1 when one fails; an error as {"error": {...}} on stderr (exit 2). */
 int cmd_run(int argc, char **argv);
 
 #endif

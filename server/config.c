@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dmilab/spec.h"
 #include "dmilab_version.h"
 #include "util.h"
 
@@ -36,6 +37,14 @@ static const option options[] = {
     {"max-kernel-numbers", "DMILAB_MAX_KERNEL_NUMBERS", SIZE(max_kernel_numbers, 1, 1LL << 40),
      "bound of POST /api/v1/kernels on n1*n2 + input numbers (default 4000000)"},
     {"token", "DMILAB_TOKEN", STR(token), "bearer token required by POST and DELETE requests (default: none)"},
+    {"max-points", "DMILAB_MAX_POINTS", SIZE(max_points, 1, 1LL << 40), "largest grid of a spec, in points (default 10000)"},
+    {"max-n-train", "DMILAB_MAX_N_TRAIN", SIZE(max_n_train, 1, 1LL << 40), "largest n_train (default 60000)"},
+    {"max-n-test", "DMILAB_MAX_N_TEST", SIZE(max_n_test, 1, 1LL << 40), "largest n_test (default 10000)"},
+    {"max-repeats", "DMILAB_MAX_REPEATS", INT(max_repeats, 1, 1000000), "largest repeats (default 100)"},
+    {"max-depth", "DMILAB_MAX_DEPTH", INT(max_depth, 1, 1000000), "largest model depth (default 32)"},
+    {"max-width", "DMILAB_MAX_WIDTH", INT(max_width, 1, 1 << 30), "largest model width (default 16384)"},
+    {"max-memory", "DMILAB_MAX_MEMORY", SIZE(max_memory, 1, 1LL << 50),
+     "largest estimated memory of one unit of work, bytes (default 17179869184 = 16 GiB)"},
 };
 #define NOPT (sizeof options / sizeof options[0])
 
@@ -49,6 +58,9 @@ void config_usage(FILE *f)
         fprintf(f, "  %-28s %-28s %s\n", left, options[i].env, options[i].help);
     }
     fprintf(f, "  %-28s %-28s %s\n", "--help", "", "show this help");
+    fprintf(f, "\nSIGTERM or SIGINT stops the service (exit 0): submissions still arriving get 503, long-polls answer\n"
+               "at once, running experiments stop after their unit of work (waited for at most 10 s) and resume at the next start.\n"
+               "A second signal exits at once (status 1).\n");
 }
 
 static int set(serve_config *c, const option *o, const char *val, const char *source)
@@ -89,6 +101,15 @@ int config_parse(serve_config *c, int argc, char **argv)
     snprintf(c->web_root, sizeof c->web_root, "%s/web", DMILAB_SOURCE_ROOT);
     c->max_body = 1 << 20;
     c->max_kernel_numbers = 4000000;
+    dml_limits dl;
+    dml_limits_defaults(&dl);
+    c->max_points = dl.max_points;
+    c->max_n_train = dl.max_n_train;
+    c->max_n_test = dl.max_n_test;
+    c->max_repeats = dl.max_repeats;
+    c->max_depth = dl.max_depth;
+    c->max_width = dl.max_width;
+    c->max_memory = dl.max_memory_bytes;
 
     for (size_t i = 0; i < NOPT; i++) {
         const char *v = getenv(options[i].env);

@@ -18,6 +18,14 @@ typedef struct {
     size_t max_body;              /**< largest request body, bytes */
     size_t max_kernel_numbers;    /**< bound of POST /api/v1/kernels (n1*n2 + input sizes) */
     char token[256];              /**< bearer token for mutating requests; "" = none */
+    /* Validation limits of submitted specs (dml_limits; exceeding one is 400 limit_exceeded). */
+    size_t max_points;            /**< points of the grid */
+    size_t max_n_train;
+    size_t max_n_test;
+    int max_repeats;
+    int max_depth;
+    int max_width;
+    size_t max_memory;            /**< estimated bytes of one unit of work */
 } serve_config;
 
 /** Fill defaults, then apply DMILAB_* environment variables, then the flags in argv[0..argc)

@@ -9,9 +9,10 @@ static void add_text_or_null(cJSON *o, const char *key, const char *v)
         cJSON_AddNullToObject(o, key);
 }
 
+/* Stored JSON text (validated when it was written) is added raw: printed as is, never parsed again. */
 static void add_json_or_null(cJSON *o, const char *key, const char *text)
 {
-    cJSON *v = text ? cJSON_Parse(text) : NULL;
+    cJSON *v = text && *text ? cJSON_CreateRaw(text) : NULL;
     cJSON_AddItemToObject(o, key, v ? v : cJSON_CreateNull());
 }
 
@@ -31,5 +32,6 @@ cJSON *experiment_json(const store_experiment *e)
     add_json_or_null(o, "spec", e->spec);
     add_json_or_null(o, "resolved_spec", e->resolved_spec);
     add_text_or_null(o, "version", e->version);
+    add_json_or_null(o, "provenance", e->provenance);
     return o;
 }

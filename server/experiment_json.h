@@ -6,8 +6,9 @@
 #include "store.h"
 
 /** {"id", "name", "status", "progress", "created_at", "started_at", "finished_at", "error", "spec",
- *  "resolved_spec", "version"}: timestamps and error null when unset; spec and resolved_spec parsed
- *  back from their stored JSON text. Caller frees (NULL when out of memory). */
+ *  "resolved_spec", "version", "provenance"}: timestamps, error and provenance null when unset; spec,
+ *  resolved_spec and provenance are their stored JSON text, added raw (cJSON_CreateRaw: printed as is, not
+ *  parsed again; the server stores only JSON it printed itself). Caller frees (NULL when out of memory). */
 cJSON *experiment_json(const store_experiment *e);
 
 #endif

@@ -18,6 +18,7 @@ typedef struct {
     char allow[64];             /**< Allow header when not empty (405) */
     char location[128];         /**< Location header when not empty */
     int no_store;               /**< Cache-Control: no-store (API replies) */
+    int retry_after;            /**< Retry-After header (seconds) when > 0 (503) */
 } reply;
 
 /** An empty 200 reply with no body. */

@@ -4,12 +4,20 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Every route the server serves (tests/test_api_ops.c reads this table to check the OpenAPI document). */
 static const route table[] = {
     {"GET", "/healthz", h_healthz, 0},
+    {"GET", "/metrics", h_metrics, 0},
+    {"GET", "/api/v1/openapi.json", h_openapi, 0},
     {"GET", "/api/v1/experiments", h_list_experiments, 0},
     {"POST", "/api/v1/experiments", h_post_experiments, 1},
     {"GET", "/api/v1/experiments/{id}", h_get_experiment, 0},
+    {"DELETE", "/api/v1/experiments/{id}", h_delete_experiment, 0},
     {"GET", "/api/v1/experiments/{id}/results", h_get_results, 0},
+    {"GET", "/api/v1/experiments/{id}/checks", h_get_checks, 0},
+    {"GET", "/api/v1/experiments/{id}/audit", h_get_audit, 0},
+    {"GET", "/api/v1/experiments/{id}/wait", h_wait_experiment, 0},
+    {"POST", "/api/v1/experiments/{id}/cancel", h_cancel_experiment, 0},
     {"POST", "/api/v1/kernels", h_post_kernels, 1},
 };
 #define NROUTES (sizeof table / sizeof table[0])
@@ -59,6 +67,26 @@ route_match routes_find(const char *method, const char *path, const route **out,
         path_known = 1;
     }
     return path_known ? ROUTE_BAD_METHOD : ROUTE_NONE;
+}
+
+int routes_count(void)
+{
+    return (int)NROUTES;
+}
+
+const route *routes_at(int i)
+{
+    return i >= 0 && i < (int)NROUTES ? &table[i] : NULL;
+}
+
+int routes_index(const route *rt)
+{
+    return rt ? (int)(rt - table) : -1;
+}
+
+const char *request_header(const request *rq, const char *name)
+{
+    return MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, name);
 }
 
 const char *request_query(const request *rq, const char *key)

@@ -38,10 +38,21 @@ typedef enum { ROUTE_FOUND, ROUTE_BAD_METHOD, ROUTE_NONE } route_match;
 route_match routes_find(const char *method, const char *path, const route **out, char id[ROUTE_ID_MAX],
                         char *allow, size_t allow_len);
 
+/** Number of routes in the table, the route at index i (NULL outside), and the index of a route. */
+int routes_count(void);
+const route *routes_at(int i);
+int routes_index(const route *rt);
+
+/** A request header (case-insensitive name), or NULL. */
+const char *request_header(const request *rq, const char *name);
+
 /** A query-string argument of the request, or NULL. */
 const char *request_query(const request *rq, const char *key);
 
-/* Handlers (routes_experiments.c, routes_misc.c). */
+/** Reply with the stored experiment `id` and this status; 404 not_found or 500 internal. */
+void reply_experiment(const request *rq, reply *r, unsigned status, const char *id);
+
+/* Handlers (routes_experiments.c, routes_ops.c, routes_misc.c). */
 /** POST /api/v1/experiments: validate the spec (400 invalid_json / invalid_spec / limit_exceeded), store it
  *  queued, wake the workers; 201 with the experiment and a Location header. */
 void h_post_experiments(const request *rq, reply *r);
@@ -51,6 +62,21 @@ void h_list_experiments(const request *rq, reply *r);
 void h_get_experiment(const request *rq, reply *r);
 /** GET /api/v1/experiments/{id}/results[?format=csv]: stored points in grid order and their curves. */
 void h_get_results(const request *rq, reply *r);
+/** POST /api/v1/experiments/{id}/cancel: 202 with the experiment (queued: cancelled at once; running: the
+ *  worker stops between units of work); 200 no-op for an ended one; 404. */
+void h_cancel_experiment(const request *rq, reply *r);
+/** DELETE /api/v1/experiments/{id}: 204 (queued or ended, points deleted too); 409 conflict while running; 404. */
+void h_delete_experiment(const request *rq, reply *r);
+/** GET /api/v1/experiments/{id}/wait?timeout=S: 200 with the experiment when it ends or S seconds pass. */
+void h_wait_experiment(const request *rq, reply *r);
+/** GET /api/v1/experiments/{id}/checks[?format=junit]: the check outcomes on the stored points. */
+void h_get_checks(const request *rq, reply *r);
+/** GET /api/v1/experiments/{id}/audit: {"id", "audit": [...]} (empty until the core runs audits). */
+void h_get_audit(const request *rq, reply *r);
+/** GET /metrics: Prometheus text format. */
+void h_metrics(const request *rq, reply *r);
+/** GET /api/v1/openapi.json: the OpenAPI 3.1 document embedded at build time. */
+void h_openapi(const request *rq, reply *r);
 /** POST /api/v1/kernels: the `dmilab kernel` request over HTTP (413 above --max-kernel-numbers). */
 void h_post_kernels(const request *rq, reply *r);
 /** GET /healthz: {"status": "ok"}. */

@@ -4,9 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dmilab/checks.h"
 #include "dmilab/results.h"
 #include "dmilab/spec.h"
 #include "experiment_json.h"
+#include "provenance.h"
 #include "queue.h"
 #include "routes.h"
 #include "util.h"
@@ -14,16 +16,51 @@
 #define LIST_DEFAULT 50
 #define LIST_MAX 1000
 
+/* Write " (--flag=value of this server)" naming the `dmilab serve` flag of the limit that `err` exceeded,
+ * or "" when it is not one of them. */
+static void limit_hint(const app *a, const dml_error *err, char *out, size_t cap)
+{
+    const serve_config *c = a->cfg;
+    const char *field = err->field, *msg = err->message;
+    const char *flag = NULL;
+    unsigned long long v = 0;
+    size_t n = strlen(field);
+#define ENDS(sfx) (n >= strlen(sfx) && strcmp(field + n - strlen(sfx), sfx) == 0)
+    if (strstr(msg, "grid has"))
+        flag = "max-points", v = c->max_points;
+    else if (strstr(msg, "GiB"))
+        flag = "max-memory", v = c->max_memory;
+    else if (strstr(field, "n_train"))
+        flag = "max-n-train", v = c->max_n_train;
+    else if (ENDS("n_test"))
+        flag = "max-n-test", v = c->max_n_test;
+    else if (ENDS("repeats"))
+        flag = "max-repeats", v = (unsigned long long)c->max_repeats;
+    else if (ENDS("width"))
+        flag = "max-width", v = (unsigned long long)c->max_width;
+    else if (ENDS("depth"))
+        flag = "max-depth", v = (unsigned long long)c->max_depth;
+#undef ENDS
+    if (flag)
+        snprintf(out, cap, " (limit set by --%s=%llu)", flag, v);
+    else
+        out[0] = '\0';
+}
+
 /* Reply with a core error of spec validation. */
-static void spec_error(reply *r, const dml_error *err)
+static void spec_error(const app *a, reply *r, const dml_error *err)
 {
     switch (err->code) {
     case DML_ERR_INVALID_JSON:
         reply_error(r, 400, "invalid_json", err->message, err->field);
         break;
-    case DML_ERR_LIMIT:
-        reply_error(r, 400, dml_code_name(err->code), err->message, err->field);
+    case DML_ERR_LIMIT: {
+        char msg[sizeof err->message + 96], hint[96];
+        limit_hint(a, err, hint, sizeof hint);
+        snprintf(msg, sizeof msg, "%s%s", err->message, hint);
+        reply_error(r, 400, "limit_exceeded", msg, err->field);
         break;
+    }
     case DML_ERR_NOMEM:
     case DML_ERR_INTERNAL:
         reply_error(r, 500, "internal", err->message, err->field);
@@ -34,8 +71,8 @@ static void spec_error(reply *r, const dml_error *err)
     }
 }
 
-/* Reply with the stored experiment `id` (status given), or an error. */
-static void reply_experiment(const request *rq, reply *r, unsigned status, const char *id)
+/* Reply with the stored experiment `id` (status given), or an error (routes.h). */
+void reply_experiment(const request *rq, reply *r, unsigned status, const char *id)
 {
     store_experiment e;
     int k = store_get_experiment(rq->a->st, id, &e);
@@ -53,38 +90,139 @@ static void reply_experiment(const request *rq, reply *r, unsigned status, const
     store_experiment_free(&e);
 }
 
+/* "true"/"1" -> 1, "false"/"0"/"" -> 0, NULL -> 0, anything else -> -1. */
+static int parse_bool(const char *v)
+{
+    if (!v || !*v || strcmp(v, "false") == 0 || strcmp(v, "0") == 0)
+        return 0;
+    if (strcmp(v, "true") == 0 || strcmp(v, "1") == 0)
+        return 1;
+    return -1;
+}
+
+/* An Idempotency-Key is 1 to 255 visible ASCII characters. */
+static int valid_key(const char *k)
+{
+    size_t n = strlen(k);
+    if (n < 1 || n > 255)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (k[i] < 0x21 || k[i] > 0x7e)
+            return 0;
+    return 1;
+}
+
 void h_post_experiments(const request *rq, reply *r)
 {
     app *a = rq->a;
+    int dry = parse_bool(request_query(rq, "dry_run"));
+    if (dry < 0) {
+        reply_error(r, 400, "invalid_spec", "dry_run must be true or false", "dry_run");
+        return;
+    }
+    const char *key = request_header(rq, "Idempotency-Key");
+    if (key && !valid_key(key)) {
+        reply_error(r, 400, "invalid_spec", "Idempotency-Key must be 1 to 255 visible ASCII characters",
+                    "Idempotency-Key");
+        return;
+    }
+    if (!dry && atomic_load(&a->stopping)) {
+        reply_error(r, 503, "internal", "the server is shutting down; submit again when it is back", NULL);
+        r->retry_after = 5;
+        return;
+    }
+    /* The spec is stored compact as cJSON prints it (same JSON value as submitted), so GET can embed it
+     * without parsing it again: the body must be exactly one JSON value. */
+    const char *end = NULL;
+    cJSON *root = memchr(rq->body, '\0', rq->body_len) ? NULL
+                                                        : cJSON_ParseWithLengthOpts(rq->body, rq->body_len, &end, 0);
+    if (root) {
+        while (end < rq->body + rq->body_len && (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r'))
+            end++;
+        if (end != rq->body + rq->body_len) {
+            cJSON_Delete(root);
+            root = NULL;
+        }
+    }
+    if (!root) {
+        reply_error(r, 400, "invalid_json", "the body is not one valid JSON value", NULL);
+        return;
+    }
+    char *spec_text = dry ? NULL : cJSON_PrintUnformatted(root);
+    cJSON_Delete(root);
+    if (!dry && !spec_text) {
+        reply_error(r, 500, "internal", "out of memory", NULL);
+        return;
+    }
     dml_spec spec;
     dml_error err;
     memset(&spec, 0, sizeof spec);
     dml_error_clear(&err);
     if (dml_spec_parse(rq->body, rq->body_len, &a->limits, &spec, &err) != 0) {
-        spec_error(r, &err);
+        free(spec_text);
+        spec_error(a, r, &err);
         return;
     }
     cJSON *resolved = dml_spec_resolved_json(&spec);
+    if (dry) {
+        cJSON *o = cJSON_CreateObject(), *cost = dml_spec_cost_json(&spec, a->cfg->threads);
+        dml_spec_free(&spec);
+        if (!o || !resolved || !cost) {
+            cJSON_Delete(o);
+            cJSON_Delete(resolved);
+            cJSON_Delete(cost);
+            reply_error(r, 500, "internal", "out of memory", NULL);
+            return;
+        }
+        cJSON_AddTrueToObject(o, "dry_run");
+        cJSON_AddItemToObject(o, "resolved_spec", resolved);
+        cJSON_AddItemToObject(o, "cost", cost);
+        reply_json(r, 200, o);
+        return;
+    }
     char *resolved_text = resolved ? cJSON_PrintUnformatted(resolved) : NULL;
     cJSON_Delete(resolved);
     if (!resolved_text) {
         dml_spec_free(&spec);
+        free(spec_text);
         reply_error(r, 500, "internal", "cannot render the resolved spec", NULL);
         return;
     }
-    char id[UTIL_ID_LEN], now[UTIL_TIME_LEN];
-    int k = 1;
-    for (int attempt = 0; attempt < 5 && k == 1; attempt++) {
+    char hash[SHA256_HEX_LEN] = "";
+    if (key && sha256_hex(rq->body, rq->body_len, hash) != 0) {
+        dml_spec_free(&spec);
+        free(spec_text);
+        free(resolved_text);
+        reply_error(r, 500, "internal", "cannot hash the body", NULL);
+        return;
+    }
+    char id[UTIL_ID_LEN], now[UTIL_TIME_LEN], existing[UTIL_ID_LEN + 8] = "";
+    int k = STORE_ID_TAKEN;
+    for (int attempt = 0; attempt < 5 && k == STORE_ID_TAKEN; attempt++) {
         if (util_new_id(id) != 0) {
             k = -1;
             break;
         }
         util_now(now);
-        k = store_insert_experiment(a->st, id, spec.name, now, rq->body, rq->body_len, resolved_text, a->version);
+        k = store_insert_idempotent(a->st, id, spec.name, now, spec_text, strlen(spec_text), resolved_text,
+                                    a->version, key, key ? hash : NULL, existing);
     }
     dml_spec_free(&spec);
+    free(spec_text);
     free(resolved_text);
-    if (k != 0) {
+    if (k == STORE_KEY_SAME) {
+        snprintf(r->location, sizeof r->location, "/api/v1/experiments/%s", existing);
+        reply_experiment(rq, r, 200, existing);
+        return;
+    }
+    if (k == STORE_KEY_CONFLICT) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "Idempotency-Key '%.255s' was used with a different body (experiment %s)", key,
+                 existing);
+        reply_error(r, 409, "conflict", msg, "Idempotency-Key");
+        return;
+    }
+    if (k != STORE_INSERTED) {
         reply_error(r, 500, "internal", "cannot store the experiment", NULL);
         return;
     }

@@ -1,5 +1,9 @@
-/* dmilab server: /healthz and POST /api/v1/kernels. */
+/* dmilab server: /healthz, /metrics, /api/v1/openapi.json and POST /api/v1/kernels. */
+#include <stdlib.h>
+#include <string.h>
+
 #include "dmilab/kernel.h"
+#include "metrics.h"
 #include "routes.h"
 
 void h_healthz(const request *rq, reply *r)
@@ -42,4 +46,23 @@ void h_post_kernels(const request *rq, reply *r)
     char *text = dml_kernel_response_print(resp);
     cJSON_Delete(resp);
     reply_json_text(r, 200, text);
+}
+
+void h_metrics(const request *rq, reply *r)
+{
+    reply_text(r, 200, "text/plain; version=0.0.4; charset=utf-8", metrics_render(rq->a));
+}
+
+/* server/openapi.json, embedded at build time (embed_text.c). */
+extern const char openapi_json[];
+extern const unsigned long openapi_json_len;
+
+void h_openapi(const request *rq, reply *r)
+{
+    (void)rq;
+    char *text = malloc(openapi_json_len + 1);
+    if (text)
+        memcpy(text, openapi_json, openapi_json_len + 1);
+    reply_json_text(r, 200, text);
+    r->no_store = 0;
 }

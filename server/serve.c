@@ -17,6 +17,15 @@
 /* How long a stopping service waits for running experiments to reach the end of their unit of work. */
 #define SHUTDOWN_GRACE_SECONDS 10
 
+static void on_second_signal(int sig)
+{
+    (void)sig;
+    static const char msg[] = "dmilab: second signal: exiting now\n";
+    ssize_t k = write(2, msg, sizeof msg - 1);
+    (void)k;
+    _exit(1);
+}
+
 int cmd_serve(int argc, char **argv)
 {
     serve_config cfg;
@@ -41,6 +50,15 @@ int cmd_serve(int argc, char **argv)
         return 2;
     }
     memcpy(a.limits.data_root, cfg.data_root, strlen(cfg.data_root) + 1);
+    a.limits.max_points = cfg.max_points;
+    a.limits.max_n_train = cfg.max_n_train;
+    a.limits.max_n_test = cfg.max_n_test;
+    a.limits.max_repeats = cfg.max_repeats;
+    a.limits.max_depth = cfg.max_depth;
+    a.limits.max_width = cfg.max_width;
+    a.limits.max_memory_bytes = cfg.max_memory;
+    atomic_init(&a.stopping, 0);
+    app_events_init(&a);
     snprintf(a.version, sizeof a.version, "dmilab %s (%s)", DMILAB_VERSION, DMILAB_COMMIT);
     if (!realpath(cfg.web_root, a.web_root)) {
         util_log("warning: web root %s does not exist: no dashboard", cfg.web_root);
@@ -75,6 +93,16 @@ int cmd_serve(int argc, char **argv)
     int sig = 0;
     sigwait(&sigs, &sig);
     util_log("signal %d: stopping", sig);
+    /* A second SIGINT/SIGTERM during the stop ends the process at once (status 1); what is stored stays
+     * consistent (SQLite) and running experiments resume at the next start. Threads created before the mask
+     * above (OpenBLAS's) may take it, so a handler, not sigwait. */
+    signal(SIGINT, on_second_signal);
+    signal(SIGTERM, on_second_signal);
+    pthread_sigmask(SIG_UNBLOCK, &sigs, NULL);
+    /* New submissions get 503 from now on, long-polls answer at once; requests in flight finish, then the
+     * listening socket closes. */
+    atomic_store(&a.stopping, 1);
+    app_changed(&a);
     http_stop(h);
     int busy = queue_stop(a.q, SHUTDOWN_GRACE_SECONDS);
     if (busy) {

@@ -164,6 +164,10 @@ fail:
 
 store *store_open(const char *path, char *errbuf, size_t errlen)
 {
+    /* Before SQLite initializes: every connection is used by one thread at a time (the pool), so the
+     * per-connection mutexes are not needed, and memory statistics would take a global mutex on each malloc. */
+    sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     store *st = calloc(1, sizeof *st);
     if (!st || !(st->path = strdup(path))) {
         free(st);
@@ -248,8 +252,182 @@ int store_insert_experiment(store *st, const char *id, const char *name, const c
     return ret;
 }
 
+/* One step of a statement with text parameters; the SQLite result code. */
+static int step_text(sqlite3 *db, const char *sql, int nparam, const char *const *params, int *changes)
+{
+    sqlite3_stmt *s = prepare(db, sql);
+    if (!s)
+        return SQLITE_ERROR;
+    for (int i = 0; i < nparam; i++)
+        sqlite3_bind_text(s, i + 1, params[i], -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+        log_db(db, sql);
+    sqlite3_finalize(s);
+    if (changes)
+        *changes = sqlite3_changes(db);
+    return rc;
+}
+
+/* The status of experiment `id` into `status` (16 bytes): 1 found, 0 not, -1 error. */
+static int status_in(sqlite3 *db, const char *id, char status[16])
+{
+    sqlite3_stmt *s = prepare(db, "SELECT status FROM experiments WHERE id = ?");
+    if (!s)
+        return -1;
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s), ret = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+    if (ret == 1)
+        snprintf(status, 16, "%s", (const char *)sqlite3_column_text(s, 0));
+    sqlite3_finalize(s);
+    return ret;
+}
+
+int store_insert_idempotent(store *st, const char *id, const char *name, const char *created_at, const char *spec,
+                            size_t spec_len, const char *resolved_spec, const char *version, const char *key,
+                            const char *body_sha256, char *existing)
+{
+    if (!key)
+        return store_insert_experiment(st, id, name, created_at, spec, spec_len, resolved_spec, version);
+    sqlite3 *db = acquire(st);
+    if (!db)
+        return -1;
+    int ret = -1;
+    if (exec(db, "BEGIN IMMEDIATE") != 0)
+        goto done;
+    sqlite3_stmt *s = prepare(db, "SELECT body_sha256, experiment_id FROM idempotency_keys WHERE key = ?");
+    if (!s)
+        goto done;
+    sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        ret = strcmp((const char *)sqlite3_column_text(s, 0), body_sha256) == 0 ? STORE_KEY_SAME : STORE_KEY_CONFLICT;
+        snprintf(existing, UTIL_ID_LEN + 8, "%s", (const char *)sqlite3_column_text(s, 1));
+    }
+    sqlite3_finalize(s);
+    if (rc == SQLITE_ROW || rc != SQLITE_DONE)
+        goto done;
+    s = prepare(db, "INSERT INTO experiments (id, name, status, progress, created_at, spec, "
+                    "resolved_spec, version) VALUES (?, ?, 'queued', 0, ?, ?, ?, ?)");
+    if (!s)
+        goto done;
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, created_at, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 4, spec, (int)spec_len, SQLITE_STATIC);
+    sqlite3_bind_text(s, 5, resolved_spec, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 6, version, -1, SQLITE_STATIC);
+    rc = sqlite3_step(s);
+    int taken = rc != SQLITE_DONE && sqlite3_extended_errcode(db) == SQLITE_CONSTRAINT_PRIMARYKEY;
+    sqlite3_finalize(s);
+    if (taken) {
+        ret = STORE_ID_TAKEN;
+        goto done;
+    }
+    if (rc != SQLITE_DONE)
+        goto done;
+    const char *p[] = {key, body_sha256, id, created_at};
+    if (step_text(db, "INSERT INTO idempotency_keys (key, body_sha256, experiment_id, created_at) VALUES (?, ?, ?, ?)",
+                  4, p, NULL) != SQLITE_DONE)
+        goto done;
+    if (exec(db, "COMMIT") != 0)
+        goto done;
+    ret = STORE_INSERTED;
+done:
+    if (ret < 0)
+        log_db(db, "insert with idempotency key");
+    release(st, db);   /* rolls back an unfinished transaction */
+    return ret;
+}
+
+int store_cancel(store *st, const char *id, const char *now)
+{
+    sqlite3 *db = acquire(st);
+    if (!db)
+        return -1;
+    int ret = -1, changes = 0;
+    if (exec(db, "BEGIN IMMEDIATE") != 0)
+        goto done;
+    const char *p1[] = {now, id};
+    if (step_text(db, "UPDATE experiments SET status = 'cancelled', finished_at = ?, cancel_requested = 1 "
+                      "WHERE id = ? AND status = 'queued'", 2, p1, &changes) != SQLITE_DONE)
+        goto done;
+    if (changes) {
+        ret = STORE_CANCEL_QUEUED;
+    } else {
+        const char *p2[] = {id};
+        if (step_text(db, "UPDATE experiments SET cancel_requested = 1 WHERE id = ? AND status = 'running'", 1, p2,
+                      &changes) != SQLITE_DONE)
+            goto done;
+        if (changes) {
+            ret = STORE_CANCEL_RUNNING;
+        } else {
+            char status[16];
+            int k = status_in(db, id, status);
+            if (k < 0)
+                goto done;
+            ret = k ? STORE_CANCEL_ENDED : STORE_CANCEL_NOT_FOUND;
+        }
+    }
+    if (exec(db, "COMMIT") != 0)
+        ret = -1;
+done:
+    release(st, db);
+    return ret;
+}
+
+int store_delete(store *st, const char *id)
+{
+    sqlite3 *db = acquire(st);
+    if (!db)
+        return -1;
+    int ret = -1, changes = 0;
+    if (exec(db, "BEGIN IMMEDIATE") != 0)
+        goto done;
+    const char *p[] = {id};
+    if (step_text(db, "DELETE FROM experiments WHERE id = ? AND status <> 'running'", 1, p, &changes) != SQLITE_DONE)
+        goto done;
+    if (changes) {
+        ret = 1;
+    } else {
+        char status[16];
+        int k = status_in(db, id, status);
+        if (k < 0)
+            goto done;
+        ret = k ? 2 : 0;
+    }
+    if (exec(db, "COMMIT") != 0)
+        ret = -1;
+done:
+    release(st, db);
+    return ret;
+}
+
+int store_set_provenance(store *st, const char *id, const char *provenance)
+{
+    const char *p[] = {provenance, id};
+    return run_text(st, "UPDATE experiments SET provenance = ? WHERE id = ?", 2, p) < 0 ? -1 : 0;
+}
+
+long store_count_status(store *st, const char *status)
+{
+    sqlite3 *db = acquire(st);
+    if (!db)
+        return -1;
+    sqlite3_stmt *s = prepare(db, "SELECT count(*) FROM experiments WHERE status = ?");
+    long ret = -1;
+    if (s) {
+        sqlite3_bind_text(s, 1, status, -1, SQLITE_STATIC);
+        if (sqlite3_step(s) == SQLITE_ROW)
+            ret = (long)sqlite3_column_int64(s, 0);
+        sqlite3_finalize(s);
+    }
+    release(st, db);
+    return ret;
+}
+
 #define EXP_COLS "id, name, status, progress, created_at, started_at, finished_at, error, spec, " \
-                 "resolved_spec, version, cancel_requested"
+                 "resolved_spec, version, cancel_requested, provenance"
 
 static char *col_dup(sqlite3_stmt *s, int i)
 {
@@ -272,6 +450,7 @@ static void read_experiment(sqlite3_stmt *s, store_experiment *e)
     e->resolved_spec = col_dup(s, 9);
     e->version = col_dup(s, 10);
     e->cancel_requested = sqlite3_column_int(s, 11);
+    e->provenance = col_dup(s, 12);
 }
 
 static int get_in(sqlite3 *db, const char *id, store_experiment *out)
@@ -556,6 +735,7 @@ void store_experiment_free(store_experiment *e)
     free(e->spec);
     free(e->resolved_spec);
     free(e->version);
+    free(e->provenance);
     memset(e, 0, sizeof *e);
 }
 

@@ -22,6 +22,7 @@ typedef struct {
     char *spec;            /**< the JSON text as submitted */
     char *resolved_spec;   /**< JSON text with every default filled in */
     char *version;
+    char *provenance;      /**< JSON text written when a worker starts it; NULL before */
     int cancel_requested;
 } store_experiment;
 
@@ -39,6 +40,42 @@ int store_requeue_running(store *st);
 int store_insert_experiment(store *st, const char *id, const char *name, const char *created_at,
                             const char *spec, size_t spec_len, const char *resolved_spec,
                             const char *version);
+
+/** Outcome of store_insert_idempotent. */
+typedef enum {
+    STORE_INSERTED = 0,    /**< a new experiment was stored with the key */
+    STORE_ID_TAKEN = 1,    /**< the new id exists already (draw another) */
+    STORE_KEY_SAME = 2,    /**< the key is known with the same body hash: *existing is its experiment */
+    STORE_KEY_CONFLICT = 3 /**< the key is known with another body hash: *existing is its experiment */
+} store_idem;
+
+/** Like store_insert_experiment, and when `key` is not NULL record (key, body_sha256) with it, in one
+ *  transaction: a key seen before is not inserted again (see store_idem; `existing` gets its experiment id,
+ *  UTIL_ID_LEN + 8 bytes). Returns a store_idem value or -1 on error. */
+int store_insert_idempotent(store *st, const char *id, const char *name, const char *created_at, const char *spec,
+                            size_t spec_len, const char *resolved_spec, const char *version, const char *key,
+                            const char *body_sha256, char *existing);
+
+/** Outcome of store_cancel. */
+typedef enum {
+    STORE_CANCEL_NOT_FOUND = 0,
+    STORE_CANCEL_QUEUED = 1,    /**< was queued: now 'cancelled' (finished_at = now) */
+    STORE_CANCEL_RUNNING = 2,   /**< is running: cancel_requested set, the worker stops between units */
+    STORE_CANCEL_ENDED = 3      /**< had ended already: nothing changed */
+} store_cancel_result;
+
+/** Cancel an experiment atomically (see store_cancel_result). Returns a store_cancel_result or -1. */
+int store_cancel(store *st, const char *id, const char *now);
+
+/** Delete an experiment that is not running, with its points and idempotency keys.
+ *  Returns 1 deleted, 0 not found, 2 running (nothing deleted), -1 on error. */
+int store_delete(store *st, const char *id);
+
+/** Record the provenance JSON text of a run. Returns 0 or -1. */
+int store_set_provenance(store *st, const char *id, const char *provenance);
+
+/** Number of experiments with this status, or -1. */
+long store_count_status(store *st, const char *status);
 
 /** Fetch one experiment. Returns 1 when found, 0 when not, -1 on error. */
 int store_get_experiment(store *st, const char *id, store_experiment *out);

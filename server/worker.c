@@ -2,10 +2,13 @@
 #include "worker.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "dmilab/experiment.h"
+#include "metrics.h"
 #include "points.h"
+#include "provenance.h"
 #include "queue.h"
 #include "util.h"
 
@@ -49,10 +52,13 @@ static void finish(app *a, const char *id, const char *status, const char *error
 {
     char now[UTIL_TIME_LEN];
     util_now(now);
-    if (store_finish(a->st, id, status, error, now) != 0)
+    if (store_finish(a->st, id, status, error, now) != 0) {
         util_log("experiment %s: cannot record status %s", id, status);
-    else
+    } else {
         util_log("experiment %s: %s%s%s", id, status, error ? ": " : "", error ? error : "");
+        metrics_finished(status);
+    }
+    app_changed(a);
 }
 
 void worker_run(app *a, const store_experiment *e)
@@ -69,6 +75,13 @@ void worker_run(app *a, const store_experiment *e)
         finish(a, e->id, "failed", msg);
         return;
     }
+    cJSON *prov = provenance_json(a, &spec);
+    char *prov_text = prov ? cJSON_PrintUnformatted(prov) : NULL;
+    cJSON_Delete(prov);
+    if (!prov_text || store_set_provenance(a->st, e->id, prov_text) != 0)
+        util_log("experiment %s: cannot record its provenance", e->id);
+    free(prov_text);
+    app_changed(a);   /* it started running */
     run_ctx ctx = {.a = a, .id = e->id, .spec = &spec, .abandoned = 0};
     dml_run_hooks h = {
         .ctx = &ctx,

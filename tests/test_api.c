@@ -736,6 +736,20 @@ static void test_restart(const char *id)
     resp_free(&r);
     check(get(pe, &r) == 200, "GET needs no token");
     resp_free(&r);
+    char pc[200];
+    snprintf(pc, sizeof pc, "%s/cancel", pe);
+    http("POST", pc, NULL, NULL, 0, NULL, &r);
+    check(r.status == 401 && is_error(&r, "unauthorized", NULL), "cancel without the token: 401");
+    resp_free(&r);
+    http("POST", pc, NULL, NULL, 0, "s3cret", &r);
+    check(r.status == 200, "cancel (of an ended experiment) with the token: 200");
+    resp_free(&r);
+    http("DELETE", pe, NULL, NULL, 0, NULL, &r);
+    check(r.status == 401 && is_error(&r, "unauthorized", NULL), "DELETE without the token: 401");
+    resp_free(&r);
+    snprintf(pc, sizeof pc, "%s/wait?timeout=0", pe);
+    check(get(pc, &r) == 200, "wait needs no token");
+    resp_free(&r);
     st = stop_server(SIGTERM);
     check(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0, "SIGTERM: exit status 0");
     check(start_server(NULL) == 0, "server starts again without a token");
@@ -744,8 +758,8 @@ static void test_restart(const char *id)
 /* kill -9 while a bigger experiment runs, start again: it resumes and stores each point exactly once. */
 static void test_resume(void)
 {
-    const char *spec = "{\"name\": \"resume\", \"data\": {\"source\": \"fashion-mnist\", \"resize\": 1,"
-                       " \"n_train\": [1000, 2000, 3000], \"n_test\": 1000},"
+    const char *spec = "{\"name\": \"resume\", \"data\": {\"source\": \"fashion-mnist\", \"resize\": 2,"
+                       " \"n_train\": [500, 1000, 1500], \"n_test\": 500},"
                        " \"models\": {\"arch\": \"fcn\"}, \"inference\": [{\"method\": \"nngp\"}, {\"method\": \"ntk\"}],"
                        " \"repeats\": 10}";
     const int expected = 3 * 2 * 10;

@@ -1,0 +1,23 @@
+/* dmilab server: Prometheus metrics (GET /metrics). Counters are relaxed atomics: recording a request
+ * takes no lock; rendering reads them while requests go on. */
+#ifndef DMILAB_SERVER_METRICS_H
+#define DMILAB_SERVER_METRICS_H
+
+#include "app.h"
+
+/** Route slots besides the route table's indices (routes_index): a static file, and no route at all. */
+#define METRICS_ROUTE_STATIC (-1)
+#define METRICS_ROUTE_NONE (-2)
+
+/** Count one answered request: its method, route (routes_index or METRICS_ROUTE_*), status and duration. */
+void metrics_request(const char *method, int route, unsigned status, double seconds);
+
+/** Count an experiment that ended with `status` (succeeded, failed, cancelled). */
+void metrics_finished(const char *status);
+
+/** The Prometheus text exposition (version 0.0.4), malloc'd: dmilab_queue_depth, dmilab_experiments_running,
+ *  dmilab_experiments_finished_total{status}, dmilab_http_requests_total{method,route,code},
+ *  dmilab_http_request_duration_seconds{route} (histogram). NULL when out of memory. */
+char *metrics_render(app *a);
+
+#endif

@@ -1,0 +1,213 @@
+/* dmilab server: operations on one experiment: cancel, delete, wait (long-poll), checks, audit. */
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "dmilab/checks.h"
+#include "experiment_json.h"
+#include "metrics.h"
+#include "queue.h"
+#include "routes.h"
+#include "util.h"
+
+#define WAIT_DEFAULT_SECONDS 30.0
+#define WAIT_MAX_SECONDS 300.0
+
+static void not_found(reply *r, const char *id)
+{
+    char msg[160];
+    snprintf(msg, sizeof msg, "no experiment '%s'", id);
+    reply_error(r, 404, "not_found", msg, NULL);
+}
+
+static int ended(const char *status)
+{
+    return strcmp(status, "succeeded") == 0 || strcmp(status, "failed") == 0 || strcmp(status, "cancelled") == 0;
+}
+
+void h_cancel_experiment(const request *rq, reply *r)
+{
+    char now[UTIL_TIME_LEN];
+    util_now(now);
+    int k = store_cancel(rq->a->st, rq->id, now);
+    switch (k) {
+    case STORE_CANCEL_NOT_FOUND:
+        not_found(r, rq->id);
+        return;
+    case STORE_CANCEL_QUEUED:
+        util_log("experiment %s: cancelled while queued", rq->id);
+        metrics_finished("cancelled");
+        app_changed(rq->a);
+        reply_experiment(rq, r, 202, rq->id);
+        return;
+    case STORE_CANCEL_RUNNING:
+        util_log("experiment %s: cancellation requested", rq->id);
+        reply_experiment(rq, r, 202, rq->id);
+        return;
+    case STORE_CANCEL_ENDED:
+        reply_experiment(rq, r, 200, rq->id);
+        return;
+    default:
+        reply_error(r, 500, "internal", "database error", NULL);
+    }
+}
+
+void h_delete_experiment(const request *rq, reply *r)
+{
+    int k = store_delete(rq->a->st, rq->id);
+    if (k == 0) {
+        not_found(r, rq->id);
+    } else if (k == 2) {
+        char msg[200];
+        snprintf(msg, sizeof msg, "experiment '%s' is running: cancel it first (POST .../cancel), then delete it",
+                 rq->id);
+        reply_error(r, 409, "conflict", msg, NULL);
+    } else if (k == 1) {
+        util_log("experiment %s: deleted", rq->id);
+        app_changed(rq->a);
+        reply_clear(r);
+        r->status = 204;
+    } else {
+        reply_error(r, 500, "internal", "database error", NULL);
+    }
+}
+
+void h_wait_experiment(const request *rq, reply *r)
+{
+    double timeout = WAIT_DEFAULT_SECONDS;
+    const char *t = request_query(rq, "timeout");
+    if (t && *t) {
+        char *end;
+        errno = 0;
+        timeout = strtod(t, &end);
+        if (errno || *end || end == t || !isfinite(timeout) || timeout < 0 || timeout > WAIT_MAX_SECONDS) {
+            reply_error(r, 400, "invalid_spec", "timeout must be a number of seconds from 0 to 300", "timeout");
+            return;
+        }
+    }
+    struct timespec deadline;
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    double whole = floor(timeout);
+    deadline.tv_sec += (time_t)whole;
+    deadline.tv_nsec += (long)((timeout - whole) * 1e9);
+    if (deadline.tv_nsec >= 1000000000L) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000L;
+    }
+    for (;;) {
+        unsigned long gen = app_generation(rq->a);
+        store_experiment e;
+        int k = store_get_experiment(rq->a->st, rq->id, &e);
+        if (k < 0) {
+            reply_error(r, 500, "internal", "database error", NULL);
+            return;
+        }
+        if (k == 0) {
+            not_found(r, rq->id);
+            return;
+        }
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        int past = now.tv_sec > deadline.tv_sec || (now.tv_sec == deadline.tv_sec && now.tv_nsec >= deadline.tv_nsec);
+        if (ended(e.status) || past || atomic_load(&rq->a->stopping)) {
+            reply_json(r, 200, experiment_json(&e));
+            store_experiment_free(&e);
+            return;
+        }
+        store_experiment_free(&e);
+        app_wait_change(rq->a, gen, &deadline);   /* sleeps: no polling */
+    }
+}
+
+/* Parse the stored spec of `e` again, with this server's data root and no size limits (the limits were
+ * checked when it was submitted). Returns 0 or replies with an error and returns -1. */
+static int stored_spec(const request *rq, const store_experiment *e, dml_spec *spec, reply *r)
+{
+    dml_limits lim = rq->a->limits;
+    lim.max_points = lim.max_n_train = lim.max_n_test = lim.max_memory_bytes = (size_t)1 << 50;
+    lim.max_repeats = lim.max_depth = lim.max_width = 1 << 30;
+    dml_error err;
+    dml_error_clear(&err);
+    memset(spec, 0, sizeof *spec);
+    const char *text = e->spec ? e->spec : "";
+    if (dml_spec_parse(text, strlen(text), &lim, spec, &err) != 0) {
+        char msg[sizeof err.message + 64];
+        snprintf(msg, sizeof msg, "the stored spec is not valid for this server: %s", err.message);
+        reply_error(r, 500, "internal", msg, err.field);
+        return -1;
+    }
+    return 0;
+}
+
+void h_get_checks(const request *rq, reply *r)
+{
+    const char *format = request_query(rq, "format");
+    int junit = 0;
+    if (format && *format) {
+        if (strcmp(format, "junit") == 0)
+            junit = 1;
+        else if (strcmp(format, "json") != 0) {
+            reply_error(r, 400, "invalid_spec", "format must be json or junit", "format");
+            return;
+        }
+    }
+    store_experiment e;
+    int k = store_get_experiment(rq->a->st, rq->id, &e);
+    if (k <= 0) {
+        if (k < 0)
+            reply_error(r, 500, "internal", "database error", NULL);
+        else
+            not_found(r, rq->id);
+        return;
+    }
+    dml_spec spec;
+    if (stored_spec(rq, &e, &spec, r) != 0) {
+        store_experiment_free(&e);
+        return;
+    }
+    point_list pl = {0};
+    if (store_points(rq->a->st, rq->id, &pl) != 0) {
+        point_list_free(&pl);
+        dml_spec_free(&spec);
+        store_experiment_free(&e);
+        reply_error(r, 500, "internal", "database error", NULL);
+        return;
+    }
+    dml_point *pts = point_list_array(&pl);
+    size_t n = pts ? pl.n : 0;
+    point_list_free(&pl);
+    if (junit) {
+        reply_text(r, 200, "application/xml; charset=utf-8", dml_checks_junit(rq->id, &spec, pts, n));
+    } else {
+        int passed = 0;
+        cJSON *o = dml_checks_json(rq->id, &spec, pts, n, &passed);
+        if (o)
+            cJSON_AddStringToObject(o, "status", e.status);
+        reply_json(r, 200, o);
+    }
+    free(pts);
+    dml_spec_free(&spec);
+    store_experiment_free(&e);
+}
+
+void h_get_audit(const request *rq, reply *r)
+{
+    store_experiment e;
+    int k = store_get_experiment(rq->a->st, rq->id, &e);
+    if (k <= 0) {
+        if (k < 0)
+            reply_error(r, 500, "internal", "database error", NULL);
+        else
+            not_found(r, rq->id);
+        return;
+    }
+    store_experiment_free(&e);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "id", rq->id);
+    cJSON_AddArrayToObject(o, "audit");
+    reply_json(r, 200, o);
+}
