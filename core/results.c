@@ -20,7 +20,24 @@ cJSON *dml_point_json(const dml_point *p)
     cJSON_AddItemToObject(o, "test_accuracy", num_or_null(p->test_accuracy));
     cJSON_AddItemToObject(o, "train_mse", num_or_null(p->train_mse));
     cJSON_AddItemToObject(o, "seconds", num_or_null(p->seconds));
+    if (p->curve && p->n_curve > 0) cJSON_AddItemToObject(o, "training_curve", dml_training_curve_json(p->curve, p->n_curve));
     return o;
+}
+
+cJSON *dml_training_curve_json(const dml_train_epoch *c, int n)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (int i = 0; i < n; i++) {
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddNumberToObject(e, "epoch", c[i].epoch);
+        cJSON_AddItemToObject(e, "train_loss", num_or_null(c[i].train_loss));
+        if (c[i].evaluated) {
+            cJSON_AddItemToObject(e, "test_mse", num_or_null(c[i].test_mse));
+            cJSON_AddItemToObject(e, "test_accuracy", num_or_null(c[i].test_accuracy));
+        }
+        cJSON_AddItemToArray(a, e);
+    }
+    return a;
 }
 
 /* Mean and sample standard deviation of the finite values (std 0 with fewer than two). */

@@ -22,7 +22,11 @@ void dml_limits_defaults(dml_limits *l)
     l->max_memory_bytes = (size_t)16 << 30;
 }
 
-const char *dml_method_name(dml_method m) { return m == DML_INF_NTK ? "ntk" : "nngp"; }
+const char *dml_method_name(dml_method m)
+{
+    static const char *const n[] = {"nngp", "ntk", "gd", "sgd", "adam"};
+    return (unsigned)m < 5 ? n[m] : "?";
+}
 
 static const char *const metric_names[] = {"test_accuracy", "test_mse", "train_mse"};
 static const char *const op_names[] = {"<", "<=", ">", ">=", "=="};
@@ -173,32 +177,72 @@ static int parse_data(const cJSON *o, const char *path, const dml_limits *lim, d
     return 0;
 }
 
+static const char *const method_names[] = {"nngp", "ntk", "gd", "sgd", "adam"};
+
 static int parse_inference(const cJSON *o, const char *path, dml_inference *inf, dml_error *err)
 {
-    static const char *const keys[] = {"name", "method", "ridge", NULL};
-    static const char *const methods[] = {"nngp", "ntk"};
-    static const char *const later[] = {"gd", "sgd", "adam"};
+    static const char *const kernel_keys[] = {"name", "method", "ridge", NULL};
+    static const char *const train_keys[] = {"name", "method", "lr", "momentum", "nesterov", "beta1", "beta2", "eps",
+                                             "weight_decay", "schedule", "epochs", "batch", "loss", "precision",
+                                             NULL};
+    static const char *const schedules[] = {"constant", "cosine"};
+    static const char *const losses[] = {"mse", "cross-entropy"};
+    static const char *const precisions[] = {"float32", "float64"};
     char f[200];
     memset(inf, 0, sizeof *inf);
     inf->ridge = 1e-4;
-    const cJSON *m = cJSON_GetObjectItemCaseSensitive(o, "method");
-    if (cJSON_IsObject(o) && cJSON_IsString(m))
-        for (int i = 0; i < 3; i++)
-            if (strcmp(m->valuestring, later[i]) == 0)
-                return dml_fail(err, DML_ERR_INVALID_SPEC, jf_path(f, sizeof f, path, "method"),
-                                "method '%s' (finite-width training) is not supported yet by this server "
-                                "(supported: nngp, ntk)",
-                                later[i]);
-    if (jf_object(o, path, keys, err)) return -1;
+    if (!cJSON_IsObject(o)) return dml_fail(err, DML_ERR_INVALID_SPEC, path, "%s must be an object", path);
     int e, rc;
-    if ((rc = jf_enum(o, "method", path, methods, 2, &e, err)) < 0) return -1;
+    if ((rc = jf_enum(o, "method", path, method_names, 5, &e, err)) < 0) return -1;
     if (rc == 0) return dml_fail(err, DML_ERR_INVALID_SPEC, jf_path(f, sizeof f, path, "method"), "%s is required", f);
     inf->method = (dml_method)e;
+    int kernel = dml_method_is_kernel(inf->method);
+    /* fields of the other family are named in the error, e.g. "lr applies to gd, sgd and adam" */
+    for (const cJSON *it = o->child; it; it = it->next) {
+        const char *const *own = kernel ? kernel_keys : train_keys, *const *other = kernel ? train_keys : kernel_keys;
+        int mine = 0, theirs = 0;
+        for (const char *const *k = own; *k; k++) mine |= it->string && strcmp(*k, it->string) == 0;
+        for (const char *const *k = other; *k; k++) theirs |= it->string && strcmp(*k, it->string) == 0;
+        if (!mine && theirs)
+            return dml_fail(err, DML_ERR_INVALID_SPEC, jf_path(f, sizeof f, path, it->string),
+                            "%s applies to %s only, not to method %s", it->string,
+                            kernel ? "gd, sgd and adam" : "nngp and ntk", method_names[inf->method]);
+    }
+    if (jf_object(o, path, kernel ? kernel_keys : train_keys, err)) return -1;
     if ((rc = jf_string(o, "name", path, inf->name, sizeof inf->name, err)) < 0) return -1;
     if (rc && !jf_valid_name(inf->name))
         return dml_fail(err, DML_ERR_INVALID_SPEC, jf_path(f, sizeof f, path, "name"),
                         "names are 1 to 64 of letters, digits, '-', '_', '.'");
-    if (jf_number(o, "ridge", path, 0, 1e6, &inf->ridge, err) < 0) return -1;
+    if (kernel) return jf_number(o, "ridge", path, 0, 1e6, &inf->ridge, err) < 0 ? -1 : 0;
+    dml_training *t = &inf->train;
+    t->lr = inf->method == DML_INF_ADAM ? 1e-3 : 0.1;
+    t->momentum = inf->method == DML_INF_SGD ? 0.9 : 0.0;
+    t->beta1 = 0.9;
+    t->beta2 = 0.999;
+    t->eps = 1e-8;
+    t->epochs = 20;
+    t->batch = 64;
+    long long v;
+    if (jf_number(o, "lr", path, 0, 1e6, &t->lr, err) < 0) return -1;
+    if (jf_number(o, "momentum", path, 0, 1, &t->momentum, err) < 0) return -1;
+    if (jf_bool(o, "nesterov", path, &t->nesterov, err) < 0) return -1;
+    if (jf_number(o, "beta1", path, 0, 1, &t->beta1, err) < 0) return -1;
+    if (jf_number(o, "beta2", path, 0, 1, &t->beta2, err) < 0) return -1;
+    if (jf_number(o, "eps", path, 0, 1, &t->eps, err) < 0) return -1;
+    if (jf_number(o, "weight_decay", path, 0, 1e6, &t->weight_decay, err) < 0) return -1;
+    if (jf_enum(o, "schedule", path, schedules, 2, &t->cosine, err) < 0) return -1;
+    if ((rc = jf_int(o, "epochs", path, 1, 100000, &v, err)) < 0) return -1;
+    if (rc) t->epochs = (int)v;
+    if ((rc = jf_int(o, "batch", path, 1, 1 << 20, &v, err)) < 0) return -1;
+    if (rc) t->batch = (int)v;
+    if (jf_enum(o, "loss", path, losses, 2, &t->cross_entropy, err) < 0) return -1;
+    if (jf_enum(o, "precision", path, precisions, 2, &t->float64, err) < 0) return -1;
+    if (inf->method == DML_INF_ADAM && t->beta1 >= 1)
+        return dml_fail(err, DML_ERR_INVALID_SPEC, jf_path(f, sizeof f, path, "beta1"), "beta1 must be below 1");
+    if (inf->method == DML_INF_ADAM && t->beta2 >= 1)
+        return dml_fail(err, DML_ERR_INVALID_SPEC, jf_path(f, sizeof f, path, "beta2"), "beta2 must be below 1");
+    if (inf->method == DML_INF_ADAM && t->eps <= 0)
+        return dml_fail(err, DML_ERR_INVALID_SPEC, jf_path(f, sizeof f, path, "eps"), "eps must be positive");
     return 0;
 }
 
@@ -348,13 +392,6 @@ int dml_spec_parse(const char *text, size_t len, const dml_limits *lim, dml_spec
     for (int i = 0; i < nm_; i++, s->nmodels++) {
         const char *p = cJSON_IsObject(jm) ? "models" : jf_index(f, sizeof f, "models", i);
         if (dml_model_parse(list_item(jm, i), p, lim, &s->models[i], err)) goto out_taken;
-        if (s->models[i].parameterization != DML_PARAM_NTK) {
-            char g[220];
-            dml_fail(err, DML_ERR_INVALID_SPEC, jf_path(g, sizeof g, p, "parameterization"),
-                     "kernel methods (nngp, ntk) need parameterization 'ntk': with 'standard' the infinite-width "
-                     "kernel depends on the layer widths");
-            goto out_taken;
-        }
         unique_name(s->models[i].name, dml_arch_name(s->models[i].arch), taken, i);
         memcpy(taken[i], s->models[i].name, DML_NAME_MAX);
         /* the model must fit every data variant's input shape */
@@ -378,6 +415,18 @@ int dml_spec_parse(const char *text, size_t len, const dml_limits *lim, dml_spec
         unique_name(s->inference[i].name, dml_method_name(s->inference[i].method), taken, i);
         memcpy(taken[i], s->inference[i].name, DML_NAME_MAX);
     }
+    int any_kernel = 0;
+    for (int i = 0; i < s->ninference; i++) any_kernel |= dml_method_is_kernel(s->inference[i].method);
+    for (int i = 0; any_kernel && i < s->nmodels; i++)
+        if (s->models[i].parameterization != DML_PARAM_NTK) {
+            char g[220], h[220];
+            dml_fail(err, DML_ERR_INVALID_SPEC,
+                     jf_path(g, sizeof g, cJSON_IsObject(jm) ? "models" : jf_index(h, sizeof h, "models", i),
+                             "parameterization"),
+                     "kernel methods (nngp, ntk) need parameterization 'ntk': with 'standard' the infinite-width "
+                     "kernel depends on the layer widths");
+            goto out_taken;
+        }
     const cJSON *jc = cJSON_GetObjectItemCaseSensitive(root, "checks");
     if (jc) {
         if (!cJSON_IsArray(jc)) {
@@ -480,8 +529,28 @@ cJSON *dml_spec_resolved_json(const dml_spec *s)
     for (int i = 0; i < s->ninference; i++) {
         cJSON *j = cJSON_CreateObject();
         cJSON_AddStringToObject(j, "name", s->inference[i].name);
-        cJSON_AddStringToObject(j, "method", dml_method_name(s->inference[i].method));
-        cJSON_AddNumberToObject(j, "ridge", s->inference[i].ridge);
+        const dml_inference *in = &s->inference[i];
+        cJSON_AddStringToObject(j, "method", dml_method_name(in->method));
+        if (dml_method_is_kernel(in->method)) {
+            cJSON_AddNumberToObject(j, "ridge", in->ridge);
+        } else {
+            const dml_training *t = &in->train;
+            cJSON_AddNumberToObject(j, "lr", t->lr);
+            if (in->method != DML_INF_ADAM) {
+                cJSON_AddNumberToObject(j, "momentum", t->momentum);
+                cJSON_AddBoolToObject(j, "nesterov", t->nesterov);
+            } else {
+                cJSON_AddNumberToObject(j, "beta1", t->beta1);
+                cJSON_AddNumberToObject(j, "beta2", t->beta2);
+                cJSON_AddNumberToObject(j, "eps", t->eps);
+            }
+            cJSON_AddNumberToObject(j, "weight_decay", t->weight_decay);
+            cJSON_AddStringToObject(j, "schedule", t->cosine ? "cosine" : "constant");
+            cJSON_AddNumberToObject(j, "epochs", t->epochs);
+            if (in->method != DML_INF_GD) cJSON_AddNumberToObject(j, "batch", t->batch);
+            cJSON_AddStringToObject(j, "loss", t->cross_entropy ? "cross-entropy" : "mse");
+            cJSON_AddStringToObject(j, "precision", t->float64 ? "float64" : "float32");
+        }
         cJSON_AddItemToArray(inf, j);
     }
     cJSON *checks = cJSON_AddArrayToObject(o, "checks");

@@ -92,8 +92,35 @@ int main(void)
                  DML_ERR_INVALID_SPEC, "data.source");
     expect_error("{\"data\": {\"source\": \"fashion-mnist\", \"n_train\": 10, \"transform\": [{\"kind\": \"flip\"}]}, \"models\": {\"arch\": \"fcn\"}, \"inference\": {\"method\": \"ntk\"}}",
                  DML_ERR_INVALID_SPEC, "data.transform[0].kind");
-    expect_error("{\"data\": " BASE_DATA ", \"models\": {\"arch\": \"fcn\"}, \"inference\": [{\"method\": \"ntk\"}, {\"method\": \"sgd\"}]}",
+    expect_error("{\"data\": " BASE_DATA ", \"models\": {\"arch\": \"fcn\"}, \"inference\": [{\"method\": \"ntk\"}, {\"method\": \"rmsprop\"}]}",
                  DML_ERR_INVALID_SPEC, "inference[1].method");
+    expect_error("{\"data\": " BASE_DATA ", \"models\": {\"arch\": \"fcn\"}, \"inference\": [{\"method\": \"ntk\"}, {\"method\": \"sgd\", \"ridge\": 1}]}",
+                 DML_ERR_INVALID_SPEC, "inference[1].ridge");
+    expect_error("{\"data\": " BASE_DATA ", \"models\": {\"arch\": \"fcn\"}, \"inference\": {\"method\": \"ntk\", \"lr\": 0.1}}",
+                 DML_ERR_INVALID_SPEC, "inference.lr");
+    expect_error("{\"data\": " BASE_DATA ", \"models\": {\"arch\": \"fcn\"}, \"inference\": {\"method\": \"adam\", \"schedule\": \"linear\"}}",
+                 DML_ERR_INVALID_SPEC, "inference.schedule");
+    expect_error("{\"data\": " BASE_DATA ", \"models\": {\"arch\": \"fcn\"}, \"inference\": {\"method\": \"sgd\", \"epochs\": 0}}",
+                 DML_ERR_INVALID_SPEC, "inference.epochs");
+    {
+        const char *tr = "{\"data\": " BASE_DATA ", \"models\": {\"arch\": \"cnn-gap\", \"parameterization\": \"standard\"},"
+                         " \"inference\": [{\"method\": \"sgd\"}, {\"method\": \"adam\", \"loss\": \"cross-entropy\"}, {\"method\": \"gd\"}]}";
+        CHECK(dml_spec_parse(tr, strlen(tr), NULL, &s, &err) == 0, "training methods with standard parameterization: %s (%s)",
+              err.message, err.field);
+        CHECK(s.inference[0].train.lr == 0.1 && s.inference[0].train.momentum == 0.9 && s.inference[1].train.lr == 1e-3 &&
+                  s.inference[1].train.cross_entropy && s.inference[2].train.momentum == 0 && s.inference[0].train.epochs == 20 &&
+                  s.inference[0].train.batch == 64,
+              "training defaults");
+        cJSON *r2 = dml_spec_resolved_json(&s);
+        char *t2 = cJSON_PrintUnformatted(r2);
+        dml_spec s3;
+        CHECK(dml_spec_parse(t2, strlen(t2), NULL, &s3, &err) == 0, "resolved training spec round-trips: %s (%s)", err.message,
+              err.field);
+        dml_spec_free(&s3);
+        free(t2);
+        cJSON_Delete(r2);
+        dml_spec_free(&s);
+    }
     expect_error("{\"data\": " BASE_DATA ", \"models\": {\"arch\": \"fcn\"}, \"inference\": {\"method\": \"ntk\", \"ridge\": -1}}",
                  DML_ERR_INVALID_SPEC, "inference.ridge");
     expect_error("{\"data\": " BASE_DATA ", \"models\": [], \"inference\": {\"method\": \"ntk\"}}", DML_ERR_INVALID_SPEC, "models");

@@ -30,6 +30,21 @@ typedef struct {
     dml_window_table win;         /* Conv / ConvLocal */
 } nn_layer;
 
+/* Per-thread workspace: buffers for `cap` examples. Training and prediction split each batch into one
+ * contiguous slice per thread, each thread running the whole network on its slice with single-threaded
+ * GEMMs in its own workspace (data parallelism); gradients are then summed in slice order. */
+typedef struct {
+    size_t cap;
+    void *act[DML_MAX_LAYERS + 1];   /* act[l]: input of layer l (act[0] the network input, act[n] the output) */
+    void *g[2];                       /* ping-pong gradient buffers, cap * max_numel reals */
+    void *cols, *dcols;               /* im2col blocks */
+    void *grads;                      /* nparams reals: this slice's parameter gradients (training) */
+    void *y, *gout;                   /* cap * outputs reals: targets, loss gradient */
+    int *lab;                         /* cap labels */
+} nn_ws;
+
+#define NN_MAX_THREADS 64
+
 struct dml_net {
     dml_layers L;
     nn_layer lay[DML_MAX_LAYERS];
@@ -41,14 +56,14 @@ struct dml_net {
     size_t nparams, in_numel, max_numel;
     int outputs;
     void *params, *grads;         /* nparams reals each */
-    /* workspace for `cap` examples */
-    size_t cap;
-    void *arena;
-    void *act[DML_MAX_LAYERS + 1];   /* act[l]: input of layer l (act[0] the network input, act[n] the output) */
-    void *g[2];                       /* ping-pong gradient buffers, cap * max_numel reals */
-    void *cols, *dcols;               /* im2col blocks */
-    size_t cols_n;
+    nn_ws ws[NN_MAX_THREADS];     /* ws[0] also serves the single-workspace calls (backward, kernels) */
+    struct nn_pool *pool;         /* persistent worker threads while dml_train runs (NULL otherwise) */
 };
+
+/* Start / stop the persistent workers used by nn_parallel during training (threads - 1 of them, the caller
+ * is worker 0): each parallel step then costs two barrier waits instead of thread creation and malloc. */
+int nn_pool_start(dml_net *net, dml_error *err);
+void nn_pool_stop(dml_net *net);
 
 /* Gram accumulator of the empirical NTK (per-example parameter-Jacobian inner products). */
 typedef struct {
@@ -58,14 +73,19 @@ typedef struct {
     size_t An[DML_MAX_LAYERS];
 } nn_gram;
 
-int nn_reserve(dml_net *net, size_t cap, dml_error *err);
+/* Grow workspace w to hold cap examples (and, with train != 0, its gradient and loss buffers). */
+int nn_reserve(dml_net *net, int w, size_t cap, int train, dml_error *err);
+/* Run fn(task, worker, ctx) for task < ntasks on up to net->threads threads: on the persistent pool when
+ * one runs (task t on worker t mod threads), else with dml_parallel_for. */
+int nn_parallel(const dml_net *net, size_t ntasks, int (*fn)(size_t, int, void *), void *ctx);
 
 #define NN_DECLARE(P, R)                                                                                      \
-    void P##forward(dml_net *net, size_t n);                                                                  \
-    void P##backward(dml_net *net, size_t n, const R *gout, R *gparams, R *gx, nn_gram *gram);                \
-    double P##loss_grad(const dml_net *net, dml_loss loss, size_t n, size_t denom, const R *y, const int *lab, \
-                        R *gout);                                                                             \
+    void P##forward(const dml_net *net, nn_ws *ws, size_t n);                                                 \
+    void P##backward(const dml_net *net, nn_ws *ws, size_t n, const R *gout, R *gparams, R *gx, nn_gram *gram); \
+    double P##loss_grad(const dml_net *net, const nn_ws *ws, dml_loss loss, size_t n, size_t denom, const R *y, \
+                        const int *lab, R *gout);                                                             \
     void P##init(dml_net *net, dml_rng *rng);                                                                 \
+    int P##predict(dml_net *net, const double *x, size_t n, double *out, dml_error *err);                    \
     int P##train(dml_net *net, const dml_train_config *cfg, const dml_dataset *tr, const dml_dataset *te,     \
                  dml_train_result *res, dml_train_progress progress, void *ctx, dml_error *err);             \
     void P##from_double(R *dst, const double *src, size_t n);                                                 \

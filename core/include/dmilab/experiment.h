@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include "dmilab/error.h"
+#include "dmilab/nn.h"
 #include "dmilab/spec.h"
 
 #define DML_ARM_MAX (3 * DML_NAME_MAX + 2)
@@ -20,6 +21,8 @@ typedef struct {
     double test_accuracy;   /**< fraction of test points whose argmax matches the label (NaN: regression) */
     double train_mse;       /**< same as test_mse on the training subset */
     double seconds;         /**< wall time; a shared kernel's time divided among its points */
+    const dml_train_epoch *curve; /**< trained arms: the training curve (valid during on_point only), else NULL */
+    int n_curve;
 } dml_point;
 
 /** Callbacks from the runner to whoever stores results. All may be NULL. */
@@ -40,6 +43,8 @@ typedef struct {
 /** Run every point of `s` that `have_point` does not report as stored.
  *  Kernel arms: one NNGP+NTK computation per (data variant, model, repeat) on the largest n_train
  *  serves every size and both kernel methods (nested subsets, leading blocks of one Gram matrix).
+ *  Trained arms (gd, sgd, adam): one network per point, initialised from (seed, repeat, model index) so
+ *  every method and size of a repeat starts from the same weights, trained on the first n_train images.
  *  Returns 0 when all points are done; -1 with err (DML_ERR_CANCELLED when cancelled between units,
  *  DML_ERR_IO for unreadable data, DML_ERR_NUMERIC, ...). */
 int dml_experiment_run(const dml_spec *s, const dml_run_hooks *h, dml_error *err);

@@ -25,10 +25,17 @@
  * returns doubles; a float32 network converts on the way in and out. The arithmetic is compiled twice from
  * one source (core/nn/nn_impl.h), for float and for double.
  *
- * Threads: matrix products use OpenBLAS with `threads` threads (set with openblas_set_num_threads at the
- * start of each call: a process-wide setting). Results are deterministic for a given seed and thread count.
- * Workspace is allocated when the network is created and grown (outside any training loop) when a call
- * needs a larger batch; training allocates nothing per step.
+ * Threads: training and prediction are data parallel: each batch is cut into `threads` contiguous slices,
+ * each thread runs the network on its slice in its own workspace with single-threaded OpenBLAS GEMMs, and
+ * the slices' gradients are summed in slice order; these calls set OpenBLAS to 1 thread while they run
+ * and restore the previous count (openblas_set_num_threads is process-wide). dml_net_backward,
+ * dml_net_loss_grad and dml_empirical_kernel run one workspace with OpenBLAS using `threads` threads.
+ * Results are deterministic for a given seed and thread count (bit-identical reruns).
+ * Memory: per-thread workspaces hold the activations of every layer for their slice, two gradient buffers
+ * and an im2col block of at most 2^22 reals (conv layers process their slice in chunks of images, locally
+ * connected layers in blocks of positions). They are allocated when the network is created or before
+ * training starts and grown (never inside the training loop) when a call needs a larger batch; a training
+ * step allocates nothing.
  */
 #ifndef DMILAB_NN_H
 #define DMILAB_NN_H
@@ -68,10 +75,12 @@ int dml_net_layer_params(const dml_net *net, int i, size_t *w_off, size_t *nw, s
 void dml_net_get_params(const dml_net *net, double *out);
 void dml_net_set_params(dml_net *net, const double *in);
 
-/** Forward pass: x (n, ...spatial, C) doubles -> out (n, outputs) doubles. Returns 0 or -1 (NOMEM). */
+/** Forward pass: x (n, ...spatial, C) doubles -> out (n, outputs) doubles, data parallel in slices of at
+ *  most 256 examples per thread. Returns 0 or -1 (NOMEM). */
 int dml_net_forward(dml_net *net, const double *x, size_t n, double *out, dml_error *err);
 
-/** Forward then backward pass for an upstream gradient `gout` (n, outputs): computes
+/** Forward then backward pass (one workspace, grown to n examples) for an upstream gradient `gout`
+ *  (n, outputs): computes
  *  gparams[j] = sum_{i,k} gout[i,k] d f_k(x_i) / d theta_j  (num_params doubles, may be NULL) and
  *  gx[i, ...] = sum_k gout[i,k] d f_k(x_i) / d x_i  (n x input_size doubles, may be NULL).
  *  out (n, outputs) receives the forward outputs when not NULL. Returns 0 or -1. */
@@ -103,7 +112,9 @@ typedef struct {
     double weight_decay;  /**< L2: weight_decay * theta added to the gradient of every parameter; 0 */
     dml_schedule schedule;      /**< constant, or cosine: lr_t = lr * (1 + cos(pi t / T)) / 2 over the T steps */
     int epochs;           /**< 20 */
-    int batch;            /**< 64 (sgd, adam); gd always uses the whole training set per step */
+    int batch;            /**< 64 (sgd, adam); gd always uses the whole training set per step. Batches above
+                               256 examples are processed as micro-batches of 256 whose gradients are summed
+                               (the same step, less memory). */
     dml_loss loss;        /**< mse */
     int eval_every;       /**< test metrics every this many epochs and at the last; 0: about 10 points */
     uint64_t shuffle_seed;/**< seeds the per-epoch minibatch shuffles (dml_rng seeded {shuffle_seed, 1}) */
@@ -155,6 +166,11 @@ int dml_net_predict(dml_net *net, const double *x, size_t n, double *out, dml_er
  *  (network s seeded {seed, s}), in float64:
  *    nngp[a,b] = mean over samples and output units k of f_k(x1_a) f_k(x2_b)
  *    ntk[a,b]  = mean over samples and k of sum_j d f_k(x1_a)/d theta_j * d f_k(x2_b)/d theta_j
+ *  exact_readout != 0 replaces the NNGP's mean over the sampled output units by its exact conditional
+ *  expectation over the readout weights given the last hidden features h (the mean over infinitely many
+ *  output units): nngp[a,b] = mean over samples of alpha_r^2 h(x1_a).h(x2_b) + beta_r^2, which removes the
+ *  readout's sampling noise (relative sd sqrt(2 / (outputs * samples)) on the diagonal). The NTK's readout
+ *  term is the same for every output unit, so it is exact either way.
  *  The parameter-Jacobian inner products are computed per layer from the layer's inputs and output
  *  gradients without forming the Jacobians (for Dense (x.x')(g.g'); for Conv
  *  sum_{o,o'} (win_o(x).win_o'(x'))(g_o.g'_o'); for ConvLocal the o = o' terms), exactly equal to
@@ -162,7 +178,7 @@ int dml_net_predict(dml_net *net, const double *x, size_t n, double *out, dml_er
  *  x1 (n1, ...), x2 (n2, ...) or NULL (x1 with itself; n2 must equal n1); nngp, ntk (n1, n2) row-major,
  *  either may be NULL. Returns 0 or -1 with err. */
 int dml_empirical_kernel(const dml_model *m, const dml_shape *shape, const double *x1, size_t n1, const double *x2,
-                         size_t n2, int width, int outputs, int samples, uint64_t seed, double *nngp, double *ntk,
-                         int threads, dml_error *err);
+                         size_t n2, int width, int outputs, int samples, int exact_readout, uint64_t seed,
+                         double *nngp, double *ntk, int threads, dml_error *err);
 
 #endif

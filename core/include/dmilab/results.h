@@ -16,8 +16,12 @@ cJSON *dml_curves_json(const dml_point *pts, size_t n);
 /** `{"id": id, "points": [...], "curves": [...]}` (DESIGN section 4). */
 cJSON *dml_results_json(const char *id, const dml_point *pts, size_t n);
 
-/** One point as a JSON object with the contract field names. */
+/** One point as a JSON object with the contract field names ("training_curve" for trained arms). */
 cJSON *dml_point_json(const dml_point *p);
+
+/** A training curve as the API shows it: [{"epoch", "train_loss", "test_mse", "test_accuracy"}], the test
+ *  metrics only on the epochs where they were evaluated. */
+cJSON *dml_training_curve_json(const dml_train_epoch *c, int n);
 
 /** CSV, one row per point, header `arm,data,model,inference,n_train,repeat,test_mse,test_accuracy,train_mse,seconds`.
  *  Returns a malloc'd NUL-terminated string. */

@@ -40,14 +40,28 @@ typedef struct {
     int ntransform;
 } dml_data_spec;
 
-typedef enum { DML_INF_NNGP, DML_INF_NTK } dml_method;
+typedef enum { DML_INF_NNGP, DML_INF_NTK, DML_INF_GD, DML_INF_SGD, DML_INF_ADAM } dml_method;
+
+/** Training hyper-parameters of gd / sgd / adam (DESIGN section 3; defaults there). */
+typedef struct {
+    double lr, momentum, beta1, beta2, eps, weight_decay;
+    int nesterov;
+    int cosine;                  /**< schedule: 0 constant, 1 cosine */
+    int epochs, batch;
+    int cross_entropy;           /**< loss: 0 mse, 1 cross-entropy */
+    int float64;                 /**< precision: 0 float32 (default), 1 float64 */
+} dml_training;
 
 /** One inference method (I). */
 typedef struct {
     char name[DML_NAME_MAX];
     dml_method method;
-    double ridge;                /**< kernel ridge: ridge * trace(K)/n on the diagonal */
+    double ridge;                /**< kernel ridge: ridge * trace(K)/n on the diagonal (nngp, ntk) */
+    dml_training train;          /**< gd, sgd, adam */
 } dml_inference;
+
+/** Nonzero for the infinite-width kernel methods nngp and ntk. */
+static inline int dml_method_is_kernel(dml_method m) { return m == DML_INF_NNGP || m == DML_INF_NTK; }
 
 typedef enum { DML_METRIC_TEST_ACCURACY, DML_METRIC_TEST_MSE, DML_METRIC_TRAIN_MSE } dml_metric;
 typedef enum { DML_OP_LT, DML_OP_LE, DML_OP_GT, DML_OP_GE, DML_OP_EQ } dml_op;
@@ -115,7 +129,7 @@ void dml_spec_free(dml_spec *s);
 const char *dml_metric_name(dml_metric m);
 const char *dml_op_name(dml_op op);
 
-/** Method name ("nngp", "ntk"). */
+/** Method name ("nngp", "ntk", "gd", "sgd", "adam"). */
 const char *dml_method_name(dml_method m);
 
 #endif

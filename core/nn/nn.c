@@ -1,0 +1,564 @@
+/* Finite-width networks: construction from a layer list, workspace, the public API (dispatching to the
+ * float or double arithmetic of nn_impl.h), training entry point and empirical kernels. */
+#include <cblas.h>
+#include <pthread.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include "dmilab/nn.h"
+#include "dmilab/rng.h"
+#include "nn_internal.h"
+#include "../parallel.h"
+
+#define F32(net) ((net)->prec == DML_F32)
+
+static size_t positions(int nd, const int *size)
+{
+    size_t p = 1;
+    for (int a = 0; a < nd; a++) p *= (size_t)size[a];
+    return p;
+}
+
+static void free_ws(dml_net *net, nn_ws *ws)
+{
+    free(ws->act[0]);
+    for (int l = 0; l < net->n; l++)
+        if (net->lay[l].kind != DML_LAYER_FLATTEN) free(ws->act[l + 1]);
+    free(ws->g[0]);
+    free(ws->g[1]);
+    free(ws->cols);
+    free(ws->dcols);
+    free(ws->grads);
+    free(ws->y);
+    free(ws->gout);
+    free(ws->lab);
+    memset(ws, 0, sizeof *ws);
+}
+
+int nn_reserve(dml_net *net, int w, size_t cap, int train, dml_error *err)
+{
+    nn_ws *ws = &net->ws[w];
+    if (cap <= ws->cap && (!train || ws->grads)) return 0;
+    if (cap < ws->cap) cap = ws->cap;
+    free_ws(net, ws);
+    size_t e = net->elt;
+    int ok = (ws->act[0] = malloc(e * cap * net->in_numel)) != NULL;
+    size_t cols_n = 0;
+    for (int l = 0; ok && l < net->n; l++) {
+        nn_layer *ly = &net->lay[l];
+        if (ly->kind == DML_LAYER_FLATTEN) ws->act[l + 1] = ws->act[l];
+        else ok = (ws->act[l + 1] = malloc(e * cap * ly->out_numel)) != NULL;
+        size_t need = 0;
+        if (ly->kind == DML_LAYER_CONV) {
+            size_t c = cap < ly->chunk ? cap : ly->chunk;
+            need = c * ly->P_out * ly->K;
+        } else if (ly->kind == DML_LAYER_CONV_LOCAL) {
+            need = ly->P_out * cap * ly->K;
+            if (need > NN_COLS_MAX) need = NN_COLS_MAX;
+            if (need < cap * ly->K) need = cap * ly->K;
+        }
+        if (need > cols_n) cols_n = need;
+    }
+    if (ok) ok = (ws->g[0] = malloc(e * cap * net->max_numel)) && (ws->g[1] = malloc(e * cap * net->max_numel));
+    if (ok && cols_n) ok = (ws->cols = malloc(e * cols_n)) && (ws->dcols = malloc(e * cols_n));
+    if (ok && train) {
+        size_t no = cap * (size_t)net->outputs;
+        ok = (ws->grads = malloc(e * (net->nparams ? net->nparams : 1))) && (ws->y = malloc(e * no)) &&
+             (ws->gout = malloc(e * no)) && (ws->lab = malloc(sizeof(int) * cap));
+    }
+    if (!ok) {
+        free_ws(net, ws);
+        return dml_fail(err, DML_ERR_NOMEM, "", "out of memory for a network workspace of %zu examples", cap);
+    }
+    ws->cap = cap;
+    return 0;
+}
+
+/* Persistent workers for the length of a dml_train call. Each parallel step bumps a generation counter
+ * under a mutex; worker w runs tasks w, w + T, ... (T = live participants, the caller being worker 0) and
+ * the caller waits until every worker has finished. Workspaces belong to tasks, not workers, so results do
+ * not depend on which thread ran what. */
+struct nn_pool {
+    int T;                              /* participants: the caller and T - 1 workers */
+    pthread_t tid[NN_MAX_THREADS];
+    pthread_mutex_t mu;
+    pthread_cond_t go, done;
+    unsigned long gen;
+    int pending, quit;
+    int (*fn)(size_t, int, void *);
+    void *ctx;
+    size_t ntasks;
+    int wid[NN_MAX_THREADS];
+};
+
+static void run_share(struct nn_pool *p, int w)
+{
+    for (size_t t = (size_t)w; t < p->ntasks; t += (size_t)p->T) p->fn(t, w, p->ctx);
+}
+
+static void *pool_main(void *arg)
+{
+    int *wp = arg;
+    struct nn_pool *p = (struct nn_pool *)((char *)(wp - *wp) - offsetof(struct nn_pool, wid));
+    int w = *wp;
+    unsigned long seen = 0;
+    for (;;) {
+        pthread_mutex_lock(&p->mu);
+        while (p->gen == seen && !p->quit) pthread_cond_wait(&p->go, &p->mu);
+        seen = p->gen;
+        int quit = p->quit;
+        pthread_mutex_unlock(&p->mu);
+        if (quit) break;
+        run_share(p, w);
+        pthread_mutex_lock(&p->mu);
+        if (--p->pending == 0) pthread_cond_signal(&p->done);
+        pthread_mutex_unlock(&p->mu);
+    }
+    return NULL;
+}
+
+int nn_pool_start(dml_net *net, dml_error *err)
+{
+    if (net->threads <= 1 || net->pool) return 0;
+    struct nn_pool *p = calloc(1, sizeof *p);
+    if (!p) return dml_fail(err, DML_ERR_NOMEM, "", "out of memory");
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->go, NULL);
+    pthread_cond_init(&p->done, NULL);
+    p->T = 1;
+    for (int w = 1; w < net->threads; w++) {
+        p->wid[w] = w;
+        if (pthread_create(&p->tid[w], NULL, pool_main, &p->wid[w])) break;   /* run with fewer threads */
+        p->T = w + 1;
+    }
+    net->pool = p;
+    return 0;
+}
+
+void nn_pool_stop(dml_net *net)
+{
+    struct nn_pool *p = net->pool;
+    if (!p) return;
+    pthread_mutex_lock(&p->mu);
+    p->quit = 1;
+    pthread_cond_broadcast(&p->go);
+    pthread_mutex_unlock(&p->mu);
+    for (int w = 1; w < p->T; w++) pthread_join(p->tid[w], NULL);
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->go);
+    pthread_cond_destroy(&p->done);
+    free(p);
+    net->pool = NULL;
+}
+
+int nn_parallel(const dml_net *net, size_t ntasks, int (*fn)(size_t, int, void *), void *ctx)
+{
+    struct nn_pool *p = net->pool;
+    if (!p) return dml_parallel_for(ntasks, net->threads, fn, ctx);
+    pthread_mutex_lock(&p->mu);
+    p->fn = fn;
+    p->ctx = ctx;
+    p->ntasks = ntasks;
+    p->pending = p->T - 1;
+    p->gen++;
+    pthread_cond_broadcast(&p->go);
+    pthread_mutex_unlock(&p->mu);
+    run_share(p, 0);
+    pthread_mutex_lock(&p->mu);
+    while (p->pending > 0) pthread_cond_wait(&p->done, &p->mu);
+    pthread_mutex_unlock(&p->mu);
+    return 0;
+}
+
+static dml_net *create_keys(const dml_layers *L, dml_parameterization par, dml_precision prec,
+                            const uint64_t *keys, size_t nkeys, int threads, size_t max_batch, dml_error *err)
+{
+    dml_net *net = calloc(1, sizeof *net);
+    if (!net) {
+        dml_fail(err, DML_ERR_NOMEM, "", "out of memory");
+        return NULL;
+    }
+    net->L = *L;
+    net->n = L->n;
+    net->par = par;
+    net->prec = prec;
+    net->elt = prec == DML_F32 ? sizeof(float) : sizeof(double);
+    net->threads = threads < 1 ? 1 : threads > NN_MAX_THREADS ? NN_MAX_THREADS : threads;
+    net->outputs = L->outputs;
+    net->in_numel = dml_shape_numel(&L->input);
+    net->max_numel = net->in_numel;
+    size_t numel = net->in_numel, off = 0;
+    for (int l = 0; l < net->n; l++) {
+        const dml_layer *d = &net->L.layer[l];
+        nn_layer *ly = &net->lay[l];
+        ly->kind = d->kind;
+        ly->ly = d;
+        ly->in_numel = numel;
+        ly->P_in = ly->P_out = 1;
+        ly->F = 1;
+        double fan_in = 1.0;
+        switch (d->kind) {
+        case DML_LAYER_DENSE:
+        case DML_LAYER_READOUT:
+            if ((size_t)d->in_channels != numel) goto bad;
+            ly->Cin = d->in_channels;
+            ly->Cout = d->out_channels;
+            ly->K = (size_t)ly->Cin;
+            ly->out_numel = (size_t)ly->Cout;
+            ly->nw = (size_t)ly->Cin * ly->Cout;
+            ly->nb = (size_t)ly->Cout;
+            fan_in = ly->Cin;
+            break;
+        case DML_LAYER_CONV:
+        case DML_LAYER_CONV_LOCAL:
+            ly->P_in = positions(d->nd, d->in_size);
+            ly->P_out = positions(d->nd, d->out_size);
+            ly->Cin = d->in_channels;
+            ly->Cout = d->out_channels;
+            if (ly->P_in * ly->Cin != numel) goto bad;
+            if (dml_window_table_build(d, &ly->win)) {
+                dml_fail(err, DML_ERR_NOMEM, "", "out of memory");
+                dml_net_free(net);
+                return NULL;
+            }
+            ly->F = ly->win.F;
+            ly->K = (size_t)ly->F * ly->Cin;
+            ly->out_numel = ly->P_out * ly->Cout;
+            ly->nw = ly->K * ly->Cout * (d->kind == DML_LAYER_CONV_LOCAL ? ly->P_out : 1);
+            ly->nb = (size_t)ly->Cout * (d->kind == DML_LAYER_CONV_LOCAL ? ly->P_out : 1);
+            ly->chunk = NN_COLS_MAX / (ly->P_out * ly->K);
+            if (ly->chunk < 1) ly->chunk = 1;
+            fan_in = (double)ly->K;
+            break;
+        case DML_LAYER_ACT:
+        case DML_LAYER_FLATTEN:
+            ly->out_numel = numel;
+            break;
+        case DML_LAYER_GAP:
+            ly->P_in = positions(d->nd, d->in_size);
+            ly->Cin = ly->Cout = d->in_channels;
+            if (ly->P_in * ly->Cin != numel) goto bad;
+            ly->out_numel = (size_t)ly->Cin;
+            break;
+        default:
+            goto bad;
+        }
+        if (ly->nw) {
+            ly->has_params = 1;
+            ly->w_off = off;
+            off += ly->nw;
+            ly->b_off = off;
+            off += ly->nb;
+            if (par == DML_PARAM_NTK) {
+                ly->alpha = d->w_std / sqrt(fan_in);
+                ly->beta = d->b_std;
+                ly->w_init = ly->b_init = 1.0;
+            } else {
+                ly->alpha = ly->beta = 1.0;
+                ly->w_init = d->w_std / sqrt(fan_in);
+                ly->b_init = d->b_std;
+            }
+        }
+        numel = ly->out_numel;
+        if (numel > net->max_numel) net->max_numel = numel;
+    }
+    if (numel != (size_t)net->outputs) goto bad;
+    net->nparams = off;
+    net->params = malloc(net->elt * (off ? off : 1));
+    net->grads = malloc(net->elt * (off ? off : 1));
+    if (!net->params || !net->grads) {
+        dml_fail(err, DML_ERR_NOMEM, "", "out of memory for %zu parameters", off);
+        dml_net_free(net);
+        return NULL;
+    }
+    dml_rng rng;
+    dml_rng_seed(&rng, keys, nkeys);
+    if (F32(net)) nn_f32_init(net, &rng);
+    else nn_f64_init(net, &rng);
+    if (nn_reserve(net, 0, max_batch ? max_batch : 64, 0, err)) {
+        dml_net_free(net);
+        return NULL;
+    }
+    return net;
+bad:
+    dml_fail(err, DML_ERR_INVALID_SPEC, "model", "inconsistent layer list for a finite network");
+    dml_net_free(net);
+    return NULL;
+}
+
+dml_net *dml_net_create(const dml_layers *L, dml_parameterization par, dml_precision prec, uint64_t seed,
+                        int threads, size_t max_batch, dml_error *err)
+{
+    return create_keys(L, par, prec, &seed, 1, threads, max_batch, err);
+}
+
+void dml_net_free(dml_net *net)
+{
+    if (!net) return;
+    for (int w = 0; w < NN_MAX_THREADS; w++) free_ws(net, &net->ws[w]);
+    for (int l = 0; l < net->n; l++) dml_window_table_free(&net->lay[l].win);
+    free(net->params);
+    free(net->grads);
+    free(net);
+}
+
+const dml_layers *dml_net_layers(const dml_net *net) { return &net->L; }
+size_t dml_net_num_params(const dml_net *net) { return net->nparams; }
+size_t dml_net_input_size(const dml_net *net) { return net->in_numel; }
+int dml_net_outputs(const dml_net *net) { return net->outputs; }
+dml_precision dml_net_precision(const dml_net *net) { return net->prec; }
+void dml_net_set_threads(dml_net *net, int threads)
+{
+    net->threads = threads < 1 ? 1 : threads > NN_MAX_THREADS ? NN_MAX_THREADS : threads;
+}
+
+int dml_net_layer_params(const dml_net *net, int i, size_t *w_off, size_t *nw, size_t *b_off, size_t *nb)
+{
+    if (i < 0 || i >= net->n || !net->lay[i].has_params) return -1;
+    const nn_layer *ly = &net->lay[i];
+    if (w_off) *w_off = ly->w_off;
+    if (nw) *nw = ly->nw;
+    if (b_off) *b_off = ly->b_off;
+    if (nb) *nb = ly->nb;
+    return 0;
+}
+
+/* conversions between the public doubles and the network's reals */
+static void to_real(const dml_net *net, void *dst, const double *src, size_t n)
+{
+    if (F32(net)) nn_f32_from_double(dst, src, n);
+    else memcpy(dst, src, sizeof(double) * n);
+}
+
+static void from_real(const dml_net *net, double *dst, const void *src, size_t n)
+{
+    if (F32(net)) nn_f32_to_double(dst, src, n);
+    else memcpy(dst, src, sizeof(double) * n);
+}
+
+void dml_net_get_params(const dml_net *net, double *out) { from_real(net, out, net->params, net->nparams); }
+void dml_net_set_params(dml_net *net, const double *in) { to_real(net, net->params, in, net->nparams); }
+
+static void forward(dml_net *net, size_t n)
+{
+    if (F32(net)) nn_f32_forward(net, &net->ws[0], n);
+    else nn_f64_forward(net, &net->ws[0], n);
+}
+
+/* Single-workspace calls (backward, loss gradients, empirical kernels) use OpenBLAS's threads; the
+ * data-parallel ones (training, prediction) run single-threaded GEMMs on every thread and restore
+ * OpenBLAS's previous thread count afterwards. */
+static void set_threads(const dml_net *net) { openblas_set_num_threads(net->threads); }
+
+int dml_net_forward(dml_net *net, const double *x, size_t n, double *out, dml_error *err)
+{
+    int prev = openblas_get_num_threads();
+    openblas_set_num_threads(1);
+    int rc = F32(net) ? nn_f32_predict(net, x, n, out, err) : nn_f64_predict(net, x, n, out, err);
+    openblas_set_num_threads(prev);
+    return rc;
+}
+
+int dml_net_predict(dml_net *net, const double *x, size_t n, double *out, dml_error *err)
+{
+    return dml_net_forward(net, x, n, out, err);
+}
+
+/* Backward of n examples already forwarded: gout (reals, n x outputs) -> gparams/gx doubles. */
+static int backward_out(dml_net *net, size_t n, const void *gout, double *gparams, double *gx, dml_error *err)
+{
+    void *gxr = NULL;
+    if (gx && !(gxr = malloc(net->elt * n * net->in_numel)))
+        return dml_fail(err, DML_ERR_NOMEM, "", "out of memory");
+    if (F32(net)) nn_f32_backward(net, &net->ws[0], n, gout, gparams ? net->grads : NULL, gxr, NULL);
+    else nn_f64_backward(net, &net->ws[0], n, gout, gparams ? net->grads : NULL, gxr, NULL);
+    if (gparams) from_real(net, gparams, net->grads, net->nparams);
+    if (gx) from_real(net, gx, gxr, n * net->in_numel);
+    free(gxr);
+    return 0;
+}
+
+int dml_net_backward(dml_net *net, const double *x, size_t n, const double *gout, double *out, double *gparams,
+                     double *gx, dml_error *err)
+{
+    if (nn_reserve(net, 0, n, 0, err)) return -1;
+    set_threads(net);
+    size_t no = n * (size_t)net->outputs;
+    void *g = malloc(net->elt * (no ? no : 1));
+    if (!g) return dml_fail(err, DML_ERR_NOMEM, "", "out of memory");
+    to_real(net, net->ws[0].act[0], x, n * net->in_numel);
+    forward(net, n);
+    if (out) from_real(net, out, net->ws[0].act[net->n], no);
+    to_real(net, g, gout, no);
+    int rc = backward_out(net, n, g, gparams, gx, err);
+    free(g);
+    return rc;
+}
+
+int dml_net_loss_grad(dml_net *net, dml_loss loss, const double *x, size_t n, const double *y, const int *labels,
+                      double *value, double *gparams, double *gx, dml_error *err)
+{
+    if (nn_reserve(net, 0, n, 0, err)) return -1;
+    set_threads(net);
+    size_t no = n * (size_t)net->outputs;
+    void *g = malloc(net->elt * (no ? no : 1)), *yr = malloc(net->elt * (no ? no : 1));
+    if (!g || !yr) {
+        free(g);
+        free(yr);
+        return dml_fail(err, DML_ERR_NOMEM, "", "out of memory");
+    }
+    to_real(net, net->ws[0].act[0], x, n * net->in_numel);
+    forward(net, n);
+    if (y) to_real(net, yr, y, no);
+    else memset(yr, 0, net->elt * no);
+    double v = F32(net) ? nn_f32_loss_grad(net, &net->ws[0], loss, n, n, yr, labels, g)
+                        : nn_f64_loss_grad(net, &net->ws[0], loss, n, n, yr, labels, g);
+    if (value) *value = v;
+    int rc = backward_out(net, n, g, gparams, gx, err);
+    free(g);
+    free(yr);
+    return rc;
+}
+
+/* ---- training ---- */
+
+void dml_train_config_defaults(dml_train_config *c, dml_optimizer method)
+{
+    memset(c, 0, sizeof *c);
+    c->method = method;
+    c->lr = method == DML_OPT_ADAM ? 0.001 : 0.1;
+    c->momentum = method == DML_OPT_SGD ? 0.9 : 0.0;
+    c->nesterov = 0;
+    c->beta1 = 0.9;
+    c->beta2 = 0.999;
+    c->eps = 1e-8;
+    c->weight_decay = 0.0;
+    c->schedule = DML_SCHED_CONSTANT;
+    c->epochs = 20;
+    c->batch = 64;
+    c->loss = DML_LOSS_MSE;
+    c->eval_every = 0;
+    c->shuffle_seed = 0;
+}
+
+const char *dml_optimizer_name(dml_optimizer m)
+{
+    static const char *n[] = {"gd", "sgd", "adam"};
+    return (unsigned)m < 3 ? n[m] : "?";
+}
+
+void dml_train_result_free(dml_train_result *r)
+{
+    free(r->curve);
+    r->curve = NULL;
+    r->n_curve = 0;
+}
+
+static int check_data(const dml_net *net, const dml_dataset *d, const char *what, dml_error *err)
+{
+    if (dml_shape_numel(&d->shape) != net->in_numel || d->k != net->outputs)
+        return dml_fail(err, DML_ERR_INVALID_SPEC, "", "%s data: %zu numbers x %d outputs per example, the network "
+                        "takes %zu x %d", what, dml_shape_numel(&d->shape), d->k, net->in_numel, net->outputs);
+    return 0;
+}
+
+int dml_train(dml_net *net, const dml_train_config *cfg, const dml_dataset *train, const dml_dataset *test,
+              dml_train_result *res, dml_train_progress progress, void *progress_ctx, dml_error *err)
+{
+    memset(res, 0, sizeof *res);
+    if (check_data(net, train, "training", err) || (test && check_data(net, test, "test", err))) return -1;
+    if (train->n == 0) return dml_fail(err, DML_ERR_INVALID_SPEC, "", "empty training set");
+    if (cfg->epochs < 0 || (cfg->method != DML_OPT_GD && cfg->batch < 1) || !(cfg->lr >= 0))
+        return dml_fail(err, DML_ERR_INVALID_SPEC, "", "bad training configuration");
+    if (nn_pool_start(net, err)) return -1;
+    int prev = openblas_get_num_threads();
+    openblas_set_num_threads(1);
+    int rc = F32(net) ? nn_f32_train(net, cfg, train, test, res, progress, progress_ctx, err)
+                      : nn_f64_train(net, cfg, train, test, res, progress, progress_ctx, err);
+    openblas_set_num_threads(prev);
+    nn_pool_stop(net);
+    return rc;
+}
+
+/* ---- empirical kernels ---- */
+
+int dml_empirical_kernel(const dml_model *m, const dml_shape *shape, const double *x1, size_t n1, const double *x2,
+                         size_t n2, int width, int outputs, int samples, int exact_readout, uint64_t seed,
+                         double *nngp, double *ntk, int threads, dml_error *err)
+{
+    if (width < 1 || outputs < 1 || samples < 1)
+        return dml_fail(err, DML_ERR_INVALID_SPEC, "", "width, outputs and samples must be >= 1");
+    if (!x2) {
+        if (n2 != n1) return dml_fail(err, DML_ERR_INVALID_SPEC, "", "x2 == NULL needs n2 == n1");
+        n2 = 0;
+    }
+    dml_model mm = *m;
+    mm.width = width;
+    dml_layers L;
+    if (dml_model_layers(&mm, shape, outputs, &L, err)) return -1;
+    size_t D = dml_shape_numel(shape), n = n1 + n2, N2 = x2 ? n2 : n1;
+    size_t off2 = x2 ? n1 : 0;   /* row of x2's first example in the stacked batch */
+    double *X = malloc(sizeof *X * n * D), *f = malloc(sizeof *f * n * (size_t)outputs);
+    double *g = malloc(sizeof *g * n * (size_t)outputs), *T = malloc(sizeof *T * n * n);
+    int rc = 0;
+    if (!X || !f || !g || !T) {
+        rc = dml_fail(err, DML_ERR_NOMEM, "", "out of memory");
+        goto done;
+    }
+    memcpy(X, x1, sizeof *X * n1 * D);
+    if (x2) memcpy(X + n1 * D, x2, sizeof *X * n2 * D);
+    if (nngp) memset(nngp, 0, sizeof *nngp * n1 * N2);
+    if (ntk) memset(ntk, 0, sizeof *ntk * n1 * N2);
+    double w = 1.0 / ((double)samples * outputs);
+    for (int s = 0; s < samples && !rc; s++) {
+        uint64_t keys[3] = {seed, (uint64_t)s, 0x6b65726e656cULL};
+        dml_net *net = create_keys(&L, m->parameterization, DML_F64, keys, 3, threads, n, err);
+        if (!net) {
+            rc = -1;
+            break;
+        }
+        set_threads(net);
+        nn_ws *ws = &net->ws[0];
+        memcpy(ws->act[0], X, sizeof *X * n * D);
+        nn_f64_forward(net, ws, n);
+        memcpy(f, ws->act[net->n], sizeof *f * n * (size_t)outputs);
+        if (nngp && exact_readout) {
+            const nn_layer *ro = &net->lay[net->n - 1];
+            const double *h = ws->act[net->n - 1];
+            size_t hd = (size_t)ro->Cin;
+            double a2 = ro->alpha * ro->alpha, b2 = ro->beta * ro->beta;
+            for (size_t a = 0; a < n1; a++)
+                for (size_t b = 0; b < N2; b++) {
+                    double acc = 0.0;
+                    for (size_t c = 0; c < hd; c++) acc += h[a * hd + c] * h[(off2 + b) * hd + c];
+                    nngp[a * N2 + b] += (a2 * acc + b2) / samples;
+                }
+        } else if (nngp)
+            for (size_t a = 0; a < n1; a++)
+                for (size_t b = 0; b < N2; b++) {
+                    double acc = 0.0;
+                    for (int k = 0; k < outputs; k++) acc += f[a * outputs + k] * f[(off2 + b) * outputs + k];
+                    nngp[a * N2 + b] += w * acc;
+                }
+        if (ntk) {
+            nn_gram gr = {.n = n, .T = T};
+            memset(T, 0, sizeof *T * n * n);
+            for (int k = 0; k < outputs; k++) {
+                memset(g, 0, sizeof *g * n * (size_t)outputs);
+                for (size_t i = 0; i < n; i++) g[i * outputs + k] = 1.0;
+                nn_f64_backward(net, ws, n, g, NULL, NULL, &gr);
+            }
+            for (int l = 0; l < DML_MAX_LAYERS; l++) free(gr.A[l]);
+            for (size_t a = 0; a < n1; a++)
+                for (size_t b = 0; b < N2; b++) ntk[a * N2 + b] += w * T[a * n + off2 + b];
+        }
+        dml_net_free(net);
+    }
+done:
+    free(X);
+    free(f);
+    free(g);
+    free(T);
+    return rc;
+}
