@@ -40,6 +40,33 @@ cJSON *dml_training_curve_json(const dml_train_epoch *c, int n)
     return a;
 }
 
+static double num_or_nan(const cJSON *o, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+int dml_training_curve_parse(const cJSON *a, dml_train_epoch **out, int *n)
+{
+    *out = NULL;
+    *n = 0;
+    if (!cJSON_IsArray(a)) return -1;
+    int k = cJSON_GetArraySize(a);
+    dml_train_epoch *c = calloc((size_t)k + 1, sizeof *c);
+    if (!c) return -1;
+    int i = 0;
+    for (const cJSON *e = a->child; e; e = e->next, i++) {
+        c[i].epoch = (int)num_or_nan(e, "epoch");
+        c[i].train_loss = num_or_nan(e, "train_loss");
+        c[i].evaluated = cJSON_HasObjectItem(e, "test_mse");
+        c[i].test_mse = num_or_nan(e, "test_mse");
+        c[i].test_accuracy = num_or_nan(e, "test_accuracy");
+    }
+    *out = c;
+    *n = k;
+    return 0;
+}
+
 /* Mean and sample standard deviation of the finite values (std 0 with fewer than two). */
 static void mean_std(const double *v, size_t n, double *mean, double *sd)
 {

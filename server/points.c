@@ -15,6 +15,16 @@ int point_list_add(point_list *l, const dml_point *p, int arm_index)
         l->cap = cap;
     }
     l->v[l->n].p = *p;
+    l->v[l->n].p.curve = NULL;
+    l->v[l->n].p.n_curve = 0;
+    if (p->curve && p->n_curve > 0) {   /* the caller's curve may not outlive the call: keep a copy */
+        dml_train_epoch *c = malloc((size_t)p->n_curve * sizeof *c);
+        if (!c)
+            return -1;
+        memcpy(c, p->curve, (size_t)p->n_curve * sizeof *c);
+        l->v[l->n].p.curve = c;
+        l->v[l->n].p.n_curve = p->n_curve;
+    }
     l->v[l->n].arm_index = arm_index;
     l->n++;
     return 0;
@@ -52,6 +62,8 @@ dml_point *point_list_array(const point_list *l)
 
 void point_list_free(point_list *l)
 {
+    for (size_t i = 0; i < l->n; i++)
+        free((void *)l->v[i].p.curve);
     free(l->v);
     l->v = NULL;
     l->n = l->cap = 0;

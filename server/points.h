@@ -18,7 +18,8 @@ typedef struct {
     size_t n, cap;
 } point_list;
 
-/** Append a copy of `p` with its grid position. Returns 0, or -1 when out of memory. */
+/** Append a copy of `p` (its training curve copied too) with its grid position. Returns 0, or -1 when out
+ *  of memory. */
 int point_list_add(point_list *l, const dml_point *p, int arm_index);
 
 /** Sort by (arm_index, n_train, repeat): the grid order of the spec. */

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "migrations.h"
+#include "dmilab/results.h"
 
 #define POOL_MAX 16
 #define BUSY_TIMEOUT_MS 10000
@@ -601,8 +602,14 @@ int store_insert_point(store *st, const char *id, int arm_index, const dml_point
     if (!db)
         return -1;
     sqlite3_stmt *s = prepare(db, "INSERT OR IGNORE INTO points (experiment_id, arm_index, arm, data, model, "
-                                  "inference, n_train, repeat, test_mse, test_accuracy, train_mse, seconds) "
-                                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                                  "inference, n_train, repeat, test_mse, test_accuracy, train_mse, seconds, "
+                                  "training_curve) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    char *curve = NULL;
+    if (p->curve && p->n_curve > 0) {
+        cJSON *c = dml_training_curve_json(p->curve, p->n_curve);
+        curve = cJSON_PrintUnformatted(c);
+        cJSON_Delete(c);
+    }
     int ret = -1;
     if (s) {
         sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
@@ -617,6 +624,10 @@ int store_insert_point(store *st, const char *id, int arm_index, const dml_point
         bind_real(s, 10, p->test_accuracy);
         bind_real(s, 11, p->train_mse);
         bind_real(s, 12, p->seconds);
+        if (curve)
+            sqlite3_bind_text(s, 13, curve, -1, SQLITE_STATIC);
+        else
+            sqlite3_bind_null(s, 13);
         if (sqlite3_step(s) == SQLITE_DONE)
             ret = 0;
         else
@@ -624,6 +635,7 @@ int store_insert_point(store *st, const char *id, int arm_index, const dml_point
         sqlite3_finalize(s);
     }
     release(st, db);
+    cJSON_free(curve);
     return ret;
 }
 
@@ -688,7 +700,7 @@ int store_points(store *st, const char *id, point_list *out)
     if (!db)
         return -1;
     sqlite3_stmt *s = prepare(db, "SELECT arm_index, arm, data, model, inference, n_train, repeat, test_mse, "
-                                  "test_accuracy, train_mse, seconds FROM points WHERE experiment_id = ? "
+                                  "test_accuracy, train_mse, seconds, training_curve FROM points WHERE experiment_id = ? "
                                   "ORDER BY arm_index, n_train, repeat, seq");
     int ret = -1;
     if (s) {
@@ -708,7 +720,17 @@ int store_points(store *st, const char *id, point_list *out)
             p.test_accuracy = col_real(s, 8);
             p.train_mse = col_real(s, 9);
             p.seconds = col_real(s, 10);
-            if (point_list_add(out, &p, sqlite3_column_int(s, 0)) != 0) {
+            dml_train_epoch *curve = NULL;
+            const unsigned char *ct = sqlite3_column_text(s, 11);
+            if (ct) {
+                cJSON *cj = cJSON_Parse((const char *)ct);
+                dml_training_curve_parse(cj, &curve, &p.n_curve);
+                p.curve = curve;
+                cJSON_Delete(cj);
+            }
+            int bad = point_list_add(out, &p, sqlite3_column_int(s, 0)) != 0;
+            free(curve);
+            if (bad) {
                 ret = -1;
                 break;
             }

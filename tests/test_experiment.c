@@ -13,6 +13,8 @@ typedef struct {
     int skip_first;      /* report the first k points of the grid as already stored */
     int cancel_after;    /* cancel once this many points were stored (0: never) */
     double last_progress;
+    int curve_len[256];
+    double first_loss[256], last_loss[256];
 } store;
 
 static int have(void *ctx, const char *arm, size_t n_train, int repeat)
@@ -26,7 +28,14 @@ static int have(void *ctx, const char *arm, size_t n_train, int repeat)
 static int on_point(void *ctx, const dml_point *p)
 {
     store *s = ctx;
-    if (s->n < 256) s->pts[s->n++] = *p;
+    if (s->n < 256) {
+        s->pts[s->n] = *p;
+        s->curve_len[s->n] = p->n_curve;
+        s->last_loss[s->n] = p->n_curve ? p->curve[p->n_curve - 1].train_loss : NAN;
+        s->first_loss[s->n] = p->n_curve ? p->curve[0].train_loss : NAN;
+        s->pts[s->n].curve = NULL;   /* only valid during the call */
+        s->n++;
+    }
     return 0;
 }
 
@@ -163,6 +172,28 @@ int main(int argc, char **argv)
         }
     const dml_point *r0 = find(st, "natural/fcn/ntk", 100, 0), *r1 = find(st, "natural/fcn/ntk", 100, 1);
     CHECK(r0 && r1 && r0->test_mse != r1->test_mse, "repeats draw different random subsets");
+    /* trained arms: a training curve per point, the loss falls, same seed and threads give the same numbers */
+    const char *tr =
+        "{\"seed\": 5, \"data\": {\"source\": \"fashion-mnist\", \"resize\": 4, \"n_train\": [64, 128], \"n_test\": 100},"
+        " \"models\": [{\"arch\": \"fcn\", \"width\": 64}, {\"arch\": \"cnn-vec\", \"width\": 8}],"
+        " \"inference\": [{\"method\": \"gd\", \"lr\": 0.5, \"epochs\": 6, \"precision\": \"float64\"},"
+        " {\"method\": \"adam\", \"lr\": 0.01, \"epochs\": 3, \"batch\": 16}]}";
+    memset(st, 0, sizeof *st);
+    CHECK(run(tr, st, &err) == 0 && st->n == 8, "training experiment: %s (%d points)", err.message, st->n);
+    for (int i = 0; i < st->n; i++) {
+        int want = strstr(st->pts[i].arm, "/gd") ? 6 : 3;
+        CHECK(st->curve_len[i] == want, "%s: %d epochs in the curve, want %d", st->pts[i].arm, st->curve_len[i], want);
+        CHECK(isfinite(st->pts[i].test_mse) && st->pts[i].test_accuracy >= 0 && st->pts[i].test_accuracy <= 1,
+              "%s: finite metrics", st->pts[i].arm);
+        CHECK(st->last_loss[i] < st->first_loss[i], "%s n %zu: loss falls (%g -> %g)", st->pts[i].arm,
+              st->pts[i].n_train, st->first_loss[i], st->last_loss[i]);
+    }
+    store *st2 = calloc(1, sizeof *st2);
+    CHECK(run(tr, st2, &err) == 0 && st2->n == 8, "training experiment again");
+    int same = 1;
+    for (int i = 0; i < 8; i++) same &= st->pts[i].test_mse == st2->pts[i].test_mse && st->last_loss[i] == st2->last_loss[i];
+    CHECK(same, "same seed and threads: identical training results");
+    free(st2);
     free(st);
     return check_summary("experiment");
 }

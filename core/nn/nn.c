@@ -550,6 +550,11 @@ int dml_empirical_kernel(const dml_model *m, const dml_shape *shape, const doubl
                 nn_f64_backward(net, ws, n, g, NULL, NULL, &gr);
             }
             for (int l = 0; l < DML_MAX_LAYERS; l++) free(gr.A[l]);
+            if (gr.failed) {
+                rc = dml_fail(err, DML_ERR_NOMEM, "", "out of memory for the empirical NTK");
+                dml_net_free(net);
+                break;
+            }
             for (size_t a = 0; a < n1; a++)
                 for (size_t b = 0; b < N2; b++) ntk[a * N2 + b] += w * T[a * n + off2 + b];
         }

@@ -319,7 +319,7 @@ void NN(backward)(const dml_net *net, nn_ws *ws, size_t n, const R *gout, R *gpa
         R alpha = (R)ly->alpha, beta = (R)ly->beta;
         const R *W = p + ly->w_off;
         R *dW = gparams ? gparams + ly->w_off : NULL, *db = gparams ? gparams + ly->b_off : NULL;
-        if (ly->has_params && gram) NN(gram_layer)(net, ws, l, dY, n, gram);
+        if (ly->has_params && gram && NN(gram_layer)(net, ws, l, dY, n, gram)) gram->failed = 1;
         switch (ly->kind) {
         case DML_LAYER_DENSE:
         case DML_LAYER_READOUT: {

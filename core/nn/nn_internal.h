@@ -71,6 +71,7 @@ typedef struct {
     double *T;                       /* n x n, accumulated */
     double *A[DML_MAX_LAYERS];       /* per layer: input-window Gram, computed on first use */
     size_t An[DML_MAX_LAYERS];
+    int failed;                      /* set when a Gram could not be allocated */
 } nn_gram;
 
 /* Grow workspace w to hold cap examples (and, with train != 0, its gradient and loss buffers). */

@@ -23,6 +23,10 @@ cJSON *dml_point_json(const dml_point *p);
  *  metrics only on the epochs where they were evaluated. */
 cJSON *dml_training_curve_json(const dml_train_epoch *c, int n);
 
+/** The inverse of dml_training_curve_json: a malloc'd array in *out (count in *n). Returns 0, or -1 when
+ *  `a` is not such an array (then *out is NULL). Missing numbers read as NaN. */
+int dml_training_curve_parse(const cJSON *a, dml_train_epoch **out, int *n);
+
 /** CSV, one row per point, header `arm,data,model,inference,n_train,repeat,test_mse,test_accuracy,train_mse,seconds`.
  *  Returns a malloc'd NUL-terminated string. */
 char *dml_results_csv(const dml_point *pts, size_t n);
