@@ -60,11 +60,50 @@ static int parse_opts(int argc, char **argv, int *threads, char *data_root, size
     return 0;
 }
 
+/* Read a positive integer option value; -1 when malformed. */
+static long positive(const char *s)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    return (*s && !*end && v > 0 && v <= 1000000) ? v : -1;
+}
+
 int cmd_kernel(int argc, char **argv)
 {
     int threads = util_ncpu(), npos;
     char *pos[1];
-    if (parse_opts(argc, argv, &threads, NULL, 0, pos, &npos, 0, "kernel") != 0)
+    /* --empirical [--width W] [--samples S] [--outputs K] [--seed N]: Monte Carlo kernels of finite networks */
+    dml_empirical_opts emp = {.width = 512, .samples = 8, .outputs = 1, .seed = 0};
+    int empirical = 0;
+    char *rest[64];
+    int nrest = 0;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        long *dst = NULL, v;
+        if (strcmp(a, "--empirical") == 0) {
+            empirical = 1;
+            continue;
+        }
+        if ((strcmp(a, "--width") == 0 || strcmp(a, "--samples") == 0 || strcmp(a, "--outputs") == 0 ||
+             strcmp(a, "--seed") == 0)) {
+            if (i + 1 >= argc || (v = positive(argv[i + 1])) < 0) {
+                if (!(strcmp(a, "--seed") == 0 && i + 1 < argc && strcmp(argv[i + 1], "0") == 0)) {
+                    fprintf(stderr, "dmilab kernel: %s needs a positive integer\n", a);
+                    return 2;
+                }
+                v = 0;
+            }
+            i++;
+            if (strcmp(a, "--width") == 0) emp.width = (int)v;
+            else if (strcmp(a, "--samples") == 0) emp.samples = (int)v;
+            else if (strcmp(a, "--outputs") == 0) emp.outputs = (int)v;
+            else emp.seed = (uint64_t)v;
+            (void)dst;
+            continue;
+        }
+        if (nrest < 64) rest[nrest++] = argv[i];
+    }
+    if (parse_opts(nrest, rest, &threads, NULL, 0, pos, &npos, 0, "kernel") != 0)
         return 2;
     size_t len;
     char *text = util_read_stream(stdin, &len);
@@ -80,7 +119,7 @@ int cmd_kernel(int argc, char **argv)
     }
     dml_error err;
     dml_error_clear(&err);
-    cJSON *resp = dml_kernel_request(req, 0, threads, &err);
+    cJSON *resp = dml_kernel_request_ex(req, 0, threads, empirical ? &emp : NULL, &err);
     cJSON_Delete(req);
     if (!resp) {
         print_dml_error(&err);

@@ -20,14 +20,18 @@ static char *slurp_stream(FILE *f)
 }
 
 /* Run `bin kernel` on `req`, return stdout (malloc'd) and the exit status. */
-static char *run_kernel(const char *bin, const char *req, int *status)
+static char *run_kernel_args(const char *bin, const char *args, const char *req, int *status);
+
+static char *run_kernel(const char *bin, const char *req, int *status) { return run_kernel_args(bin, "", req, status); }
+
+static char *run_kernel_args(const char *bin, const char *args, const char *req, int *status)
 {
     char path[] = "/tmp/dmilab-kreq-XXXXXX";
     int fd = mkstemp(path);
     if (write(fd, req, strlen(req)) != (ssize_t)strlen(req)) *status = -1;
     close(fd);
     char cmd[512];
-    snprintf(cmd, sizeof cmd, "'%s' kernel < %s 2>/dev/null", bin, path);
+    snprintf(cmd, sizeof cmd, "'%s' kernel %s < %s 2>/dev/null", bin, args, path);
     FILE *p = popen(cmd, "r");
     char *out = slurp_stream(p);
     int st = pclose(p);
@@ -86,6 +90,24 @@ int main(int argc, char **argv)
     char *out = run_kernel(argv[1], "{\"model\": {\"arch\": \"cnn-gap\", \"filter\": [3, 3]}, \"x1\": {\"shape\": [1, 4, 1], \"data\": [1, 2, 3, 4]}}", &status);
     CHECK(status == 2, "bad request exits 2 (got %d)", status);
     free(out);
+    /* --empirical: Monte Carlo kernels of wide random networks, seeded, near the exact ones (the NTK's
+     * relative sampling error at width 1024 with 16 networks is a few percent; 15% is a loose bound) */
+    const char *req = "{\"model\": {\"arch\": \"cnn-gap\", \"filter\": [3]}, \"x1\": {\"shape\": [2, 6, 1], \"data\": [1, 2, 3, 4, 5, 6, 4, 3, 2, 1, 0, -1]}}";
+    char *exact = run_kernel(argv[1], req, &status);
+    char *emp = run_kernel_args(argv[1], "--empirical --width 1024 --samples 16 --outputs 4 --seed 3", req, &status);
+    CHECK(status == 0, "--empirical exits 0");
+    cJSON *je = cJSON_Parse(exact), *jm = cJSON_Parse(emp);
+    if (je && jm) {
+        const cJSON *a = cJSON_GetObjectItem(cJSON_GetObjectItem(je, "ntk"), "data")->child;
+        const cJSON *b = cJSON_GetObjectItem(cJSON_GetObjectItem(jm, "ntk"), "data")->child;
+        for (; a && b; a = a->next, b = b->next)
+            CHECK(fabs(a->valuedouble - b->valuedouble) <= 0.15 * fabs(a->valuedouble), "empirical NTK %g vs %g",
+                  b->valuedouble, a->valuedouble);
+    }
+    cJSON_Delete(je);
+    cJSON_Delete(jm);
+    free(exact);
+    free(emp);
     cJSON_Delete(root);
     free(text);
     return check_summary("kernel_cli");

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "dmilab/kernel.h"
+#include "dmilab/nn.h"
 #include "dmilab/spec.h"
 #include "../jfield.h"
 
@@ -89,6 +90,12 @@ static cJSON *matrix(const double *a, size_t n1, size_t n2)
 
 cJSON *dml_kernel_request(const cJSON *req, size_t max_numbers, int threads, dml_error *err)
 {
+    return dml_kernel_request_ex(req, max_numbers, threads, NULL, err);
+}
+
+cJSON *dml_kernel_request_ex(const cJSON *req, size_t max_numbers, int threads, const dml_empirical_opts *emp,
+                             dml_error *err)
+{
     static const char *const keys[] = {"model", "x1", "x2", NULL};
     if (jf_object(req, "", keys, err)) return NULL;
     const cJSON *jm = cJSON_GetObjectItemCaseSensitive(req, "model");
@@ -132,7 +139,9 @@ cJSON *dml_kernel_request(const cJSON *req, size_t max_numbers, int threads, dml
     double *K = malloc(sizeof *K * (n1 * n2 + 1)), *T = malloc(sizeof *T * (n1 * n2 + 1));
     if (!K || !T) {
         dml_fail(err, DML_ERR_NOMEM, NULL, "out of memory");
-    } else if (dml_kernel(&m, &s1, x1, n1, x2, n2, K, T, threads, err) == 0) {
+    } else if ((emp ? dml_empirical_kernel(&m, &s1, x1, n1, x2, n2, emp->width, emp->outputs, emp->samples, 0,
+                                           emp->seed, K, T, threads, err)
+                    : dml_kernel(&m, &s1, x1, n1, x2, n2, K, T, threads, err)) == 0) {
         resp = cJSON_CreateObject();
         cJSON_AddItemToObject(resp, "nngp", matrix(K, n1, n2));
         cJSON_AddItemToObject(resp, "ntk", matrix(T, n1, n2));

@@ -3,6 +3,7 @@
 #define DMILAB_KERNEL_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include "dmilab/model.h"
 
 /** Compute the NNGP kernel K(x1, x2) and the NTK Theta(x1, x2) of the infinite-width limit of `m`
@@ -29,6 +30,20 @@ int dml_kernel(const dml_model *m, const dml_shape *shape,
  *  Returns a new cJSON (caller frees) or NULL with `err` (field paths like "x1.shape", "model.filter"). */
 #include <cjson/cJSON.h>
 cJSON *dml_kernel_request(const cJSON *req, size_t max_numbers, int threads, dml_error *err);
+
+/** Monte Carlo settings for the empirical kernels of finite networks (`dmilab kernel --empirical`). */
+typedef struct {
+    int width;        /**< hidden units / channels of every hidden layer */
+    int samples;      /**< independent random networks */
+    int outputs;      /**< readout units averaged over */
+    uint64_t seed;
+} dml_empirical_opts;
+
+/** As dml_kernel_request, but with `emp` != NULL the response holds the empirical kernels of random finite
+ *  networks of the model (dml_empirical_kernel in nn.h: Monte Carlo NNGP, empirical NTK) instead of the
+ *  infinite-width ones. */
+cJSON *dml_kernel_request_ex(const cJSON *req, size_t max_numbers, int threads, const dml_empirical_opts *emp,
+                             dml_error *err);
 
 /** Print a kernel response with every number as %.17g (cJSON prints 15 digits). Returns a malloc'd string. */
 char *dml_kernel_response_print(const cJSON *resp);
