@@ -200,11 +200,11 @@ int cmd_run(int argc, char **argv)
     point_list_sort(&ctx.points);
     dml_point dummy, *arr = point_list_array(&ctx.points);
     size_t n = ctx.points.n;
-    point_list_free(&ctx.points);
     cJSON *res = dml_results_json("run", arr ? arr : &dummy, n);
     int passed = 0;
     cJSON *checks = dml_checks_json("run", &spec, arr ? arr : &dummy, n, &passed);
     free(arr);
+    point_list_free(&ctx.points);   /* after use: the array borrows the list's training curves */
     dml_spec_free(&spec);
     if (res && checks)
         cJSON_AddItemToObject(res, "checks", checks);

@@ -25,7 +25,8 @@ int point_list_add(point_list *l, const dml_point *p, int arm_index);
 /** Sort by (arm_index, n_train, repeat): the grid order of the spec. */
 void point_list_sort(point_list *l);
 
-/** The points as a plain array (malloc'd, for dml_results_json/csv; NULL when empty). */
+/** The points as a plain array (malloc'd, for dml_results_json/csv; NULL when empty). The array borrows
+ *  the list's training curves: free the list only after the array's last use. */
 dml_point *point_list_array(const point_list *l);
 
 void point_list_free(point_list *l);

@@ -338,8 +338,8 @@ void h_get_results(const request *rq, reply *r)
     }
     dml_point dummy, *arr = point_list_array(&pl);
     size_t n = pl.n;
-    point_list_free(&pl);
     if (n > 0 && !arr) {
+        point_list_free(&pl);
         reply_error(r, 500, "internal", "out of memory", NULL);
         return;
     }
@@ -349,4 +349,5 @@ void h_get_results(const request *rq, reply *r)
     else
         reply_json(r, 200, dml_results_json(rq->id, pts, n));
     free(arr);
+    point_list_free(&pl);   /* after the reply: the array borrows the list's training curves */
 }

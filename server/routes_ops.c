@@ -179,7 +179,6 @@ void h_get_checks(const request *rq, reply *r)
     }
     dml_point *pts = point_list_array(&pl);
     size_t n = pts ? pl.n : 0;
-    point_list_free(&pl);
     if (junit) {
         reply_text(r, 200, "application/xml; charset=utf-8", dml_checks_junit(rq->id, &spec, pts, n));
     } else {
@@ -190,6 +189,7 @@ void h_get_checks(const request *rq, reply *r)
         reply_json(r, 200, o);
     }
     free(pts);
+    point_list_free(&pl);   /* after use: the array borrows the list's training curves */
     dml_spec_free(&spec);
     store_experiment_free(&e);
 }

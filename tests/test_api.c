@@ -611,6 +611,51 @@ static void test_failure(void)
     free(id);
 }
 
+/* Trained arms: the results and the CSV-free JSON carry each point's training curve, epochs 1..E in order
+ * with finite losses, read back from the database (a regression test: the curves were once freed before
+ * the reply was built). */
+static void test_training(void)
+{
+    const char *spec = "{\"name\": \"trained\", \"data\": {\"source\": \"fashion-mnist\", \"resize\": 7, \"subset\": \"head\","
+                       " \"n_train\": [32, 64], \"n_test\": 50}, \"models\": {\"arch\": \"fcn\", \"width\": 32},"
+                       " \"inference\": [{\"method\": \"sgd\", \"epochs\": 5, \"batch\": 16}, {\"method\": \"adam\", \"epochs\": 3}]}";
+    resp r;
+    long st = post_json("/api/v1/experiments", spec, &r);
+    cJSON *j = json_of(&r);
+    const char *id0 = str_at(j, "id");
+    char id[64];
+    snprintf(id, sizeof id, "%s", id0 ? id0 : "");
+    cJSON_Delete(j);
+    resp_free(&r);
+    if (!check(st == 201 && id[0], "trained experiment accepted (%ld)", st)) return;
+    char *status = wait_end(id, 120);
+    check(status && strcmp(status, "succeeded") == 0, "trained experiment succeeded (%s)", status ? status : "?");
+    free(status);
+    for (int pass = 0; pass < 2; pass++) {   /* twice: a reply built from freed memory differs between reads */
+        char path[128];
+        snprintf(path, sizeof path, "/api/v1/experiments/%s/results", id);
+        get(path, &r);
+        j = json_of(&r);
+        const cJSON *pts = cJSON_GetObjectItem(j, "points");
+        int npts = 0, good = 1;
+        for (const cJSON *p = pts ? pts->child : NULL; p; p = p->next, npts++) {
+            const cJSON *c = cJSON_GetObjectItem(p, "training_curve");
+            int want = strstr(str_at(p, "arm") ? str_at(p, "arm") : "", "/sgd") ? 5 : 3;
+            int e = 0;
+            for (const cJSON *q = c ? c->child : NULL; q; q = q->next) {
+                e++;
+                const cJSON *ep = cJSON_GetObjectItem(q, "epoch"), *tl = cJSON_GetObjectItem(q, "train_loss");
+                good &= cJSON_IsNumber(ep) && ep->valuedouble == e && cJSON_IsNumber(tl) && isfinite(tl->valuedouble) &&
+                        tl->valuedouble > 0 && tl->valuedouble < 1e6;
+            }
+            good &= e == want;
+        }
+        check(npts == 4 && good, "training curves: 4 points, epochs 1..E in order with sane losses (read %d)", pass + 1);
+        cJSON_Delete(j);
+        resp_free(&r);
+    }
+}
+
 static void test_static(void)
 {
     resp r;
@@ -855,6 +900,7 @@ int main(int argc, char **argv)
     char *id = test_experiment();
     test_kernels();
     test_failure();
+    test_training();
     test_static();
     if (id)
         test_cli(id);
