@@ -268,7 +268,11 @@
     results: null,
     listError: null,
     detailError: null,
+    checks: null,      // GET .../checks of the selected experiment, when its spec has checks
+    trainN: '',        // n_train shown in the training-curve charts ('' = every size)
   };
+  const cancelRequested = new Set(); // running experiments this page asked to cancel
+  let actionBusy = false;
   let selGen = 0;      // drops stale detail responses after a new selection
   let pollTimer = null;
   let tickRunning = false;
@@ -436,7 +440,11 @@
     state.results = null;
     state.resultsKey = null;
     state.detailError = null;
+    state.checks = null;
     destroyCharts();
+    clearActionMessages();
+    $('training-section').hidden = true;
+    $('checks-section').hidden = true;
     for (const tr of $('exp-rows').rows) {
       if (tr.dataset.id === id) tr.setAttribute('aria-current', 'true');
       else tr.removeAttribute('aria-current');
@@ -505,6 +513,21 @@
           state.detailError = e;
         }
       }
+      if (gen !== selGen) return;
+      if (hasChecks(exp)) {
+        try {
+          const ch = await api('experiments/' + encodeURIComponent(id) + '/checks');
+          if (gen !== selGen) return;
+          state.checks = ch;
+          renderChecks(ch, exp, null);
+        } catch (e) {
+          if (gen !== selGen) return;
+          renderChecks(state.checks, exp, e);
+        }
+      } else {
+        state.checks = null;
+        renderChecks(null, exp, null);
+      }
     }
     showErrors();
   }
@@ -540,14 +563,265 @@
     const pre = $('spec-pre');
     const text = spec === undefined || spec === null ? '(not available)' : JSON.stringify(spec, null, 2);
     if (pre.textContent !== text) pre.textContent = text; // keep the reader's scroll position
-    $('spec-details').querySelector('summary').textContent =
+    $('spec-title').textContent =
       exp.resolved_spec ? 'Resolved specification (every default filled in)' : 'Specification (as submitted)';
+    $('spec-details').querySelector('summary').textContent =
+      (exp.resolved_spec ? 'Resolved specification' : 'Specification') + ' and provenance';
+    renderProvenance(exp.provenance, exp.status);
+    renderActions(exp);
 
     const base = new URL('experiments/' + encodeURIComponent(exp.id) + '/results', API_BASE);
     $('json-link').href = base.href;
     const csv = new URL(base.href);
     csv.searchParams.set('format', 'csv');
     $('csv-link').href = csv.href;
+    const chk = new URL('experiments/' + encodeURIComponent(exp.id) + '/checks', API_BASE);
+    $('checks-json-link').href = chk.href;
+    const junit = new URL(chk.href);
+    junit.searchParams.set('format', 'junit');
+    $('junit-link').href = junit.href;
+  }
+
+  /* ------------------------------------------------------------------ */
+  /* Provenance                                                          */
+  /* ------------------------------------------------------------------ */
+
+  let provenanceShown; // JSON text of what is rendered, so polling does not rebuild it
+
+  function renderProvenance(prov, status) {
+    const key = status + JSON.stringify(prov === undefined ? null : prov);
+    if (key === provenanceShown) return;
+    provenanceShown = key;
+    const has = prov && typeof prov === 'object';
+    $('provenance-empty').hidden = !!has;
+    $('provenance-empty').textContent = ENDED.has(status)
+      ? 'Not recorded: no worker started this experiment (or the server predates provenance).'
+      : 'Not recorded yet: a worker writes it when it starts the experiment.';
+    const dl = $('provenance-meta');
+    const rows = $('provenance-file-rows');
+    dl.replaceChildren();
+    rows.replaceChildren();
+    $('provenance-files').hidden = true;
+    if (!has) return;
+    const item = (label, value) => {
+      if (value === undefined || value === null || value === '') return;
+      const div = document.createElement('div');
+      const dt = document.createElement('dt');
+      dt.textContent = label;
+      const dd = document.createElement('dd');
+      dd.textContent = typeof value === 'object' ? JSON.stringify(value) : String(value);
+      div.append(dt, dd);
+      dl.append(div);
+    };
+    item('Version', prov.version);
+    item('Threads', prov.threads);
+    item('Workers', prov.workers);
+    const blas = prov.blas && typeof prov.blas === 'object' ? prov.blas : null;
+    if (blas) {
+      item('BLAS', blas.config);
+      item('BLAS threads', blas.num_threads);
+    } else item('BLAS', prov.blas);
+    const simd = prov.simd && typeof prov.simd === 'object' ? prov.simd : null;
+    if (simd) {
+      const feats = Object.entries(simd).filter(([k]) => k !== 'DMILAB_SIMD')
+        .map(([k, v]) => k + (v === true ? ' ✓' : v === false ? ' ✗' : ' ' + JSON.stringify(v)));
+      item('SIMD (CPU)', feats.join(' · ') || '—');
+      item('DMILAB_SIMD cap', simd.DMILAB_SIMD === null || simd.DMILAB_SIMD === undefined ? 'not set' : simd.DMILAB_SIMD);
+    } else item('SIMD', prov.simd);
+    // Anything a newer server adds is still shown.
+    const known = new Set(['version', 'threads', 'workers', 'blas', 'simd', 'data_files']);
+    for (const [k, v] of Object.entries(prov)) if (!known.has(k)) item(k, v);
+
+    const files = Array.isArray(prov.data_files) ? prov.data_files : [];
+    $('provenance-files').hidden = !files.length;
+    for (const f of files) {
+      const tr = document.createElement('tr');
+      const tdP = document.createElement('td');
+      tdP.className = 'path';
+      tdP.textContent = f && f.path ? f.path : '—';
+      const tdH = document.createElement('td');
+      const code = document.createElement('code');
+      code.className = 'sha';
+      code.textContent = f && f.sha256 ? f.sha256 : 'unreadable';
+      tdH.append(code);
+      tr.append(tdP, tdH);
+      rows.append(tr);
+    }
+  }
+
+  /* ------------------------------------------------------------------ */
+  /* Actions: cancel, delete                                             */
+  /* ------------------------------------------------------------------ */
+
+  const ENDED = new Set(['succeeded', 'failed', 'cancelled']);
+
+  function renderActions(exp) {
+    const cancel = $('cancel-button');
+    const del = $('delete-button');
+    if (!ACTIVE.has(exp.status) && cancelRequested.has(exp.id)) {
+      cancelRequested.delete(exp.id);
+      if (!$('action-note').hidden) {
+        actionNote(exp.status === 'cancelled' ? 'Cancelled: the worker stopped after the unit of work in flight.'
+          : 'The experiment ended (' + exp.status + ') before the cancellation took effect.');
+      }
+    }
+    const asked = cancelRequested.has(exp.id);
+    cancel.hidden = !ACTIVE.has(exp.status);
+    cancel.disabled = actionBusy || asked;
+    cancel.textContent = asked ? 'Cancellation requested…' : 'Cancel experiment';
+    del.hidden = !ENDED.has(exp.status);
+    del.disabled = actionBusy;
+  }
+
+  function clearActionMessages() {
+    $('action-error').hidden = true;
+    $('action-note').hidden = true;
+  }
+
+  function actionNote(text) {
+    $('action-note').textContent = text;
+    $('action-note').hidden = !text;
+  }
+
+  function actionError(title, e) {
+    $('action-error-title').textContent = title;
+    let text = errorText({ code: e && e.code, message: e && e.message, field: e && e.field });
+    if (e && e.status) text = 'HTTP ' + e.status + ': ' + text;
+    $('action-error-text').textContent = text || String(e);
+    $('action-error').hidden = false;
+  }
+
+  async function runAction(kind) {
+    const exp = state.selected;
+    if (!exp || actionBusy) return;
+    const id = exp.id;
+    const label = '“' + (exp.name || id) + '” (' + id + ')';
+    const question = kind === 'cancel'
+      ? (exp.status === 'running'
+        ? 'Cancel the running experiment ' + label + '? It stops after the unit of work in flight; the points stored so far are kept.'
+        : 'Cancel the queued experiment ' + label + '? It will not run.')
+      : 'Delete the experiment ' + label + ' and all its results? This cannot be undone.';
+    if (!window.confirm(question)) return;
+    clearActionMessages();
+    actionBusy = true;
+    renderActions(exp);
+    try {
+      if (kind === 'cancel') {
+        const res = await api('experiments/' + encodeURIComponent(id) + '/cancel', { method: 'POST' });
+        if (res && res.status === 'running') {
+          cancelRequested.add(id);
+          if (state.selectedId === id) actionNote('Cancellation requested: the experiment stops after the unit of work in flight.');
+        } else if (state.selectedId === id) {
+          actionNote(res && res.status === 'cancelled' ? 'Experiment cancelled.' : 'The experiment had already ended (' + (res && res.status) + ').');
+        }
+      } else {
+        try {
+          await api('experiments/' + encodeURIComponent(id), { method: 'DELETE' });
+        } catch (e) {
+          if (e.status !== 404) throw e; // already gone: the outcome the user asked for
+        }
+        cancelRequested.delete(id);
+        if (state.selectedId === id) {
+          // Leave the deleted experiment without adding a history entry that would lead back to a 404.
+          history.replaceState(null, '', location.pathname + location.search);
+          await loadSelected();
+          $('detail-hint').hidden = false;
+          $('detail-missing').hidden = false;
+          $('detail-missing').textContent = 'Deleted the experiment ' + label + '.';
+        }
+      }
+    } catch (e) {
+      if (state.selectedId === id) actionError(kind === 'cancel' ? 'Could not cancel the experiment' : 'Could not delete the experiment', e);
+    } finally {
+      actionBusy = false;
+      if (state.selected) renderActions(state.selected);
+      await refreshAll();
+    }
+  }
+
+  /* ------------------------------------------------------------------ */
+  /* Checks                                                              */
+  /* ------------------------------------------------------------------ */
+
+  function hasChecks(exp) {
+    const has = (s) => s && typeof s === 'object' && Array.isArray(s.checks) && s.checks.length > 0;
+    return has(exp.resolved_spec) || has(exp.spec);
+  }
+
+  // An arm id that may wrap after each '/', not at the '-' inside a name.
+  function armText(el, text) {
+    String(text).split('/').forEach((part, k) => {
+      if (k) el.append('/', document.createElement('wbr'));
+      el.append(part);
+    });
+    return el;
+  }
+
+  function renderChecks(res, exp, err) {
+    const sec = $('checks-section');
+    if (!hasChecks(exp)) { sec.hidden = true; return; }
+    sec.hidden = false;
+    const list = res && Array.isArray(res.checks) ? res.checks : [];
+    const badge = $('checks-badge');
+    const ended = ENDED.has(res && res.status ? res.status : exp.status);
+    let note;
+    if (!res) {
+      badge.className = 'status status-unknown';
+      badge.textContent = 'unknown';
+      note = '';
+    } else {
+      const nPass = list.filter((c) => c && c.passed === true).length;
+      // Before the end, a check without its points yet is pending rather than failed.
+      const nPending = ended ? 0 : list.filter((c) => c && !c.passed && (c.actual === null || c.actual === undefined)).length;
+      const failing = !res.passed && nPass + nPending < list.length;
+      const kind = res.passed ? 'pass' : (failing ? 'fail' : 'pending');
+      badge.className = 'status ' + (kind === 'pass' ? 'status-succeeded' : kind === 'fail' ? 'status-failed' : 'status-queued') +
+        (ended ? '' : ' provisional');
+      badge.textContent = kind + (ended || kind === 'pending' ? '' : ' (so far)');
+      note = nPass + ' of ' + list.length + ' check' + (list.length === 1 ? '' : 's') + ' passed' +
+        (nPending ? ', ' + nPending + ' waiting for points' : '') + '.';
+      if (!ended) note += ' Evaluated on the points stored so far: the verdict is final when the experiment ends.';
+    }
+    if (err) note = (note ? note + ' ' : '') + 'Could not refresh the checks: ' + errorText({ code: err.code, message: err.message, field: err.field });
+    $('checks-note').textContent = note;
+    badge.setAttribute('aria-label', 'checks: ' + badge.textContent);
+
+    const rows = list.map((c) => {
+      const tr = document.createElement('tr');
+      tr.className = c.passed ? 'check-pass' : 'check-fail';
+      const td = (text, cls) => {
+        const el = document.createElement('td');
+        if (cls) el.className = cls;
+        el.textContent = text;
+        tr.append(el);
+        return el;
+      };
+      armText(td('', 'arm-cell'), c.arm === undefined ? '—' : String(c.arm));
+      td(c.metric === undefined ? '—' : String(c.metric));
+      td(c.n_train === undefined || c.n_train === null ? '—' : String(c.n_train), 'num');
+      td(c.op === undefined ? '—' : String(c.op), 'op');
+      let value = isNum(c.value) ? fmtSig(c.value, 6) : (c.than_arm ? '' : '—');
+      if (isNum(c.tolerance) && c.tolerance > 0) value += ' ± ' + fmtSig(c.tolerance, 3);
+      const vtd = td(value, 'num');
+      if (c.than_arm) { // compared with another arm: its value, and which arm
+        const who = document.createElement('span');
+        who.className = 'than-arm';
+        armText(who, 'of ' + c.than_arm);
+        vtd.append(who);
+      }
+      td(isNum(c.actual) ? fmtSig(c.actual, 6) : (c.actual === null ? (ended ? 'missing' : 'none yet') : '—'), 'num');
+      const res2 = document.createElement('td');
+      const b = document.createElement('span');
+      const pending = !ended && !c.passed && (c.actual === null || c.actual === undefined);
+      b.className = 'status ' + (c.passed ? 'status-succeeded' : pending ? 'status-queued' : 'status-failed');
+      b.textContent = c.passed ? 'pass' : pending ? 'pending' : 'fail';
+      if (pending) tr.className = 'check-pending';
+      res2.append(b);
+      tr.append(res2);
+      return tr;
+    });
+    $('checks-rows').replaceChildren(...rows);
+    $('checks-table').hidden = !rows.length;
   }
 
   function renderResults(res, exp) {
@@ -574,6 +848,199 @@
       destroyCharts();
     }
     renderCurvesTable(curves, points);
+    renderTraining(points, curves);
+  }
+
+  /* ------------------------------------------------------------------ */
+  /* Training curves (trained arms: gd, sgd, adam)                       */
+  /* ------------------------------------------------------------------ */
+
+  // Repeat 0 of every point that has a training curve, in the arms' order of the learning curves.
+  function trainingRuns(points, curves, spec) {
+    const armIdx = new Map(curves.map((c, i) => [c.arm, i]));
+    const maxEpochs = new Map(); // inference name -> epochs, from the resolved spec
+    if (spec && Array.isArray(spec.inference)) {
+      for (const inf of spec.inference) if (inf && inf.name && Number.isInteger(inf.epochs)) maxEpochs.set(inf.name, inf.epochs);
+    }
+    let dropped = 0;
+    const runs = [];
+    for (const p of points) {
+      if (!p || p.repeat !== 0 || !Array.isArray(p.training_curve)) continue;
+      // Only whole epochs in increasing order, up to the arm's configured epochs when the spec says:
+      // anything else is not a real epoch (and would wreck the x axis), so it is left out and counted.
+      const maxEp = maxEpochs.has(p.inference) ? maxEpochs.get(p.inference) : 1e9;
+      const entries = [];
+      let last = -Infinity;
+      for (const e of p.training_curve) {
+        if (e && Number.isInteger(e.epoch) && e.epoch >= 0 && e.epoch <= maxEp && e.epoch > last) {
+          entries.push(e);
+          last = e.epoch;
+        } else dropped++;
+      }
+      if (!entries.length) continue;
+      runs.push({ arm: p.arm, n: p.n_train, entries, ai: armIdx.has(p.arm) ? armIdx.get(p.arm) : curves.length + runs.length });
+    }
+    runs.sort((a, b) => a.ai - b.ai || a.n - b.n);
+    runs.dropped = dropped;
+    return runs;
+  }
+
+  function renderTraining(points, curves) {
+    const sec = $('training-section');
+    const exp = state.selected;
+    const all = trainingRuns(points, curves, exp && (exp.resolved_spec || exp.spec));
+    if (!all.length) {
+      sec.hidden = true;
+      for (const k of ['train-loss', 'train-test']) if (charts[k]) { charts[k].u.destroy(); delete charts[k]; }
+      return;
+    }
+    sec.hidden = false;
+    const sizes = Array.from(new Set(all.map((r) => r.n))).sort((a, b) => a - b);
+    if (state.trainN !== '' && !sizes.includes(Number(state.trainN))) state.trainN = '';
+    const sel = $('training-n');
+    const want = [''].concat(sizes.map(String));
+    if (Array.from(sel.options).map((o) => o.value).join(',') !== want.join(',')) {
+      sel.replaceChildren(...want.map((v) => Object.assign(document.createElement('option'), {
+        value: v, textContent: v === '' ? 'all sizes' : v,
+      })));
+    }
+    sel.value = state.trainN;
+    sel.disabled = sizes.length < 2;
+    const runs = state.trainN === '' ? all : all.filter((r) => r.n === Number(state.trainN));
+    const arms = new Set(runs.map((r) => r.arm));
+    $('training-note').textContent = runs.length + ' run' + (runs.length === 1 ? '' : 's') + ' of ' +
+      arms.size + ' trained arm' + (arms.size === 1 ? '' : 's') + ' (repeat 0).' +
+      (all.dropped ? ' ' + all.dropped + ' entr' + (all.dropped === 1 ? 'y' : 'ies') + ' with an invalid or out-of-order epoch left out.' : '');
+
+    const xsSet = new Set();
+    for (const r of runs) for (const e of r.entries) xsSet.add(e.epoch);
+    const xs = Array.from(xsSet).sort((a, b) => a - b);
+    const idx = new Map(xs.map((x, i) => [x, i]));
+    const label = (r) => r.arm + ' · n=' + r.n;
+    const style = (r) => ({
+      color: PALETTE[r.ai % PALETTE.length],
+      dash: sizes.length > 1 ? DASHES[sizes.indexOf(r.n) % DASHES.length] : DASHES[Math.floor(r.ai / PALETTE.length) % DASHES.length],
+    });
+    const column = (r, f) => {
+      const ys = new Array(xs.length).fill(null);
+      for (const e of r.entries) {
+        const v = f(e);
+        if (v !== null) ys[idx.get(e.epoch)] = v;
+      }
+      return ys;
+    };
+    // Log axes: positive values only, and none below 1e-30 (denormals would stretch the axis over hundreds of decades).
+    const pos = (v) => (isNum(v) && v >= 1e-30 ? v : null);
+    const fin = (v) => (isNum(v) ? v : null);
+
+    renderLineChart('train-loss', $('chart-train-loss'), {
+      xs,
+      series: runs.map((r) => Object.assign({ label: label(r), ys: column(r, (e) => pos(e.train_loss)) }, style(r))),
+      logY: true,
+      yLabel: 'train loss',
+      fmtY: (v) => fmtSig(v, 4),
+      empty: 'No positive train loss to plot on a log scale.',
+      aria: 'Train loss (log scale) per epoch',
+    });
+
+    const hasAcc = runs.some((r) => r.entries.some((e) => isNum(e.test_accuracy)));
+    const metric = hasAcc ? 'test_accuracy' : 'test_mse';
+    const cap = $('chart-train-test-caption');
+    if (hasAcc) cap.replaceChildren('Test accuracy at evaluated epochs');
+    else {
+      cap.replaceChildren('Test MSE at evaluated epochs ', Object.assign(document.createElement('span'), {
+        className: 'axis-note', textContent: '(log y; regression targets have no accuracy)',
+      }));
+    }
+    renderLineChart('train-test', $('chart-train-test'), {
+      xs,
+      series: runs.map((r) => Object.assign({ label: label(r), ys: column(r, (e) => (hasAcc ? fin(e[metric]) : pos(e[metric]))) }, style(r))),
+      logY: !hasAcc,
+      clamp01: hasAcc,
+      yLabel: hasAcc ? 'test accuracy' : 'test MSE',
+      fmtY: hasAcc ? (v) => (isNum(v) ? v.toFixed(3) : '—') : (v) => fmtSig(v, 4),
+      empty: 'No test metric was evaluated during training.',
+      aria: (hasAcc ? 'Test accuracy' : 'Test MSE (log scale)') + ' at evaluated epochs',
+    });
+  }
+
+  // A line chart against epochs. cfg: {xs, series: [{label, color, dash, ys}], logY, clamp01, yLabel, fmtY, empty, aria}
+  function renderLineChart(key, el, cfg) {
+    if (typeof window.uPlot !== 'function') {
+      el.replaceChildren(Object.assign(document.createElement('p'), {
+        className: 'empty', textContent: 'The plotting library (vendor/uplot) did not load.',
+      }));
+      return;
+    }
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const s of cfg.series) for (const y of s.ys) if (y !== null) { lo = Math.min(lo, y); hi = Math.max(hi, y); }
+    if (!(lo <= hi)) {
+      if (charts[key]) { charts[key].u.destroy(); delete charts[key]; }
+      el.replaceChildren(Object.assign(document.createElement('p'), { className: 'empty chart-empty', textContent: cfg.empty }));
+      return;
+    }
+    const data = [cfg.xs].concat(cfg.series.map((s) => s.ys));
+    const sig = key + '|' + cfg.yLabel + '|' + cfg.series.map((s) => s.label + s.color + s.dash).join('\n');
+    const existing = charts[key];
+    if (existing && existing.sig === sig) {
+      existing.ref.lo = lo;
+      existing.ref.hi = hi;
+      existing.u.setData(data);
+      return;
+    }
+    if (existing) { existing.u.destroy(); delete charts[key]; }
+    el.replaceChildren();
+    const ref = { lo, hi };
+    const series = [{ label: 'epoch', value: (u, v) => (v === null || v === undefined ? '—' : String(v)) }];
+    for (const s of cfg.series) {
+      const o = {
+        label: s.label,
+        stroke: s.color,
+        width: 2,
+        spanGaps: true,
+        points: { show: cfg.xs.length <= 60 || s.ys.filter((v) => v !== null).length <= 60, size: 5, width: 1, fill: s.color, stroke: s.color },
+        value: (u, v) => cfg.fmtY(v),
+      };
+      if (s.dash) o.dash = s.dash;
+      series.push(o);
+    }
+    const axisStroke = '#3b4252';
+    const grid = { stroke: 'rgba(0,0,0,0.08)', width: 1 };
+    const opts = {
+      width: Math.max(260, el.clientWidth || 600),
+      height: chartHeight(),
+      scales: {
+        x: {
+          time: false,
+          range: (u, min, max) => (isNum(min) && isNum(max) ? (min === max ? [min - 1, max + 1] : [min, max]) : [0, 1]),
+        },
+        y: cfg.logY
+          ? { distr: 3, log: 10, range: () => uPlot.rangeLog(ref.lo, ref.hi, 10, false) }
+          : { range: () => {
+            const r = uPlot.rangeNum(ref.lo, ref.hi, 0.1, true);
+            return cfg.clamp01 ? [Math.max(r[0], 0), Math.min(r[1], 1)] : r;
+          } },
+      },
+      axes: [
+        { label: 'epoch', stroke: axisStroke, grid, ticks: grid, labelSize: 24,
+          incrs: [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000, 10000],
+          values: (u, splits) => splits.map((v) => (Number.isInteger(v) ? String(v) : '')) },
+        { label: cfg.yLabel, stroke: axisStroke, grid, ticks: grid, size: 60, labelSize: 24,
+          values: (u, splits) => splits.map((v) => (v === null ? '' : fmtSig(v, 3))) },
+      ],
+      series,
+      legend: { live: true },
+      cursor: { drag: { x: true, y: false }, points: { size: 7 } },
+    };
+    const u = new uPlot(opts, data, el);
+    const wrap = u.root.querySelector('.u-wrap');
+    if (wrap) {
+      wrap.setAttribute('role', 'img');
+      wrap.setAttribute('aria-label', cfg.aria + ' for ' + cfg.series.length + ' run' + (cfg.series.length === 1 ? '' : 's') +
+        ': ' + cfg.series.map((s) => s.label).join(', ') + '.');
+    }
+    charts[key] = { u, sig, ref, el };
   }
 
   function renderCurvesTable(curves, points) {
@@ -904,16 +1371,25 @@
         : 'Mutating requests (submit, cancel, delete) need the server\'s bearer token when one is configured.');
       if (t) refreshAll();
     });
+    $('cancel-button').addEventListener('click', () => runAction('cancel'));
+    $('delete-button').addEventListener('click', () => runAction('delete'));
+    $('training-n').addEventListener('change', (ev) => {
+      state.trainN = ev.target.value;
+      if (state.selected) renderTraining(state.results && Array.isArray(state.results.points) ? state.results.points : [],
+        state.results && Array.isArray(state.results.curves) ? state.results.curves.filter((c) => c && Array.isArray(c.n_train)) : []);
+    });
     window.addEventListener('hashchange', () => { loadSelected(); });
     document.addEventListener('visibilitychange', () => {
       if (!document.hidden && needsPolling()) refreshAll();
     });
     if (typeof ResizeObserver === 'function') {
       let raf = 0;
-      new ResizeObserver(() => {
+      const ro = new ResizeObserver(() => {
         cancelAnimationFrame(raf);
         raf = requestAnimationFrame(resizeCharts);
-      }).observe($('charts'));
+      });
+      ro.observe($('charts'));
+      ro.observe($('training-section'));
     } else {
       window.addEventListener('resize', resizeCharts);
     }
