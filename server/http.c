@@ -39,6 +39,10 @@ typedef struct {
     double t0;              /* CLOCK_MONOTONIC seconds at the headers */
 } req_state;
 
+/* Bodies above --max-body but below this are read and discarded before the 413, so that a client still
+ * sending never sees the connection reset instead of the reply. */
+#define DRAIN_MAX (64ull << 20)
+
 static double mono_now(void)
 {
     struct timespec ts;
@@ -150,12 +154,16 @@ static int precheck(app *a, struct MHD_Connection *c, const char *method, const 
             return 1;
         }
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-        if (cl && strtoull(cl, NULL, 10) > a->cfg->max_body) {
+        unsigned long long len = cl ? strtoull(cl, NULL, 10) : 0;
+        if (len > a->cfg->max_body && len > DRAIN_MAX) {
+            /* far too large: answer at once (the client may see the connection close while it sends) */
             char msg[128];
             snprintf(msg, sizeof msg, "the body is larger than %zu bytes", a->cfg->max_body);
             reply_error(r, 413, "payload_too_large", msg, NULL);
             return 1;
         }
+        if (len > a->cfg->max_body)
+            s->too_big = 1;   /* read and discard the body, then answer 413: the client always gets the reply */
     }
     return 0;
 }

@@ -36,6 +36,13 @@ static const char *slot_name(int slot)
     return slot < n ? routes_at(slot)->pattern : slot == n ? "static" : "none";
 }
 
+/* The method of a slot's route: the histogram is per (method, route) so no two series share labels. */
+static const char *slot_method(int slot)
+{
+    int n = routes_count();
+    return slot < n ? routes_at(slot)->method : "any";
+}
+
 void metrics_request(const char *method, int route, unsigned status, double seconds)
 {
     int slot = route_slot(route);
@@ -129,7 +136,7 @@ char *metrics_render(app *a)
                     put(&b, "dmilab_http_requests_total{method=\"%s\",route=\"%s\",code=\"%d\"} %lu\n", methods[m],
                         slot_name(r), c + CODE_MIN, v);
             }
-    put(&b, "# HELP dmilab_http_request_duration_seconds Time from the request's headers to its response, by route.\n"
+    put(&b, "# HELP dmilab_http_request_duration_seconds Time from the request's headers to its response, by method and route.\n"
             "# TYPE dmilab_http_request_duration_seconds histogram\n");
     for (int r = 0; r < nslots; r++) {
         unsigned long cum = 0, counts[NBOUNDS + 1];
@@ -140,15 +147,17 @@ char *metrics_render(app *a)
             total += counts[k];
         if (total == 0)
             continue;
-        const char *name = slot_name(r);
+        const char *name = slot_name(r), *meth = slot_method(r);
         for (size_t k = 0; k < NBOUNDS; k++) {
             cum += counts[k];
-            put(&b, "dmilab_http_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} %lu\n", name, bounds[k], cum);
+            put(&b, "dmilab_http_request_duration_seconds_bucket{method=\"%s\",route=\"%s\",le=\"%g\"} %lu\n", meth, name,
+                bounds[k], cum);
         }
-        put(&b, "dmilab_http_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} %lu\n", name, total);
-        put(&b, "dmilab_http_request_duration_seconds_sum{route=\"%s\"} %.9f\n", name,
+        put(&b, "dmilab_http_request_duration_seconds_bucket{method=\"%s\",route=\"%s\",le=\"+Inf\"} %lu\n", meth, name,
+            total);
+        put(&b, "dmilab_http_request_duration_seconds_sum{method=\"%s\",route=\"%s\"} %.9f\n", meth, name,
             (double)atomic_load_explicit(&sum_ns[r], memory_order_relaxed) * 1e-9);
-        put(&b, "dmilab_http_request_duration_seconds_count{route=\"%s\"} %lu\n", name, total);
+        put(&b, "dmilab_http_request_duration_seconds_count{method=\"%s\",route=\"%s\"} %lu\n", meth, name, total);
     }
     if (b.oom) {
         free(b.s);

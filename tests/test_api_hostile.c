@@ -201,12 +201,12 @@ static void test_bodies(void)
     big[0] = '{';
     big[n - 1] = '}';
     http_full("POST", "/api/v1/experiments", "application/json", big, n, NULL, &r);
-    check(r.status == 413 && is_error(&r, "payload_too_large", NULL) && healthy(), "2 MiB body: 413 payload_too_large");
+    check(r.status == 413 && is_error(&r, "payload_too_large", NULL) && healthy(), "2 MiB body: 413 payload_too_large (got %ld)", (long)r.status);
     resp_free(&r);
     /* chunked body above the limit: no Content-Length, the server counts the bytes */
     const char *chunked[] = {"Transfer-Encoding: chunked", NULL};
     http_full("POST", "/api/v1/experiments", "application/json", big, n, chunked, &r);
-    check(r.status == 413 && is_error(&r, "payload_too_large", NULL) && healthy(), "2 MiB chunked body: 413 payload_too_large");
+    check(r.status == 413 && is_error(&r, "payload_too_large", NULL) && healthy(), "2 MiB chunked body: 413 payload_too_large (got %ld)", (long)r.status);
     resp_free(&r);
     free(big);
     char spec[600];

@@ -375,12 +375,27 @@ static void test_metrics(void)
               && strstr(b, "dmilab_http_requests_total{method=\"DELETE\",route=\"/api/v1/experiments/{id}\",code=\"409\"} 1\n"),
           "requests by method, route and code");
     check(strstr(b, "# TYPE dmilab_http_request_duration_seconds histogram")
-              && strstr(b, "dmilab_http_request_duration_seconds_bucket{route=\"/api/v1/experiments\",le=\"+Inf\"} ")
-              && strstr(b, "dmilab_http_request_duration_seconds_sum{route=\"/api/v1/experiments\"} ")
-              && strstr(b, "dmilab_http_request_duration_seconds_count{route=\"/api/v1/experiments\"} "),
-          "duration histogram per route with +Inf bucket, sum and count");
-    /* every sample line is NAME{...} VALUE or NAME VALUE */
-    int good = 1;
+              && strstr(b, "dmilab_http_request_duration_seconds_bucket{method=\"POST\",route=\"/api/v1/experiments\",le=\"+Inf\"} ")
+              && strstr(b, "dmilab_http_request_duration_seconds_bucket{method=\"GET\",route=\"/api/v1/experiments\",le=\"+Inf\"} ")
+              && strstr(b, "dmilab_http_request_duration_seconds_sum{method=\"POST\",route=\"/api/v1/experiments\"} ")
+              && strstr(b, "dmilab_http_request_duration_seconds_count{method=\"POST\",route=\"/api/v1/experiments\"} "),
+          "duration histogram per method and route with +Inf bucket, sum and count");
+    /* every sample line is NAME{...} VALUE or NAME VALUE, and no two lines share a series (Prometheus
+     * rejects duplicates) */
+    int good = 1, dup = 0;
+    {
+        char *c2 = strdup(b), *sv = NULL, *series[4096];
+        int ns = 0;
+        for (char *line = strtok_r(c2, "\n", &sv); line; line = strtok_r(NULL, "\n", &sv)) {
+            if (line[0] == '#') continue;
+            char *sp = strrchr(line, ' ');
+            if (sp) *sp = 0;
+            for (int i = 0; i < ns; i++) dup |= strcmp(series[i], line) == 0;
+            if (ns < 4096) series[ns++] = line;
+        }
+        free(c2);
+    }
+    check(!dup, "no duplicate series in /metrics");
     char *copy = strdup(b), *save = NULL;
     for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         if (line[0] == '#')
