@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "dmilab/checks.h"
+#include "dmilab/results.h"
 
 /* Mean over repeats of a metric for an arm at a size; NaN when no finite value is stored. */
 static double mean_metric(const dml_point *pts, size_t n, const char *arm, size_t n_train, dml_metric m)
@@ -118,17 +119,20 @@ char *dml_checks_junit(const char *id, const dml_spec *s, const dml_point *pts, 
         if (c->than_arm[0])
             snprintf(target, sizeof target, "%s", "");
         else
-            snprintf(target, sizeof target, "%.17g", c->value);
+            dml_format_double(target, sizeof target, c->value);
         snprintf(name, sizeof name, "%s %s %s%s at n_train %zu", dml_metric_name(c->metric),
                  c->op == DML_OP_LT ? "&lt;" : c->op == DML_OP_LE ? "&lt;=" : c->op == DML_OP_GT ? "&gt;"
                  : c->op == DML_OP_GE ? "&gt;=" : "==",
                  c->than_arm[0] ? than : target, c->op == DML_OP_EQ ? " (tolerance)" : "", c->n_train);
         p += snprintf(p, cap - (size_t)(p - out), "  <testcase classname=\"%s\" name=\"%s\">\n", arm, name);
-        if (!r.passed)
-            p += snprintf(p, cap - (size_t)(p - out),
-                          "    <failure message=\"actual %.17g, expected %s %.17g\"/>\n", r.actual,
+        if (!r.passed) {
+            char act[40], tgt[40];
+            dml_format_double(act, sizeof act, r.actual);
+            dml_format_double(tgt, sizeof tgt, r.target);
+            p += snprintf(p, cap - (size_t)(p - out), "    <failure message=\"actual %s, expected %s %s\"/>\n", act,
                           c->op == DML_OP_LT ? "&lt;" : c->op == DML_OP_LE ? "&lt;=" : c->op == DML_OP_GT ? "&gt;"
-                          : c->op == DML_OP_GE ? "&gt;=" : "==", r.target);
+                          : c->op == DML_OP_GE ? "&gt;=" : "==", tgt);
+        }
         p += snprintf(p, cap - (size_t)(p - out), "  </testcase>\n");
     }
     snprintf(p, cap - (size_t)(p - out), "</testsuite>\n</testsuites>\n");

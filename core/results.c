@@ -158,10 +158,19 @@ cJSON *dml_results_json(const char *id, const dml_point *pts, size_t n)
     return o;
 }
 
+/* The shortest of %.15g, %.16g, %.17g that reads back as the same double (as JSON printers do). */
+void dml_format_double(char *buf, size_t size, double v)
+{
+    for (int digits = 15; digits <= 17; digits++) {
+        snprintf(buf, size, "%.*g", digits, v);
+        if (strtod(buf, NULL) == v) return;
+    }
+}
+
 static void csv_num(char *buf, size_t size, double v)
 {
     if (isfinite(v))
-        snprintf(buf, size, "%.17g", v);
+        dml_format_double(buf, size, v);
     else
         buf[0] = 0;
 }

@@ -524,7 +524,13 @@ cJSON *dml_spec_resolved_json(const dml_spec *s)
         cJSON_AddItemToArray(data, j);
     }
     cJSON *models = cJSON_AddArrayToObject(o, "models");
-    for (int i = 0; i < s->nmodels; i++) cJSON_AddItemToArray(models, dml_model_json(&s->models[i]));
+    for (int i = 0; i < s->nmodels; i++) {
+        /* every source is 2D images: write filter and stride out for both axes */
+        dml_model m = s->models[i];
+        if (m.nfilter <= 1) m.filter[1] = m.filter[0], m.nfilter = 2;
+        if (m.nstride <= 1) m.stride[1] = m.stride[0], m.nstride = 2;
+        cJSON_AddItemToArray(models, dml_model_json(&m));
+    }
     cJSON *inf = cJSON_AddArrayToObject(o, "inference");
     for (int i = 0; i < s->ninference; i++) {
         cJSON *j = cJSON_CreateObject();

@@ -84,6 +84,17 @@ int cmd_kernel(int argc, char **argv)
             empirical = 1;
             continue;
         }
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            printf("usage: dmilab kernel [--threads N] [--empirical [--width W] [--samples S] [--outputs K] [--seed N]] "
+                   "< REQUEST.json\n\n"
+                   "Reads {\"model\": {...}, \"x1\": {\"shape\": [n1, ...spatial, C], \"data\": [...]}, \"x2\": {...}} (x2\n"
+                   "optional: the Gram matrix of x1) on standard input and prints {\"nngp\": {\"shape\": [n1, n2],\n"
+                   "\"data\": [...]}, \"ntk\": {...}} with 17 significant digits: the infinite-width kernels (Neural\n"
+                   "Tangents conventions, parameterization ntk). With --empirical: the Monte Carlo NNGP and the\n"
+                   "empirical NTK of S random finite networks of width W (default 512, 8 samples, 1 output, seed 0).\n"
+                   "Errors go to standard error as {\"error\": {...}} with exit status 2. See docs/kernels.md.\n");
+            return 0;
+        }
         if ((strcmp(a, "--width") == 0 || strcmp(a, "--samples") == 0 || strcmp(a, "--outputs") == 0 ||
              strcmp(a, "--seed") == 0)) {
             if (i + 1 >= argc || (v = positive(argv[i + 1])) < 0) {
