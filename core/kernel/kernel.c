@@ -365,12 +365,14 @@ int dml_kernel(const dml_model *m, const dml_shape *shape, const double *x1, siz
     } else {
         dml_parallel_for(n1, threads, spatial_row, &jb);
     }
-    if (gram)   /* mirror the upper triangle */
-        for (size_t i = 0; i < n1; i++)
-            for (size_t j = i + 1; j < n1; j++) {
-                jb.K[j * n1 + i] = jb.K[i * n1 + j];
-                jb.T[j * n1 + i] = jb.T[i * n1 + j];
-            }
+    if (gram)   /* mirror the upper triangle, in 64 x 64 tiles to stay in cache */
+        for (size_t i0 = 0; i0 < n1; i0 += 64)
+            for (size_t j0 = i0; j0 < n1; j0 += 64)
+                for (size_t i = i0; i < i0 + 64 && i < n1; i++)
+                    for (size_t j = j0 > i + 1 ? j0 : i + 1; j < j0 + 64 && j < n1; j++) {
+                        jb.K[j * n1 + i] = jb.K[i * n1 + j];
+                        jb.T[j * n1 + i] = jb.T[i * n1 + j];
+                    }
     size_t npost = (size_t)(L->n - pl.pool - 1);
     jb.g1 = malloc(sizeof(double) * (npost * n1 + 1));
     jb.g2 = gram ? NULL : malloc(sizeof(double) * (npost * n2 + 1));
