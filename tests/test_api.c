@@ -5,303 +5,31 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
-#include <arpa/inet.h>
+#include "test_api_util.h"
+
 #include <cjson/cJSON.h>
-#include <curl/curl.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <math.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
-static const char *exe;
-static char dir[256], db[300], logpath[300], webroot[300];
-static int port;
-static pid_t server = -1;
-static int failures, nchecks;
+static char webroot[300];
 
-/* ---- checks ---- */
+#define BEARER(tok) ((const char *const[]){"Authorization: Bearer " tok, NULL})
 
-static int check(int ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int check(int ok, const char *fmt, ...)
+/* Start `dmilab serve` with the test web root; `token` (may be NULL) goes by the environment variable
+ * DMILAB_TOKEN (the environment form of --token). Waits until /healthz answers. Returns 0 or -1. */
+static int start_api_server(const char *token)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    printf("%s ", ok ? "ok  " : "FAIL");
-    vprintf(fmt, ap);
-    printf("\n");
-    fflush(stdout);
-    va_end(ap);
-    nchecks++;
-    if (!ok)
-        failures++;
-    return ok;
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-/* ---- HTTP ---- */
-
-typedef struct {
-    long status;
-    char *body;
-    size_t len;
-    char ctype[128], allow[128], location[256];
-} resp;
-
-static size_t on_body(char *p, size_t sz, size_t n, void *ud)
-{
-    resp *r = ud;
-    char *b = realloc(r->body, r->len + sz * n + 1);
-    if (!b)
-        return 0;
-    memcpy(b + r->len, p, sz * n);
-    r->body = b;
-    r->len += sz * n;
-    r->body[r->len] = '\0';
-    return sz * n;
-}
-
-static void header_value(const char *line, size_t n, const char *name, char *dst, size_t cap)
-{
-    size_t k = strlen(name);
-    if (n <= k || strncasecmp(line, name, k) != 0 || line[k] != ':')
-        return;
-    const char *v = line + k + 1;
-    while (*v == ' ')
-        v++;
-    size_t m = n - (size_t)(v - line);
-    while (m > 0 && (v[m - 1] == '\r' || v[m - 1] == '\n'))
-        m--;
-    if (m >= cap)
-        m = cap - 1;
-    memcpy(dst, v, m);
-    dst[m] = '\0';
-}
-
-static size_t on_header(char *p, size_t sz, size_t n, void *ud)
-{
-    resp *r = ud;
-    header_value(p, sz * n, "Content-Type", r->ctype, sizeof r->ctype);
-    header_value(p, sz * n, "Allow", r->allow, sizeof r->allow);
-    header_value(p, sz * n, "Location", r->location, sizeof r->location);
-    return sz * n;
-}
-
-static void resp_free(resp *r)
-{
-    free(r->body);
-    memset(r, 0, sizeof *r);
-}
-
-/* One request; `ctype` and `body` may be NULL; `token` adds Authorization: Bearer. Returns the status
- * (0 when the connection failed). `path` is sent as is (no normalization of ".."). */
-static long http(const char *method, const char *path, const char *ctype, const char *body, size_t len,
-                 const char *token, resp *r)
-{
-    memset(r, 0, sizeof *r);
-    CURL *c = curl_easy_init();
-    char url[1024];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d%s", port, path);
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    struct curl_slist *hs = NULL;
-    char h[512];
-    if (ctype) {
-        snprintf(h, sizeof h, "Content-Type: %s", ctype);
-        hs = curl_slist_append(hs, h);
-    }
-    if (token) {
-        snprintf(h, sizeof h, "Authorization: Bearer %s", token);
-        hs = curl_slist_append(hs, h);
-    }
-    hs = curl_slist_append(hs, "Expect:");
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hs);
-    if (body) {
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-    }
-    if (strcmp(method, "HEAD") == 0)
-        curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
-    CURLcode rc = curl_easy_perform(c);
-    if (rc == CURLE_OK)
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
-    curl_slist_free_all(hs);
-    curl_easy_cleanup(c);
-    return r->status;
-}
-
-static long get(const char *path, resp *r)
-{
-    return http("GET", path, NULL, NULL, 0, NULL, r);
-}
-
-static long post_json(const char *path, const char *body, resp *r)
-{
-    return http("POST", path, "application/json", body, strlen(body), NULL, r);
-}
-
-/* The JSON body of a reply (NULL when not JSON). */
-static cJSON *json_of(const resp *r)
-{
-    return r->body ? cJSON_ParseWithLength(r->body, r->len) : NULL;
-}
-
-static const char *str_at(const cJSON *o, const char *k)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-/* Whether the reply is the error shape with this code (and field when not NULL). */
-static int is_error(const resp *r, const char *code, const char *field)
-{
-    cJSON *j = json_of(r);
-    const cJSON *e = cJSON_GetObjectItemCaseSensitive(j, "error");
-    const char *c = str_at(e, "code"), *f = str_at(e, "field");
-    int ok = e && c && strcmp(c, code) == 0 && cJSON_HasObjectItem(e, "message") && cJSON_HasObjectItem(e, "field")
-             && (!field || (f && strcmp(f, field) == 0)) && strncmp(r->ctype, "application/json", 16) == 0;
-    cJSON_Delete(j);
-    return ok;
-}
-
-/* ---- the server process ---- */
-
-static int free_port(void)
-{
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = 0;
-    socklen_t n = sizeof a;
-    if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof a) != 0 || getsockname(s, (struct sockaddr *)&a, &n) != 0) {
-        perror("free port");
-        exit(1);
-    }
-    close(s);
-    return ntohs(a.sin_port);
-}
-
-/* Start `dmilab serve` on `port` with the test database; `token` (may be NULL) goes by DMILAB_TOKEN.
- * Waits until /healthz answers. Returns 0 or -1. */
-static int start_server(const char *token)
-{
-    server = fork();
-    if (server < 0)
-        return -1;
-    if (server == 0) {
-        int fd = open(logpath, O_WRONLY | O_CREAT | O_APPEND, 0644);
-        if (fd >= 0) {
-            dup2(fd, 1);
-            dup2(fd, 2);
-        }
-        if (token)
-            setenv("DMILAB_TOKEN", token, 1);
-        else
-            unsetenv("DMILAB_TOKEN");
-        setenv("DMILAB_WORKERS", "1", 1);   /* environment form of --workers */
-        char p[16];
-        snprintf(p, sizeof p, "%d", port);
-        execl(exe, "dmilab", "serve", "--bind", "127.0.0.1", "--port", p, "--db", db, "--threads", "2",
-              "--web-root", webroot, "--data-root", "/usr/share/datasets", (char *)NULL);
-        _exit(127);
-    }
-    double t0 = now_s();
-    while (now_s() - t0 < 20) {
-        int st;
-        if (waitpid(server, &st, WNOHANG) == server) {
-            printf("# the server ended while starting: %s %d\n", WIFSIGNALED(st) ? "signal" : "exit status",
-                   WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
-            server = -1;
-            return -1;
-        }
-        resp r;
-        long s = get("/healthz", &r);
-        resp_free(&r);
-        if (s == 200)
-            return 0;
-        usleep(50000);
-    }
-    return -1;
-}
-
-/* Send `sig` to the server and wait for it (up to 30 s). Returns its wait status, or -1. */
-static int stop_server(int sig)
-{
-    if (server <= 0)
-        return -1;
-    kill(server, sig);
-    double t0 = now_s();
-    int st = -1;
-    while (now_s() - t0 < 30) {
-        if (waitpid(server, &st, WNOHANG) == server) {
-            server = -1;
-            return st;
-        }
-        usleep(20000);
-    }
-    kill(server, SIGKILL);
-    waitpid(server, &st, 0);
-    server = -1;
-    return -1;
-}
-
-static void cleanup(void)
-{
-    if (server > 0) {
-        kill(server, SIGKILL);
-        waitpid(server, NULL, 0);
-    }
-    if (dir[0]) {
-        if (failures) {
-            printf("---- server log (%s) ----\n", logpath);
-            fflush(stdout);
-            char cmd[600];
-            snprintf(cmd, sizeof cmd, "tail -n 60 '%s'", logpath);
-            if (system(cmd) != 0)
-                printf("(no log)\n");
-        }
-        if (getenv("DMILAB_TEST_KEEP")) {
-            printf("# kept %s (DMILAB_TEST_KEEP)\n", dir);
-            return;
-        }
-        char cmd[400];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-        if (system(cmd) != 0)
-            fprintf(stderr, "cannot remove %s\n", dir);
-    }
-}
-
-static void write_file(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    if (!f || fputs(text, f) < 0 || fclose(f) != 0) {
-        perror(path);
-        exit(1);
-    }
+    const char *const extra[] = {"--web-root", webroot, NULL};
+    char env[128];
+    snprintf(env, sizeof env, "DMILAB_TOKEN=%s", token ? token : "");
+    const char *const envs[] = {env, NULL};
+    return start_server_env(extra, token ? envs : NULL);
 }
 
 /* ---- experiments ---- */
@@ -368,7 +96,7 @@ static void test_errors(void)
     check(get("/healthz", &r) == 200 && r.body && strstr(r.body, "\"status\":\"ok\"") != NULL, "GET /healthz is 200 {\"status\":\"ok\"}");
     resp_free(&r);
 
-    http("POST", "/api/v1/experiments", "text/plain", small_spec, strlen(small_spec), NULL, &r);
+    http_full("POST", "/api/v1/experiments", "text/plain", small_spec, strlen(small_spec), NULL, &r);
     check(r.status == 415 && is_error(&r, "unsupported_media_type", NULL), "text/plain body: 415 unsupported_media_type");
     resp_free(&r);
 
@@ -415,7 +143,7 @@ static void test_errors(void)
     huge[0] = '{';
     huge[n - 1] = '}';
     huge[n] = '\0';
-    http("POST", "/api/v1/experiments", "application/json", huge, n, NULL, &r);
+    http_full("POST", "/api/v1/experiments", "application/json", huge, n, NULL, &r);
     check(r.status == 413 && is_error(&r, "payload_too_large", NULL), "body over --max-body: 413 payload_too_large");
     resp_free(&r);
     free(huge);
@@ -429,7 +157,7 @@ static void test_errors(void)
     get("/api/v1/nothing", &r);
     check(r.status == 404 && is_error(&r, "not_found", NULL), "unknown route: 404 not_found");
     resp_free(&r);
-    http("DELETE", "/api/v1/kernels", NULL, NULL, 0, NULL, &r);
+    http_full("DELETE", "/api/v1/kernels", NULL, NULL, 0, NULL, &r);
     check(r.status == 405 && strstr(r.allow, "POST") != NULL && is_error(&r, "not_found", NULL),
           "wrong method: 405 with Allow: %s", r.allow);
     resp_free(&r);
@@ -587,19 +315,15 @@ static void test_failure(void)
 {
     const char *spec = "{\"name\": \"no data\", \"data\": {\"source\": \"fashion-mnist\", \"path\": \"/usr/share/datasets\","
                        " \"n_train\": [10], \"n_test\": 10}, \"models\": {\"arch\": \"fcn\"}, \"inference\": {\"method\": \"ntk\"}}";
-    resp r;
-    post_json("/api/v1/experiments", spec, &r);
-    cJSON *j = json_of(&r);
-    char *id = str_at(j, "id") ? strdup(str_at(j, "id")) : NULL;
-    cJSON_Delete(j);
-    resp_free(&r);
+    char *id = post_spec(spec, NULL);
     if (!check(id != NULL, "POST an experiment whose data files are missing: accepted"))
         return;
     char *final = wait_end(id, 60);
     char path[128];
     snprintf(path, sizeof path, "/api/v1/experiments/%s", id);
+    resp r;
     get(path, &r);
-    j = json_of(&r);
+    cJSON *j = json_of(&r);
     const char *err = str_at(j, "error");
     check(strcmp(final, "failed") == 0 && err && *err && str_at(j, "finished_at"), "it ends failed with error \"%s\"",
           err ? err : "(none)");
@@ -677,34 +401,13 @@ static void test_static(void)
     resp_free(&r);
 }
 
-/* Run a shell command, capture its standard output (malloc'd) and exit status. */
-static char *run_capture(const char *cmd, int *status)
-{
-    FILE *f = popen(cmd, "r");
-    if (!f) {
-        *status = -1;
-        return strdup("");
-    }
-    size_t cap = 1 << 16, n = 0, k;
-    char *buf = malloc(cap);
-    while ((k = fread(buf + n, 1, cap - n - 1, f)) > 0) {
-        n += k;
-        if (cap - n < 4096)
-            buf = realloc(buf, cap *= 2);
-    }
-    buf[n] = '\0';
-    int st = pclose(f);
-    *status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    return buf;
-}
-
 /* `dmilab run` gives the same numbers as the server; `dmilab kernel` answers and fails as documented. */
 static void test_cli(const char *id)
 {
     char path[400], cmd[1200];
-    snprintf(path, sizeof path, "%s/small.json", dir);
+    snprintf(path, sizeof path, "%s/small.json", t_dir);
     write_file(path, small_spec);
-    snprintf(cmd, sizeof cmd, "'%s' run --threads 2 '%s'", exe, path);
+    snprintf(cmd, sizeof cmd, "'%s' run --threads 2 '%s'", t_exe, path);
     int st;
     char *out = run_capture(cmd, &st);
     cJSON *local = cJSON_Parse(out);
@@ -726,9 +429,9 @@ static void test_cli(const char *id)
     cJSON_Delete(local);
     cJSON_Delete(remote);
 
-    snprintf(path, sizeof path, "%s/kernel.json", dir);
+    snprintf(path, sizeof path, "%s/kernel.json", t_dir);
     write_file(path, "{\"model\": {\"arch\": \"fcn\"}, \"x1\": {\"shape\": [2, 3], \"data\": [1, 2, 3, 4, 5, 6]}}");
-    snprintf(cmd, sizeof cmd, "'%s' kernel --threads 1 < '%s'", exe, path);
+    snprintf(cmd, sizeof cmd, "'%s' kernel --threads 1 < '%s'", t_exe, path);
     out = run_capture(cmd, &st);
     cJSON *k = cJSON_Parse(out);
     free(out);
@@ -736,7 +439,7 @@ static void test_cli(const char *id)
     check(st == 0 && cJSON_GetArraySize(sh) == 2 && cJSON_GetArrayItem(sh, 1)->valuedouble == 2,
           "dmilab kernel: exit 0 and a 2 x 2 NTK");
     cJSON_Delete(k);
-    snprintf(cmd, sizeof cmd, "echo '{\"model\": {\"arch\": \"mlp\"}}' | '%s' kernel 2>&1 >/dev/null", exe);
+    snprintf(cmd, sizeof cmd, "echo '{\"model\": {\"arch\": \"mlp\"}}' | '%s' kernel 2>&1 >/dev/null", t_exe);
     out = run_capture(cmd, &st);
     k = cJSON_Parse(out);
     const char *f = str_at(cJSON_GetObjectItem(k, "error"), "field");
@@ -763,7 +466,7 @@ static void test_restart(const char *id)
     char *e1 = fetch_text(pe), *r1 = fetch_text(pr);
     int st = stop_server(SIGTERM);
     check(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0, "SIGTERM: the server exits with status 0");
-    check(start_server("s3cret") == 0, "server starts again on the same database");
+    check(start_api_server("s3cret") == 0, "server starts again on the same database");
     char *e2 = fetch_text(pe), *r2 = fetch_text(pr);
     check(*e1 && strcmp(e1, e2) == 0, "after the restart the experiment is identical");
     check(*r1 && strcmp(r1, r2) == 0, "after the restart the results are identical");
@@ -773,23 +476,23 @@ static void test_restart(const char *id)
     post_json("/api/v1/experiments", small_spec, &r);
     check(r.status == 401 && is_error(&r, "unauthorized", NULL), "with DMILAB_TOKEN set, POST without a token: 401");
     resp_free(&r);
-    http("POST", "/api/v1/experiments", "application/json", small_spec, strlen(small_spec), "wrong", &r);
+    http_full("POST", "/api/v1/experiments", "application/json", small_spec, strlen(small_spec), BEARER("wrong"), &r);
     check(r.status == 401, "POST with a wrong token: 401");
     resp_free(&r);
-    http("POST", "/api/v1/experiments", "text/plain", "x", 1, "s3cret", &r);
+    http_full("POST", "/api/v1/experiments", "text/plain", "x", 1, BEARER("s3cret"), &r);
     check(r.status == 415, "POST with the right token gets past authorization (415 for text/plain)");
     resp_free(&r);
     check(get(pe, &r) == 200, "GET needs no token");
     resp_free(&r);
     char pc[200];
     snprintf(pc, sizeof pc, "%s/cancel", pe);
-    http("POST", pc, NULL, NULL, 0, NULL, &r);
+    http_full("POST", pc, NULL, NULL, 0, NULL, &r);
     check(r.status == 401 && is_error(&r, "unauthorized", NULL), "cancel without the token: 401");
     resp_free(&r);
-    http("POST", pc, NULL, NULL, 0, "s3cret", &r);
+    http_full("POST", pc, NULL, NULL, 0, BEARER("s3cret"), &r);
     check(r.status == 200, "cancel (of an ended experiment) with the token: 200");
     resp_free(&r);
-    http("DELETE", pe, NULL, NULL, 0, NULL, &r);
+    http_full("DELETE", pe, NULL, NULL, 0, NULL, &r);
     check(r.status == 401 && is_error(&r, "unauthorized", NULL), "DELETE without the token: 401");
     resp_free(&r);
     snprintf(pc, sizeof pc, "%s/wait?timeout=0", pe);
@@ -797,7 +500,7 @@ static void test_restart(const char *id)
     resp_free(&r);
     st = stop_server(SIGTERM);
     check(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0, "SIGTERM: exit status 0");
-    check(start_server(NULL) == 0, "server starts again without a token");
+    check(start_api_server(NULL) == 0, "server starts again without a token");
 }
 
 /* kill -9 while a bigger experiment runs, start again: it resumes and stores each point exactly once. */
@@ -808,12 +511,9 @@ static void test_resume(void)
                        " \"models\": {\"arch\": \"fcn\"}, \"inference\": [{\"method\": \"nngp\"}, {\"method\": \"ntk\"}],"
                        " \"repeats\": 10}";
     const int expected = 3 * 2 * 10;
+    char *id = post_spec(spec, NULL);
     resp r;
-    post_json("/api/v1/experiments", spec, &r);
-    cJSON *j = json_of(&r);
-    char *id = str_at(j, "id") ? strdup(str_at(j, "id")) : NULL;
-    cJSON_Delete(j);
-    resp_free(&r);
+    cJSON *j;
     if (!check(id != NULL, "POST bigger experiment (%s)", id ? id : "none"))
         return;
     char pe[160];
@@ -836,7 +536,7 @@ static void test_resume(void)
     free(status);
     int before = count_points(id, NULL);
 
-    check(start_server(NULL) == 0, "server starts again after kill -9");
+    check(start_api_server(NULL) == 0, "server starts again after kill -9");
     get(pe, &r);
     j = json_of(&r);
     const char *s = str_at(j, "status");
@@ -851,7 +551,7 @@ static void test_resume(void)
         usleep(50000);
     st = stop_server(SIGTERM);
     check(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0, "SIGTERM while running: exit status 0 after %.1f s", now_s() - t0);
-    check(start_server(NULL) == 0, "server starts again");
+    check(start_api_server(NULL) == 0, "server starts again");
 
     char *final = wait_end(id, 300);
     check(strcmp(final, "succeeded") == 0, "resumed experiment %s", final);
@@ -868,18 +568,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: test_api PATH/TO/dmilab\n");
         return 2;
     }
-    exe = argv[1];
-    setvbuf(stdout, NULL, _IOLBF, 0);
-    signal(SIGPIPE, SIG_IGN);
-    snprintf(dir, sizeof dir, "%s/dmilab-api-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    if (!mkdtemp(dir)) {
-        perror("mkdtemp");
-        return 2;
-    }
-    atexit(cleanup);
-    snprintf(db, sizeof db, "%s/test.db", dir);
-    snprintf(logpath, sizeof logpath, "%s/server.log", dir);
-    snprintf(webroot, sizeof webroot, "%s/web", dir);
+    t_init(argv[1], "api");
+    snprintf(webroot, sizeof webroot, "%s/web", t_dir);
     mkdir(webroot, 0755);
     char p[400];
     snprintf(p, sizeof p, "%s/index.html", webroot);
@@ -888,14 +578,11 @@ int main(int argc, char **argv)
     write_file(p, "console.log('dmilab');\n");
     snprintf(p, sizeof p, "%s/sub", webroot);
     mkdir(p, 0755);
-    snprintf(p, sizeof p, "%s/secret.txt", dir);
+    snprintf(p, sizeof p, "%s/secret.txt", t_dir);
     write_file(p, "TOP SECRET\n");
-    curl_global_init(CURL_GLOBAL_DEFAULT);
 
-    port = free_port();
-    printf("# dmilab %s on port %d, database %s\n", exe, port, db);
-    if (!check(start_server(NULL) == 0, "server starts"))
-        return 1;
+    if (!check(start_api_server(NULL) == 0, "server starts"))
+        return t_finish();
     test_errors();
     char *id = test_experiment();
     test_kernels();
@@ -907,11 +594,9 @@ int main(int argc, char **argv)
     if (id)
         test_restart(id);
     free(id);
-    if (server > 0)
+    if (t_server > 0)
         test_resume();
     int st = stop_server(SIGTERM);
     check(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0, "final SIGTERM: exit status 0");
-    printf("# %d checks, %d failed\n", nchecks, failures);
-    curl_global_cleanup();
-    return failures ? 1 : 0;
+    return t_finish();
 }

@@ -209,6 +209,11 @@ void t_init(const char *exe, const char *name)
 
 int start_server(const char *const *extra)
 {
+    return start_server_env(extra, NULL);
+}
+
+int start_server_env(const char *const *extra, const char *const *env)
+{
     t_server = fork();
     if (t_server < 0)
         return -1;
@@ -219,6 +224,8 @@ int start_server(const char *const *extra)
             dup2(fd, 2);
         }
         unsetenv("DMILAB_TOKEN");
+        for (int i = 0; env && env[i]; i++)
+            putenv((char *)env[i]);
         char p[16];
         snprintf(p, sizeof p, "%d", t_port);
         const char *argv[64] = {"dmilab", "serve", "--bind", "127.0.0.1", "--port", p, "--db", t_db, "--threads", "2",

@@ -43,6 +43,9 @@ void t_init(const char *exe, const char *name);
 /** Start `dmilab serve` with --threads 2 --workers 1 and the extra flags (NULL-terminated, may be NULL).
  *  Waits for /healthz. Returns 0 or -1. */
 int start_server(const char *const *extra);
+/** start_server, and the child also puts the "NAME=value" strings of `env` (NULL-terminated, may be NULL)
+ *  into its environment after clearing DMILAB_TOKEN. */
+int start_server_env(const char *const *extra, const char *const *env);
 /** Send `sig` and wait up to 30 s; the wait status, or -1. */
 int stop_server(int sig);
 /** Kill the server, print the log tail on failures, remove t_dir; returns the exit status of the test. */
