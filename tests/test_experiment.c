@@ -65,20 +65,6 @@ static const dml_point *find(const store *s, const char *arm, size_t n, int rep)
     return NULL;
 }
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = malloc((size_t)n + 1);
-    if (fread(b, 1, (size_t)n, f) != (size_t)n) n = 0;
-    b[n] = 0;
-    fclose(f);
-    return b;
-}
-
 int main(int argc, char **argv)
 {
     const char *example = argc > 1 ? argv[1] : "examples/fmnist-fcn-kernels.json";
