@@ -12,22 +12,15 @@
 #include "dmilab/results.h"
 #include "dmilab/spec.h"
 #include "points.h"
+#include "reply.h"
 #include "util.h"
 
 /* {"error": {"code", "message", "field"}} on stderr. */
 static void print_error(const char *code, const char *message, const char *field)
 {
-    cJSON *root = cJSON_CreateObject(), *e = cJSON_AddObjectToObject(root, "error");
-    cJSON_AddStringToObject(e, "code", code);
-    cJSON_AddStringToObject(e, "message", message ? message : "");
-    if (field && *field)
-        cJSON_AddStringToObject(e, "field", field);
-    else
-        cJSON_AddNullToObject(e, "field");
-    char *text = cJSON_PrintUnformatted(root);
+    char *text = error_text(code, message, field);
     fprintf(stderr, "%s\n", text ? text : "{\"error\":{\"code\":\"internal\",\"message\":\"out of memory\"}}");
     free(text);
-    cJSON_Delete(root);
 }
 
 static void print_dml_error(const dml_error *err)

@@ -48,11 +48,8 @@ void reply_json(reply *r, unsigned status, cJSON *obj)
     reply_json_text(r, status, text);
 }
 
-void reply_error(reply *r, unsigned status, const char *code, const char *message, const char *field)
+char *error_text(const char *code, const char *message, const char *field)
 {
-    free(r->body);
-    r->body = NULL;
-    r->len = 0;
     cJSON *root = cJSON_CreateObject(), *e = cJSON_AddObjectToObject(root, "error");
     cJSON_AddStringToObject(e, "code", code);
     cJSON_AddStringToObject(e, "message", message ? message : "");
@@ -62,6 +59,15 @@ void reply_error(reply *r, unsigned status, const char *code, const char *messag
         cJSON_AddNullToObject(e, "field");
     char *text = cJSON_PrintUnformatted(root);
     cJSON_Delete(root);
+    return text;
+}
+
+void reply_error(reply *r, unsigned status, const char *code, const char *message, const char *field)
+{
+    free(r->body);
+    r->body = NULL;
+    r->len = 0;
+    char *text = error_text(code, message, field);
     static const char fallback[] = "{\"error\":{\"code\":\"internal\",\"message\":\"out of memory\",\"field\":null}}";
     if (!text) {
         text = strdup(fallback);

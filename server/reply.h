@@ -33,6 +33,10 @@ void reply_json_text(reply *r, unsigned status, char *text);
 /** Reply with a malloc'd text body of the given content type (ownership taken; NULL: 500). */
 void reply_text(reply *r, unsigned status, const char *content_type, char *text);
 
+/** The API's error body {"error": {"code", "message", "field"}} as compact JSON (malloc'd; NULL when out of
+ *  memory); `field` NULL or "" prints as null. Shared by HTTP replies and the CLI's stderr. */
+char *error_text(const char *code, const char *message, const char *field);
+
 /** Reply with the error shape {"error": {"code", "message", "field"}} (field null when NULL or ""). */
 void reply_error(reply *r, unsigned status, const char *code, const char *message, const char *field);
 
