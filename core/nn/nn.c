@@ -29,6 +29,12 @@ static void free_ws(dml_net *net, nn_ws *ws)
     free(ws->g[1]);
     free(ws->cols);
     free(ws->dcols);
+    free(ws->wv);
+    free(ws->wm);
+    free(ws->wu);
+    free(ws->wdu);
+    free(ws->wzero);
+    free(ws->wscratch);
     free(ws->grads);
     free(ws->y);
     free(ws->gout);
@@ -44,13 +50,19 @@ int nn_reserve(dml_net *net, int w, size_t cap, int train, dml_error *err)
     free_ws(net, ws);
     size_t e = net->elt;
     int ok = (ws->act[0] = malloc(e * cap * net->in_numel)) != NULL;
-    size_t cols_n = 0;
+    size_t cols_n = 0, wv_n = 0, wm_n = 0, wu_n = 0, wz_n = 0;
     for (int l = 0; ok && l < net->n; l++) {
         nn_layer *ly = &net->lay[l];
         if (ly->kind == DML_LAYER_FLATTEN) ws->act[l + 1] = ws->act[l];
         else ok = (ws->act[l + 1] = malloc(e * cap * ly->out_numel)) != NULL;
         size_t need = 0;
-        if (ly->kind == DML_LAYER_CONV) {
+        if (ly->wino.on) {
+            size_t tc = ly->wino.chunk, ch = (size_t)(ly->Cin > ly->Cout ? ly->Cin : ly->Cout);
+            if (16 * tc * ly->Cin > wv_n) wv_n = 16 * tc * ly->Cin;
+            if (16 * tc * ly->Cout > wm_n) wm_n = 16 * tc * ly->Cout;
+            if (16 * (size_t)ly->Cin * ly->Cout > wu_n) wu_n = 16 * (size_t)ly->Cin * ly->Cout;
+            if (ch > wz_n) wz_n = ch;
+        } else if (ly->kind == DML_LAYER_CONV) {
             size_t c = cap < ly->chunk ? cap : ly->chunk;
             need = c * ly->P_out * ly->K;
         } else if (ly->kind == DML_LAYER_CONV_LOCAL) {
@@ -62,6 +74,9 @@ int nn_reserve(dml_net *net, int w, size_t cap, int train, dml_error *err)
     }
     if (ok) ok = (ws->g[0] = malloc(e * cap * net->max_numel)) && (ws->g[1] = malloc(e * cap * net->max_numel));
     if (ok && cols_n) ok = (ws->cols = malloc(e * cols_n)) && (ws->dcols = malloc(e * cols_n));
+    if (ok && wv_n)
+        ok = (ws->wv = malloc(e * wv_n)) && (ws->wm = malloc(e * wm_n)) && (ws->wu = malloc(e * wu_n)) &&
+             (ws->wdu = malloc(e * wu_n)) && (ws->wzero = calloc(wz_n, e)) && (ws->wscratch = malloc(e * 16 * wz_n));
     if (ok && train) {
         size_t no = cap * (size_t)net->outputs;
         ok = (ws->grads = malloc(e * (net->nparams ? net->nparams : 1))) && (ws->y = malloc(e * no)) &&
@@ -171,6 +186,35 @@ int nn_parallel(const dml_net *net, size_t ntasks, int (*fn)(size_t, int, void *
     return 0;
 }
 
+/* Use Winograd F(2x2, 3x3) for a Conv layer when it is 2D with a 3x3 filter and stride 1 and has at least
+ * NN_WINO_MIN_CIN input channels (with fewer, the transforms cost more than the multiplications they save).
+ * Blocks hold about NN_WINO_BLOCK bytes of transformed planes (V and M), sized for the L2 cache. */
+#define NN_WINO_MIN_CIN 4
+#define NN_WINO_BLOCK ((size_t)1 << 20)
+
+static void wino_setup(nn_layer *ly, const dml_layer *d, size_t elt)
+{
+    if (d->nd != 2 || d->filter[0] != 3 || d->filter[1] != 3 || d->stride[0] != 1 || d->stride[1] != 1 ||
+        d->in_channels < NN_WINO_MIN_CIN)
+        return;
+    nn_wino *g = &ly->wino;
+    g->H = d->in_size[0];
+    g->W = d->in_size[1];
+    g->Ho = d->out_size[0];
+    g->Wo = d->out_size[1];
+    g->pad_y = d->pad_lo[0];
+    g->pad_x = d->pad_lo[1];
+    g->circular = d->padding == DML_PAD_CIRCULAR;
+    g->ty = (g->Ho + 1) / 2;
+    g->tx = (g->Wo + 1) / 2;
+    g->tiles = (size_t)g->ty * g->tx;
+    g->chunk = NN_WINO_BLOCK / (16 * elt * (size_t)(d->in_channels + d->out_channels));
+    if (g->chunk < 16) g->chunk = 16;
+    const char *env = getenv("DMILAB_WINO_CHUNK");
+    if (env && atoi(env) > 0) g->chunk = (size_t)atoi(env);
+    g->on = 1;
+}
+
 static dml_net *create_keys(const dml_layers *L, dml_parameterization par, dml_precision prec,
                             const uint64_t *keys, size_t nkeys, int threads, size_t max_batch, dml_error *err)
 {
@@ -189,6 +233,8 @@ static dml_net *create_keys(const dml_layers *L, dml_parameterization par, dml_p
     net->in_numel = dml_shape_numel(&L->input);
     net->max_numel = net->in_numel;
     size_t numel = net->in_numel, off = 0;
+    const char *conv = getenv("DMILAB_CONV");
+    int wino_allowed = !(conv && strcmp(conv, "im2col") == 0);
     for (int l = 0; l < net->n; l++) {
         const dml_layer *d = &net->L.layer[l];
         nn_layer *ly = &net->lay[l];
@@ -229,6 +275,7 @@ static dml_net *create_keys(const dml_layers *L, dml_parameterization par, dml_p
             ly->nb = (size_t)ly->Cout * (d->kind == DML_LAYER_CONV_LOCAL ? ly->P_out : 1);
             ly->chunk = NN_COLS_MAX / (ly->P_out * ly->K);
             if (ly->chunk < 1) ly->chunk = 1;
+            if (d->kind == DML_LAYER_CONV && wino_allowed) wino_setup(ly, d, net->elt);
             fan_in = (double)ly->K;
             break;
         case DML_LAYER_ACT:
@@ -291,6 +338,15 @@ dml_net *dml_net_create(const dml_layers *L, dml_parameterization par, dml_preci
                         int threads, size_t max_batch, dml_error *err)
 {
     return create_keys(L, par, prec, &seed, 1, threads, max_batch, err);
+}
+
+const char *dml_net_conv_algorithm(const dml_net *net, int i)
+{
+    if (i < 0 || i >= net->n) return NULL;
+    const nn_layer *ly = &net->lay[i];
+    if (ly->kind == DML_LAYER_CONV_LOCAL) return "local";
+    if (ly->kind != DML_LAYER_CONV) return NULL;
+    return ly->wino.on ? "winograd" : "im2col";
 }
 
 void dml_net_free(dml_net *net)

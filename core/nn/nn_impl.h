@@ -106,6 +106,8 @@ static void NN(col2im)(const nn_layer *ly, R *dX, size_t i0, size_t ni, size_t o
     }
 }
 
+#include "winograd_impl.h"
+
 /* Positions per im2col block of a locally connected layer for a batch of n. */
 static size_t local_block(const nn_layer *ly, size_t n)
 {
@@ -180,6 +182,11 @@ void NN(forward)(const dml_net *net, nn_ws *ws, size_t n)
             R *cols = ws->cols;
             size_t Po = ly->P_out;
             int Co = ly->Cout;
+            if (ly->wino.on) {
+                NN(wino_forward)(ly, ws, X, W, alpha, n, Y);
+                NN(add_rows)(Y, b, beta, n * Po, (size_t)Co);
+                break;
+            }
             for (size_t i0 = 0; i0 < n; i0 += ly->chunk) {
                 size_t ni = n - i0 < ly->chunk ? n - i0 : ly->chunk;
                 NN(im2col)(ly, X, i0, ni, 0, Po, 0, cols);
@@ -336,6 +343,11 @@ void NN(backward)(const dml_net *net, nn_ws *ws, size_t n, const R *gout, R *gpa
             size_t Po = ly->P_out, K = ly->K;
             int Co = ly->Cout;
             if (need_dx) memset(dX, 0, sizeof *dX * n * ly->in_numel);
+            if (ly->wino.on) {
+                if (dW || need_dx) NN(wino_backward)(ly, ws, X, W, alpha, n, dY, dW, need_dx ? dX : NULL);
+                if (db) NN(sum_rows)(db, dY, beta, n * Po, (size_t)Co);
+                break;
+            }
             for (size_t i0 = 0; i0 < n && (dW || need_dx); i0 += ly->chunk) {
                 size_t ni = n - i0 < ly->chunk ? n - i0 : ly->chunk;
                 const R *dYc = dY + i0 * Po * Co;

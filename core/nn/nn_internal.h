@@ -15,6 +15,17 @@
  * micro-batches of at most this many examples). */
 #define NN_MICRO_MAX 256
 
+/* Winograd F(2x2, 3x3) geometry of a 2D Conv layer with a 3x3 filter and stride 1 (winograd_impl.h). */
+typedef struct {
+    int on;                 /* the layer runs through Winograd (else im2col + GEMM) */
+    int H, W, Ho, Wo;       /* input and output spatial sizes */
+    int pad_y, pad_x;       /* zeros (or wrapped entries) before the first input row / column */
+    int circular;
+    int ty, tx;             /* output tiles per axis: ceil(Ho / 2), ceil(Wo / 2) */
+    size_t tiles;           /* tiles per image, ty * tx */
+    size_t chunk;           /* tiles per block of transforms and GEMMs */
+} nn_wino;
+
 typedef struct {
     dml_layer_kind kind;
     const dml_layer *ly;
@@ -28,6 +39,7 @@ typedef struct {
     double w_init, b_init;        /* initialization standard deviations */
     size_t chunk;                 /* Conv: images per im2col chunk */
     dml_window_table win;         /* Conv / ConvLocal */
+    nn_wino wino;                 /* Conv */
 } nn_layer;
 
 /* Per-thread workspace: buffers for `cap` examples. Training and prediction split each batch into one
@@ -38,6 +50,9 @@ typedef struct {
     void *act[DML_MAX_LAYERS + 1];   /* act[l]: input of layer l (act[0] the network input, act[n] the output) */
     void *g[2];                       /* ping-pong gradient buffers, cap * max_numel reals */
     void *cols, *dcols;               /* im2col blocks */
+    void *wv, *wm;                    /* Winograd planes: 16 x chunk x Cin (V, dV), 16 x chunk x Cout (M, dM) */
+    void *wu, *wdu;                   /* Winograd weights and their gradient: 16 x Cin x Cout */
+    void *wzero, *wscratch;           /* zeros (max channels), scratch (16 x max channels) */
     void *grads;                      /* nparams reals: this slice's parameter gradients (training) */
     void *y, *gout;                   /* cap * outputs reals: targets, loss gradient */
     int *lab;                         /* cap labels */

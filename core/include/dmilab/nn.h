@@ -71,6 +71,13 @@ void dml_net_set_threads(dml_net *net, int threads);
  *  or -1 when layer i has no parameters. Any pointer may be NULL. */
 int dml_net_layer_params(const dml_net *net, int i, size_t *w_off, size_t *nw, size_t *b_off, size_t *nb);
 
+/** The convolution algorithm layer `i` runs: "winograd" (F(2x2, 3x3), Lavin & Gray 2016: 2D Conv layers with a
+ *  3x3 filter, stride 1 and at least 4 input channels), "im2col" (other Conv layers, and every Conv layer when
+ *  the environment variable DMILAB_CONV=im2col was set at dml_net_create), "local" (ConvLocal: batched GEMM per
+ *  position), or NULL (layers without windows, or i out of range). Both algorithms compute the same function;
+ *  they differ in rounding. */
+const char *dml_net_conv_algorithm(const dml_net *net, int i);
+
 /** Copy the parameters out of / into the network (num_params doubles, the layout above). */
 void dml_net_get_params(const dml_net *net, double *out);
 void dml_net_set_params(dml_net *net, const double *in);
