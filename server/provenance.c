@@ -118,6 +118,8 @@ cJSON *provenance_json(const app *a, const dml_spec *s)
         cJSON_AddStringToObject(simd, "DMILAB_SIMD", cap);
     else
         cJSON_AddNullToObject(simd, "DMILAB_SIMD");
+    const char *conv = getenv("DMILAB_CONV");
+    cJSON_AddStringToObject(o, "conv", conv && strcmp(conv, "im2col") == 0 ? "im2col" : "auto");
     cJSON *files = cJSON_AddArrayToObject(o, "data_files");
     static const char *const names[] = {"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
                                         "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"};

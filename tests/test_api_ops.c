@@ -342,8 +342,9 @@ static void test_checks_audit_provenance(void)
     const cJSON *blas = cJSON_GetObjectItem(pv, "blas"), *simd = cJSON_GetObjectItem(pv, "simd");
     check(num_at(pv, "threads") == 2 && num_at(pv, "workers") == 1 && str_at(blas, "config") && *str_at(blas, "config")
               && num_at(blas, "num_threads") >= 1 && cJSON_IsBool(cJSON_GetObjectItem(simd, "avx2"))
-              && cJSON_IsBool(cJSON_GetObjectItem(simd, "avx512f")) && cJSON_GetArraySize(files) == 4,
-          "provenance: threads 2, workers 1, blas '%s', simd flags, 4 data files",
+              && cJSON_IsBool(cJSON_GetObjectItem(simd, "avx512f")) && cJSON_GetArraySize(files) == 4
+              && str_at(pv, "conv") && strcmp(str_at(pv, "conv"), "auto") == 0,
+          "provenance: threads 2, workers 1, blas '%s', simd flags, conv auto, 4 data files",
           str_at(blas, "config") ? str_at(blas, "config") : "?");
     const cJSON *f0 = cJSON_GetArrayItem(files, 0);
     int ok = 0;
