@@ -345,8 +345,10 @@ int dml_kernel(const dml_model *m, const dml_shape *shape, const double *x1, siz
         goto out;
     }
     dml_parallel_for(gram ? n1 : n1 + n2, threads, self_task, &jb);
-    if (pl.pool == 0) {
-        /* fcn: Flatten first, so the input covariance is x.x'/(P*C): one GEMM (SYRK for a Gram matrix) */
+    if (pl.pool == 0 && !pl.full) {
+        /* Flatten first (fcn; lcn and cnn-vec of depth 0, whose position-mean of the diagonal input covariance is
+         * the same number), so the kernel is x.x'/(P*C): one GEMM (SYRK for a Gram matrix). GAP first (cnn-gap of
+         * depth 0) takes the spatial stage: the mean over all position pairs. */
         size_t D = pl.P0 * (size_t)pl.C;
         double alpha = 1.0 / (double)D;
         if (nn && D) {
