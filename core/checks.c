@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "dmilab/checks.h"
+#include "dmilab/nn.h"
 #include "dmilab/results.h"
 
 /* Mean over repeats of a metric for an arm at a size; NaN when no finite value is stored. */
@@ -156,8 +157,24 @@ cJSON *dml_spec_cost_json(const dml_spec *s, int threads)
         int side = 28 / ds->resize;
         double D = (double)side * side;
         double unit_pairs = N * (N + 1) / 2 + M * N;
-        double m = 8.0 * (3.0 * N * N + 2.0 * N * M) + 8.0 * (N + M) * D;
+        int any_kernel = 0;
+        for (int i = 0; i < s->ninference; i++) any_kernel |= dml_method_is_kernel(s->inference[i].method);
+        double m = any_kernel ? 8.0 * (3.0 * N * N + 2.0 * N * M) + 8.0 * (N + M) * D : 0;
         if (m > mem) mem = m;
+        for (int i = 0; i < s->ninference; i++) {   /* training arms: the finite network (dml_train_memory_bytes) */
+            const dml_inference *inf = &s->inference[i];
+            if (dml_method_is_kernel(inf->method)) continue;
+            for (int mi = 0; mi < s->nmodels; mi++) {
+                dml_shape sh = {.nd = 2, .size = {side, side}, .channels = 1};
+                dml_layers L;
+                if (dml_model_layers(&s->models[mi], &sh, 10, &L, NULL)) continue;
+                size_t n = ds->n_train[ds->nn_train - 1];
+                double tm = dml_train_memory_bytes(&L, inf->train.float64 ? DML_F64 : DML_F32,
+                                                   inf->method == DML_INF_GD ? n : (size_t)inf->train.batch, n,
+                                                   ds->n_test, threads);
+                if (tm > mem) mem = tm;
+            }
+        }
         double solve = 0;
         for (int k = 0; k < ds->nn_train; k++) {
             double n = (double)ds->n_train[k];

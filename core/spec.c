@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "dmilab/nn.h"
 #include "dmilab/spec.h"
 #include "jfield.h"
 
@@ -20,6 +21,7 @@ void dml_limits_defaults(dml_limits *l)
     l->max_depth = 32;
     l->max_width = 16384;
     l->max_memory_bytes = (size_t)16 << 30;
+    l->threads = 1;
 }
 
 const char *dml_method_name(dml_method m)
@@ -450,7 +452,7 @@ int dml_spec_parse(const char *text, size_t len, const dml_limits *lim, dml_spec
                  lim->max_points);
         goto out_taken;
     }
-    for (int d = 0; d < s->ndata; d++) {
+    for (int d = 0; any_kernel && d < s->ndata; d++) {
         /* memory of one unit: train Gram and test-train kernel (NNGP and NTK), the Cholesky factor */
         double N = (double)s->data[d].n_train[s->data[d].nn_train - 1], M = (double)s->data[d].n_test;
         double bytes = 8.0 * (3.0 * N * N + 2.0 * N * M);
@@ -461,6 +463,35 @@ int dml_spec_parse(const char *text, size_t len, const dml_limits *lim, dml_spec
                      "the server's limit of %.1f GiB", N, M, bytes / (1 << 30), (double)lim->max_memory_bytes / (1 << 30));
             goto out_taken;
         }
+    }
+    /* memory of one training unit: the finite network at its width, its workspaces and the data */
+    for (int i = 0; i < s->ninference; i++) {
+        const dml_inference *inf = &s->inference[i];
+        if (dml_method_is_kernel(inf->method)) continue;
+        for (int m = 0; m < s->nmodels; m++)
+            for (int d = 0; d < s->ndata; d++) {
+                const dml_data_spec *ds = &s->data[d];
+                size_t N = ds->n_train[ds->nn_train - 1];
+                dml_shape sh = {.nd = 2, .size = {28 / ds->resize, 28 / ds->resize}, .channels = 1};
+                dml_layers *L = malloc(sizeof *L);
+                if (!L) goto out_taken;
+                int bad = dml_model_layers(&s->models[m], &sh, 10, L, NULL);
+                double bytes = bad ? 0 : dml_train_memory_bytes(L, inf->train.float64 ? DML_F64 : DML_F32,
+                                                                 inf->method == DML_INF_GD ? N : (size_t)inf->train.batch,
+                                                                 N, ds->n_test, lim->threads);
+                free(L);
+                if (bytes > (double)lim->max_memory_bytes) {
+                    char g[64];
+                    if (cJSON_IsObject(jm)) snprintf(g, sizeof g, "models.width");
+                    else snprintf(g, sizeof g, "models[%d].width", m);
+                    dml_fail(err, DML_ERR_LIMIT, g,
+                             "training %s (width %d) with %s on %s (n_train %zu) needs about %.1f GiB, more than the "
+                             "server's limit of %.1f GiB; reduce the width or the batch",
+                             s->models[m].name, s->models[m].width, inf->name, ds->name, N, bytes / (1 << 30),
+                             (double)lim->max_memory_bytes / (1 << 30));
+                    goto out_taken;
+                }
+            }
     }
     rc = 0;
 out_taken:

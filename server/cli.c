@@ -168,6 +168,7 @@ int cmd_run(int argc, char **argv)
     dml_limits_defaults(&lim);
     if (parse_opts(argc, argv, &threads, lim.data_root, sizeof lim.data_root, pos, &npos, 1, "run") != 0)
         return 2;
+    lim.threads = threads;
     if (npos != 1) {
         fprintf(stderr, "usage: dmilab run [--data-root DIR] [--threads N] SPEC.json   (- reads standard input)\n");
         return 2;

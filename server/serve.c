@@ -57,6 +57,7 @@ int cmd_serve(int argc, char **argv)
     a.limits.max_depth = cfg.max_depth;
     a.limits.max_width = cfg.max_width;
     a.limits.max_memory_bytes = cfg.max_memory;
+    a.limits.threads = cfg.threads;
     atomic_init(&a.stopping, 0);
     app_events_init(&a);
     snprintf(a.version, sizeof a.version, "dmilab %s (%s)", DMILAB_VERSION, DMILAB_COMMIT);

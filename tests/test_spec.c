@@ -153,6 +153,28 @@ int main(void)
     }
     expect_error("{\"data\": {\"source\": \"fashion-mnist\", \"n_train\": [60000], \"n_test\": 10000}, \"models\": {\"arch\": \"fcn\"}, \"inference\": {\"method\": \"ntk\"}}",
                  DML_ERR_LIMIT, "data.n_train");
+    {
+        /* kernel matrices only count when a kernel method runs: training on all 60000 images is fine */
+        const char *train_all = "{\"data\": {\"source\": \"fashion-mnist\", \"resize\": 2, \"n_train\": [60000], "
+                                "\"n_test\": 10000}, \"models\": {\"arch\": \"fcn\", \"width\": 64}, "
+                                "\"inference\": {\"method\": \"sgd\", \"epochs\": 1}}";
+        int rc = dml_spec_parse(train_all, strlen(train_all), NULL, &s, &err);
+        CHECK(rc == 0, "sgd on 60000 images is not limited by kernel-matrix memory: %s (%s)", err.message, err.field);
+        if (rc == 0) dml_spec_free(&s);
+    }
+    /* a finite network whose training would not fit the memory limit is refused before it runs (16384
+     * channels of 28x28 activations: about 50 MB per example and layer) */
+    expect_error("{\"data\": " BASE_DATA ", \"models\": [{\"arch\": \"fcn\"}, {\"arch\": \"cnn-vec\", \"width\": 16384}], "
+                 "\"inference\": {\"method\": \"sgd\", \"batch\": 256}}",
+                 DML_ERR_LIMIT, "models[1].width");
+    {
+        /* ... the same model with a kernel method only has no width to hold */
+        const char *k = "{\"data\": " BASE_DATA ", \"models\": {\"arch\": \"cnn-vec\", \"width\": 16384}, "
+                        "\"inference\": {\"method\": \"ntk\"}}";
+        int rc = dml_spec_parse(k, strlen(k), NULL, &s, &err);
+        CHECK(rc == 0, "width is ignored by kernel methods: %s (%s)", err.message, err.field);
+        if (rc == 0) dml_spec_free(&s);
+    }
     /* limits are configurable */
     dml_limits lim;
     dml_limits_defaults(&lim);

@@ -45,8 +45,12 @@ static void free_ws(dml_net *net, nn_ws *ws)
 int nn_reserve(dml_net *net, int w, size_t cap, int train, dml_error *err)
 {
     nn_ws *ws = &net->ws[w];
-    if (cap <= ws->cap && (!train || ws->grads)) return 0;
-    if (cap < ws->cap) cap = ws->cap;
+    if (train) {
+        /* training holds its workspaces for the whole run: exactly cap examples, not a larger earlier size */
+        if (cap == ws->cap && ws->grads) return 0;
+    } else {
+        if (cap <= ws->cap) return 0;
+    }
     free_ws(net, ws);
     size_t e = net->elt;
     int ok = (ws->act[0] = malloc(e * cap * net->in_numel)) != NULL;
@@ -338,6 +342,58 @@ dml_net *dml_net_create(const dml_layers *L, dml_parameterization par, dml_preci
                         int threads, size_t max_batch, dml_error *err)
 {
     return create_keys(L, par, prec, &seed, 1, threads, max_batch, err);
+}
+
+double dml_train_memory_bytes(const dml_layers *L, dml_precision prec, size_t batch, size_t n_train, size_t n_test,
+                              int threads)
+{
+    double e = prec == DML_F32 ? 4.0 : 8.0;
+    int T = threads < 1 ? 1 : threads > NN_MAX_THREADS ? NN_MAX_THREADS : threads;
+    double micro = (double)(batch < n_train ? batch : n_train);
+    if (micro > NN_MICRO_MAX) micro = NN_MICRO_MAX;
+    double cap = ceil(micro / T);   /* examples per thread workspace */
+    double in = (double)dml_shape_numel(&L->input), numel = in, acts = in, maxn = in, params = 0, cols = 0;
+    for (int l = 0; l < L->n; l++) {
+        const dml_layer *d = &L->layer[l];
+        double Pin = 1, Pout = 1, F = 1;
+        for (int a = 0; a < d->nd; a++) {
+            Pin *= d->in_size[a];
+            Pout *= d->out_size[a];
+            F *= d->filter[a];
+        }
+        double K = F * d->in_channels, out = numel;
+        switch (d->kind) {
+        case DML_LAYER_DENSE:
+        case DML_LAYER_READOUT:
+            out = d->out_channels;
+            params += numel * out + out;
+            break;
+        case DML_LAYER_CONV:
+            out = Pout * d->out_channels;
+            params += K * d->out_channels + d->out_channels;
+            cols = fmax(cols, fmin(cap * Pout * K, (double)NN_COLS_MAX) + 16.0 * 128 * (d->in_channels + d->out_channels));
+            break;
+        case DML_LAYER_CONV_LOCAL:
+            out = Pout * d->out_channels;
+            params += Pout * (K * d->out_channels + d->out_channels);
+            cols = fmax(cols, fmax(fmin(Pout * cap * K, (double)NN_COLS_MAX), cap * K));
+            break;
+        case DML_LAYER_GAP:
+            out = d->in_channels;
+            break;
+        case DML_LAYER_ACT:
+        case DML_LAYER_FLATTEN:
+            break;
+        }
+        if (d->kind != DML_LAYER_FLATTEN) acts += out;
+        maxn = fmax(maxn, out);
+        numel = out;
+    }
+    double per_thread = cap * (acts + 2 * maxn + 2.0 * L->outputs) + 2 * cols + params;   /* + its gradient copy */
+    double model = 4 * params;                         /* parameters, gradient, two optimizer moments */
+    double data = (double)(n_train + n_test) * (in + L->outputs) * (8.0 + e);
+    /* + 10% and 256 MiB for what is not counted (allocator slack, the cached IDX files, the process) */
+    return 1.1 * (e * (model + T * per_thread) + data) + 256.0 * (1 << 20);
 }
 
 const char *dml_net_conv_algorithm(const dml_net *net, int i)

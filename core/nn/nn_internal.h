@@ -89,7 +89,8 @@ typedef struct {
     int failed;                      /* set when a Gram could not be allocated */
 } nn_gram;
 
-/* Grow workspace w to hold cap examples (and, with train != 0, its gradient and loss buffers). */
+/* Grow workspace w to hold cap examples; with train != 0, size it to exactly cap examples (shrinking a larger
+ * one) with its gradient and loss buffers. */
 int nn_reserve(dml_net *net, int w, size_t cap, int train, dml_error *err);
 /* Run fn(task, worker, ctx) for task < ntasks on up to net->threads threads: on the persistent pool when
  * one runs (task t on worker t mod threads), else with dml_parallel_for. */

@@ -98,11 +98,13 @@ typedef struct {
     int max_repeats;
     int max_depth;
     int max_width;
-    size_t max_memory_bytes;       /**< estimated memory of one unit of work (kernel matrices) */
+    size_t max_memory_bytes;       /**< estimated memory of one unit of work: kernel matrices (nngp, ntk) or
+                                        a finite network with its workspaces and data (gd, sgd, adam) */
+    int threads;                   /**< threads one unit of work runs on (training keeps per-thread copies) */
 } dml_limits;
 
 /** Defaults: data root /usr/share/datasets, 10000 points, n_train <= 60000, n_test <= 10000,
- *  repeats <= 100, depth <= 32, width <= 16384, 16 GiB of kernel matrices per unit. */
+ *  repeats <= 100, depth <= 32, width <= 16384, 16 GiB per unit of work, 1 thread. */
 void dml_limits_defaults(dml_limits *l);
 
 /** Parse and validate a spec from JSON text (not NUL-terminated; `len` bytes).
