@@ -145,47 +145,67 @@ char *dml_checks_junit(const char *id, const dml_spec *s, const dml_point *pts, 
 #define SEC_PER_SPATIAL_ENTRY 5.5e-9
 #define SEC_PER_SCALAR_ENTRY 4e-9
 #define SEC_PER_FLOP 3.5e-11
+/* Training, per thread (docs/training.md, the Fashion-MNIST examples at 14x14 on 2 threads): effective flops/s
+ * of the layer kinds, counting a convolution at its direct cost (Winograd makes it cheaper) and a step as
+ * 3 forward passes (forward, input gradient, weight gradient). */
+#define TRAIN_FLOPS_CONV 150e9
+#define TRAIN_FLOPS_DENSE 45e9
+#define TRAIN_FLOPS_LOCAL 37e9
+/* Seconds per parameter and step of the optimizer update and the sum of the per-thread gradients (one thread):
+ * sgd with momentum, adam (lcn at 14x14: 7.3M parameters, 320 steps; adam 13 s slower than sgd). */
+#define SEC_PER_PARAM_STEP_SGD 1.5e-9
+#define SEC_PER_PARAM_STEP_ADAM 6e-9
+
+/* Seconds of one forward pass of one example through L on one thread. */
+static double forward_seconds(const dml_layers *L)
+{
+    double t = 0;
+    for (int l = 0; l < L->n; l++) {
+        const dml_layer *ly = &L->layer[l];
+        double Pout = 1, F = 1;
+        for (int a = 0; a < ly->nd; a++) {
+            Pout *= ly->out_size[a];
+            F *= ly->filter[a];
+        }
+        double macs = Pout * F * ly->in_channels * ly->out_channels;
+        if (ly->kind == DML_LAYER_CONV) t += 2 * macs / TRAIN_FLOPS_CONV;
+        else if (ly->kind == DML_LAYER_CONV_LOCAL) t += 2 * macs / TRAIN_FLOPS_LOCAL;
+        else if (ly->kind == DML_LAYER_DENSE || ly->kind == DML_LAYER_READOUT)
+            t += 2.0 * ly->in_channels * ly->out_channels / TRAIN_FLOPS_DENSE;
+    }
+    return t;
+}
 
 cJSON *dml_spec_cost_json(const dml_spec *s, int threads)
 {
     if (threads < 1) threads = 1;
     double pairs = 0, duals = 0, seconds = 0, mem = 0;
     size_t units = 0;
+    int any_kernel = 0;
+    for (int i = 0; i < s->ninference; i++) any_kernel |= dml_method_is_kernel(s->inference[i].method);
     for (int d = 0; d < s->ndata; d++) {
         const dml_data_spec *ds = &s->data[d];
         double N = (double)ds->n_train[ds->nn_train - 1], M = (double)ds->n_test;
         int side = 28 / ds->resize;
         double D = (double)side * side;
+        dml_shape sh = {.nd = 2, .size = {side, side}, .channels = 1};
+        /* kernel arms: one unit per (data, model, repeat), the kernel of the largest n_train shared by every
+         * kernel method and size */
         double unit_pairs = N * (N + 1) / 2 + M * N;
-        int any_kernel = 0;
-        for (int i = 0; i < s->ninference; i++) any_kernel |= dml_method_is_kernel(s->inference[i].method);
-        double m = any_kernel ? 8.0 * (3.0 * N * N + 2.0 * N * M) + 8.0 * (N + M) * D : 0;
-        if (m > mem) mem = m;
-        for (int i = 0; i < s->ninference; i++) {   /* training arms: the finite network (dml_train_memory_bytes) */
-            const dml_inference *inf = &s->inference[i];
-            if (dml_method_is_kernel(inf->method)) continue;
-            for (int mi = 0; mi < s->nmodels; mi++) {
-                dml_shape sh = {.nd = 2, .size = {side, side}, .channels = 1};
-                dml_layers L;
-                if (dml_model_layers(&s->models[mi], &sh, 10, &L, NULL)) continue;
-                size_t n = ds->n_train[ds->nn_train - 1];
-                double tm = dml_train_memory_bytes(&L, inf->train.float64 ? DML_F64 : DML_F32,
-                                                   inf->method == DML_INF_GD ? n : (size_t)inf->train.batch, n,
-                                                   ds->n_test, threads);
-                if (tm > mem) mem = tm;
-            }
-        }
         double solve = 0;
-        for (int k = 0; k < ds->nn_train; k++) {
+        for (int k = 0; any_kernel && k < ds->nn_train; k++) {
             double n = (double)ds->n_train[k];
             solve += n * n * n / 3.0 + 2.0 * n * n * 10.0 + 2.0 * M * n * 10.0;
         }
+        int nkernel = 0;
+        for (int i = 0; i < s->ninference; i++) nkernel += dml_method_is_kernel(s->inference[i].method);
+        if (any_kernel) mem = fmax(mem, 8.0 * (3.0 * N * N + 2.0 * N * M) + 8.0 * (N + M) * D);
         for (int mi = 0; mi < s->nmodels; mi++) {
             const dml_model *mod = &s->models[mi];
-            dml_shape sh = {.nd = 2, .size = {side, side}, .channels = 1};
             dml_layers L;
-            double per_pair_spatial = 0, per_pair_scalar = 0, flops = 0;
-            if (dml_model_layers(mod, &sh, 10, &L, NULL) == 0) {
+            if (dml_model_layers(mod, &sh, 10, &L, NULL)) continue;
+            if (any_kernel) {
+                double per_pair_spatial = 0, per_pair_scalar = 0, flops = 0;
                 int pooled = 0;
                 for (int l = 0; l < L.n; l++) {
                     const dml_layer *ly = &L.layer[l];
@@ -200,14 +220,35 @@ cJSON *dml_spec_cost_json(const dml_spec *s, int threads)
                     }
                 }
                 if (mod->arch == DML_ARCH_FCN) flops = 2.0 * (N * N / 2 + M * N) * D;
+                units += (size_t)s->repeats;
+                pairs += unit_pairs * s->repeats;
+                duals += unit_pairs * (per_pair_spatial + per_pair_scalar) * s->repeats;
+                seconds += s->repeats * ((unit_pairs * (per_pair_spatial * SEC_PER_SPATIAL_ENTRY +
+                                                        (per_pair_scalar + 2) * SEC_PER_SCALAR_ENTRY) +
+                                          flops * SEC_PER_FLOP) / threads +
+                                         solve * nkernel * SEC_PER_FLOP / (threads > 1 ? 1.6 : 1.0));
             }
-            units += (size_t)s->repeats;
-            pairs += unit_pairs * s->repeats;
-            duals += unit_pairs * (per_pair_spatial + per_pair_scalar) * s->repeats;
-            seconds += s->repeats * ((unit_pairs * (per_pair_spatial * SEC_PER_SPATIAL_ENTRY +
-                                                    (per_pair_scalar + 2) * SEC_PER_SCALAR_ENTRY) +
-                                      flops * SEC_PER_FLOP) / threads +
-                                     solve * s->ninference * SEC_PER_FLOP / (threads > 1 ? 1.6 : 1.0));
+            /* training arms: one unit per point; epochs of 3 passes over n_train, test metrics about 10 times
+             * (docs/training.md), and a final pass over train and test */
+            double fwd = forward_seconds(&L);
+            for (int i = 0; i < s->ninference; i++) {
+                const dml_inference *inf = &s->inference[i];
+                if (dml_method_is_kernel(inf->method)) continue;
+                size_t nmax = ds->n_train[ds->nn_train - 1];
+                mem = fmax(mem, dml_train_memory_bytes(&L, inf->train.float64 ? DML_F64 : DML_F32,
+                                                       inf->method == DML_INF_GD ? nmax : (size_t)inf->train.batch,
+                                                       nmax, ds->n_test, threads));
+                double prec = inf->train.float64 ? 2.0 : 1.0, np = (double)dml_layers_num_params(&L);
+                double per_step = np * (inf->method == DML_INF_ADAM ? SEC_PER_PARAM_STEP_ADAM : SEC_PER_PARAM_STEP_SGD);
+                int epochs = inf->train.epochs, evals = (epochs < 10 ? epochs : 10) + 1;
+                for (int k = 0; k < ds->nn_train; k++) {
+                    double n = (double)ds->n_train[k];
+                    double steps = inf->method == DML_INF_GD ? epochs : epochs * ceil(n / inf->train.batch);
+                    units += (size_t)s->repeats;
+                    seconds += s->repeats * (prec * fwd * (3.0 * n * epochs + M * evals + n) / threads +
+                                             prec * per_step * steps);
+                }
+            }
         }
     }
     cJSON *o = cJSON_CreateObject();

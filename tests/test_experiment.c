@@ -125,6 +125,29 @@ int main(int argc, char **argv)
         cJSON_Delete(cost);
         dml_spec_free(&cs);
     }
+    {
+        /* the cost of training arms: one unit per point, no kernel pairs, seconds growing with the epochs */
+        double sec[2] = {0, 0};
+        for (int k = 0; k < 2; k++) {
+            char tj[600];
+            snprintf(tj, sizeof tj,
+                     "{\"data\": {\"source\": \"fashion-mnist\", \"resize\": 2, \"n_train\": [500, 1000], \"n_test\": 1000},"
+                     " \"models\": {\"arch\": \"cnn-gap\", \"width\": 64}, \"inference\": [{\"method\": \"sgd\", "
+                     "\"epochs\": %d}, {\"method\": \"adam\", \"epochs\": %d}], \"repeats\": 2}", 20 * (k + 1), 20 * (k + 1));
+            dml_spec ts;
+            CHECK(dml_spec_parse(tj, strlen(tj), NULL, &ts, &err) == 0, "training spec: %s", err.message);
+            cJSON *c = dml_spec_cost_json(&ts, 2);
+            CHECK(cJSON_GetObjectItem(c, "points")->valuedouble == 8 && cJSON_GetObjectItem(c, "units")->valuedouble == 8 &&
+                      cJSON_GetObjectItem(c, "kernel_pairs")->valuedouble == 0 &&
+                      cJSON_GetObjectItem(c, "memory_bytes")->valuedouble > 1000.0 * 196 * 8,
+                  "training cost: 8 points, 8 units, no kernel pairs, memory of the network and data");
+            sec[k] = cJSON_GetObjectItem(c, "estimated_seconds")->valuedouble;
+            cJSON_Delete(c);
+            dml_spec_free(&ts);
+        }
+        CHECK(sec[0] > 0 && sec[1] / sec[0] > 1.6 && sec[1] / sec[0] < 2.0,
+              "twice the epochs, 1.6-2x the estimated seconds (evaluations stay about 10): %g -> %g", sec[0], sec[1]);
+    }
     free(json);
 
     /* resume: stored points are not recomputed; cancel: stops between units of work */

@@ -344,6 +344,24 @@ dml_net *dml_net_create(const dml_layers *L, dml_parameterization par, dml_preci
     return create_keys(L, par, prec, &seed, 1, threads, max_batch, err);
 }
 
+size_t dml_layers_num_params(const dml_layers *L)
+{
+    size_t params = 0;
+    for (int l = 0; l < L->n; l++) {
+        const dml_layer *d = &L->layer[l];
+        size_t Pout = 1, F = 1;
+        for (int a = 0; a < d->nd; a++) {
+            Pout *= (size_t)d->out_size[a];
+            F *= (size_t)d->filter[a];
+        }
+        size_t K = F * (size_t)d->in_channels, co = (size_t)d->out_channels;
+        if (d->kind == DML_LAYER_DENSE || d->kind == DML_LAYER_READOUT) params += (size_t)d->in_channels * co + co;
+        else if (d->kind == DML_LAYER_CONV) params += K * co + co;
+        else if (d->kind == DML_LAYER_CONV_LOCAL) params += Pout * (K * co + co);
+    }
+    return params;
+}
+
 double dml_train_memory_bytes(const dml_layers *L, dml_precision prec, size_t batch, size_t n_train, size_t n_test,
                               int threads)
 {
@@ -352,12 +370,12 @@ double dml_train_memory_bytes(const dml_layers *L, dml_precision prec, size_t ba
     double micro = (double)(batch < n_train ? batch : n_train);
     if (micro > NN_MICRO_MAX) micro = NN_MICRO_MAX;
     double cap = ceil(micro / T);   /* examples per thread workspace */
-    double in = (double)dml_shape_numel(&L->input), numel = in, acts = in, maxn = in, params = 0, cols = 0;
+    double in = (double)dml_shape_numel(&L->input), numel = in, acts = in, maxn = in, cols = 0;
+    double params = (double)dml_layers_num_params(L);
     for (int l = 0; l < L->n; l++) {
         const dml_layer *d = &L->layer[l];
-        double Pin = 1, Pout = 1, F = 1;
+        double Pout = 1, F = 1;
         for (int a = 0; a < d->nd; a++) {
-            Pin *= d->in_size[a];
             Pout *= d->out_size[a];
             F *= d->filter[a];
         }
@@ -366,16 +384,13 @@ double dml_train_memory_bytes(const dml_layers *L, dml_precision prec, size_t ba
         case DML_LAYER_DENSE:
         case DML_LAYER_READOUT:
             out = d->out_channels;
-            params += numel * out + out;
             break;
         case DML_LAYER_CONV:
             out = Pout * d->out_channels;
-            params += K * d->out_channels + d->out_channels;
             cols = fmax(cols, fmin(cap * Pout * K, (double)NN_COLS_MAX) + 16.0 * 128 * (d->in_channels + d->out_channels));
             break;
         case DML_LAYER_CONV_LOCAL:
             out = Pout * d->out_channels;
-            params += Pout * (K * d->out_channels + d->out_channels);
             cols = fmax(cols, fmax(fmin(Pout * cap * K, (double)NN_COLS_MAX), cap * K));
             break;
         case DML_LAYER_GAP:

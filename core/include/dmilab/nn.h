@@ -106,6 +106,10 @@ int dml_net_loss_grad(dml_net *net, dml_loss loss, const double *x, size_t n, co
 
 /* ---- training ---- */
 
+/** Number of parameters (weights and biases) of a finite network with layer list L, as dml_net_num_params
+ *  of a network created from it, without creating one. */
+size_t dml_layers_num_params(const dml_layers *L);
+
 /** Estimated peak memory in bytes of training a network with layer list `L` (dml_train through the experiment
  *  runner): parameters with their gradient and two optimizer moments, one gradient copy and one workspace
  *  per thread (activations and gradients of min(batch, n_train, 256) examples in all, im2col or Winograd
