@@ -23,48 +23,7 @@
 #include "check.h"
 #include "dmilab/kernel.h"
 #include "dmilab/rng.h"
-
-typedef struct {
-    int nd, size[2], C;
-    int filter[2], stride[2];
-    dml_padding pad;
-} geo;
-
-/* Output size and low padding of one axis (DESIGN 2.1). */
-static int axis_out(int n, int f, int s, dml_padding pad, int *lo)
-{
-    if (pad == DML_PAD_VALID) {
-        *lo = 0;
-        return n >= f ? (n - f) / s + 1 : 0;
-    }
-    int out = (n + s - 1) / s;
-    int total = (out - 1) * s + f - n;
-    if (total < 0) total = 0;
-    *lo = total / 2;
-    return out;
-}
-
-/* Input position read by output position o at window offset d, or -1 in zero padding. */
-static int src_pos(const geo *g, const int *osz, const int *lo, int o, int d)
-{
-    int oc[2], dc[2], p = 0;
-    for (int a = g->nd - 1; a >= 0; a--) {
-        oc[a] = o % osz[a];
-        o /= osz[a];
-        dc[a] = d % g->filter[a];
-        d /= g->filter[a];
-    }
-    for (int a = 0; a < g->nd; a++) {
-        int i = oc[a] * g->stride[a] + dc[a] - lo[a];
-        if (i < 0 || i >= g->size[a]) {
-            if (g->pad != DML_PAD_CIRCULAR) return -1;
-            i %= g->size[a];
-            if (i < 0) i += g->size[a];
-        }
-        p = p * g->size[a] + i;
-    }
-    return p;
-}
+#include "ref_geometry.h"
 
 /* Smallest sin(theta) of the ReLU angles of distinct pairs (a self pair's theta is exactly 0 in both
  * implementations), over one reference() call. */

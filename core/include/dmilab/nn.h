@@ -10,6 +10,8 @@
  *   Act               relu or erf, elementwise
  *   Flatten           (positions, C) -> vector (a no-op on the position-major layout)
  *   GAP               mean over positions
+ * Conv layers compute by im2col + GEMM, or by Winograd F(2x2, 3x3) when 2D with a 3x3 filter, stride 1 and
+ * at least 4 input channels (the same function up to rounding; dml_net_conv_algorithm tells which).
  * Windows (same / valid / circular padding, strides, 1D and 2D) are those of the kernel engine's window
  * tables (core/kernel/spatial.h), so both read exactly the same input positions; padded entries are zeros
  * (same) or wrap around (circular). F = product of the filter sizes, fan_in = Cin * F for Conv/ConvLocal
@@ -33,7 +35,7 @@
  * Results are deterministic for a given seed and thread count (bit-identical reruns).
  * Memory: per-thread workspaces hold the activations of every layer for their slice, two gradient buffers
  * and an im2col block of at most 2^22 reals (conv layers process their slice in chunks of images, locally
- * connected layers in blocks of positions). They are allocated when the network is created or before
+ * connected layers in blocks of positions) or Winograd planes of about 1 MB. They are allocated when the network is created or before
  * training starts and grown (never inside the training loop) when a call needs a larger batch; a training
  * step allocates nothing.
  */
