@@ -256,7 +256,7 @@ cJSON *dml_spec_cost_json(const dml_spec *s, int threads)
     cJSON_AddNumberToObject(o, "units", (double)units);
     cJSON_AddNumberToObject(o, "kernel_pairs", pairs);
     cJSON_AddNumberToObject(o, "dual_evaluations", duals);
-    cJSON_AddNumberToObject(o, "memory_bytes", mem);
+    cJSON_AddNumberToObject(o, "memory_bytes", ceil(mem));
     cJSON_AddNumberToObject(o, "estimated_seconds", seconds);
     return o;
 }

@@ -13,6 +13,7 @@
 #include "dmilab/spec.h"
 #include "points.h"
 #include "reply.h"
+#include "config.h"
 #include "util.h"
 
 /* {"error": {"code", "message", "field"}} on stderr. */
@@ -166,9 +167,19 @@ int cmd_run(int argc, char **argv)
     char *pos[1];
     dml_limits lim;
     dml_limits_defaults(&lim);
+    for (int i = 0; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            printf("usage: dmilab run [--data-root DIR] [--threads N] SPEC.json   (- reads standard input)\n\n"
+                   "Runs one experiment spec (docs/spec.md) in this process, without a server or database, with a\n"
+                   "progress line on standard error, and prints its results JSON (points, curves, checks) on\n"
+                   "standard output. Exit status: 0 when every check passes (or there are none), 1 when a check\n"
+                   "fails, 2 when the spec is invalid or the experiment fails (the error as JSON on standard error).\n");
+            return 0;
+        }
     if (parse_opts(argc, argv, &threads, lim.data_root, sizeof lim.data_root, pos, &npos, 1, "run") != 0)
         return 2;
     lim.threads = threads;
+    lim.max_memory_bytes = config_default_max_memory();
     if (npos != 1) {
         fprintf(stderr, "usage: dmilab run [--data-root DIR] [--threads N] SPEC.json   (- reads standard input)\n");
         return 2;

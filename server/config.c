@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "dmilab/spec.h"
 #include "dmilab_version.h"
@@ -44,7 +45,7 @@ static const option options[] = {
     {"max-depth", "DMILAB_MAX_DEPTH", INT(max_depth, 1, 1000000), "largest model depth (default 32)"},
     {"max-width", "DMILAB_MAX_WIDTH", INT(max_width, 1, 1 << 30), "largest model width (default 16384)"},
     {"max-memory", "DMILAB_MAX_MEMORY", SIZE(max_memory, 1, 1LL << 50),
-     "largest estimated memory of one unit of work, bytes (default 17179869184 = 16 GiB)"},
+     "largest estimated memory of one unit of work, bytes (default 16 GiB, or 3/4 of the machine's memory if less)"},
 };
 #define NOPT (sizeof options / sizeof options[0])
 
@@ -109,7 +110,7 @@ int config_parse(serve_config *c, int argc, char **argv)
     c->max_repeats = dl.max_repeats;
     c->max_depth = dl.max_depth;
     c->max_width = dl.max_width;
-    c->max_memory = dl.max_memory_bytes;
+    c->max_memory = config_default_max_memory();
 
     for (size_t i = 0; i < NOPT; i++) {
         const char *v = getenv(options[i].env);
@@ -148,4 +149,14 @@ int config_parse(serve_config *c, int argc, char **argv)
             return -1;
     }
     return 0;
+}
+
+size_t config_default_max_memory(void)
+{
+    dml_limits dl;
+    dml_limits_defaults(&dl);
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+    if (pages <= 0 || page <= 0) return dl.max_memory_bytes;
+    double three_quarters = 0.75 * (double)pages * (double)page;
+    return three_quarters < (double)dl.max_memory_bytes ? (size_t)three_quarters : dl.max_memory_bytes;
 }

@@ -33,6 +33,10 @@ typedef struct {
  *  -1 after printing an error to stderr. */
 int config_parse(serve_config *c, int argc, char **argv);
 
+/** Default --max-memory: 16 GiB, or three quarters of the machine's physical memory when that is less
+ *  (sysconf; 16 GiB when unknown), so that a default server refuses work that would exhaust its machine. */
+size_t config_default_max_memory(void);
+
 /** Print the usage of `dmilab serve` (every flag and its environment variable) to `f`. */
 void config_usage(FILE *f);
 
