@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "dmilab/checks.h"
+#include "dmilab/kernel.h"
 #include "dmilab/nn.h"
 #include "dmilab/results.h"
 
@@ -140,10 +141,7 @@ char *dml_checks_junit(const char *id, const dml_spec *s, const dml_point *pts, 
     return out;
 }
 
-/* Measured on the reference machine (2 cores, AVX-512; see docs/kernels.md): seconds per dual evaluation
- * in the spatial stage including its window sums, per entry of the scalar stage, and per flop of BLAS. */
-#define SEC_PER_SPATIAL_ENTRY 5.5e-9
-#define SEC_PER_SCALAR_ENTRY 4e-9
+/* Seconds per flop of the ridge solves (Cholesky and triangular solves, LAPACK on the reference machine). */
 #define SEC_PER_FLOP 3.5e-11
 /* Training, per thread (docs/training.md, the Fashion-MNIST examples at 14x14 on 2 threads): effective flops/s
  * of the layer kinds, counting a convolution at its direct cost (Winograd makes it cheaper) and a step as
@@ -191,7 +189,6 @@ cJSON *dml_spec_cost_json(const dml_spec *s, int threads)
         dml_shape sh = {.nd = 2, .size = {side, side}, .channels = 1};
         /* kernel arms: one unit per (data, model, repeat), the kernel of the largest n_train shared by every
          * kernel method and size */
-        double unit_pairs = N * (N + 1) / 2 + M * N;
         double solve = 0;
         for (int k = 0; any_kernel && k < ds->nn_train; k++) {
             double n = (double)ds->n_train[k];
@@ -205,27 +202,13 @@ cJSON *dml_spec_cost_json(const dml_spec *s, int threads)
             dml_layers L;
             if (dml_model_layers(mod, &sh, 10, &L, NULL)) continue;
             if (any_kernel) {
-                double per_pair_spatial = 0, per_pair_scalar = 0, flops = 0;
-                int pooled = 0;
-                for (int l = 0; l < L.n; l++) {
-                    const dml_layer *ly = &L.layer[l];
-                    if (ly->kind == DML_LAYER_FLATTEN || ly->kind == DML_LAYER_GAP) pooled = 1;
-                    if (ly->kind != DML_LAYER_ACT) continue;
-                    if (pooled) {
-                        per_pair_scalar += 1;
-                    } else {
-                        double P = 1;
-                        for (int a = 0; a < ly->nd; a++) P *= ly->in_size[a];
-                        per_pair_spatial += mod->arch == DML_ARCH_CNN_GAP ? P * P : P;
-                    }
-                }
-                if (mod->arch == DML_ARCH_FCN) flops = 2.0 * (N * N / 2 + M * N) * D;
+                dml_kernel_cost gram, cross;
+                dml_kernel_cost_estimate(mod, &sh, (size_t)N, (size_t)N, 1, threads, &gram);
+                dml_kernel_cost_estimate(mod, &sh, (size_t)M, (size_t)N, 0, threads, &cross);
                 units += (size_t)s->repeats;
-                pairs += unit_pairs * s->repeats;
-                duals += unit_pairs * (per_pair_spatial + per_pair_scalar) * s->repeats;
-                seconds += s->repeats * ((unit_pairs * (per_pair_spatial * SEC_PER_SPATIAL_ENTRY +
-                                                        (per_pair_scalar + 2) * SEC_PER_SCALAR_ENTRY) +
-                                          flops * SEC_PER_FLOP) / threads +
+                pairs += (gram.pairs + cross.pairs) * s->repeats;
+                duals += (gram.dual_evaluations + cross.dual_evaluations) * s->repeats;
+                seconds += s->repeats * (gram.seconds + cross.seconds +
                                          solve * nkernel * SEC_PER_FLOP / (threads > 1 ? 1.6 : 1.0));
             }
             /* training arms: one unit per point; epochs of 3 passes over n_train, test metrics about 10 times

@@ -37,6 +37,8 @@ static const option options[] = {
     {"max-body", "DMILAB_MAX_BODY", SIZE(max_body, 1, 1LL << 40), "largest request body in bytes (default 1048576)"},
     {"max-kernel-numbers", "DMILAB_MAX_KERNEL_NUMBERS", SIZE(max_kernel_numbers, 1, 1LL << 40),
      "bound of POST /api/v1/kernels on n1*n2 + input numbers (default 4000000)"},
+    {"max-kernel-seconds", "DMILAB_MAX_KERNEL_SECONDS", INT(max_kernel_seconds, 1, 100000000),
+     "bound of POST /api/v1/kernels on its estimated computing time, seconds (default 60)"},
     {"token", "DMILAB_TOKEN", STR(token), "bearer token required by POST and DELETE requests (default: none)"},
     {"max-points", "DMILAB_MAX_POINTS", SIZE(max_points, 1, 1LL << 40), "largest grid of a spec, in points (default 10000)"},
     {"max-n-train", "DMILAB_MAX_N_TRAIN", SIZE(max_n_train, 1, 1LL << 40), "largest n_train (default 60000)"},
@@ -102,6 +104,7 @@ int config_parse(serve_config *c, int argc, char **argv)
     snprintf(c->web_root, sizeof c->web_root, "%s/web", DMILAB_SOURCE_ROOT);
     c->max_body = 1 << 20;
     c->max_kernel_numbers = 4000000;
+    c->max_kernel_seconds = 60;
     dml_limits dl;
     dml_limits_defaults(&dl);
     c->max_points = dl.max_points;

@@ -17,6 +17,7 @@ typedef struct {
     char web_root[PATH_MAX];      /**< directory of the dashboard's static files */
     size_t max_body;              /**< largest request body, bytes */
     size_t max_kernel_numbers;    /**< bound of POST /api/v1/kernels (n1*n2 + input sizes) */
+    int max_kernel_seconds;       /**< bound of POST /api/v1/kernels on its estimated computing time */
     char token[256];              /**< bearer token for mutating requests; "" = none */
     /* Validation limits of submitted specs (dml_limits; exceeding one is 400 limit_exceeded). */
     size_t max_points;            /**< points of the grid */

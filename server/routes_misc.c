@@ -23,7 +23,8 @@ void h_post_kernels(const request *rq, reply *r)
     }
     dml_error err;
     dml_error_clear(&err);
-    cJSON *resp = dml_kernel_request(req, rq->a->cfg->max_kernel_numbers, rq->a->cfg->threads, &err);
+    cJSON *resp = dml_kernel_request(req, rq->a->cfg->max_kernel_numbers, rq->a->cfg->max_kernel_seconds,
+                                     rq->a->cfg->threads, &err);
     cJSON_Delete(req);
     if (!resp) {
         switch (err.code) {

@@ -307,6 +307,21 @@ static void test_kernels(void)
           r.status, r.body ? r.body : "");
     resp_free(&r);
     free(body);
+
+    /* few numbers but hours of work: a cnn-gap Gram matrix of 300 28x28 images (45,150 pairs of 2 x 784^2 dual
+     * evaluations, estimated minutes) is refused by --max-kernel-seconds (default 60) before it starts */
+    n = 300;
+    cap = 256 + 2 * n * 784;
+    body = malloc(cap);
+    k = snprintf(body, cap, "{\"model\": {\"arch\": \"cnn-gap\"}, \"x1\": {\"shape\": [%zu, 28, 28, 1], \"data\": [", n);
+    for (size_t i = 0; i < n * 784; i++)
+        body[k++] = (char)('1' + i % 7), body[k++] = i + 1 < n * 784 ? ',' : ']';
+    snprintf(body + k, cap - (size_t)k, "}}");
+    post_json("/api/v1/kernels", body, &r);
+    check(r.status == 413 && is_error(&r, "payload_too_large", "x1.shape") && r.body && strstr(r.body, "s to compute"),
+          "kernel request estimated above --max-kernel-seconds: 413 (%ld %.300s)", r.status, r.body ? r.body : "");
+    resp_free(&r);
+    free(body);
 }
 
 /* An experiment that fails while running (no data files where its path points) ends 'failed' with the

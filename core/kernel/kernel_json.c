@@ -88,13 +88,13 @@ static cJSON *matrix(const double *a, size_t n1, size_t n2)
     return o;
 }
 
-cJSON *dml_kernel_request(const cJSON *req, size_t max_numbers, int threads, dml_error *err)
+cJSON *dml_kernel_request(const cJSON *req, size_t max_numbers, double max_seconds, int threads, dml_error *err)
 {
-    return dml_kernel_request_ex(req, max_numbers, threads, NULL, err);
+    return dml_kernel_request_ex(req, max_numbers, max_seconds, threads, NULL, err);
 }
 
-cJSON *dml_kernel_request_ex(const cJSON *req, size_t max_numbers, int threads, const dml_empirical_opts *emp,
-                             dml_error *err)
+cJSON *dml_kernel_request_ex(const cJSON *req, size_t max_numbers, double max_seconds, int threads,
+                             const dml_empirical_opts *emp, dml_error *err)
 {
     static const char *const keys[] = {"model", "x1", "x2", NULL};
     if (jf_object(req, "", keys, err)) return NULL;
@@ -135,6 +135,17 @@ cJSON *dml_kernel_request_ex(const cJSON *req, size_t max_numbers, int threads, 
         dml_fail(err, DML_ERR_LIMIT, j2 ? "x2.shape" : "x1.shape", "the kernel would have %zu x %zu entries, more than the limit %zu",
                  n1, n2, max_numbers);
         goto out;
+    }
+    if (max_seconds > 0 && !emp) {
+        dml_kernel_cost c;
+        dml_kernel_cost_estimate(&m, &s1, n1, n2, !j2, threads, &c);
+        if (c.seconds > max_seconds) {
+            dml_fail(err, DML_ERR_LIMIT, j2 ? "x2.shape" : "x1.shape",
+                     "the kernel would take about %.0f s to compute (%.3g pairs of %s inputs on %d threads, estimated), "
+                     "more than the limit of %.0f s; split the request or run `dmilab kernel`, which has no limit",
+                     c.seconds, c.pairs, dml_arch_name(m.arch), threads, max_seconds);
+            goto out;
+        }
     }
     double *K = malloc(sizeof *K * (n1 * n2 + 1)), *T = malloc(sizeof *T * (n1 * n2 + 1));
     if (!K || !T) {
