@@ -124,7 +124,7 @@ int cmd_kernel(int argc, char **argv)
     }
     dml_error err;
     dml_error_clear(&err);
-    cJSON *resp = dml_kernel_request_ex(req, 0, 0, threads, empirical ? &emp : NULL, &err);
+    cJSON *resp = dml_kernel_request_ex(req, NULL, threads, empirical ? &emp : NULL, &err);
     cJSON_Delete(req);
     if (!resp) {
         print_dml_error(&err);

@@ -23,8 +23,10 @@ void h_post_kernels(const request *rq, reply *r)
     }
     dml_error err;
     dml_error_clear(&err);
-    cJSON *resp = dml_kernel_request(req, rq->a->cfg->max_kernel_numbers, rq->a->cfg->max_kernel_seconds,
-                                     rq->a->cfg->threads, &err);
+    const serve_config *c = rq->a->cfg;
+    dml_kernel_limits lim = {.max_numbers = c->max_kernel_numbers, .max_seconds = c->max_kernel_seconds,
+                             .max_memory_bytes = (double)c->max_memory};
+    cJSON *resp = dml_kernel_request(req, &lim, c->threads, &err);
     cJSON_Delete(req);
     if (!resp) {
         switch (err.code) {

@@ -322,6 +322,24 @@ static void test_kernels(void)
           "kernel request estimated above --max-kernel-seconds: 413 (%ld %.300s)", r.status, r.body ? r.body : "");
     resp_free(&r);
     free(body);
+
+    /* one 1D input of 30000 positions: seconds of work, but cnn-gap's 4 x 30000^2 doubles per thread (29 GB) are
+     * refused by --max-memory before anything is allocated */
+    n = 30000;
+    cap = 256 + 2 * n;
+    body = malloc(cap);
+    k = snprintf(body, cap, "{\"model\": {\"arch\": \"cnn-gap\", \"filter\": [3]}, \"x1\": {\"shape\": [1, %zu, 1], \"data\": [", n);
+    for (size_t i = 0; i < n; i++)
+        body[k++] = (char)('1' + i % 5), body[k++] = i + 1 < n ? ',' : ']';
+    snprintf(body + k, cap - (size_t)k, "}}");
+    post_json("/api/v1/kernels", body, &r);
+    check(r.status == 413 && is_error(&r, "payload_too_large", "x1.shape") && r.body && strstr(r.body, "GiB"),
+          "kernel request estimated above --max-memory: 413 (%ld %.300s)", r.status, r.body ? r.body : "");
+    resp_free(&r);
+    free(body);
+    http_full("GET", "/healthz", NULL, NULL, 0, NULL, &r);
+    check(r.status == 200, "the server is up after the refused kernel requests");
+    resp_free(&r);
 }
 
 /* An experiment that fails while running (no data files where its path points) ends 'failed' with the

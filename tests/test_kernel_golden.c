@@ -45,7 +45,7 @@ int main(int argc, char **argv)
             cJSON_AddItemToObject(req, "x1", cJSON_Duplicate(cJSON_GetObjectItem(c, "x1"), 1));
             if (!gram) cJSON_AddItemToObject(req, "x2", cJSON_Duplicate(cJSON_GetObjectItem(c, "x2"), 1));
             dml_error err = {0};
-            cJSON *resp = dml_kernel_request(req, 0, 0, 2, &err);
+            cJSON *resp = dml_kernel_request(req, NULL, 2, &err);
             CHECK(resp != NULL, "%s: %s (%s)", name, err.message, err.field);
             if (resp) {
                 compare(name, gram ? "nngp_11" : "nngp_12", cJSON_GetObjectItem(resp, "nngp"),

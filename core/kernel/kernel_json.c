@@ -88,14 +88,17 @@ static cJSON *matrix(const double *a, size_t n1, size_t n2)
     return o;
 }
 
-cJSON *dml_kernel_request(const cJSON *req, size_t max_numbers, double max_seconds, int threads, dml_error *err)
+cJSON *dml_kernel_request(const cJSON *req, const dml_kernel_limits *lim, int threads, dml_error *err)
 {
-    return dml_kernel_request_ex(req, max_numbers, max_seconds, threads, NULL, err);
+    return dml_kernel_request_ex(req, lim, threads, NULL, err);
 }
 
-cJSON *dml_kernel_request_ex(const cJSON *req, size_t max_numbers, double max_seconds, int threads,
+cJSON *dml_kernel_request_ex(const cJSON *req, const dml_kernel_limits *lim, int threads,
                              const dml_empirical_opts *emp, dml_error *err)
 {
+    static const dml_kernel_limits none = {0, 0, 0};
+    if (!lim) lim = &none;
+    size_t max_numbers = lim->max_numbers;
     static const char *const keys[] = {"model", "x1", "x2", NULL};
     if (jf_object(req, "", keys, err)) return NULL;
     const cJSON *jm = cJSON_GetObjectItemCaseSensitive(req, "model");
@@ -136,14 +139,22 @@ cJSON *dml_kernel_request_ex(const cJSON *req, size_t max_numbers, double max_se
                  n1, n2, max_numbers);
         goto out;
     }
-    if (max_seconds > 0 && !emp) {
+    if ((lim->max_seconds > 0 || lim->max_memory_bytes > 0) && !emp) {
         dml_kernel_cost c;
         dml_kernel_cost_estimate(&m, &s1, n1, n2, !j2, threads, &c);
-        if (c.seconds > max_seconds) {
+        if (lim->max_seconds > 0 && c.seconds > lim->max_seconds) {
             dml_fail(err, DML_ERR_LIMIT, j2 ? "x2.shape" : "x1.shape",
                      "the kernel would take about %.0f s to compute (%.3g pairs of %s inputs on %d threads, estimated), "
                      "more than the limit of %.0f s; split the request or run `dmilab kernel`, which has no limit",
-                     c.seconds, c.pairs, dml_arch_name(m.arch), threads, max_seconds);
+                     c.seconds, c.pairs, dml_arch_name(m.arch), threads, lim->max_seconds);
+            goto out;
+        }
+        if (lim->max_memory_bytes > 0 && c.memory_bytes > lim->max_memory_bytes) {
+            dml_fail(err, DML_ERR_LIMIT, "x1.shape",
+                     "the kernel would need about %.1f GiB (%s: %s), more than the limit of %.1f GiB",
+                     c.memory_bytes / (1 << 30), dml_arch_name(m.arch),
+                     m.arch == DML_ARCH_CNN_GAP ? "4 x positions^2 doubles per thread" : "outputs and workspaces",
+                     lim->max_memory_bytes / (1 << 30));
             goto out;
         }
     }

@@ -24,23 +24,31 @@ int dml_kernel(const dml_model *m, const dml_shape *shape,
                double *nngp, double *ntk, int threads, dml_error *err);
 
 /** Estimated cost of dml_kernel for n1 x n2 inputs of `shape` (gram: x2 == NULL, n2 == n1, each unordered
- *  pair once): pairs computed, dual (activation) evaluations, and seconds on `threads` threads from per-entry
- *  costs measured on the reference machine (2 cores, AVX-512; within about 2x there). A model that does not
- *  fit the shape costs 0 seconds (dml_kernel will refuse it). */
+ *  pair once): pairs computed, dual (activation) evaluations, seconds on `threads` threads from per-entry
+ *  costs measured on the reference machine (2 cores, AVX-512; within about 2x there), and the bytes dml_kernel
+ *  allocates (outputs, self covariances, per-thread workspaces: 4 P^2 doubles for cnn-gap). A model that does
+ *  not fit the shape costs 0 (dml_kernel will refuse it). */
 typedef struct {
-    double pairs, dual_evaluations, seconds;
+    double pairs, dual_evaluations, seconds, memory_bytes;
 } dml_kernel_cost;
 void dml_kernel_cost_estimate(const dml_model *m, const dml_shape *shape, size_t n1, size_t n2, int gram, int threads,
                               dml_kernel_cost *out);
 
+/** Bounds of one kernel request (0 = none): numbers (n1*n2 and each input's size), estimated computing time
+ *  and estimated memory (dml_kernel_cost_estimate). */
+typedef struct {
+    size_t max_numbers;
+    double max_seconds;
+    double max_memory_bytes;
+} dml_kernel_limits;
+
 /** The `dmilab kernel` request/response (DESIGN section 4) as JSON, shared by the CLI and
  *  POST /api/v1/kernels. Request: {"model": {...}, "x1": {"shape": [n1, ...spatial, C], "data": [...]},
  *  "x2": {...} (optional)}. Response: {"nngp": {"shape": [n1, n2], "data": [...]}, "ntk": {...}}.
- *  `max_numbers` bounds n1*n2 + input sizes and `max_seconds` the estimated computing time
- *  (dml_kernel_cost_estimate; 0 = no bound; exceeding either is DML_ERR_LIMIT).
+ *  `lim` (NULL: no bounds): exceeding one is DML_ERR_LIMIT, checked before any computation.
  *  Returns a new cJSON (caller frees) or NULL with `err` (field paths like "x1.shape", "model.filter"). */
 #include <cjson/cJSON.h>
-cJSON *dml_kernel_request(const cJSON *req, size_t max_numbers, double max_seconds, int threads, dml_error *err);
+cJSON *dml_kernel_request(const cJSON *req, const dml_kernel_limits *lim, int threads, dml_error *err);
 
 /** Monte Carlo settings for the empirical kernels of finite networks (`dmilab kernel --empirical`). */
 typedef struct {
@@ -53,7 +61,7 @@ typedef struct {
 /** As dml_kernel_request, but with `emp` != NULL the response holds the empirical kernels of random finite
  *  networks of the model (dml_empirical_kernel in nn.h: Monte Carlo NNGP, empirical NTK) instead of the
  *  infinite-width ones. */
-cJSON *dml_kernel_request_ex(const cJSON *req, size_t max_numbers, double max_seconds, int threads,
+cJSON *dml_kernel_request_ex(const cJSON *req, const dml_kernel_limits *lim, int threads,
                              const dml_empirical_opts *emp, dml_error *err);
 
 /** Print a kernel response with every number as %.17g (cJSON prints 15 digits). Returns a malloc'd string. */
