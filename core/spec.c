@@ -18,7 +18,7 @@ void dml_limits_defaults(dml_limits *l)
     l->max_n_train = 60000;
     l->max_n_test = 10000;
     l->max_repeats = 100;
-    l->max_depth = 32;
+    l->max_depth = 30;   /* (DML_MAX_LAYERS - 3) / 2: the deepest layer list */
     l->max_width = 16384;
     l->max_memory_bytes = (size_t)16 << 30;
     l->threads = 1;

@@ -44,7 +44,7 @@ static const option options[] = {
     {"max-n-train", "DMILAB_MAX_N_TRAIN", SIZE(max_n_train, 1, 1LL << 40), "largest n_train (default 60000)"},
     {"max-n-test", "DMILAB_MAX_N_TEST", SIZE(max_n_test, 1, 1LL << 40), "largest n_test (default 10000)"},
     {"max-repeats", "DMILAB_MAX_REPEATS", INT(max_repeats, 1, 1000000), "largest repeats (default 100)"},
-    {"max-depth", "DMILAB_MAX_DEPTH", INT(max_depth, 1, 1000000), "largest model depth (default 32)"},
+    {"max-depth", "DMILAB_MAX_DEPTH", INT(max_depth, 1, 1000000), "largest model depth (default 30, the most a layer list holds)"},
     {"max-width", "DMILAB_MAX_WIDTH", INT(max_width, 1, 1 << 30), "largest model width (default 16384)"},
     {"max-memory", "DMILAB_MAX_MEMORY", SIZE(max_memory, 1, 1LL << 50),
      "largest estimated memory of one unit of work, bytes (default 16 GiB, or 3/4 of the machine's memory if less)"},

@@ -74,6 +74,14 @@ int main(void)
     expect_error(WITH("[{\"arch\": \"fcn\", \"width\": 100000000}]"), DML_ERR_LIMIT, "models[0].width");
     expect_error(WITH("[{\"arch\": \"fcn\", \"width\": 0}]"), DML_ERR_INVALID_SPEC, "models[0].width");
     expect_error(WITH("[{\"arch\": \"fcn\", \"depth\": 33}]"), DML_ERR_LIMIT, "models[0].depth");
+    /* the default depth limit is the deepest layer list: 31 is a limit error, 30 builds */
+    expect_error(WITH("[{\"arch\": \"cnn-gap\", \"depth\": 31}]"), DML_ERR_LIMIT, "models[0].depth");
+    {
+        const char *deep30 = WITH("[{\"arch\": \"cnn-gap\", \"depth\": 30, \"filter\": [1]}]");
+        int rc = dml_spec_parse(deep30, strlen(deep30), NULL, &s, &err);
+        CHECK(rc == 0, "depth 30 is accepted: %s (%s)", err.message, err.field);
+        if (rc == 0) dml_spec_free(&s);
+    }
     expect_error("{\"data\": {\"source\": \"fashion-mnist\", \"n_train\": [10, 70000]}, \"models\": {\"arch\": \"fcn\"}, \"inference\": {\"method\": \"ntk\"}}",
                  DML_ERR_LIMIT, "data.n_train[1]");
     expect_error("{\"data\": {\"source\": \"fashion-mnist\", \"n_train\": 10, \"n_test\": 20000}, \"models\": {\"arch\": \"fcn\"}, \"inference\": {\"method\": \"ntk\"}}",

@@ -98,7 +98,8 @@ int dml_model_layers(const dml_model *m, const dml_shape *in, int outputs, dml_l
     out->input = *in;
     out->outputs = outputs;
     if (m->depth < 0 || 2 * m->depth + 3 > DML_MAX_LAYERS)
-        return dml_fail(err, DML_ERR_INVALID_SPEC, "depth", "depth %d out of range", m->depth);
+        return dml_fail(err, DML_ERR_INVALID_SPEC, "depth", "depth must be in [0, %d] (a network holds at most %d layers), got %d",
+                        (DML_MAX_LAYERS - 3) / 2, DML_MAX_LAYERS, m->depth);
     if (in->channels < 1 || in->nd < 0 || in->nd > DML_MAX_SPATIAL)
         return dml_fail(err, DML_ERR_INVALID_SPEC, field, "bad input shape");
     for (int a = 0; a < in->nd; a++)

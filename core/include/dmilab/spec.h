@@ -104,7 +104,7 @@ typedef struct {
 } dml_limits;
 
 /** Defaults: data root /usr/share/datasets, 10000 points, n_train <= 60000, n_test <= 10000,
- *  repeats <= 100, depth <= 32, width <= 16384, 16 GiB per unit of work, 1 thread. */
+ *  repeats <= 100, depth <= 30, width <= 16384, 16 GiB per unit of work, 1 thread. */
 void dml_limits_defaults(dml_limits *l);
 
 /** Parse and validate a spec from JSON text (not NUL-terminated; `len` bytes).
