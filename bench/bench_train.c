@@ -2,7 +2,7 @@
  * architectures of shared/peers/torch_train.py (depth 2, 3x3 same filters, width 64 channels or 512 units,
  * one input channel, 10 outputs, batch 128, plain SGD lr 0.05, mse on one-hot minus 0.1 targets), float32.
  *
- * Usage: bench_train [--threads T] [--size S] [--steps N] [--arch fcn|lcn|cnn-vec|cnn-gap|all] [--cpu]
+ * Usage: bench_train [--threads T] [--size S] [--steps N] [--arch fcn|lcn|cnn-vec|cnn-gap|all] [--width W] [--cpu]
  * Prints one line per arch, like the peer: 'arch images_per_s=... params=...'. --cpu divides by the
  * process's CPU time instead of wall time (images per CPU-second: steadier on a busy machine).
  * Timing: a run of 3 + N steps minus a run of 3 steps (each through dml_train on 128 random images, one
@@ -121,7 +121,7 @@ static int accuracy(int threads, int epochs, int width, const char *only)
 
 int main(int argc, char **argv)
 {
-    int threads = 2, size = 28, steps = 20, acc = 0, epochs = 20, width = 128;
+    int threads = 2, size = 28, steps = 20, acc = 0, epochs = 20, width = 128, width_set = 0;
     const char *only = "all";
     for (int i = 1; i < argc; i += 2) {
         if (!strcmp(argv[i], "--cpu")) {
@@ -138,9 +138,9 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--steps")) steps = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--arch")) only = argv[i + 1];
         else if (!strcmp(argv[i], "--epochs")) epochs = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--width")) width = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--width")) width = atoi(argv[i + 1]), width_set = 1;
         else {
-            fprintf(stderr, "usage: bench_train [--threads T] [--size S] [--steps N] [--arch A|all] [--cpu]\n"
+            fprintf(stderr, "usage: bench_train [--threads T] [--size S] [--steps N] [--arch A|all] [--width W] [--cpu]\n"
                             "       bench_train --accuracy [--threads T] [--epochs E] [--width W] [--arch A|all]\n");
             return 2;
         }
@@ -163,7 +163,7 @@ int main(int argc, char **argv)
         dml_model m;
         dml_model_defaults(&m);
         m.arch = archs[a];
-        m.width = archs[a] == DML_ARCH_FCN ? 512 : 64;
+        m.width = width_set ? width : archs[a] == DML_ARCH_FCN ? 512 : 64;
         dml_layers L;
         dml_error err;
         if (dml_model_layers(&m, &d.shape, 10, &L, &err)) {

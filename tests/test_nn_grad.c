@@ -161,7 +161,7 @@ static void run(const cfg *c, dml_parameterization par, int obj)
     dml_rng r;
     uint64_t key = 99;
     dml_rng_seed(&r, &key, 1);
-    double x[NX * 128], y[NX * NOUT], gout[NX * NOUT];
+    double x[NX * 256], y[NX * NOUT], gout[NX * NOUT];
     int lab[NX];
     for (size_t j = 0; j < NX * D; j++) x[j] = dml_rng_normal(&r);
     for (size_t j = 0; j < NX * NOUT; j++) {
@@ -170,7 +170,7 @@ static void run(const cfg *c, dml_parameterization par, int obj)
     }
     for (int i = 0; i < NX; i++) lab[i] = (int)dml_rng_below(&r, NOUT);
     problem p = {net, obj, x, y, gout, lab, NX};
-    double *theta = malloc(sizeof *theta * np), *gp = malloc(sizeof *gp * np), gx[NX * 128];
+    double *theta = malloc(sizeof *theta * np), *gp = malloc(sizeof *gp * np), gx[NX * 256];
     dml_net_get_params(net, theta);
     /* perturb the biases off their N(0,1) draws is unnecessary; analytic gradients: */
     if (obj == OBJ_LINEAR) dml_net_backward(net, x, NX, gout, NULL, gp, gx, &err);
@@ -180,7 +180,7 @@ static void run(const cfg *c, dml_parameterization par, int obj)
     int relu = c->act == DML_ACT_RELU, skipped = 0;
     double worst = 0.0;
     int fp = compare(&p, theta, np, gp, relu, 1, &skipped, &worst);
-    double xx[NX * 128];
+    double xx[NX * 256];
     memcpy(xx, x, sizeof(double) * NX * D);
     int fx = compare(&p, xx, NX * D, gx, relu, 0, &skipped, &worst);
     size_t total = np + NX * D;
@@ -269,12 +269,12 @@ int main(void)
          DML_PAD_CIRCULAR, 2, 3},
         {"cnn-gap relu 1D 8 same s2 f3", DML_ARCH_CNN_GAP, DML_ACT_RELU, 1, {8, 0}, 1, {3}, 1, {2}, 1, DML_PAD_SAME, 2,
          3},
-        /* 2D 3x3 stride 1 with >= 4 input channels: Winograd F(2x2, 3x3) layers */
-        {"cnn-vec relu 2D 5x5x4 same f3 winograd", DML_ARCH_CNN_VEC, DML_ACT_RELU, 2, {5, 5}, 4, {3}, 1, {0}, 0,
-         DML_PAD_SAME, 2, 4},
-        {"cnn-gap erf 2D 4x5x4 circular f3 winograd", DML_ARCH_CNN_GAP, DML_ACT_ERF, 2, {4, 5}, 4, {3}, 1, {0}, 0,
-         DML_PAD_CIRCULAR, 2, 4},
-        {"cnn-vec erf 2D 5x4x4 valid f3 winograd", DML_ARCH_CNN_VEC, DML_ACT_ERF, 2, {5, 4}, 4, {3}, 1, {0}, 0,
+        /* 2D 3x3 stride 1 with >= 8 input channels: Winograd F(2x2, 3x3) layers */
+        {"cnn-vec relu 2D 5x5x8 same f3 winograd", DML_ARCH_CNN_VEC, DML_ACT_RELU, 2, {5, 5}, 8, {3}, 1, {0}, 0,
+         DML_PAD_SAME, 2, 8},
+        {"cnn-gap erf 2D 4x5x8 circular f3 winograd", DML_ARCH_CNN_GAP, DML_ACT_ERF, 2, {4, 5}, 8, {3}, 1, {0}, 0,
+         DML_PAD_CIRCULAR, 2, 8},
+        {"cnn-vec erf 2D 5x4x9 valid f3 winograd", DML_ARCH_CNN_VEC, DML_ACT_ERF, 2, {5, 4}, 9, {3}, 1, {0}, 0,
          DML_PAD_VALID, 1, 5},
         {"cnn-gap erf 2D 4x4 valid f2 depth 0", DML_ARCH_CNN_GAP, DML_ACT_ERF, 2, {4, 4}, 2, {2}, 1, {0}, 0,
          DML_PAD_VALID, 0, 3},

@@ -133,15 +133,15 @@ static void run(const cfg *c, dml_precision prec)
 int main(void)
 {
     static const cfg cfgs[] = {
-        {"cnn-vec relu 8x8x4 same", DML_ARCH_CNN_VEC, DML_ACT_RELU, 8, 8, 4, DML_PAD_SAME, 2, 8, 3},
-        {"cnn-gap erf 7x5x5 same", DML_ARCH_CNN_GAP, DML_ACT_ERF, 7, 5, 5, DML_PAD_SAME, 2, 6, 3},
-        {"cnn-vec relu 9x6x4 valid", DML_ARCH_CNN_VEC, DML_ACT_RELU, 9, 6, 4, DML_PAD_VALID, 2, 7, 2},
-        {"cnn-gap relu 3x3x6 valid (1x1 out)", DML_ARCH_CNN_GAP, DML_ACT_RELU, 3, 4, 6, DML_PAD_VALID, 1, 5, 3},
-        {"cnn-gap erf 6x7x4 circular", DML_ARCH_CNN_GAP, DML_ACT_ERF, 6, 7, 4, DML_PAD_CIRCULAR, 2, 9, 2},
-        {"cnn-vec relu 2x3x4 circular (wraps twice)", DML_ARCH_CNN_VEC, DML_ACT_RELU, 2, 3, 4, DML_PAD_CIRCULAR, 2, 5,
+        {"cnn-vec relu 8x8x8 same", DML_ARCH_CNN_VEC, DML_ACT_RELU, 8, 8, 8, DML_PAD_SAME, 2, 8, 3},
+        {"cnn-gap erf 7x5x9 same", DML_ARCH_CNN_GAP, DML_ACT_ERF, 7, 5, 9, DML_PAD_SAME, 2, 10, 3},
+        {"cnn-vec relu 9x6x8 valid", DML_ARCH_CNN_VEC, DML_ACT_RELU, 9, 6, 8, DML_PAD_VALID, 2, 11, 2},
+        {"cnn-gap relu 3x4x12 valid (1x2 out)", DML_ARCH_CNN_GAP, DML_ACT_RELU, 3, 4, 12, DML_PAD_VALID, 1, 5, 3},
+        {"cnn-gap erf 6x7x8 circular", DML_ARCH_CNN_GAP, DML_ACT_ERF, 6, 7, 8, DML_PAD_CIRCULAR, 2, 9, 2},
+        {"cnn-vec relu 2x3x8 circular (wraps twice)", DML_ARCH_CNN_VEC, DML_ACT_RELU, 2, 3, 8, DML_PAD_CIRCULAR, 2, 8,
          3},
-        {"cnn-gap relu 1x1x5 same", DML_ARCH_CNN_GAP, DML_ACT_RELU, 1, 1, 5, DML_PAD_SAME, 2, 4, 4},
-        {"cnn-gap relu 1x2x4 circular", DML_ARCH_CNN_GAP, DML_ACT_RELU, 1, 2, 4, DML_PAD_CIRCULAR, 1, 4, 2},
+        {"cnn-gap relu 1x1x8 same", DML_ARCH_CNN_GAP, DML_ACT_RELU, 1, 1, 8, DML_PAD_SAME, 2, 9, 4},
+        {"cnn-gap relu 1x2x8 circular", DML_ARCH_CNN_GAP, DML_ACT_RELU, 1, 2, 8, DML_PAD_CIRCULAR, 1, 4, 2},
         {"cnn-vec relu 14x14x1 same, several blocks", DML_ARCH_CNN_VEC, DML_ACT_RELU, 14, 14, 1, DML_PAD_SAME, 2, 16, 33},
         {"cnn-gap relu 28x28x1 same, width 64", DML_ARCH_CNN_GAP, DML_ACT_RELU, 28, 28, 1, DML_PAD_SAME, 2, 64, 5},
     };

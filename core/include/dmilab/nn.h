@@ -11,7 +11,7 @@
  *   Flatten           (positions, C) -> vector (a no-op on the position-major layout)
  *   GAP               mean over positions
  * Conv layers compute by im2col + GEMM, or by Winograd F(2x2, 3x3) when 2D with a 3x3 filter, stride 1 and
- * at least 4 input channels (the same function up to rounding; dml_net_conv_algorithm tells which).
+ * at least 8 input channels (the same function up to rounding; dml_net_conv_algorithm tells which).
  * Windows (same / valid / circular padding, strides, 1D and 2D) are those of the kernel engine's window
  * tables (core/kernel/spatial.h), so both read exactly the same input positions; padded entries are zeros
  * (same) or wrap around (circular). F = product of the filter sizes, fan_in = Cin * F for Conv/ConvLocal
@@ -74,7 +74,7 @@ void dml_net_set_threads(dml_net *net, int threads);
 int dml_net_layer_params(const dml_net *net, int i, size_t *w_off, size_t *nw, size_t *b_off, size_t *nb);
 
 /** The convolution algorithm layer `i` runs: "winograd" (F(2x2, 3x3), Lavin & Gray 2016: 2D Conv layers with a
- *  3x3 filter, stride 1 and at least 4 input channels), "im2col" (other Conv layers, and every Conv layer when
+ *  3x3 filter, stride 1 and at least 8 input channels), "im2col" (other Conv layers, and every Conv layer when
  *  the environment variable DMILAB_CONV=im2col was set at dml_net_create), "local" (ConvLocal: batched GEMM per
  *  position), or NULL (layers without windows, or i out of range). Both algorithms compute the same function;
  *  they differ in rounding. */
