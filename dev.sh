@@ -10,10 +10,12 @@ cd "$(dirname "$0")"
 PACKAGES=(gcc pkg-config meson ninja-build git curl ca-certificates
           libmicrohttpd-dev libcjson-dev libsqlite3-dev libopenblas-dev liblapacke-dev zlib1g-dev libsleef-dev
           libcurl4-openssl-dev libssl-dev dataset-fashion-mnist)
+# only for `./dev.sh test`: the dashboard test drives headless Chromium
+TEST_PACKAGES=(chromium)
 
 install_missing() {
     local missing=()
-    for p in "${PACKAGES[@]}"; do
+    for p in "${PACKAGES[@]}" "$@"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
     done
     if [ ${#missing[@]} -gt 0 ]; then
@@ -29,7 +31,7 @@ install_missing() {
 }
 
 build() {
-    install_missing
+    install_missing "$@"
     if [ ! -f build/build.ninja ]; then
         meson setup build --buildtype=release >/dev/null
     fi
@@ -56,7 +58,7 @@ case "$cmd" in
         exec ./build/server/dmilab serve "$@"
         ;;
     test)
-        build
+        build "${TEST_PACKAGES[@]}"
         rc=0
         meson test -C build --no-suite slow --print-errorlogs "$@" || rc=$?
         summary || rc=1
