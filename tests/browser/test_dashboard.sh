@@ -17,6 +17,15 @@ if [ -z "$browser" ]; then
 fi
 
 work=$(mktemp -d)
+# a browser that cannot start here (no sandbox support, no shared memory...) is the machine's problem, not
+# the dashboard's: probe it on a blank page first
+if ! timeout 60 "$browser" --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --no-first-run \
+        --user-data-dir="$work/probe" --dump-dom about:blank 2>"$work/probe.err" | grep -q '<body'; then
+    echo "SKIP: chromium does not run here:"
+    tail -5 "$work/probe.err"
+    rm -rf "$work"
+    exit 77
+fi
 server_pid=
 cleanup() {
     [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
