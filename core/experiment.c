@@ -158,6 +158,7 @@ static int run_unit(runner *R, int d, int m, int rep, dml_error *err)
         }
         return -1;
     }
+    double load = now() - t0;   /* loading and preprocessing, shared by the points of this unit */
     int k = tr.k, rc = -1;
     double *Knn = NULL, *Tnn = NULL, *Kmn = NULL, *Tmn = NULL, *pt = NULL, *pn = NULL;
     if (missing) {
@@ -216,7 +217,7 @@ static int run_unit(runner *R, int d, int m, int rep, dml_error *err)
                 p.train_mse = res.train_mse;
                 p.curve = res.curve;
                 p.n_curve = res.n_curve;
-                p.seconds = now() - t1 + (missing ? 0.0 : (t1 - t0) / (double)train_missing);
+                p.seconds = now() - t1 + (missing ? 0.0 : load / (double)train_missing);
             }
             int bad = h->on_point && h->on_point(h->ctx, &p);
             dml_train_result_free(&res);

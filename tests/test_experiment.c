@@ -2,6 +2,7 @@
  * learning-curve behaviour, exact permutation invariance of fcn kernels, resume and cancel. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "dmilab/experiment.h"
 #include "dmilab/checks.h"
 #include "dmilab/results.h"
@@ -188,7 +189,16 @@ int main(int argc, char **argv)
         " \"inference\": [{\"method\": \"gd\", \"lr\": 0.5, \"epochs\": 6, \"precision\": \"float64\"},"
         " {\"method\": \"adam\", \"lr\": 0.01, \"epochs\": 3, \"batch\": 16}]}";
     memset(st, 0, sizeof *st);
+    struct timespec w0, w1;
+    clock_gettime(CLOCK_MONOTONIC, &w0);
     CHECK(run(tr, st, &err) == 0 && st->n == 8, "training experiment: %s (%d points)", err.message, st->n);
+    clock_gettime(CLOCK_MONOTONIC, &w1);
+    {
+        /* points run one after another: their wall times add up to at most the whole run's */
+        double wall = (double)(w1.tv_sec - w0.tv_sec) + 1e-9 * (double)(w1.tv_nsec - w0.tv_nsec), sum = 0;
+        for (int i = 0; i < st->n; i++) sum += st->pts[i].seconds;
+        CHECK(sum <= wall * 1.001 + 1e-3, "the points' seconds add up to %.3f s, more than the run's %.3f s", sum, wall);
+    }
     for (int i = 0; i < st->n; i++) {
         int want = strstr(st->pts[i].arm, "/gd") ? 6 : 3;
         CHECK(st->curve_len[i] == want, "%s: %d epochs in the curve, want %d", st->pts[i].arm, st->curve_len[i], want);
