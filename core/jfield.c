@@ -80,7 +80,7 @@ int jf_int_limited(const cJSON *obj, const char *key, const char *path, long lon
     if (rc <= 0) return rc;
     if (v > limit) {
         char f[200];
-        return dml_fail(err, DML_ERR_LIMIT, jf_path(f, sizeof f, path, key), "%s is %lld, above this server's limit %lld",
+        return dml_fail(err, DML_ERR_LIMIT, jf_path(f, sizeof f, path, key), "%s is %lld, above the limit %lld",
                         f, v, limit);
     }
     *out = v;

@@ -143,7 +143,7 @@ static int parse_data(const cJSON *o, const char *path, const dml_limits *lim, d
         if (sizes[i] > (long long)lim->max_n_train) {
             char g[220];
             snprintf(g, sizeof g, "%s[%d]", jf_path(f, sizeof f, path, "n_train"), i);
-            return dml_fail(err, DML_ERR_LIMIT, g, "%s is %lld, above this server's limit %zu", g, sizes[i],
+            return dml_fail(err, DML_ERR_LIMIT, g, "%s is %lld, above the limit %zu", g, sizes[i],
                             lim->max_n_train);
         }
     for (int i = 0; i < n; i++) d->n_train[i] = (size_t)sizes[i];
@@ -448,7 +448,7 @@ int dml_spec_parse(const char *text, size_t len, const dml_limits *lim, dml_spec
     }
     size_t pts = dml_spec_points(s);
     if (pts > lim->max_points) {
-        dml_fail(err, DML_ERR_LIMIT, "data", "the grid has %zu points, more than the server's limit of %zu", pts,
+        dml_fail(err, DML_ERR_LIMIT, "data", "the grid has %zu points, more than the limit of %zu", pts,
                  lim->max_points);
         goto out_taken;
     }
@@ -460,7 +460,7 @@ int dml_spec_parse(const char *text, size_t len, const dml_limits *lim, dml_spec
             char g[64];
             snprintf(g, sizeof g, s->ndata == 1 && cJSON_IsObject(jd) ? "data.n_train" : "data[%d].n_train", d);
             dml_fail(err, DML_ERR_LIMIT, g, "kernel matrices for n_train %.0f and n_test %.0f need %.1f GiB, more than "
-                     "the server's limit of %.1f GiB", N, M, bytes / (1 << 30), (double)lim->max_memory_bytes / (1 << 30));
+                     "the limit of %.1f GiB", N, M, bytes / (1 << 30), (double)lim->max_memory_bytes / (1 << 30));
             goto out_taken;
         }
     }
@@ -486,7 +486,7 @@ int dml_spec_parse(const char *text, size_t len, const dml_limits *lim, dml_spec
                     else snprintf(g, sizeof g, "models[%d].width", m);
                     dml_fail(err, DML_ERR_LIMIT, g,
                              "training %s (width %d) with %s on %s (n_train %zu) needs about %.1f GiB, more than the "
-                             "server's limit of %.1f GiB; reduce the width or the batch",
+                             "limit of %.1f GiB; reduce the width or the batch",
                              s->models[m].name, s->models[m].width, inf->name, ds->name, N, bytes / (1 << 30),
                              (double)lim->max_memory_bytes / (1 << 30));
                     goto out_taken;

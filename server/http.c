@@ -158,7 +158,7 @@ static int precheck(app *a, struct MHD_Connection *c, const char *method, const 
         if (len > a->cfg->max_body && len > DRAIN_MAX) {
             /* far too large: answer at once (the client may see the connection close while it sends) */
             char msg[128];
-            snprintf(msg, sizeof msg, "the body is larger than %zu bytes", a->cfg->max_body);
+            snprintf(msg, sizeof msg, "the body is larger than %zu bytes (limit set by --max-body)", a->cfg->max_body);
             reply_error(r, 413, "payload_too_large", msg, NULL);
             return 1;
         }
@@ -229,7 +229,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return MHD_YES;
     if (s->too_big) {
         char msg[128];
-        snprintf(msg, sizeof msg, "the body is larger than %zu bytes", h->a->cfg->max_body);
+        snprintf(msg, sizeof msg, "the body is larger than %zu bytes (limit set by --max-body)", h->a->cfg->max_body);
         reply_error(&r, 413, "payload_too_large", msg, NULL);
         return send_reply(c, &r, s, method);
     }

@@ -49,6 +49,10 @@ const char *request_header(const request *rq, const char *name);
 /** A query-string argument of the request, or NULL. */
 const char *request_query(const request *rq, const char *key);
 
+/** Write " (limit set by --flag=value)" naming the `dmilab serve` flag of the limit that `err`
+ *  (DML_ERR_LIMIT) exceeded, or "" when it is not one of them. */
+void limit_hint(const app *a, const dml_error *err, char *out, size_t cap);
+
 /** Reply with the stored experiment `id` and this status; 404 not_found or 500 internal. */
 void reply_experiment(const request *rq, reply *r, unsigned status, const char *id);
 

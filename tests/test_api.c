@@ -318,7 +318,8 @@ static void test_kernels(void)
         body[k++] = (char)('1' + i % 7), body[k++] = i + 1 < n * 784 ? ',' : ']';
     snprintf(body + k, cap - (size_t)k, "}}");
     post_json("/api/v1/kernels", body, &r);
-    check(r.status == 413 && is_error(&r, "payload_too_large", "x1.shape") && r.body && strstr(r.body, "s to compute"),
+    check(r.status == 413 && is_error(&r, "payload_too_large", "x1.shape") && r.body && strstr(r.body, "s to compute") &&
+              strstr(r.body, "--max-kernel-seconds=60"),
           "kernel request estimated above --max-kernel-seconds: 413 (%ld %.300s)", r.status, r.body ? r.body : "");
     resp_free(&r);
     free(body);
@@ -333,10 +334,16 @@ static void test_kernels(void)
         body[k++] = (char)('1' + i % 5), body[k++] = i + 1 < n ? ',' : ']';
     snprintf(body + k, cap - (size_t)k, "}}");
     post_json("/api/v1/kernels", body, &r);
-    check(r.status == 413 && is_error(&r, "payload_too_large", "x1.shape") && r.body && strstr(r.body, "GiB"),
+    check(r.status == 413 && is_error(&r, "payload_too_large", "x1.shape") && r.body && strstr(r.body, "GiB") &&
+              strstr(r.body, "--max-memory="),
           "kernel request estimated above --max-memory: 413 (%ld %.300s)", r.status, r.body ? r.body : "");
     resp_free(&r);
     free(body);
+    /* a model beyond the spec limits is a 400 naming the field and the flag, as for experiments */
+    post_json("/api/v1/kernels", "{\"model\": {\"arch\": \"fcn\", \"depth\": 31}, \"x1\": {\"shape\": [1, 2], \"data\": [1, 2]}}", &r);
+    check(r.status == 400 && is_error(&r, "limit_exceeded", "model.depth") && r.body && strstr(r.body, "--max-depth=30"),
+          "kernel request with depth 31: 400 limit_exceeded naming --max-depth (%ld %.300s)", r.status, r.body ? r.body : "");
+    resp_free(&r);
     http_full("GET", "/healthz", NULL, NULL, 0, NULL, &r);
     check(r.status == 200, "the server is up after the refused kernel requests");
     resp_free(&r);

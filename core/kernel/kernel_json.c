@@ -96,7 +96,7 @@ cJSON *dml_kernel_request(const cJSON *req, const dml_kernel_limits *lim, int th
 cJSON *dml_kernel_request_ex(const cJSON *req, const dml_kernel_limits *lim, int threads,
                              const dml_empirical_opts *emp, dml_error *err)
 {
-    static const dml_kernel_limits none = {0, 0, 0};
+    static const dml_kernel_limits none = {0, 0, 0, 0, 0};
     if (!lim) lim = &none;
     size_t max_numbers = lim->max_numbers;
     static const char *const keys[] = {"model", "x1", "x2", NULL};
@@ -107,7 +107,11 @@ cJSON *dml_kernel_request_ex(const cJSON *req, const dml_kernel_limits *lim, int
         return NULL;
     }
     dml_model m;
-    if (dml_model_parse(jm, "model", NULL, &m, err)) return NULL;
+    dml_limits ml;
+    dml_limits_defaults(&ml);
+    if (lim->max_depth > 0) ml.max_depth = lim->max_depth;
+    if (lim->max_width > 0) ml.max_width = lim->max_width;
+    if (dml_model_parse(jm, "model", &ml, &m, err)) return NULL;
     const cJSON *j1 = cJSON_GetObjectItemCaseSensitive(req, "x1");
     const cJSON *j2 = cJSON_GetObjectItemCaseSensitive(req, "x2");
     if (!j1) {
