@@ -181,8 +181,9 @@ cJSON *dml_spec_cost_json(const dml_spec *s, int threads)
     if (threads < 1) threads = 1;
     double pairs = 0, duals = 0, seconds = 0, mem = 0;
     size_t units = 0;
-    int any_kernel = 0;
-    for (int i = 0; i < s->ninference; i++) any_kernel |= dml_method_is_kernel(s->inference[i].method);
+    int nkernel = 0;   /* kernel methods: they share one kernel per (data, model, repeat) */
+    for (int i = 0; i < s->ninference; i++) nkernel += dml_method_is_kernel(s->inference[i].method);
+    int any_kernel = nkernel > 0;
     for (int d = 0; d < s->ndata; d++) {
         const dml_data_spec *ds = &s->data[d];
         double N = (double)ds->n_train[ds->nn_train - 1], M = (double)ds->n_test;
@@ -197,8 +198,6 @@ cJSON *dml_spec_cost_json(const dml_spec *s, int threads)
             double n = (double)ds->n_train[k];
             solve += n * n * n / 3.0 + 2.0 * n * n * 10.0 + 2.0 * M * n * 10.0;
         }
-        int nkernel = 0;
-        for (int i = 0; i < s->ninference; i++) nkernel += dml_method_is_kernel(s->inference[i].method);
         if (any_kernel) mem = fmax(mem, 8.0 * (3.0 * N * N + 2.0 * N * M) + 8.0 * (N + M) * D);
         for (int mi = 0; mi < s->nmodels; mi++) {
             const dml_model *mod = &s->models[mi];

@@ -61,18 +61,9 @@ static void expect_spec(const char *what, const char *data, const char *model, c
 /* Send raw bytes on a new connection; return the status of the first reply line (0 when none). */
 static long raw(const char *data, size_t len, char *out, size_t cap)
 {
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = htons((uint16_t)t_port);
-    struct timeval tv = {10, 0};
-    setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    if (connect(s, (struct sockaddr *)&a, sizeof a) != 0) {
-        close(s);
+    int s = t_connect();
+    if (s < 0)
         return 0;
-    }
     size_t off = 0;
     while (off < len) {
         ssize_t k = send(s, data + off, len - off, MSG_NOSIGNAL);

@@ -18,23 +18,9 @@ typedef struct {
     CURL *c;
     struct curl_slist *hs;
     char *body;      /* request body (owned) */
-    char *out;       /* response body */
-    size_t len;
+    resp r;          /* response body (r.body, r.len) */
     long status;
 } job;
-
-static size_t on_body(char *p, size_t sz, size_t n, void *ud)
-{
-    job *j = ud;
-    char *b = realloc(j->out, j->len + sz * n + 1);
-    if (!b)
-        return 0;
-    memcpy(b + j->len, p, sz * n);
-    j->out = b;
-    j->len += sz * n;
-    j->out[j->len] = '\0';
-    return sz * n;
-}
 
 /* Run n POSTs of bodies[i] with keys[i] (NULL: no Idempotency-Key) all at once. */
 static void run_parallel(job *jobs, int n, char **bodies, char **keys, const char *path)
@@ -49,8 +35,8 @@ static void run_parallel(job *jobs, int n, char **bodies, char **keys, const cha
         snprintf(url, sizeof url, "http://127.0.0.1:%d%s", t_port, path);
         curl_easy_setopt(j->c, CURLOPT_URL, url);
         curl_easy_setopt(j->c, CURLOPT_POSTFIELDS, j->body);
-        curl_easy_setopt(j->c, CURLOPT_WRITEFUNCTION, on_body);
-        curl_easy_setopt(j->c, CURLOPT_WRITEDATA, j);
+        curl_easy_setopt(j->c, CURLOPT_WRITEFUNCTION, t_body_append);
+        curl_easy_setopt(j->c, CURLOPT_WRITEDATA, &j->r);
         curl_easy_setopt(j->c, CURLOPT_TIMEOUT, 120L);
         curl_easy_setopt(j->c, CURLOPT_NOSIGNAL, 1L);
         j->hs = curl_slist_append(NULL, "Content-Type: application/json");
@@ -79,7 +65,7 @@ static void run_parallel(job *jobs, int n, char **bodies, char **keys, const cha
 
 static char *id_of(const job *j)
 {
-    cJSON *o = j->out ? cJSON_Parse(j->out) : NULL;
+    cJSON *o = j->r.body ? cJSON_Parse(j->r.body) : NULL;
     char *id = str_at(o, "id") ? strdup(str_at(o, "id")) : NULL;
     cJSON_Delete(o);
     return id;
@@ -116,7 +102,7 @@ static void test_parallel_posts(void)
     for (int i = 0; i < N; i++) {
         created += jobs[i].status == 201;
         ids[i] = id_of(&jobs[i]);
-        free(jobs[i].out);
+        free(jobs[i].r.body);
         free(bodies[i]);
     }
     qsort(ids, N, sizeof *ids, cmp_str);
@@ -170,7 +156,7 @@ static void test_parallel_idempotency(void)
             ok &= strcmp(first[k], id) == 0;
             free(id);
         }
-        free(jobs[i].out);
+        free(jobs[i].r.body);
     }
     int distinct = 1;
     for (int a = 0; a < 20; a++)
@@ -187,11 +173,11 @@ static void test_parallel_idempotency(void)
     run_parallel(jobs, 20, bodies, keys, "/api/v1/experiments");
     int n409 = 0;
     for (int i = 0; i < 20; i++) {
-        cJSON *o = jobs[i].out ? cJSON_Parse(jobs[i].out) : NULL;
+        cJSON *o = jobs[i].r.body ? cJSON_Parse(jobs[i].r.body) : NULL;
         const char *code = str_at(cJSON_GetObjectItem(o, "error"), "code");
         n409 += jobs[i].status == 409 && code && strcmp(code, "conflict") == 0;
         cJSON_Delete(o);
-        free(jobs[i].out);
+        free(jobs[i].r.body);
     }
     check(n409 == 20, "the same keys with other bodies in parallel: %d of 20 are 409 conflict", n409);
     for (int i = 0; i < N; i++) {

@@ -564,23 +564,6 @@ static void test_limits(void)
     free(out);
 }
 
-static int raw_connect(void)
-{
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = htons((uint16_t)t_port);
-    struct timeval tv = {10, 0};
-    setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    if (connect(s, (struct sockaddr *)&a, sizeof a) != 0) {
-        close(s);
-        return -1;
-    }
-    return s;
-}
-
 /* SIGTERM with a long-poll open, a submission half sent and an experiment running: the long-poll answers at
  * once, the submission gets 503 with Retry-After, new connections are refused, the server exits 0; the
  * experiment resumes at the next start. */
@@ -597,7 +580,7 @@ static void test_sigterm(void)
     char head[256];
     int hl = snprintf(head, sizeof head, "POST /api/v1/experiments HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                                           "Content-Length: %zu\r\n\r\n", strlen(tiny_spec));
-    int sock = raw_connect();
+    int sock = t_connect();
     size_t half = strlen(tiny_spec) / 2;
     int sent = sock >= 0 && send(sock, head, (size_t)hl, MSG_NOSIGNAL) == hl
                && send(sock, tiny_spec, half, MSG_NOSIGNAL) == (ssize_t)half;

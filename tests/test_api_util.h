@@ -32,6 +32,10 @@ long http_full(const char *method, const char *path, const char *ctype, const ch
 long get(const char *path, resp *r);
 long post_json(const char *path, const char *body, resp *r);
 void resp_free(resp *r);
+/** libcurl write callback appending to the body of the resp `ud` (NUL-terminated). */
+size_t t_body_append(char *p, size_t sz, size_t n, void *ud);
+/** A TCP connection to the test server (10 s receive timeout), or -1. */
+int t_connect(void);
 cJSON *json_of(const resp *r);
 const char *str_at(const cJSON *o, const char *k);
 double num_at(const cJSON *o, const char *k);   /* NAN when missing */

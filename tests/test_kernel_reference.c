@@ -23,7 +23,7 @@
 #include "check.h"
 #include "dmilab/kernel.h"
 #include "dmilab/rng.h"
-#include "ref_geometry.h"
+#include "reference.h"
 
 /* Smallest sin(theta) of the ReLU angles of distinct pairs (a self pair's theta is exactly 0 in both
  * implementations), over one reference() call. */
@@ -158,18 +158,6 @@ static void reference(const dml_model *m, const geo *g0, const double *xa, const
             free(T[s][t]);
         }
 }
-
-static double rel_err(const double *a, const double *ref, size_t n)
-{
-    double d = 0, s = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (fabs(a[i] - ref[i]) > d || isnan(a[i])) d = isnan(a[i]) ? INFINITY : fabs(a[i] - ref[i]);
-        if (fabs(ref[i]) > s) s = fabs(ref[i]);
-    }
-    return s > 0 ? d / s : d;
-}
-
-static double uniform(dml_rng *r, double a, double b) { return a + (b - a) * dml_rng_uniform(r); }
 
 static double worst_seen;
 static int ill_conditioned;

@@ -1,5 +1,5 @@
 /* Finite networks against a naive forward pass written from the layouts documented in dmilab/nn.h and the
- * geometry of DESIGN 2.1 (tests/ref_geometry.h, nothing from core/ but the public API), on 200 seeded random
+ * geometry of DESIGN 2.1 (tests/reference.h, nothing from core/ but the public API), on 400 seeded random
  * models: every arch, 1D and 2D, sizes 1-8, filters 1-4 per axis, strides 1-3, each padding, depth 0-3,
  * widths 1-10, channels 1-9, relu and erf, both parameterizations, random w_std, b_std and readout scales.
  *
@@ -18,14 +18,12 @@
 #include "check.h"
 #include "dmilab/nn.h"
 #include "dmilab/rng.h"
-#include "ref_geometry.h"
+#include "reference.h"
 
 #define NOUT 3
 #define NX 2
 
 static int winograd_layers, models_run;
-
-static double uniform(dml_rng *r, double a, double b) { return a + (b - a) * dml_rng_uniform(r); }
 
 /* Naive forward pass of one input x through model m (layer list L for its shapes) with parameters p. */
 static void reference(const dml_model *m, const dml_layers *L, const geo *g0, const double *p, const double *x,
@@ -118,16 +116,6 @@ static void reference(const dml_model *m, const dml_layers *L, const geo *g0, co
     }
     memcpy(out, a, sizeof *out * NOUT);
     free(a);
-}
-
-static double rel_err(const double *a, const double *ref, size_t n)
-{
-    double d = 0, s = 0;
-    for (size_t i = 0; i < n; i++) {
-        d = fmax(d, isnan(a[i]) ? INFINITY : fabs(a[i] - ref[i]));
-        s = fmax(s, fabs(ref[i]));
-    }
-    return s > 0 ? d / s : d;
 }
 
 static void one(dml_rng *r, int k)

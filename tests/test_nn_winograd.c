@@ -13,6 +13,7 @@
 #include "check.h"
 #include "dmilab/nn.h"
 #include "dmilab/rng.h"
+#include "reference.h"
 
 #define NOUT 4
 
@@ -32,16 +33,6 @@ static double maxabs(const double *a, size_t m)
     for (size_t j = 0; j < m; j++)
         if (fabs(a[j]) > s) s = fabs(a[j]);
     return s;
-}
-
-/* max |a - b| / max |b| */
-static double rel_diff(const double *a, const double *b, size_t m)
-{
-    double d = 0.0;
-    for (size_t j = 0; j < m; j++)
-        if (fabs(a[j] - b[j]) > d) d = fabs(a[j] - b[j]);
-    double s = maxabs(b, m);
-    return s > 0 ? d / s : d;
 }
 
 static dml_net *make(const dml_layers *L, dml_precision prec, int im2col, int threads)
@@ -101,7 +92,7 @@ static void run(const cfg *c, dml_precision prec)
     int ok = !dml_net_backward(a, x, n, go, fa, pa, xa, &err) && !dml_net_backward(b, x, n, go, fb, pb, xb, &err);
     CHECK(ok, "%s: backward: %s", label, err.message);
     double tol = prec == DML_F64 ? 1e-12 : 2e-5;
-    double ef = rel_diff(fa, fb, n * NOUT), ep = rel_diff(pa, pb, np), ex = rel_diff(xa, xb, n * D);
+    double ef = rel_err(fa, fb, n * NOUT), ep = rel_err(pa, pb, np), ex = rel_err(xa, xb, n * D);
     CHECK(ef <= tol, "%s: outputs differ by %.3g (tolerance %.0e)", label, ef, tol);
     CHECK(ep <= tol, "%s: parameter gradients differ by %.3g", label, ep);
     CHECK(ex <= tol, "%s: input gradients differ by %.3g", label, ex);
@@ -111,7 +102,7 @@ static void run(const cfg *c, dml_precision prec)
     if (a2) {
         double *f2 = malloc(sizeof *f2 * n * NOUT);
         CHECK(!dml_net_forward(a2, x, n, f2, &err), "%s: forward: %s", label, err.message);
-        double e2 = rel_diff(f2, fb, n * NOUT);
+        double e2 = rel_err(f2, fb, n * NOUT);
         CHECK(e2 <= tol, "%s: 2-thread forward differs by %.3g", label, e2);
         free(f2);
         dml_net_free(a2);

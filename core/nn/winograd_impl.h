@@ -25,13 +25,34 @@ static inline int NN(wino_src)(int o, int n, int circular)
     return o < 0 ? o + n : o;
 }
 
-/* Image, tile row and tile column of tile t (row-major over images, tile rows, tile columns). */
-static inline void NN(wino_tile)(const nn_wino *g, size_t t, size_t *img, int *ty, int *tx)
+/* Offsets (in reals, from the start of the batch) of the 16 input positions of tile t's 4x4 patch, in an
+ * input of Cin = C channels; -1 in zero padding. Tiles run row-major over images, tile rows, tile columns. */
+static inline void NN(wino_patch)(const nn_wino *g, size_t t, int C, ptrdiff_t off[16])
 {
-    *img = t / g->tiles;
-    size_t r = t % g->tiles;
-    *ty = (int)(r / (size_t)g->tx);
-    *tx = (int)(r % (size_t)g->tx);
+    size_t img = t / g->tiles, r0 = t % g->tiles;
+    int ty = (int)(r0 / (size_t)g->tx), tx = (int)(r0 % (size_t)g->tx);
+    size_t base = img * (size_t)g->H * g->W;
+    for (int r = 0; r < 4; r++) {
+        int iy = NN(wino_src)(2 * ty + r - g->pad_y, g->H, g->circular);
+        for (int s = 0; s < 4; s++) {
+            int ix = NN(wino_src)(2 * tx + s - g->pad_x, g->W, g->circular);
+            off[4 * r + s] = iy < 0 || ix < 0 ? -1 : (ptrdiff_t)((base + (size_t)iy * g->W + ix) * C);
+        }
+    }
+}
+
+/* Offsets of the 4 output positions (a, b) of tile t, at [2 a + b], in an output of K channels; -1 past the
+ * output's edge (the last tile of an odd size). */
+static inline void NN(wino_outs)(const nn_wino *g, size_t t, int K, ptrdiff_t off[4])
+{
+    size_t img = t / g->tiles, r0 = t % g->tiles;
+    int ty = (int)(r0 / (size_t)g->tx), tx = (int)(r0 % (size_t)g->tx);
+    size_t base = img * (size_t)g->Ho * g->Wo;
+    for (int a = 0; a < 2; a++)
+        for (int b = 0; b < 2; b++) {
+            int oy = 2 * ty + a, ox = 2 * tx + b;
+            off[2 * a + b] = oy < g->Ho && ox < g->Wo ? (ptrdiff_t)((base + (size_t)oy * g->Wo + ox) * K) : -1;
+        }
 }
 
 /* v[xi * plane + c] = (B^T d B)[xi] for the 4x4 patch d[4 r + s] = p[4 r + s][c], c < C. */
@@ -67,18 +88,10 @@ static void NN(wino_input)(const nn_wino *g, const R *X, int C, const R *zero, s
                            size_t plane)
 {
     for (size_t t = 0; t < nt; t++) {
-        size_t img;
-        int ty, tx;
-        NN(wino_tile)(g, t0 + t, &img, &ty, &tx);
-        const R *x = X + img * (size_t)g->H * g->W * C;
+        ptrdiff_t off[16];
         const R *p[16];
-        for (int r = 0; r < 4; r++) {
-            int iy = NN(wino_src)(2 * ty + r - g->pad_y, g->H, g->circular);
-            for (int s = 0; s < 4; s++) {
-                int ix = NN(wino_src)(2 * tx + s - g->pad_x, g->W, g->circular);
-                p[4 * r + s] = iy < 0 || ix < 0 ? zero : x + ((size_t)iy * g->W + ix) * C;
-            }
-        }
+        NN(wino_patch)(g, t0 + t, C, off);
+        for (int j = 0; j < 16; j++) p[j] = off[j] < 0 ? zero : X + off[j];
         NN(wino_in_kernel)(p, V + t * C, plane, C);
     }
 }
@@ -107,16 +120,10 @@ NN_CLONES static void NN(wino_out_kernel)(const R *restrict m, size_t plane, R *
 static void NN(wino_output)(const nn_wino *g, const R *M, size_t plane, int K, size_t t0, size_t nt, R *Y, R *scratch)
 {
     for (size_t t = 0; t < nt; t++) {
-        size_t img;
-        int ty, tx;
-        NN(wino_tile)(g, t0 + t, &img, &ty, &tx);
-        R *y = Y + img * (size_t)g->Ho * g->Wo * K;
+        ptrdiff_t off[4];
         R *q[4];
-        for (int a = 0; a < 2; a++)
-            for (int b = 0; b < 2; b++) {
-                int oy = 2 * ty + a, ox = 2 * tx + b;
-                q[2 * a + b] = oy < g->Ho && ox < g->Wo ? y + ((size_t)oy * g->Wo + ox) * K : scratch;
-            }
+        NN(wino_outs)(g, t0 + t, K, off);
+        for (int j = 0; j < 4; j++) q[j] = off[j] < 0 ? scratch : Y + off[j];
         NN(wino_out_kernel)(M + t * K, plane, q, K);
     }
 }
@@ -146,16 +153,10 @@ static void NN(wino_dout)(const nn_wino *g, const R *dY, int K, const R *zero, s
                           size_t plane)
 {
     for (size_t t = 0; t < nt; t++) {
-        size_t img;
-        int ty, tx;
-        NN(wino_tile)(g, t0 + t, &img, &ty, &tx);
-        const R *y = dY + img * (size_t)g->Ho * g->Wo * K;
+        ptrdiff_t off[4];
         const R *e[4];
-        for (int a = 0; a < 2; a++)
-            for (int b = 0; b < 2; b++) {
-                int oy = 2 * ty + a, ox = 2 * tx + b;
-                e[2 * a + b] = oy < g->Ho && ox < g->Wo ? y + ((size_t)oy * g->Wo + ox) * K : zero;
-            }
+        NN(wino_outs)(g, t0 + t, K, off);
+        for (int j = 0; j < 4; j++) e[j] = off[j] < 0 ? zero : dY + off[j];
         NN(wino_dout_kernel)(e, dM + t * K, plane, K);
     }
 }
@@ -196,19 +197,11 @@ NN_CLONES static void NN(wino_add)(R *restrict y, const R *restrict a, int C)
 static void NN(wino_din)(const nn_wino *g, const R *dV, size_t plane, int C, size_t t0, size_t nt, R *dX, R *dd)
 {
     for (size_t t = 0; t < nt; t++) {
-        size_t img;
-        int ty, tx;
-        NN(wino_tile)(g, t0 + t, &img, &ty, &tx);
-        R *x = dX + img * (size_t)g->H * g->W * C;
+        ptrdiff_t off[16];
+        NN(wino_patch)(g, t0 + t, C, off);
         NN(wino_din_kernel)(dV + t * C, plane, dd, C);
-        for (int r = 0; r < 4; r++) {
-            int iy = NN(wino_src)(2 * ty + r - g->pad_y, g->H, g->circular);
-            if (iy < 0) continue;
-            for (int s = 0; s < 4; s++) {
-                int ix = NN(wino_src)(2 * tx + s - g->pad_x, g->W, g->circular);
-                if (ix >= 0) NN(wino_add)(x + ((size_t)iy * g->W + ix) * C, dd + (size_t)(4 * r + s) * C, C);
-            }
-        }
+        for (int j = 0; j < 16; j++)
+            if (off[j] >= 0) NN(wino_add)(dX + off[j], dd + (size_t)j * C, C);
     }
 }
 

@@ -1,9 +1,14 @@
-/* Window geometry of DESIGN 2.1 written independently of core/ (for the reference tests): output size and
- * low padding per axis, and the input position a window tap reads. */
-#ifndef DMILAB_TESTS_REF_GEOMETRY_H
-#define DMILAB_TESTS_REF_GEOMETRY_H
+/* Shared by the tests that compare core/ with independent implementations (test_kernel_reference.c,
+ * test_nn_reference.c, test_nn_winograd.c): the window geometry of DESIGN 2.1 written without core/ (output
+ * size and low padding per axis, the input position a window tap reads), uniform draws, and the relative
+ * max-norm difference. */
+#ifndef DMILAB_TESTS_REFERENCE_H
+#define DMILAB_TESTS_REFERENCE_H
 
+#include <math.h>
+#include <stddef.h>
 #include "dmilab/model.h"
+#include "dmilab/rng.h"
 
 typedef struct {
     int nd, size[2], C;
@@ -47,6 +52,20 @@ static inline int src_pos(const geo *g, const int *osz, const int *lo, int o, in
         p = p * g->size[a] + i;
     }
     return p;
+}
+
+/* Uniform draw in [a, b). */
+static inline double uniform(dml_rng *r, double a, double b) { return a + (b - a) * dml_rng_uniform(r); }
+
+/* max |a - ref| / max |ref| (the plain max difference when ref is all zeros); a NaN in a counts as infinite. */
+static inline double rel_err(const double *a, const double *ref, size_t n)
+{
+    double d = 0, s = 0;
+    for (size_t i = 0; i < n; i++) {
+        d = fmax(d, isnan(a[i]) ? INFINITY : fabs(a[i] - ref[i]));
+        s = fmax(s, fabs(ref[i]));
+    }
+    return s > 0 ? d / s : d;
 }
 
 #endif
