@@ -179,7 +179,7 @@ static double forward_seconds(const dml_layers *L)
 cJSON *dml_spec_cost_json(const dml_spec *s, int threads)
 {
     if (threads < 1) threads = 1;
-    double pairs = 0, duals = 0, seconds = 0, mem = 0;
+    double pairs = 0, duals = 0, seconds = 0, mem = 0, train_steps = 0;
     size_t units = 0;
     int nkernel = 0;   /* kernel methods: they share one kernel per (data, model, repeat) */
     for (int i = 0; i < s->ninference; i++) nkernel += dml_method_is_kernel(s->inference[i].method);
@@ -230,6 +230,7 @@ cJSON *dml_spec_cost_json(const dml_spec *s, int threads)
                     double n = (double)ds->n_train[k];
                     double steps = inf->method == DML_INF_GD ? epochs : epochs * ceil(n / inf->train.batch);
                     units += (size_t)s->repeats;
+                    train_steps += s->repeats * steps;
                     seconds += s->repeats * (prec * fwd * (3.0 * n * epochs + M * evals + n) / threads +
                                              prec * per_step * steps);
                 }
@@ -241,6 +242,7 @@ cJSON *dml_spec_cost_json(const dml_spec *s, int threads)
     cJSON_AddNumberToObject(o, "units", (double)units);
     cJSON_AddNumberToObject(o, "kernel_pairs", pairs);
     cJSON_AddNumberToObject(o, "dual_evaluations", duals);
+    cJSON_AddNumberToObject(o, "training_steps", train_steps);
     cJSON_AddNumberToObject(o, "memory_bytes", ceil(mem));
     cJSON_AddNumberToObject(o, "estimated_seconds", seconds);
     return o;

@@ -120,6 +120,7 @@ int main(int argc, char **argv)
         cJSON_Delete(res);
         cJSON *cost = dml_spec_cost_json(&cs, 2);
         CHECK(cJSON_GetObjectItem(cost, "points")->valuedouble == 8 &&
+                  cJSON_GetObjectItem(cost, "training_steps")->valuedouble == 0 &&
                   cJSON_GetObjectItem(cost, "estimated_seconds")->valuedouble > 0 &&
                   cJSON_GetObjectItem(cost, "memory_bytes")->valuedouble > 8.0 * 3 * 1000 * 1000,
               "cost estimate");
@@ -140,6 +141,8 @@ int main(int argc, char **argv)
             cJSON *c = dml_spec_cost_json(&ts, 2);
             CHECK(cJSON_GetObjectItem(c, "points")->valuedouble == 8 && cJSON_GetObjectItem(c, "units")->valuedouble == 8 &&
                       cJSON_GetObjectItem(c, "kernel_pairs")->valuedouble == 0 &&
+                      /* sgd and adam, batch 64 (default), n 500 and 1000, 2 repeats: (8 + 16) steps per epoch */
+                      cJSON_GetObjectItem(c, "training_steps")->valuedouble == 2.0 * 2 * 24 * 20 * (k + 1) &&
                       cJSON_GetObjectItem(c, "memory_bytes")->valuedouble > 1000.0 * 196 * 8,
                   "training cost: 8 points, 8 units, no kernel pairs, memory of the network and data");
             sec[k] = cJSON_GetObjectItem(c, "estimated_seconds")->valuedouble;

@@ -20,7 +20,7 @@ cJSON *dml_checks_json(const char *id, const dml_spec *s, const dml_point *pts, 
 char *dml_checks_junit(const char *id, const dml_spec *s, const dml_point *pts, size_t n);
 
 /** Cost estimate of an experiment for `?dry_run=true`: {"points", "units", "kernel_pairs", "dual_evaluations",
- *  "memory_bytes" (largest unit), "estimated_seconds"} (caller frees). `threads` is the worker's thread count.
+ *  "training_steps" (optimizer steps of every trained point), "memory_bytes" (largest unit), "estimated_seconds"} (caller frees). `threads` is the worker's thread count.
  *  Kernel arms: one unit per (data, model, repeat); seconds from measured per-entry costs of the kernel engine.
  *  Training arms: one unit per point; memory from dml_train_memory_bytes, seconds from measured per-layer-kind
  *  training rates and optimizer costs. Measured on this kind of machine, a rough guide (within a factor of
