@@ -14,15 +14,21 @@ static inline void relu_one(double k11, double k22, double k12, double *t, doubl
     *tp = a * (0.5 / M_PI);
 }
 
+/* k11 k22 - k12^2 without cancellation (Kahan's 2x2 determinant: the rounding error of k12^2, recovered with
+ * an fma, is subtracted again), clamped at 0; exactly 0 for a self pair (k11 == k22 == k12). */
+static inline double det2(double k11, double k22, double k12)
+{
+    double w = k12 * k12, e = fma(k12, k12, -w), f = fma(k11, k22, -w), d = f - e;
+    return d > 0.0 ? d : 0.0;
+}
+
+/* erf in the stable form: (1 + 2 k11)(1 + 2 k22) - 4 k12^2 = 1 + 2 (k11 + k22) + 4 (k11 k22 - k12^2), and
+ * asin(2 k12 / sqrt(that + 4 k12^2)) = atan2(2 k12, sqrt(that)), well conditioned at any scale. */
 static inline void erf_one(double k11, double k22, double k12, double *t, double *tp)
 {
-    double p = (1.0 + 2.0 * k11) * (1.0 + 2.0 * k22);
-    double c = 2.0 * k12 / sqrt(p);
-    if (c > 1.0) c = 1.0;
-    if (c < -1.0) c = -1.0;
-    *t = (2.0 / M_PI) * asin(c);
-    double d = p - 4.0 * k12 * k12;
-    *tp = (4.0 / M_PI) / sqrt(d > 0.0 ? d : 0.0);
+    double d = 1.0 + 2.0 * (k11 + k22) + 4.0 * det2(k11, k22, k12), s = sqrt(d);
+    *t = (2.0 / M_PI) * atan2(2.0 * k12, s);
+    *tp = (4.0 / M_PI) / s;
 }
 
 void dml_dual_scalar(dml_activation act, size_t n, const double *k11, int k11_stride, const double *k22,
