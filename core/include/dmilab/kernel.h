@@ -24,15 +24,34 @@ int dml_kernel(const dml_model *m, const dml_shape *shape,
                double *nngp, double *ntk, int threads, dml_error *err);
 
 /** Estimated cost of dml_kernel for n1 x n2 inputs of `shape` (gram: x2 == NULL, n2 == n1, each unordered
- *  pair once): pairs computed, dual (activation) evaluations, seconds on `threads` threads from per-entry
- *  costs measured on the reference machine (2 cores, AVX-512; within about 2x there), and the bytes dml_kernel
- *  allocates (outputs, self covariances, per-thread workspaces: 4 P^2 doubles for cnn-gap). A model that does
- *  not fit the shape costs 0 (dml_kernel will refuse it). */
+ *  pair once): pairs computed, dual (activation) evaluations, seconds on `threads` threads from the per-layer
+ *  costs of the layer table (core/layers/) and per-operation times calibrated on the reference machine
+ *  (bench/estimate.sh), and memory_bytes = dml_kernel_memory_bytes. A model that does not fit the shape costs 0
+ *  (dml_kernel will refuse it). */
 typedef struct {
     double pairs, dual_evaluations, seconds, memory_bytes;
 } dml_kernel_cost;
 void dml_kernel_cost_estimate(const dml_model *m, const dml_shape *shape, size_t n1, size_t n2, int gram, int threads,
                               dml_kernel_cost *out);
+
+/** The memory model of kernel computations (the one the admission step, the dry run and POST /api/v1/kernels
+ *  use). Bytes of one dml_kernel call of `m` on n1 x n2 inputs of `shape` (gram: x2 == NULL, n2 == n1) on
+ *  `threads` threads: the two outputs (NNGP, NTK: 2 n1 n2 doubles), the self trajectories of every input (its
+ *  diagonal covariance before every activation of the spatial stage), the self covariances through the row
+ *  stage, one workspace per thread (four covariance buffers: 4 P^2 doubles when the plan holds full
+ *  position-by-position covariances, as cnn-gap and avg-pool do, else 4 P), and the plan's window tables.
+ *  The inputs (the caller's) are not counted. 0 when the model does not fit the shape. */
+double dml_kernel_memory_bytes(const dml_model *m, const dml_shape *shape, size_t n1, size_t n2, int gram, int threads);
+
+/** Bytes of one kernel-regression unit of work of the experiment runner (dml_experiment_run: one data
+ *  variant, model and repeat): the NNGP and NTK of the n_train x n_train Gram matrix and of the
+ *  n_test x n_train cross block, the Cholesky copy of one Gram matrix and the ridge coefficients
+ *  (n_train x outputs), the test and train predictions, the larger of the two dml_kernel calls' own memory
+ *  (dml_kernel_memory_bytes without the outputs), and the prepared dataset (train and test inputs of `shape`
+ *  and targets, doubles; labels). The process-wide cache of raw IDX files is not part of a unit. 0 when the
+ *  model does not fit the shape. */
+double dml_kernel_unit_memory_bytes(const dml_model *m, const dml_shape *shape, size_t n_train, size_t n_test,
+                                    int outputs, int threads);
 
 /** Bounds of one kernel request (0 = none): numbers (n1*n2 and each input's size), estimated computing time
  *  and estimated memory (dml_kernel_cost_estimate), and the model's depth and width (0: the defaults of

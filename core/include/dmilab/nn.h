@@ -144,6 +144,15 @@ typedef struct {
     uint64_t shuffle_seed;/**< seeds the per-epoch minibatch shuffles (dml_rng seeded {shuffle_seed, 1}) */
 } dml_train_config;
 
+/** Estimated seconds of one training point (dml_train through the experiment runner) of a network with layer
+ *  list L: `epochs` epochs over n_train examples in minibatches of `batch` (gd: the whole set per step), the
+ *  test metrics on n_test examples about 10 times and at the end, on `threads` threads. A step costs three
+ *  forward passes (forward, input gradients, weight gradients) of each layer's own forward cost
+ *  (core/layers/, measured rates of the reference machine, bench/estimate.sh) plus the optimizer's update per
+ *  parameter; float64 costs twice float32. */
+double dml_train_seconds(const dml_layers *L, dml_precision prec, dml_optimizer method, size_t n_train, size_t n_test,
+                         int epochs, int batch, int threads);
+
 /** Fill `c` with the defaults of DESIGN section 3 for `method`. */
 void dml_train_config_defaults(dml_train_config *c, dml_optimizer method);
 const char *dml_optimizer_name(dml_optimizer m);

@@ -6,7 +6,7 @@
 #include "dmilab/kernel.h"
 #include "dmilab/nn.h"
 #include "dmilab/spec.h"
-#include "../jfield.h"
+#include "jfield.h"
 
 /* Read {"shape": [n, ...spatial, C], "data": [...]} into a malloc'd array. */
 static double *read_input(const cJSON *obj, const char *name, size_t max_numbers, size_t *n, dml_shape *shape,

@@ -1,9 +1,9 @@
-/* dmilab internal: activation duals and elementwise kernel maps, on arrays.
+/* dmilab internal: activation duals (the kernel rule of the activation layers), on arrays.
  * Every lane is computed by the same code whatever its position in the array (tails are padded to
  * a full vector), so a self pair computed inside a matrix and the same pair computed in a vector of
  * self covariances give bit-identical results (DESIGN 2.1, self pairs). */
-#ifndef DMILAB_KERNEL_DUAL_H
-#define DMILAB_KERNEL_DUAL_H
+#ifndef DMILAB_LAYERS_DUAL_H
+#define DMILAB_LAYERS_DUAL_H
 
 #include <stddef.h>
 #include "dmilab/model.h"

@@ -1,5 +1,7 @@
-/* Activation duals: the portable scalar build and the run-time dispatch to the AVX2 build. */
+/* Activation duals (the kernel rule of relu and erf, DESIGN 2.1): the portable scalar build and the run-time
+ * dispatch to the AVX2 and AVX-512 builds. */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include "dual.h"
@@ -49,19 +51,26 @@ typedef void (*dual_fn)(dml_activation, size_t, const double *, int, const doubl
                         double *);
 
 /* The widest build this CPU runs, chosen once per process: every call of a process uses the same code,
- * which keeps self pairs bit-identical across calls. DMILAB_SIMD=scalar|avx2|avx512 caps the choice. */
-static dual_fn pick(void)
+ * which keeps self pairs bit-identical across calls. DMILAB_SIMD=scalar|avx2|avx512 caps the choice.
+ * pthread_once: kernel threads may make the first call at the same time. */
+static dual_fn chosen;
+static pthread_once_t chosen_once = PTHREAD_ONCE_INIT;
+
+static void choose(void)
 {
-    static dual_fn cached;
-    if (cached) return cached;
     __builtin_cpu_init();
     const char *cap = getenv("DMILAB_SIMD");
     int allow512 = !cap || strcmp(cap, "avx512") == 0, allow2 = allow512 || (cap && strcmp(cap, "avx2") == 0);
     dual_fn f = dml_dual_scalar;
     if (allow2 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) f = dml_dual_avx2;
     if (allow512 && __builtin_cpu_supports("avx512f")) f = dml_dual_avx512;
-    cached = f;
-    return f;
+    chosen = f;
+}
+
+static dual_fn pick(void)
+{
+    pthread_once(&chosen_once, choose);
+    return chosen;
 }
 
 const char *dml_dual_isa(void)
