@@ -56,9 +56,7 @@ size_t dml_shape_positions(const dml_shape *s)
 
 size_t dml_shape_numel(const dml_shape *s) { return dml_shape_positions(s) * (size_t)s->channels; }
 
-/* A layer of kind k with every field taken from the model (the preset's layers, and the defaults of an
- * explicit list's layers). */
-static dml_layer_spec from_model(const dml_model *m, dml_layer_kind k)
+dml_layer_spec dml_layer_spec_from_model(const dml_model *m, dml_layer_kind k)
 {
     dml_layer_spec s;
     memset(&s, 0, sizeof s);
@@ -87,31 +85,32 @@ int dml_model_layer_specs(const dml_model *m, dml_layer_spec *out, dml_error *er
                         "depth must be in [0, %d] (a network holds at most %d layers), got %d",
                         (DML_MAX_LAYERS - 3) / 2, DML_MAX_LAYERS, m->depth);
     int n = 0;
-    if (m->arch == DML_ARCH_FCN) out[n++] = from_model(m, DML_LAYER_FLATTEN);
+    if (m->arch == DML_ARCH_FCN) out[n++] = dml_layer_spec_from_model(m, DML_LAYER_FLATTEN);
     dml_layer_kind hidden = m->arch == DML_ARCH_FCN ? DML_LAYER_DENSE
                           : m->arch == DML_ARCH_LCN ? DML_LAYER_CONV_LOCAL
                                                     : DML_LAYER_CONV;
     for (int d = 0; d < m->depth; d++) {
-        out[n++] = from_model(m, hidden);
-        out[n++] = from_model(m, DML_LAYER_ACT);
+        out[n++] = dml_layer_spec_from_model(m, hidden);
+        out[n++] = dml_layer_spec_from_model(m, DML_LAYER_ACT);
     }
-    if (m->arch != DML_ARCH_FCN) out[n++] = from_model(m, m->arch == DML_ARCH_CNN_GAP ? DML_LAYER_GAP : DML_LAYER_FLATTEN);
-    out[n++] = from_model(m, DML_LAYER_READOUT);
+    if (m->arch != DML_ARCH_FCN) out[n++] = dml_layer_spec_from_model(m, m->arch == DML_ARCH_CNN_GAP ? DML_LAYER_GAP : DML_LAYER_FLATTEN);
+    out[n++] = dml_layer_spec_from_model(m, DML_LAYER_READOUT);
     return n;
 }
 
-/* Error fields: a preset names the model's field ("filter"), an explicit list the layer's ("layers[2].filter",
- * or "layers[2]" for the layer itself). */
+/* Error fields: a preset names the model's field ("filter"), an explicit list the layer's JSON path
+ * ("layers[2].conv.filter", or "layers[2]" for the layer itself). */
 typedef struct {
     int explicit_list;
     int index;
+    const char *word;   /* the layer's key in the spec */
     char buf[64];
 } where;
 
 static const char *field(where *w, const char *preset_field, const char *layer_field)
 {
     if (!w->explicit_list) return preset_field;
-    if (layer_field) snprintf(w->buf, sizeof w->buf, "layers[%d].%s", w->index, layer_field);
+    if (layer_field) snprintf(w->buf, sizeof w->buf, "layers[%d].%s.%s", w->index, w->word, layer_field);
     else snprintf(w->buf, sizeof w->buf, "layers[%d]", w->index);
     return w->buf;
 }
@@ -173,6 +172,7 @@ int dml_model_layers(const dml_model *m, const dml_shape *in, int outputs, dml_l
     for (int i = 0; i < n; i++) {
         const dml_layer_spec *s = &spec[i];
         w.index = i;
+        w.word = dml_layer_kind_name(s->kind == DML_LAYER_READOUT ? DML_LAYER_DENSE : s->kind);
         dml_layer *L = &out->layer[out->n++];
         memset(L, 0, sizeof *L);
         L->kind = s->kind;

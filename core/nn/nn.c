@@ -528,6 +528,7 @@ int dml_empirical_kernel(const dml_model *m, const dml_shape *shape, const doubl
     }
     dml_model mm = *m;
     mm.width = width;
+    for (int l = 0; l < mm.nlayers; l++) mm.layers[l].width = width;   /* an explicit list's hidden layers too */
     dml_layers L;
     if (dml_model_layers(&mm, shape, outputs, &L, err)) return -1;
     size_t D = dml_shape_numel(shape), n = n1 + n2, N2 = x2 ? n2 : n1;

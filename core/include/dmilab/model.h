@@ -28,12 +28,18 @@
 #define DML_ENUM_PARAM(s, n) DML_PARAM_##s,
 #define DML_ENUM_LAYER(s, n) DML_LAYER_##s,
 
+#define DML_COUNT(s, n) +1
+
 /** The four presets; DML_ARCH_LAYERS marks a model given as an explicit layer list (model.layers). */
 typedef enum { DML_ARCHS(DML_ENUM_ARCH) DML_ARCH_LAYERS } dml_arch;
-typedef enum { DML_ACTIVATIONS(DML_ENUM_ACT) DML_NACTIVATIONS } dml_activation;
-typedef enum { DML_PADDINGS(DML_ENUM_PAD) DML_NPADDINGS } dml_padding;
-typedef enum { DML_PARAMETERIZATIONS(DML_ENUM_PARAM) DML_NPARAMETERIZATIONS } dml_parameterization;
-#define DML_NARCHS ((int)DML_ARCH_LAYERS)
+typedef enum { DML_ACTIVATIONS(DML_ENUM_ACT) } dml_activation;
+typedef enum { DML_PADDINGS(DML_ENUM_PAD) } dml_padding;
+typedef enum { DML_PARAMETERIZATIONS(DML_ENUM_PARAM) } dml_parameterization;
+#define DML_NARCHS (0 DML_ARCHS(DML_COUNT))
+#define DML_NACTIVATIONS (0 DML_ACTIVATIONS(DML_COUNT))
+#define DML_NPADDINGS (0 DML_PADDINGS(DML_COUNT))
+#define DML_NPARAMETERIZATIONS (0 DML_PARAMETERIZATIONS(DML_COUNT))
+#define DML_NLAYER_KINDS (0 DML_LAYER_KINDS(DML_COUNT))
 
 /** Layer kinds. Kernel rules (DESIGN 2.1) and finite functions are in core/layers/, one file per family. */
 typedef enum {
@@ -46,7 +52,6 @@ typedef enum {
      * GAP         global average pooling over positions
      * READOUT     the final Dense layer to the outputs
      * AVG_POOL    average pooling over a window (Neural Tangents' stax.AvgPool) */
-    DML_NLAYER_KINDS
 } dml_layer_kind;
 
 /** Name tables, indexed by the enums ("?" out of range). */
@@ -98,6 +103,10 @@ typedef struct {
 /** Fill `m` with every default of DESIGN section 3 (arch fcn, depth 2, width 128, relu,
  *  w_std sqrt(2), b_std 0, readout 1/0, filter 3, stride 1, padding same, parameterization ntk). */
 void dml_model_defaults(dml_model *m);
+
+/** A layer of kind k with every field taken from the model's fields of the same name (a preset's layers; the
+ *  defaults of an explicit list's layers). */
+dml_layer_spec dml_layer_spec_from_model(const dml_model *m, dml_layer_kind k);
 
 /** The layer list of a model as specs: its explicit list, or the preset of its arch:
  *  fcn: flatten, (dense, act) x depth, readout; lcn: (conv-local, act) x depth, flatten, readout;
