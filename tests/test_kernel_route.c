@@ -2,7 +2,8 @@
  * with RLIMIT_AS (ulimit -v 700000) answers a legal request of n = 1,500 fcn inputs of 16 numbers (a 1500 x
  * 1500 NNGP and NTK, 4.5 million numbers of response) with the whole response, correct where checked, and keeps
  * serving; and the route's memory estimate counts the request and response text: with --max-memory below what
- * that request really needs (the matrices alone fit), it is a 413 naming the limit, not an attempt.
+ * that request really needs (the matrices alone fit), it is a 413 naming the limit, not an attempt; empirical
+ * kernels over HTTP carry their standard errors and stay within the server's limits.
  * usage: test_kernel_route DMILAB_EXE */
 #include <math.h>
 #include <stdio.h>
@@ -113,6 +114,44 @@ int main(int argc, char **argv)
               "beyond --max-memory with the response text counted: %ld %s", st, msg ? msg : "");
         cJSON_Delete(j);
         resp_free(&r);
+    }
+    stop_server(15);
+
+    /* 3. empirical kernels over HTTP: standard errors beside the entries, within the server's limits */
+    const char *plain[] = {"--max-width", "256", NULL};
+    if (check(start_server(plain) == 0, "server starts with --max-width 256")) {
+        const char *ereq = "{\"model\": {\"arch\": \"cnn-gap\", \"filter\": [3]}, \"x1\": {\"shape\": [2, 6, 1], "
+                           "\"data\": [1, 2, 3, 4, 5, 6, 4, 3, 2, 1, 0, -1]}, \"empirical\": {\"width\": 128, "
+                           "\"samples\": 4, \"seed\": 5}}";
+        st = post_json("/api/v1/kernels", ereq, &r);
+        cJSON *j = json_of(&r);
+        const cJSON *se = j ? cJSON_GetObjectItem(cJSON_GetObjectItem(j, "ntk"), "standard_error") : NULL;
+        check(st == 200 && cJSON_GetArraySize(se) == 4 && cJSON_GetArrayItem(se, 0)->valuedouble > 0 &&
+                  num_at(cJSON_GetObjectItem(j, "empirical"), "width") == 128,
+              "POST /api/v1/kernels with empirical: %ld, standard errors", st);
+        cJSON_Delete(j);
+        resp_free(&r);
+        const char *wide = "{\"model\": {\"arch\": \"fcn\"}, \"x1\": {\"shape\": [2, 3], \"data\": [1, 2, 3, 4, 5, 6]}, "
+                           "\"empirical\": {\"width\": 1024}}";
+        st = post_json("/api/v1/kernels", wide, &r);
+        check(st == 400 && is_error(&r, "limit_exceeded", "empirical.width"), "empirical width above --max-width: %ld",
+              st);
+        resp_free(&r);
+        /* 400 cnn-gap inputs at 14x14: each sample holds (400 * 196)^2 doubles of window Grams per layer */
+        size_t cap = 400 * 196 * 4 + 256, n = 0;
+        char *slow = malloc(cap);
+        n += (size_t)snprintf(slow, cap, "{\"model\": {\"arch\": \"cnn-gap\"}, \"x1\": {\"shape\": [400, 14, 14, 1], "
+                                          "\"data\": [");
+        for (int i = 0; i < 400 * 196; i++) n += (size_t)snprintf(slow + n, cap - n, "%s%d", i ? "," : "", i % 3);
+        snprintf(slow + n, cap - n, "]}, \"empirical\": {\"width\": 256, \"samples\": 1000}}");
+        st = post_json("/api/v1/kernels", slow, &r);
+        j = json_of(&r);
+        const char *msg = j ? str_at(cJSON_GetObjectItem(j, "error"), "message") : NULL;
+        check(st == 413 && is_error(&r, "payload_too_large", "x1.shape"),
+              "a huge empirical request is refused before it runs: %ld %s", st, msg ? msg : "");
+        cJSON_Delete(j);
+        resp_free(&r);
+        free(slow);
     }
     free(body);
     free(x);

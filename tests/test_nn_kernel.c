@@ -167,8 +167,43 @@ static void cross_block(void)
         }
 }
 
+/* The standard errors of dml_empirical_kernel_se are those of the per-network estimates: network s's own
+ * estimate is recovered from the means over s and s + 1 networks, (s + 1) m_{s+1} - s m_s, and their sample
+ * standard deviation over sqrt(S) must match (to the rounding of that recovery). */
+static void standard_errors(void)
+{
+    enum { NS = 5 };
+    dml_model m;
+    dml_model_defaults(&m);
+    m.arch = DML_ARCH_CNN_GAP;
+    dml_shape sh = {.nd = 1, .size = {5, 0}, .channels = 2};
+    double x[3 * 10], mk[NS + 1][9], mt[NS + 1][9], sek[9], set[9];
+    dml_rng r;
+    uint64_t key = 12;
+    dml_rng_seed(&r, &key, 1);
+    for (int j = 0; j < 30; j++) x[j] = dml_rng_normal(&r);
+    dml_error err;
+    int rc = 0;
+    memset(mk[0], 0, sizeof mk[0]);
+    memset(mt[0], 0, sizeof mt[0]);
+    for (int s = 1; s <= NS; s++) rc |= dml_empirical_kernel(&m, &sh, x, 3, NULL, 3, 32, 2, s, 0, 9, mk[s], mt[s], 1, &err);
+    double ek[9], et[9];
+    rc |= dml_empirical_kernel_se(&m, &sh, x, 3, NULL, 3, 32, 2, NS, 0, 9, ek, et, sek, set, 1, &err);
+    CHECK(rc == 0, "standard errors: %s", err.message);
+    for (int e = 0; e < 9 && rc == 0; e++)
+        for (int k = 0; k < 2; k++) {
+            double (*mm)[9] = k ? mt : mk, v[NS], mean = 0, var = 0;
+            for (int s = 0; s < NS; s++) mean += (v[s] = (s + 1) * mm[s + 1][e] - s * mm[s][e]) / NS;
+            for (int s = 0; s < NS; s++) var += (v[s] - mean) * (v[s] - mean) / (NS - 1);
+            double want = sqrt(var / NS), got = (k ? set : sek)[e];
+            CHECK(fabs(got - want) <= 1e-9 * fabs(mean) && (k ? et : ek)[e] == mm[NS][e],
+                  "%s[%d]: standard error %.10g, from the per-network estimates %.10g", k ? "ntk" : "nngp", e, got, want);
+        }
+}
+
 int main(void)
 {
+    standard_errors();
     literal_readout();
     cross_block();
     dml_shape img8 = {.nd = 2, .size = {8, 8}, .channels = 1};

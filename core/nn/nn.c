@@ -297,16 +297,23 @@ double dml_train_memory_bytes(const dml_layers *L, dml_precision prec, size_t ba
 #define SEC_PER_PARAM_STEP_SGD 1.5e-9
 #define SEC_PER_PARAM_STEP_ADAM 6e-9
 
-double dml_train_seconds(const dml_layers *L, dml_precision prec, dml_optimizer method, size_t n_train, size_t n_test,
-                         int epochs, int batch, int threads)
+/* One float32 forward pass of one example on one thread: the layers' own costs. */
+static double forward_seconds(const dml_layers *L)
 {
-    if (threads < 1) threads = 1;
-    double fwd = 0;   /* one forward pass of one example on one thread: the layers' own costs */
+    double fwd = 0;
     for (int l = 0; l < L->n; l++) {
         dml_layer_cost c = {0};
         dml_layer_table[L->layer[l].kind]->cost(&L->layer[l], 0, 1, &c);
         fwd += c.train_seconds;
     }
+    return fwd;
+}
+
+double dml_train_seconds(const dml_layers *L, dml_precision prec, dml_optimizer method, size_t n_train, size_t n_test,
+                         int epochs, int batch, int threads)
+{
+    if (threads < 1) threads = 1;
+    double fwd = forward_seconds(L);
     double n = (double)n_train, M = (double)n_test, np = (double)dml_layers_num_params(L);
     double p = prec == DML_F64 ? 2.0 : 1.0;
     double steps = method == DML_OPT_GD ? epochs : epochs * ceil(n / (batch > 0 ? batch : 1));
@@ -516,12 +523,62 @@ int dml_train(dml_net *net, const dml_train_config *cfg, const dml_dataset *trai
 
 /* ---- empirical kernels ---- */
 
+/* Per-entry Monte Carlo spread of the per-network estimates e_s (entry i of sample s), by sums shifted by the
+ * first sample (stable when the spread is small against the mean). */
+typedef struct {
+    double *first, *sum, *sq;
+} mc_spread;
+
+static int spread_alloc(mc_spread *m, size_t n)
+{
+    m->first = malloc(sizeof(double) * (n ? n : 1));
+    m->sum = calloc(n ? n : 1, sizeof(double));
+    m->sq = calloc(n ? n : 1, sizeof(double));
+    return m->first && m->sum && m->sq ? 0 : -1;
+}
+
+static void spread_free(mc_spread *m)
+{
+    free(m->first);
+    free(m->sum);
+    free(m->sq);
+}
+
+static inline void spread_add(mc_spread *m, int s, size_t i, double e)
+{
+    if (s == 0) m->first[i] = e;
+    double d = e - m->first[i];
+    m->sum[i] += d;
+    m->sq[i] += d * d;
+}
+
+/* Standard error of the mean of S >= 2 estimates: sample standard deviation / sqrt(S). */
+static void spread_se(const mc_spread *m, size_t n, int S, double *se)
+{
+    for (size_t i = 0; i < n; i++) {
+        double v = (m->sq[i] - m->sum[i] * m->sum[i] / S) / (S - 1);
+        se[i] = sqrt(v > 0 ? v / S : 0.0);
+    }
+}
+
 int dml_empirical_kernel(const dml_model *m, const dml_shape *shape, const double *x1, size_t n1, const double *x2,
                          size_t n2, int width, int outputs, int samples, int exact_readout, uint64_t seed,
                          double *nngp, double *ntk, int threads, dml_error *err)
 {
+    return dml_empirical_kernel_se(m, shape, x1, n1, x2, n2, width, outputs, samples, exact_readout, seed, nngp, ntk,
+                                   NULL, NULL, threads, err);
+}
+
+int dml_empirical_kernel_se(const dml_model *m, const dml_shape *shape, const double *x1, size_t n1, const double *x2,
+                            size_t n2, int width, int outputs, int samples, int exact_readout, uint64_t seed,
+                            double *nngp, double *ntk, double *nngp_se, double *ntk_se, int threads, dml_error *err)
+{
     if (width < 1 || outputs < 1 || samples < 1)
         return dml_fail(err, DML_ERR_INVALID_SPEC, "", "width, outputs and samples must be >= 1");
+    if ((nngp_se && !nngp) || (ntk_se && !ntk))
+        return dml_fail(err, DML_ERR_INVALID_SPEC, "", "a standard error needs its kernel");
+    if ((nngp_se || ntk_se) && samples < 2)
+        return dml_fail(err, DML_ERR_INVALID_SPEC, "", "a standard error needs at least 2 samples");
     if (!x2) {
         if (n2 != n1) return dml_fail(err, DML_ERR_INVALID_SPEC, "", "x2 == NULL needs n2 == n1");
         n2 = 0;
@@ -535,8 +592,9 @@ int dml_empirical_kernel(const dml_model *m, const dml_shape *shape, const doubl
     size_t off2 = x2 ? n1 : 0;   /* row of x2's first example in the stacked batch */
     double *X = malloc(sizeof *X * n * D), *f = malloc(sizeof *f * n * (size_t)outputs);
     double *g = malloc(sizeof *g * n * (size_t)outputs), *T = malloc(sizeof *T * n * n);
+    mc_spread sk = {0}, st = {0};
     int rc = 0;
-    if (!X || !f || !g || !T) {
+    if (!X || !f || !g || !T || (nngp_se && spread_alloc(&sk, n1 * N2)) || (ntk_se && spread_alloc(&st, n1 * N2))) {
         rc = dml_fail(err, DML_ERR_NOMEM, "", "out of memory");
         goto done;
     }
@@ -567,6 +625,7 @@ int dml_empirical_kernel(const dml_model *m, const dml_shape *shape, const doubl
                     double acc = 0.0;
                     for (size_t c = 0; c < hd; c++) acc += h[a * hd + c] * h[(off2 + b) * hd + c];
                     nngp[a * N2 + b] += (a2 * acc + b2) / samples;
+                    if (nngp_se) spread_add(&sk, s, a * N2 + b, a2 * acc + b2);
                 }
         } else if (nngp)
             for (size_t a = 0; a < n1; a++)
@@ -574,6 +633,7 @@ int dml_empirical_kernel(const dml_model *m, const dml_shape *shape, const doubl
                     double acc = 0.0;
                     for (int k = 0; k < outputs; k++) acc += f[a * outputs + k] * f[(off2 + b) * outputs + k];
                     nngp[a * N2 + b] += w * acc;
+                    if (nngp_se) spread_add(&sk, s, a * N2 + b, acc / outputs);
                 }
         if (ntk) {
             nn_gram gr = {.n = n, .T = T};
@@ -590,14 +650,57 @@ int dml_empirical_kernel(const dml_model *m, const dml_shape *shape, const doubl
                 break;
             }
             for (size_t a = 0; a < n1; a++)
-                for (size_t b = 0; b < N2; b++) ntk[a * N2 + b] += w * T[a * n + off2 + b];
+                for (size_t b = 0; b < N2; b++) {
+                    ntk[a * N2 + b] += w * T[a * n + off2 + b];
+                    if (ntk_se) spread_add(&st, s, a * N2 + b, T[a * n + off2 + b] / outputs);
+                }
         }
         dml_net_free(net);
     }
+    if (rc == 0 && nngp_se) spread_se(&sk, n1 * N2, samples, nngp_se);
+    if (rc == 0 && ntk_se) spread_se(&st, n1 * N2, samples, ntk_se);
 done:
+    spread_free(&sk);
+    spread_free(&st);
     free(X);
     free(f);
     free(g);
     free(T);
     return rc;
+}
+
+/* Effective flops per second of one thread in the double-precision GEMMs of the empirical NTK's Grams. */
+#define EMPIRICAL_GRAM_FLOPS 10e9
+
+void dml_empirical_kernel_cost(const dml_model *m, const dml_shape *shape, size_t n1, size_t n2, int gram, int width,
+                               int outputs, int samples, int threads, double *seconds, double *bytes)
+{
+    *seconds = *bytes = 0;
+    if (threads < 1) threads = 1;
+    dml_model mm = *m;
+    mm.width = width;
+    for (int l = 0; l < mm.nlayers; l++) mm.layers[l].width = width;
+    dml_layers *L = malloc(sizeof *L);
+    if (!L || dml_model_layers(&mm, shape, outputs, L, NULL)) {
+        free(L);
+        return;
+    }
+    double n = (double)n1 + (gram ? 0.0 : (double)n2), N2 = gram ? (double)n1 : (double)n2;
+    double D = (double)dml_shape_numel(shape), held = 0, peak = 0, flops = 0;
+    for (int l = 0; l < L->n; l++) {
+        const dml_layer *d = &L->layer[l];
+        if (!dml_layer_num_params(d)) continue;
+        int windowed = d->kind == DML_LAYER_CONV || d->kind == DML_LAYER_CONV_LOCAL;
+        double rows = windowed ? n * (double)dml_layer_positions_out(d) : n;
+        double K = windowed ? dml_layer_filter_size(d) * d->in_channels : d->in_channels;
+        held += rows * rows;                              /* the input-window Gram A, kept for the sample */
+        peak = fmax(peak, rows * rows * 1.5 + rows * K);  /* dY dY^T (in the network's reals) and the windows */
+        flops += 2 * rows * rows * K + outputs * (2 * rows * rows * d->out_channels + 2 * rows * rows);
+    }
+    double fwd = 2 * forward_seconds(L);   /* float64 */
+    double net = dml_train_memory_bytes(L, DML_F64, (size_t)n, (size_t)n, 0, 1);
+    /* a forward pass, and a backward pass (about two forward passes) per output unit */
+    *seconds = samples * (fwd * n * (1 + 2.0 * outputs) + flops / EMPIRICAL_GRAM_FLOPS) / threads;
+    *bytes = 8.0 * (n * D + 2 * n * outputs + n * n + held + peak + 6 * (double)n1 * N2) + net;
+    free(L);
 }

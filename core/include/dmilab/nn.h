@@ -214,4 +214,20 @@ int dml_empirical_kernel(const dml_model *m, const dml_shape *shape, const doubl
                          size_t n2, int width, int outputs, int samples, int exact_readout, uint64_t seed,
                          double *nngp, double *ntk, int threads, dml_error *err);
 
+/** dml_empirical_kernel, and the Monte Carlo standard error of every entry: nngp_se / ntk_se (n1, n2) (NULL:
+ *  not wanted; each needs its kernel and samples >= 2) receive the sample standard deviation of the `samples`
+ *  per-network estimates of the entry divided by sqrt(samples) (each network's estimate is its mean over the
+ *  output units, or the exact readout average). The error of the mean over networks only: the finite-width
+ *  bias of O(1/width) (Hanin & Nica 2019) is not in it. */
+int dml_empirical_kernel_se(const dml_model *m, const dml_shape *shape, const double *x1, size_t n1, const double *x2,
+                            size_t n2, int width, int outputs, int samples, int exact_readout, uint64_t seed,
+                            double *nngp, double *ntk, double *nngp_se, double *ntk_se, int threads, dml_error *err);
+
+/** Estimated seconds and bytes of dml_empirical_kernel_se for n1 x n2 inputs (gram: x2 == NULL): the networks'
+ *  forward and backward passes, the per-layer Grams of the parameter Jacobians (held for every parameterized
+ *  layer while a sample runs: (n P_out)^2 doubles for a conv layer), the network and its workspace, and the
+ *  outputs with their standard errors. Both 0 when the model does not fit the shape. */
+void dml_empirical_kernel_cost(const dml_model *m, const dml_shape *shape, size_t n1, size_t n2, int gram, int width,
+                               int outputs, int samples, int threads, double *seconds, double *bytes);
+
 #endif
