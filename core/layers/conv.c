@@ -294,6 +294,7 @@ static void NN(conv_forward)(const dml_net_layer *ly, dml_net_scratch *s, const 
     R *cols = s->cols;
     for (size_t i0 = 0; i0 < n; i0 += ly->chunk) {
         size_t ni = n - i0 < ly->chunk ? n - i0 : ly->chunk;
+        assert(ni * Po * ly->K <= s->cols_cap);   /* the workspace holds the chunk's windows */
         NN(dml_im2col)(ly, X, i0, ni, 0, Po, 0, cols);
         GEMM(RM, NT, NT, (int)(ni * Po), Co, (int)ly->K, alpha, cols, (int)ly->K, W, Co, 0, Y + i0 * Po * Co, Co);
     }
@@ -317,6 +318,7 @@ static void NN(conv_backward)(const dml_net_layer *ly, dml_net_scratch *s, const
     }
     for (size_t i0 = 0; i0 < n && (dW || dX); i0 += ly->chunk) {
         size_t ni = n - i0 < ly->chunk ? n - i0 : ly->chunk;
+        assert(ni * Po * K <= s->cols_cap);
         const R *dYc = dY + i0 * Po * Co;
         if (dW) {
             NN(dml_im2col)(ly, X, i0, ni, 0, Po, 0, cols);
@@ -339,6 +341,7 @@ static void NN(local_forward)(const dml_net_layer *ly, dml_net_scratch *s, const
     int Co = ly->Cout;
     for (size_t o0 = 0; o0 < Po; o0 += ob) {
         size_t no = Po - o0 < ob ? Po - o0 : ob;
+        assert(no * n * K <= s->cols_cap);
         NN(dml_im2col)(ly, X, 0, n, o0, no, 1, cols);
         for (size_t o = 0; o < no; o++)
             GEMM(RM, NT, NT, (int)n, Co, (int)K, alpha, cols + o * n * K, (int)K, W + (o0 + o) * K * Co, Co, 0,
@@ -360,6 +363,7 @@ static void NN(local_backward)(const dml_net_layer *ly, dml_net_scratch *s, cons
     if (dX) memset(dX, 0, sizeof *dX * n * ly->in_numel);
     for (size_t o0 = 0; o0 < Po && (dW || dX); o0 += ob) {
         size_t no = Po - o0 < ob ? Po - o0 : ob;
+        assert(no * n * K <= s->cols_cap);
         if (dW) NN(dml_im2col)(ly, X, 0, n, o0, no, 1, cols);
         for (size_t o = 0; o < no; o++) {
             const R *dYo = dY + (o0 + o) * Co;

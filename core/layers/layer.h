@@ -56,6 +56,7 @@ typedef struct {
     void *wv, *wm;                /* Winograd planes: 16 x chunk x Cin (V, dV), 16 x chunk x Cout (M, dM) */
     void *wu, *wdu;               /* Winograd weights and their gradient: 16 x Cin x Cout */
     void *wzero, *wscratch;       /* zeros (max channels), scratch (16 x max channels) */
+    size_t cols_cap, wv_cap, wm_cap;   /* reals allocated in cols (and dcols), wv, wm: asserted by the passes */
 } dml_net_scratch;
 
 /** Reals of scratch a layer needs for a pass over `cap` examples (the workspace takes the largest of each). */

@@ -256,6 +256,7 @@ static void NN(wino_forward)(const dml_net_layer *ly, dml_net_scratch *ws, const
     int C = ly->Cin, K = ly->Cout;
     R *U = ws->wu, *V = ws->wv, *M = ws->wm;
     size_t Tc = g->chunk, pv = Tc * (size_t)C, pm = Tc * (size_t)K, CK = (size_t)C * K, total = n * g->tiles;
+    assert(16 * pv <= ws->wv_cap && 16 * pm <= ws->wm_cap);   /* the planes of one block fit the workspace */
     NN(wino_weights)(W, C, K, U);
     for (size_t t0 = 0; t0 < total; t0 += Tc) {
         size_t nt = total - t0 < Tc ? total - t0 : Tc;
@@ -275,6 +276,7 @@ static void NN(wino_backward)(const dml_net_layer *ly, dml_net_scratch *ws, cons
     int C = ly->Cin, K = ly->Cout;
     R *U = ws->wu, *dU = ws->wdu, *V = ws->wv, *M = ws->wm;
     size_t Tc = g->chunk, pv = Tc * (size_t)C, pm = Tc * (size_t)K, CK = (size_t)C * K, total = n * g->tiles;
+    assert(16 * pv <= ws->wv_cap && 16 * pm <= ws->wm_cap);
     if (dX) NN(wino_weights)(W, C, K, U);
     if (dW) memset(dU, 0, sizeof *dU * 16 * CK);
     for (size_t t0 = 0; t0 < total; t0 += Tc) {

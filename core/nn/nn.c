@@ -68,6 +68,9 @@ int nn_reserve(dml_net *net, int w, size_t cap, int train, dml_error *err)
         ok = (sc->wv = malloc(e * most.wv)) && (sc->wm = malloc(e * most.wm)) && (sc->wu = malloc(e * most.wu)) &&
              (sc->wdu = malloc(e * most.wu)) && (sc->wzero = calloc(most.wzero, e)) &&
              (sc->wscratch = malloc(e * 16 * most.wzero));
+    sc->cols_cap = most.cols;
+    sc->wv_cap = most.wv;
+    sc->wm_cap = most.wm;
     if (ok && train) {
         size_t no = cap * (size_t)net->outputs;
         ok = (ws->grads = malloc(e * (net->nparams ? net->nparams : 1))) && (ws->y = malloc(e * no)) &&
