@@ -1,3 +1,4 @@
+/* Errors of the core: dml_fail (code, field path, message together) and the API names of the codes (error.h). */
 #include <stdio.h>
 #include <string.h>
 #include "dmilab/error.h"

@@ -21,10 +21,11 @@ char *dml_checks_junit(const char *id, const dml_spec *s, const dml_point *pts, 
 
 /** Cost estimate of an experiment for `?dry_run=true`: {"points", "units", "kernel_pairs", "dual_evaluations",
  *  "training_steps" (optimizer steps of every trained point), "memory_bytes" (largest unit), "estimated_seconds"} (caller frees). `threads` is the worker's thread count.
- *  Kernel arms: one unit per (data, model, repeat); seconds from measured per-entry costs of the kernel engine.
- *  Training arms: one unit per point; memory from dml_train_memory_bytes, seconds from measured per-layer-kind
- *  training rates and optimizer costs. Measured on this kind of machine, a rough guide (within a factor of
- *  about 2; the two training examples: 57 s estimated / 54 s measured, 52 / 62). */
+ *  Kernel arms: one unit per (data, model, repeat); seconds from dml_kernel_cost_estimate and the ridge solves,
+ *  memory from dml_kernel_unit_memory_bytes. Training arms: one unit per point; seconds from dml_train_seconds
+ *  (the layers' own costs, core/layers/), memory from dml_train_memory_bytes. The per-operation times are
+ *  those of the reference machine, calibrated so that the examples' estimates stay within a factor 1.5 of
+ *  their measured times (bench/estimate.sh; figures in bench/README.md). */
 cJSON *dml_spec_cost_json(const dml_spec *s, int threads);
 
 #endif

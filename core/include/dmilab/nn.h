@@ -117,8 +117,8 @@ size_t dml_layers_num_params(const dml_layers *L);
  *  per thread (activations and gradients of min(batch, n_train, 256) examples in all, im2col or Winograd
  *  blocks), and the train and test inputs in double and in the compute precision. `batch` is the minibatch
  *  (the whole n_train for gd). Used to refuse, before it runs, a spec that cannot fit (DESIGN section 4
- *  limits). The count of what the code allocates, plus 10% and 256 MiB; measured: cnn-vec width 512 at 28x28,
- *  batch 256, 2 threads, 1000 images: estimate 3.06 GiB, peak RSS of `dmilab run` 2.57 GiB. */
+ *  limits). The count of what the code allocates, plus 10% and 256 MiB (its check against a measured peak
+ *  resident size is in docs/training.md). */
 double dml_train_memory_bytes(const dml_layers *L, dml_precision prec, size_t batch, size_t n_train, size_t n_test,
                               int threads);
 
