@@ -7,7 +7,7 @@
 #include <string.h>
 #include "dmilab/kernel.h"
 #include "dmilab/nn.h"
-#include "dmilab/spec.h"
+#include "dmilab/model_json.h"
 #include "jfield.h"
 
 /* Read {"shape": [n, ...spatial, C], "data": [...]} into a malloc'd array. */
@@ -201,10 +201,7 @@ char *dml_kernel_request_text(const cJSON *req, const dml_kernel_limits *lim, in
         return NULL;
     }
     dml_model m;
-    dml_limits ml;
-    dml_limits_defaults(&ml);
-    if (lim->max_depth > 0) ml.max_depth = lim->max_depth;
-    if (lim->max_width > 0) ml.max_width = lim->max_width;
+    dml_model_limits ml = {.max_depth = lim->max_depth, .max_width = lim->max_width};
     if (dml_model_parse(jm, "model", &ml, &m, err)) return NULL;
     dml_empirical_opts emp_body = DML_EMPIRICAL_DEFAULTS;
     const dml_empirical_opts *emp = emp_in;

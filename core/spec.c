@@ -393,7 +393,8 @@ int dml_spec_parse(const char *text, size_t len, const dml_limits *lim, dml_spec
     }
     for (int i = 0; i < nm_; i++, s->nmodels++) {
         const char *p = cJSON_IsObject(jm) ? "models" : jf_index(f, sizeof f, "models", i);
-        if (dml_model_parse(list_item(jm, i), p, lim, &s->models[i], err)) goto out_taken;
+        dml_model_limits mlim = {.max_depth = lim->max_depth, .max_width = lim->max_width};
+        if (dml_model_parse(list_item(jm, i), p, &mlim, &s->models[i], err)) goto out_taken;
         unique_name(s->models[i].name, dml_arch_name(s->models[i].arch), taken, i);
         memcpy(taken[i], s->models[i].name, DML_NAME_MAX);
         /* the model must fit every data variant's input shape */

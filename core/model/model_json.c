@@ -3,12 +3,15 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include "dmilab/spec.h"
+#include "dmilab/model_json.h"
 #include "../jfield.h"
 
 static const char *const model_keys[] = {"name", "arch", "depth", "width", "activation", "w_std", "b_std",
                                          "readout_w_std", "readout_b_std", "filter", "stride", "padding",
                                          "parameterization", "layers", NULL};
+
+/* A bound of 0 is no bound beyond the valid range. */
+static long long bound(int limit, long long hi) { return limit > 0 && limit < hi ? limit : hi; }
 
 /* ---- layer lists ---- */
 
@@ -58,7 +61,7 @@ static int int_list_field(const cJSON *o, const char *key, const char *path, int
 }
 
 /* One layer {"<kind>": {fields}} at `path` ("models[0].layers[3]"), its fields defaulting to the model's. */
-static int parse_layer(const cJSON *o, const char *path, int last, const dml_model *m, const dml_limits *lim,
+static int parse_layer(const cJSON *o, const char *path, int last, const dml_model *m, const dml_model_limits *lim,
                        dml_layer_spec *s, dml_error *err)
 {
     char f[200];
@@ -88,7 +91,7 @@ static int parse_layer(const cJSON *o, const char *path, int last, const dml_mod
     s->activation = w->kind == DML_LAYER_ACT ? w->activation : s->activation;
     long long v;
     int rc;
-    if ((rc = jf_int_limited(body, "width", f, 1, 1LL << 40, lim->max_width, &v, err)) < 0) return -1;
+    if ((rc = jf_int_limited(body, "width", f, 1, 1LL << 40, bound(lim->max_width, 1LL << 40), &v, err)) < 0) return -1;
     if (rc) s->width = (int)v;
     if (jf_number(body, "w_std", f, 0, 1e6, &s->w_std, err) < 0) return -1;
     if (jf_number(body, "b_std", f, 0, 1e6, &s->b_std, err) < 0) return -1;
@@ -136,7 +139,7 @@ static int same_layer(const dml_layer_spec *a, const dml_layer_spec *b)
     }
 }
 
-static int parse_layers(const cJSON *jl, const char *path, int has_arch, const dml_limits *lim, dml_model *m,
+static int parse_layers(const cJSON *jl, const char *path, int has_arch, const dml_model_limits *lim, dml_model *m,
                         dml_error *err)
 {
     char f[200], g[220];
@@ -153,7 +156,7 @@ static int parse_layers(const cJSON *jl, const char *path, int has_arch, const d
         hidden += list[i].kind == DML_LAYER_DENSE || list[i].kind == DML_LAYER_CONV ||
                   list[i].kind == DML_LAYER_CONV_LOCAL;
     }
-    if (hidden > lim->max_depth)
+    if (lim->max_depth > 0 && hidden > lim->max_depth)
         return dml_fail(err, DML_ERR_LIMIT, f, "%s has %d hidden dense/conv layers, above the limit %d (max_depth)", f,
                         hidden, lim->max_depth);
     if (has_arch) {
@@ -176,13 +179,10 @@ static int parse_layers(const cJSON *jl, const char *path, int has_arch, const d
 
 /* ---- the model ---- */
 
-int dml_model_parse(const cJSON *obj, const char *path, const dml_limits *lim, dml_model *m, dml_error *err)
+int dml_model_parse(const cJSON *obj, const char *path, const dml_model_limits *lim_in, dml_model *m, dml_error *err)
 {
-    dml_limits dl;
-    if (!lim) {
-        dml_limits_defaults(&dl);
-        lim = &dl;
-    }
+    static const dml_model_limits none = {0, 0};
+    const dml_model_limits *lim = lim_in ? lim_in : &none;
     dml_model_defaults(m);
     if (jf_object(obj, path, model_keys, err)) return -1;
     int e, rc;
@@ -208,9 +208,9 @@ int dml_model_parse(const cJSON *obj, const char *path, const dml_limits *lim, d
     if (rc == 1 && !jf_valid_name(m->name))
         return dml_fail(err, DML_ERR_INVALID_SPEC, jf_path(f, sizeof f, path, "name"),
                         "names are 1 to 64 of letters, digits, '-', '_', '.'");
-    if (jf_int_limited(obj, "depth", path, 0, 1000000, lim->max_depth, &v, err) < 0) return -1;
+    if (jf_int_limited(obj, "depth", path, 0, 1000000, bound(lim->max_depth, 1000000), &v, err) < 0) return -1;
     if (cJSON_GetObjectItemCaseSensitive(obj, "depth")) m->depth = (int)v;
-    if (jf_int_limited(obj, "width", path, 1, 1LL << 40, lim->max_width, &v, err) < 0) return -1;
+    if (jf_int_limited(obj, "width", path, 1, 1LL << 40, bound(lim->max_width, 1LL << 40), &v, err) < 0) return -1;
     if (cJSON_GetObjectItemCaseSensitive(obj, "width")) m->width = (int)v;
     if (jf_enum(obj, "activation", path, dml_activation_names, DML_NACTIVATIONS, &e, err) < 0) return -1;
     if (cJSON_GetObjectItemCaseSensitive(obj, "activation")) m->activation = (dml_activation)e;

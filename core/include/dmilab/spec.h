@@ -7,6 +7,7 @@
 #include <cjson/cJSON.h>
 #include "dmilab/error.h"
 #include "dmilab/model.h"
+#include "dmilab/model_json.h"
 
 #define DML_PATH_MAX 1024
 #define DML_MAX_SIZES 64
@@ -114,14 +115,8 @@ void dml_limits_defaults(dml_limits *l);
  *  DML_ERR_LIMIT (beyond `lim`). */
 int dml_spec_parse(const char *text, size_t len, const dml_limits *lim, dml_spec *out, dml_error *err);
 
-/** Parse a model object (as in spec "models" or the `dmilab kernel` request). `path` is the field path
- *  used in errors ("models[0]", "model"). Unknown fields are errors. Fills defaults first. */
-int dml_model_parse(const cJSON *obj, const char *path, const dml_limits *lim, dml_model *m, dml_error *err);
-
 /** The spec with every default filled in, as JSON (caller frees with cJSON_Delete). */
 cJSON *dml_spec_resolved_json(const dml_spec *s);
-/** One model as JSON with every field. */
-cJSON *dml_model_json(const dml_model *m);
 
 /** Number of points of the full grid: sum over data variants of sizes, times models, inference and repeats. */
 size_t dml_spec_points(const dml_spec *s);
