@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "dmilab/kernel.h"
 #include "dmilab/nn.h"
 #include "dmilab/spec.h"
 #include "jfield.h"
@@ -454,13 +455,17 @@ int dml_spec_parse(const char *text, size_t len, const dml_limits *lim, dml_spec
         goto out_taken;
     }
     for (int d = 0; any_kernel && d < s->ndata; d++) {
-        /* memory of one unit: train Gram and test-train kernel (NNGP and NTK), the Cholesky factor */
-        double N = (double)s->data[d].n_train[s->data[d].nn_train - 1], M = (double)s->data[d].n_test;
-        double bytes = 8.0 * (3.0 * N * N + 2.0 * N * M);
+        /* memory of one unit of each model (dml_kernel_unit_memory_bytes: the kernel memory model) */
+        double N = (double)s->data[d].n_train[s->data[d].nn_train - 1], M = (double)s->data[d].n_test, bytes = 0;
+        dml_shape sh = {.nd = 2, .size = {28 / s->data[d].resize, 28 / s->data[d].resize}, .channels = 1};
+        for (int m = 0; m < s->nmodels; m++) {
+            double b = dml_kernel_unit_memory_bytes(&s->models[m], &sh, (size_t)N, (size_t)M, 10, lim->threads);
+            if (b > bytes) bytes = b;
+        }
         if (bytes > (double)lim->max_memory_bytes) {
             char g[64];
             snprintf(g, sizeof g, s->ndata == 1 && cJSON_IsObject(jd) ? "data.n_train" : "data[%d].n_train", d);
-            dml_fail(err, DML_ERR_LIMIT, g, "kernel matrices for n_train %.0f and n_test %.0f need %.1f GiB, more than "
+            dml_fail(err, DML_ERR_LIMIT, g, "a kernel unit (matrices, Cholesky copy, workspaces, data) for n_train %.0f and n_test %.0f needs %.1f GiB, more than "
                      "the limit of %.1f GiB", N, M, bytes / (1 << 30), (double)lim->max_memory_bytes / (1 << 30));
             goto out_taken;
         }
