@@ -144,7 +144,7 @@ char *dml_checks_junit(const char *id, const dml_spec *s, const dml_point *pts, 
 /* Seconds per flop of the ridge solves (Cholesky and triangular solves, LAPACK on the reference machine). */
 #define SEC_PER_FLOP 3.5e-11
 /* Reading, decompressing and preprocessing a data set's IDX files once (bench/estimate.sh). */
-#define SEC_PER_DATA_LOAD 0.25
+#define SEC_PER_DATA_LOAD 0.4
 
 cJSON *dml_spec_cost_json(const dml_spec *s, int threads)
 {

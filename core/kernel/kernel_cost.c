@@ -1,31 +1,42 @@
 /* Cost and memory model of the kernel engine: pairs, dual evaluations and seconds of dml_kernel from the
  * per-layer costs of the layer table, and the bytes of one dml_kernel call and of one kernel-regression unit
  * of work of the experiment runner (dml_kernel_memory_bytes, dml_kernel_unit_memory_bytes). */
+#include <math.h>
 #include <stdlib.h>
 #include "dmilab/kernel.h"
 #include "plan.h"
 
-/* Seconds per operation on one thread of the reference machine (2 cores, AVX-512; calibrated with
- * bench/estimate.sh, figures in bench/README.md): a dual evaluation in the spatial stage, a multiply-add of a
- * window sum or pooling, an entry written by an affine update, a layer entry of the row stage, and a flop of
- * the input covariance GEMM. */
-#define SEC_PER_SPATIAL_DUAL 5.5e-9
-#define SEC_PER_WINDOW_MAC 0.0
-#define SEC_PER_ENTRY 0.0
-#define SEC_PER_ROW_ENTRY 4e-9
-#define SEC_PER_FLOP 3.5e-11
+/* Seconds per operation on one thread of the reference machine (2 cores, AVX-512), fitted to the CPU time of
+ * dml_kernel on one thread for cnn-gap, cnn-vec, lcn, fcn and conv-only lists at 4x4 to 28x28, depth 1 to 3
+ * (bench/README.md): a dual evaluation of the spatial stage (per slot of 8-lane vectors: a row of P duals
+ * takes ceil(P/8) vectors), a row of duals whose length is not a multiple of 8 (its padded tail), a
+ * multiply-add of a window sum, pooling or input covariance in shifted rows and in gathered ones (strides,
+ * circular padding), and a pair's fixed cost; in the row stage, a dual
+ * and an affine entry; a flop of the input covariance GEMM / SYRK. */
+#define SEC_PER_DUAL_SLOT 3.0e-9
+#define SEC_PER_DUAL_TAIL 9.4e-8
+#define SEC_PER_WINDOW_MAC 1.7e-10
+#define SEC_PER_GATHERED_MAC 3.7e-10
+#define SEC_PER_PAIR 1.45e-7
+#define SEC_PER_ROW_DUAL 5e-9
+#define SEC_PER_ROW_ENTRY 0.8e-9
+#define SEC_PER_FLOP 7.8e-11
 
 /* Per pair of inputs through the spatial stage: seconds on one thread, and dual evaluations. */
 static void spatial_cost(const dml_kplan *pl, double *seconds, double *duals)
 {
-    *seconds = *duals = 0;
+    *duals = 0;
+    *seconds = SEC_PER_PAIR;
     for (int l = 0; l <= pl->pool; l++) {
         dml_layer_cost c = {0};
         const dml_kstep *st = &pl->step[l];
         dml_layer_table[st->d->kind]->cost(st->d, st->full_in, 0, &c);
         *duals += c.kernel_duals;
-        *seconds += c.kernel_duals * SEC_PER_SPATIAL_DUAL + c.kernel_window * SEC_PER_WINDOW_MAC +
-                    c.kernel_entries * SEC_PER_ENTRY;
+        if (c.kernel_rows > 0) {
+            double len = c.kernel_duals / c.kernel_rows, slots = 8 * ceil(len / 8);
+            *seconds += c.kernel_rows * (slots * SEC_PER_DUAL_SLOT + (slots > len ? SEC_PER_DUAL_TAIL : 0));
+        }
+        *seconds += c.kernel_window * SEC_PER_WINDOW_MAC + c.kernel_gathered * SEC_PER_GATHERED_MAC;
     }
     /* the input covariance */
     double P = (double)pl->P0, n = pl->full0 ? P * P : P;
@@ -111,17 +122,17 @@ void dml_kernel_cost_estimate(const dml_model *m, const dml_shape *shape, size_t
     }
     double sec = 0, duals = 0, row = 0;
     if (!pl->gemm) spatial_cost(pl, &sec, &duals);
-    for (int l = pl->pool + 1; l < L->n; l++) {
+    for (int l = pl->pool + 1; l < L->n; l++) {   /* the row stage: every entry of the n1 x n2 matrices */
         dml_layer_cost c = {0};
         dml_layer_table[L->layer[l].kind]->cost(&L->layer[l], 0, 0, &c);
         duals += c.kernel_duals;
-        row += 1;
+        row += c.kernel_duals * SEC_PER_ROW_DUAL + c.kernel_entries * SEC_PER_ROW_ENTRY;
     }
     double flops = pl->gemm ? 2.0 * (double)dml_shape_numel(shape) : 0;
     /* self trajectories: one pair run per input when they are full, else O(P) each */
     double selves = pl->self_full ? (double)n1 + (gram ? 0.0 : (double)n2) : 0;
     out->dual_evaluations = out->pairs * duals;
-    out->seconds = ((out->pairs + selves) * sec + out->pairs * (row + 2) * SEC_PER_ROW_ENTRY + out->pairs * flops * SEC_PER_FLOP) /
+    out->seconds = ((out->pairs + selves) * sec + (double)n1 * (double)n2 * row + out->pairs * flops * SEC_PER_FLOP) /
                    threads;
     out->memory_bytes = 8.0 * (2.0 * (double)n1 * (double)n2 + work_doubles(pl, n1, n2, gram, threads));
     dml_kplan_free(pl);

@@ -46,6 +46,7 @@ static void cost(const dml_layer *d, int full, double cap, dml_layer_cost *c)
     (void)cap;
     double P = (double)dml_layer_positions_in(d);
     c->kernel_duals = full ? P * P : P;
+    c->kernel_rows = full ? P : 1;
     c->train_out = P * d->in_channels;
 }
 

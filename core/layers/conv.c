@@ -163,7 +163,11 @@ static void cost(const dml_layer *d, int full, double cap, dml_layer_cost *c)
 {
     double Pout = (double)dml_layer_positions_out(d), F = dml_layer_filter_size(d);
     double n = full && d->kind == DML_LAYER_CONV ? Pout * Pout : Pout, K = F * d->in_channels;
-    c->kernel_window = 2 * F * n;
+    /* window tables have a constant shift per offset (the fused rows) with stride 1 and no wrap-around */
+    int gathered = F > 1 && d->padding == DML_PAD_CIRCULAR;
+    for (int a = 0; a < d->nd; a++) gathered |= d->stride[a] > 1;
+    if (gathered) c->kernel_gathered = 2 * F * n;
+    else c->kernel_window = 2 * F * n;
     c->kernel_entries = 2 * n + (full && d->kind == DML_LAYER_CONV_LOCAL ? 2 * Pout * Pout : 0);
     double flops = 2.0 * Pout * K * d->out_channels;
     c->train_seconds = flops / (d->kind == DML_LAYER_CONV ? TRAIN_FLOPS_CONV : TRAIN_FLOPS_LOCAL);

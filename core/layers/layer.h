@@ -106,7 +106,9 @@ double dml_ksum(const double *a, size_t n);
 /** Cost of one layer for the estimates: per pair of inputs for the kernel engine, per example for training. */
 typedef struct {
     double kernel_duals;          /**< activation dual evaluations per pair */
-    double kernel_window;         /**< multiply-adds of window sums and pooling per pair */
+    double kernel_rows;           /**< rows of duals per pair (full: P rows of P; diagonal: 1 row of P) */
+    double kernel_window;         /**< multiply-adds of window sums and pooling per pair, in shifted rows */
+    double kernel_gathered;       /**< the same through gathered rows (strides, circular wrap: window.h) */
     double kernel_entries;        /**< entries the layer writes per pair (affine updates, copies) */
     double train_seconds;         /**< one forward pass of one example on one thread (a step costs about 3) */
     double train_out;             /**< reals of the layer's output per example (kept for the backward pass) */
