@@ -125,6 +125,14 @@ export async function launch({ width = 1280, height = 800, log = console.log } =
     await page.waitFor('document.readyState === "complete"', 15000);
   };
   page.click = (sel) => page.eval('(() => { const el = document.querySelector(' + JSON.stringify(sel) + '); if (!el) return "no element"; el.click(); return "clicked"; })()');
+  /** Press a key ("Tab", "Enter", "ArrowDown", ...) as the keyboard would. */
+  page.key = async (key) => {
+    const codes = { Tab: 9, Enter: 13, ArrowDown: 40, ArrowUp: 38, Escape: 27, ' ': 32 };
+    const base = { key, code: key === ' ' ? 'Space' : key, windowsVirtualKeyCode: codes[key] || 0 };
+    await s('Input.dispatchKeyEvent', Object.assign({ type: 'keyDown', text: key === 'Enter' ? '\r' : undefined }, base));
+    await s('Input.dispatchKeyEvent', Object.assign({ type: 'keyUp' }, base));
+    await sleep(50);
+  };
   /** Resize the viewport; widths below 600 emulate a phone (touch, mobile viewport). */
   page.setViewport = async (w, h) => {
     page.width = w;
