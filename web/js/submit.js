@@ -39,9 +39,12 @@ function setText(text, source) {
 function updateGutter(errLine) {
   const n = $('spec-editor').value.split('\n').length;
   const g = $('editor-gutter');
-  const lines = [];
-  for (let i = 1; i <= n; i++) lines.push(i === errLine ? '▶' + i : String(i));
-  g.textContent = lines.join('\n');
+  const nodes = [];
+  for (let i = 1; i <= n; i++) {
+    if (i > 1) nodes.push('\n');
+    nodes.push(i === errLine ? Object.assign(document.createElement('span'), { className: 'err', textContent: '▶' + i }) : String(i));
+  }
+  g.replaceChildren(...nodes);
   g.scrollTop = $('spec-editor').scrollTop;
 }
 
@@ -171,7 +174,13 @@ async function submit() {
 
 export function initSubmit() {
   const ed = $('spec-editor');
-  ed.addEventListener('input', () => { updateGutter(); status('Edited: checking shortly…'); scheduleCheck(700); });
+  ed.addEventListener('input', () => {
+    updateGutter();
+    status('Edited: checking shortly…');
+    const src = $('submit-source');
+    if (src.textContent && !src.textContent.startsWith('edited')) src.textContent = 'edited, ' + src.textContent;
+    scheduleCheck(700);
+  });
   ed.addEventListener('scroll', () => { $('editor-gutter').scrollTop = ed.scrollTop; });
   ed.addEventListener('keydown', (ev) => { // Tab indents (two spaces); Escape then Tab leaves the editor
     if (ev.key === 'Escape') { ed.dataset.escape = '1'; return; }

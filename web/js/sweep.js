@@ -27,7 +27,8 @@ export function parseSwept(name) {
  * limits: [{arm, method, label}]}]: one entry per swept field and per combination of everything else
  * (data, the other part, other swept fields), with at least two values, sorted by value. For a swept
  * model `width`, kernel arms (nngp, ntk: infinite width, the width ignored) of the same data and base
- * model are not a sweep but the limit the finite widths approach, listed in `limits` once per method.
+ * model are not a sweep but the limit the finite widths approach: `limits` = [{inference, method, arms}],
+ * one per kernel inference entry.
  */
 export function findSweeps(arms, methodOf) {
   const parsed = arms.map((arm) => {
@@ -35,7 +36,7 @@ export function findSweeps(arms, methodOf) {
     return { arm, d, m: parseSwept(m), i: parseSwept(i), method: methodOf(i) };
   });
   const groups = new Map();
-  const kernelByBase = new Map(); // "data/base model" -> [{arm, method, inference}]
+  const kernelByBase = new Map(); // "data/base model" -> kernel arms
   for (const p of parsed) {
     if (KERNEL.has(p.method)) {
       const k = p.d + '/' + p.m.base;
@@ -66,12 +67,18 @@ export function findSweeps(arms, methodOf) {
     g.arms.sort((a, b) => (isNum(a.value) && isNum(b.value) ? a.value - b.value : String(a.value) < String(b.value) ? -1 : 1));
     g.limits = [];
     if (g.part === 'model' && g.field === 'width') {
-      const seen = new Set();
+      // one limit per kernel inference entry (its full name: a ridge sweep gives one line per ridge), over
+      // the kernel arms of this data and base model whose other model fields match the sweep's
+      const restOf = (m) => Object.entries(m.fields).filter(([f]) => f !== 'width').map(([f, v]) => f + '=' + v).join(',');
+      const mine = restOf(parseSwept(g.arms[0].arm.split('/')[1]));
+      const byInf = new Map();
       for (const k of kernelByBase.get(g.data + '/' + g.base) || []) {
-        if (seen.has(k.method)) continue;
-        seen.add(k.method);
-        g.limits.push({ method: k.method, arms: (kernelByBase.get(g.data + '/' + g.base) || []).filter((x) => x.method === k.method).map((x) => x.arm) });
+        if (restOf(k.m) !== mine) continue;
+        const name = k.arm.split('/')[2];
+        if (!byInf.has(name)) byInf.set(name, { inference: name, method: k.method, arms: [] });
+        byInf.get(name).arms.push(k.arm);
       }
+      g.limits = Array.from(byInf.values());
     }
     out.push(g);
   }

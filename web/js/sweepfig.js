@@ -55,7 +55,7 @@ export function renderSweeps(container, exp, curves, points, ctl) {
         if (!rs.length) continue;
         const mean = rs.reduce((t, r) => t + r.mean, 0) / rs.length;
         const lst = styles.get(l.arms[0]);
-        limits.push({ series: s.label + ' · ' + l.method + ' (width → ∞)', arm: l.arms.join(' '), field, value: null, n_train: n, metric, mean,
+        limits.push({ series: s.label + ' · ' + l.inference + ' (width → ∞)', arm: l.arms.join(' '), field, value: null, n_train: n, metric, mean,
           std: rs.length === 1 ? rs[0].std : null, kind: 'infinite-width limit', style: { color: lst.color, dash: '5,4' } });
       }
     }
