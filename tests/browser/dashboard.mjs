@@ -22,6 +22,7 @@ function check(cond, msg, detail) {
   if (cond) { passed++; console.log('ok   ' + msg); } else { failed++; console.log('FAIL ' + msg + (detail !== undefined ? ': ' + JSON.stringify(detail) : '')); }
 }
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const eq = (a, b) => JSON.stringify(a) === JSON.stringify(b);
 const getJson = async (path, opts) => (await fetch(base + path, opts)).json();
 const page = await launch({ width: 1280, height: 800, log: (m) => console.log('  page: ' + m) });
 
@@ -110,6 +111,8 @@ for (const fig of ['acc', 'mse']) {
   const x = (await page.eval(`document.getElementById('fig-${fig}').dataset.xDomain`)).split(',').map(Number);
   const lo = Math.min(...ns);
   const hi = Math.max(...ns);
+  const labels = await page.eval(`Array.from(document.querySelectorAll('#fig-${fig} g[aria-label="x-axis tick label"] text')).map((t) => t.textContent)`);
+  check(eq(labels, Array.from(new Set(ns)).sort((a, b) => a - b).map(String)), fig + ': the x axis labels each n_train run', labels);
   check(x[0] <= lo && x[0] >= lo / 1.5 && x[1] >= hi && x[1] <= hi * 1.5, fig + ': x axis [' + x.map((v) => v.toFixed(1)).join(', ') + '] bounds n_train ' + lo + '..' + hi + ' within a margin of 1.5x', x);
 }
 const mses = kres.curves.flatMap((c) => c.test_mse_mean);
@@ -186,6 +189,9 @@ check(await page.eval('document.querySelectorAll("#fig-sweep-width g.sweep-curve
   'sweep: the sgd widths as one curve, the ntk arms as its infinite-width limit');
 const sx = (await page.eval('document.getElementById("fig-sweep-width").dataset.xDomain')).split(',').map(Number);
 check(sx[0] <= 16 && sx[0] >= 16 / 1.5 && sx[1] >= 1024 && sx[1] <= 1024 * 1.5, 'sweep: x axis bounds the widths 16..1024', sx);
+const sweepTicks = await page.eval(`Array.from(document.querySelectorAll('#fig-sweep-width g[aria-label="x-axis tick label"] text')).map((t) => t.textContent)`);
+check(eq(sweepTicks, ['16', '64', '256', '1024']), 'sweep: every width is labelled on the log axis', sweepTicks);
+await page.screenshot(join(artifacts, 'dashboard-1280-sweep.png'), { element: '#sweep-section' });
 
 // ---- 6. the submit page: field error of a bad spec, cost of a good one, submit, clone ----
 check(await open('#/submit', 'document.getElementById("spec-editor").value.length > 50 && document.getElementById("cost").hidden === false'), 'submit page: prefilled from an example and estimated');
@@ -212,6 +218,7 @@ check(await open('#/submit?from=' + ids.trained, 'document.getElementById("spec-
 // ---- 7. compare and find ----
 check(await open('#/compare?ids=' + ids.kernels + ',' + ids.trained, '!!document.querySelector("#fig-cmp-mse svg.fig-svg")'), 'compare page renders');
 check(await page.eval('document.querySelectorAll("#fig-cmp-mse g.curve").length') === 5, 'compare: the chosen arms of both experiments on one plot (2 + 3)');
+await page.screenshot(join(artifacts, 'dashboard-1280-compare.png'));
 await open('', 'document.querySelectorAll("#exp-rows tr").length >= 4');
 await page.eval('(() => { const q = document.getElementById("filter-q"); q.value = "trained"; q.dispatchEvent(new Event("input")); })()');
 check(await page.waitFor(`document.querySelectorAll('#exp-rows tr').length === 1 && !!document.querySelector('#exp-rows tr[data-id="${ids.trained}"]')`, 5000), 'the name filter leaves the matching experiment');

@@ -8,6 +8,19 @@ const FONT_PX = 11;
 
 function textW(s) { return String(s).length * FONT_PX * 0.6; }
 
+/**
+ * Axis and grid marks for a log scale with labels at exactly `ticks`: Plot's log axes drop the labels of
+ * ticks whose mantissa is not 1, 2 or 5 (d3's log tickFormat), which would leave n_train = 400 or
+ * width = 64 unlabelled; an explicit `text` channel keeps every one. `dim` 'x' | 'y'; `axis` the scale's
+ * label options ({label, labelAnchor, labelOffset}).
+ */
+export function logAxis(dim, ticks, fmt, axis) {
+  const Plot = window.Plot;
+  const mk = dim === 'x' ? Plot.axisX : Plot.axisY;
+  const grid = dim === 'x' ? Plot.gridX : Plot.gridY;
+  return [grid(ticks), mk(ticks, Object.assign({ text: (d) => fmt(d) }, axis))];
+}
+
 /** The label of a metric for an axis. */
 export function metricLabel(metric) {
   return metric === 'test_accuracy' ? 'test accuracy' : metric === 'test_mse' ? 'test MSE' : metric;
@@ -58,14 +71,16 @@ export function curvePlot(rows, series, metric, width) {
   }
   marks.push(Plot.tip(rows, Plot.pointer({ x: 'n', y: 'mean', title: (r) => tipText(r, metric, labelOf), fontSize: 11 })));
   const plotW = width - 64 - 18;
+  const yLabel = { label: '↑ ' + metricLabel(metric) };
+  const axes = logAxis('x', logTicks(rows.map((r) => r.n), x, plotW), String,
+    { label: 'n_train (training-set size) →', labelAnchor: 'center', labelOffset: 36 });
+  if (logY) axes.push(...logAxis('y', logAxisTicks(y, 5), (d) => fmtSig(d, 3), yLabel));
   const svg = Plot.plot({
     width, height: width < 520 ? 250 : 300, marginLeft: 64, marginRight: 18, marginBottom: 42, marginTop: 16,
     style: { fontSize: FONT_PX + 'px', background: 'transparent' },
-    x: { type: 'log', domain: x, label: 'n_train (training-set size) →', labelAnchor: 'center', labelOffset: 36,
-      ticks: logTicks(rows.map((r) => r.n), x, plotW), tickFormat: (d) => String(d), grid: true },
-    y: { type: logY ? 'log' : 'linear', domain: y, label: '↑ ' + metricLabel(metric), grid: true,
-      tickFormat: (d) => fmtSig(d, 3), ticks: logY ? logAxisTicks(y, 5) : 6 },
-    marks,
+    x: { type: 'log', domain: x },
+    y: logY ? { type: 'log', domain: y } : Object.assign({ domain: y, grid: true, tickFormat: (d) => fmtSig(d, 3), ticks: 6 }, yLabel),
+    marks: axes.concat(marks),
   });
   return { svg, domains: { x, y } };
 }
@@ -85,7 +100,9 @@ export function dotPlot(rows, series, metric, width) {
   const logX = metric === 'test_mse' && pos.length === vals.length && Math.max(...pos) / Math.min(...pos) > 3;
   const x = logX ? logDomain(vals, 0.08, 0.02) : linDomain(vals, 0.15, 0.01, metric === 'test_accuracy' ? [0, 1] : null);
   const marginLeft = Math.min(Math.max(...labels.map(textW)) + 14, Math.floor(width * 0.45));
+  const xAxis = { label: metricLabel(metric) + ' →', labelAnchor: 'center', labelOffset: 34 };
   const marks = [Plot.gridY(labels, { stroke: '#d9dde3', strokeOpacity: 1 })];
+  if (logX) marks.push(...logAxis('x', logAxisTicks(x, Math.max(3, Math.floor((width - marginLeft) / 70))), (d) => fmtSig(d, 3), xAxis));
   for (const r of data) {
     const st = keyOf.get(r.label).style;
     if (r.std !== null) marks.push(Plot.ruleY([r], { y: 'label', x1: 'lo', x2: 'hi', stroke: st.color, strokeWidth: 2.5 }));
@@ -98,8 +115,8 @@ export function dotPlot(rows, series, metric, width) {
   const svg = Plot.plot({
     width, height: 56 + 34 * labels.length, marginLeft, marginRight: 24, marginBottom: 40, marginTop: 14,
     style: { fontSize: FONT_PX + 'px', background: 'transparent' },
-    x: { type: logX ? 'log' : 'linear', domain: x, label: metricLabel(metric) + ' →', labelAnchor: 'center',
-      labelOffset: 34, grid: true, tickFormat: (d) => fmtSig(d, 3), ticks: Math.max(3, Math.floor((width - marginLeft) / 70)) },
+    x: logX ? { type: 'log', domain: x } : Object.assign({ domain: x, grid: true, tickFormat: (d) => fmtSig(d, 3),
+      ticks: Math.max(3, Math.floor((width - marginLeft) / 70)) }, xAxis),
     y: { domain: labels, label: null, tickSize: 0 },
     marks,
   });

@@ -4,7 +4,7 @@ import { figure, render } from './figure.js';
 import { findSweeps } from './sweep.js';
 import { gridStyles } from './encoding.js';
 import { curveRows, logDomain, linDomain, logAxisTicks } from './series.js';
-import { metricLabel } from './curveplot.js';
+import { metricLabel, logAxis } from './curveplot.js';
 import { fmtSig, isNum } from './format.js';
 
 /** The inference method of an inference name, from the resolved spec (name -> method), else the name. */
@@ -89,13 +89,18 @@ export function renderSweeps(container, exp, curves, points, ctl) {
       marks.push(Plot.tip(pts, Plot.pointer({ x: 'value', y: 'mean', fontSize: 11,
         title: (p) => p.arm + '\n' + field + ' ' + p.value + '\n' + metricLabel(metric) + ' ' + fmtSig(p.mean, 4) + (p.std !== null ? ' ± ' + fmtSig(p.std, 2) : '') })));
       fig.el.dataset.xDomain = x.join(',');
+      const xTicks = Array.from(new Set(xs)).sort((a, b) => a - b);
+      const xAxis = { label: field + ' →', labelAnchor: 'center', labelOffset: 36 };
+      const yAxis = { label: '↑ ' + metricLabel(metric) };
+      const axes = [];
+      if (logX) axes.push(...logAxis('x', xTicks, String, xAxis));
+      if (logY) axes.push(...logAxis('y', logAxisTicks(y, 5), (d) => fmtSig(d, 3), yAxis));
       return Plot.plot({
         width: w, height: w < 520 ? 240 : 280, marginLeft: 64, marginRight: 18, marginBottom: 42, marginTop: 16,
         style: { fontSize: '11px', background: 'transparent' },
-        x: { type: logX ? 'log' : 'linear', domain: x, label: field + ' →', labelAnchor: 'center', labelOffset: 36, grid: true,
-          ticks: Array.from(new Set(xs)).sort((a, b) => a - b), tickFormat: (d) => String(d) },
-        y: { type: logY ? 'log' : 'linear', domain: y, label: '↑ ' + metricLabel(metric), grid: true, tickFormat: (d) => fmtSig(d, 3), ticks: logY ? logAxisTicks(y, 5) : 5 },
-        marks,
+        x: logX ? { type: 'log', domain: x } : Object.assign({ domain: x, grid: true, ticks: xTicks, tickFormat: String }, xAxis),
+        y: logY ? { type: 'log', domain: y } : Object.assign({ domain: y, grid: true, tickFormat: (d) => fmtSig(d, 3), ticks: 5 }, yAxis),
+        marks: axes.concat(marks),
       });
     };
     render(fig, {

@@ -4,6 +4,7 @@ import { figure, render } from './figure.js';
 import { gridStyles, DASHES } from './encoding.js';
 import { isNum, fmtSig } from './format.js';
 import { logDomain, linDomain, logAxisTicks } from './series.js';
+import { logAxis } from './curveplot.js';
 
 /** Repeat 0 of every point with a training curve: [{arm, n, entries}], entries with whole, increasing
  *  epochs up to the arm's `epochs` (others are left out and counted in .dropped), in the arms' order. */
@@ -60,8 +61,8 @@ function epochPlot(runs, field, cfg, width) {
     width, height: width < 520 ? 230 : 270, marginLeft: 64, marginRight: 18, marginBottom: 42, marginTop: 16,
     style: { fontSize: '11px', background: 'transparent' },
     x: { domain: x, label: 'epoch →', labelAnchor: 'center', labelOffset: 36, grid: true, tickFormat: (d) => (Number.isInteger(d) ? String(d) : '') },
-    y: { type: cfg.logY ? 'log' : 'linear', domain: y, label: '↑ ' + cfg.yLabel, grid: true, tickFormat: (d) => fmtSig(d, 3), ticks: cfg.logY ? logAxisTicks(y, 5) : 5 },
-    marks,
+    y: cfg.logY ? { type: 'log', domain: y } : { domain: y, label: '↑ ' + cfg.yLabel, grid: true, tickFormat: (d) => fmtSig(d, 3), ticks: 5 },
+    marks: (cfg.logY ? logAxis('y', logAxisTicks(y, 5), (d) => fmtSig(d, 3), { label: '↑ ' + cfg.yLabel }) : []).concat(marks),
   });
   return { svg, rows, x, y };
 }
