@@ -257,6 +257,27 @@ for (const [hash, ready, name] of [['#' + ids.trained, '!!document.querySelector
 const lowPhone = await page.eval(CONTRAST);
 check(lowPhone.length === 0, 'text contrast at WCAG AA on the phone-width submit page', lowPhone.slice(0, 6));
 
+// ---- 9. live: a running experiment on a server with a token: time left, cancel and delete via the prompt ----
+await page.setViewport(1280, 800);
+const tb = ids.token_base;
+await page.goto(tb + '/#' + ids.long);
+const eta = await page.waitFor('document.getElementById("detail-status").textContent === "running" && document.getElementById("eta-label").textContent === "Time left" && /≈/.test(document.getElementById("detail-eta").textContent) && document.getElementById("detail-eta").textContent', 20000);
+check(!!eta, 'running: progress and time left (' + eta + ')');
+const p1 = await page.eval('document.querySelector("#detail-progress progress").value');
+await page.waitFor('document.querySelector("#detail-progress progress").value > ' + p1, 12000);
+check(await page.eval('document.querySelector("#detail-progress progress").value') > p1, 'running: the progress moves without a reload');
+await page.screenshot(join(artifacts, 'dashboard-1280-running.png'));
+page.acceptDialog = true;
+await page.click('#cancel-button');
+check(await page.waitFor('document.getElementById("token-dialog").open', 5000), 'cancel without a token opens the token dialog');
+await page.eval(`(() => { document.getElementById('token-input').value = ${JSON.stringify(ids.token)};
+  document.getElementById('token-form').requestSubmit(document.querySelector('#token-form [type=submit]')); })()`);
+check(await page.waitFor('document.getElementById("detail-status").textContent === "cancelled"', 20000), 'with the token the cancel goes through and the page shows cancelled');
+page.acceptDialog = true;
+await page.click('#delete-button');
+check(await page.waitFor('document.getElementById("detail-missing").textContent.startsWith("Deleted the experiment")', 8000) &&
+  (await fetch(tb + '/api/v1/experiments/' + ids.long)).status === 404, 'delete with the stored token removes it');
+
 check(page.problems.length === 0, 'no console error or exception', page.problems);
 await page.close();
 for (const f of readdirSync(artifacts).filter((f) => f.endsWith('.png'))) void statSync(join(artifacts, f));

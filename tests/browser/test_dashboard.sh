@@ -29,9 +29,8 @@ if ! timeout 60 "$browser" --headless --no-sandbox --disable-gpu --disable-dev-s
     rm -rf "$work"
     exit 77
 fi
-server_pid=
 cleanup() {
-    [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+    for pid in "${server_pids[@]}"; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; done
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -48,30 +47,35 @@ check() {   # check CONDITION-EXIT-STATUS MESSAGE
     fi
 }
 
-# a free port: try a few from a per-process offset
-port=
-for try in 0 1 2 3 4 5 6 7 8 9; do
-    p=$((20000 + ($$ * 7 + try * 131) % 20000))
-    "$exe" serve --port "$p" --db "$work/db.sqlite" --threads 2 >"$work/server.log" 2>&1 &
-    server_pid=$!
-    for _ in $(seq 50); do
-        curl -sf "http://127.0.0.1:$p/healthz" >/dev/null 2>&1 && break
-        kill -0 "$server_pid" 2>/dev/null || break
-        sleep 0.1
+# start_server NAME EXTRA_FLAGS...: dmilab serve on a free port (a few tried from a per-process offset) with
+# a fresh database; sets port and the pid in server_pids
+server_pids=()
+start_server() {
+    local name=$1
+    shift
+    port=
+    for try in 0 1 2 3 4 5 6 7 8 9; do
+        local p=$((20000 + ($$ * 7 + try * 131 + ${#server_pids[@]} * 977) % 20000))
+        "$exe" serve --port "$p" --db "$work/$name.sqlite" --threads 2 "$@" >"$work/$name.log" 2>&1 &
+        local pid=$!
+        for _ in $(seq 50); do
+            curl -sf "http://127.0.0.1:$p/healthz" >/dev/null 2>&1 && break
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        if curl -sf "http://127.0.0.1:$p/healthz" >/dev/null 2>&1; then
+            port=$p
+            server_pids+=("$pid")
+            return 0
+        fi
+        kill "$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null
     done
-    if curl -sf "http://127.0.0.1:$p/healthz" >/dev/null 2>&1; then
-        port=$p
-        break
-    fi
-    kill "$server_pid" 2>/dev/null
-    wait "$server_pid" 2>/dev/null
-    server_pid=
-done
-if [ -z "$port" ]; then
     echo "FAIL could not start dmilab serve"
-    cat "$work/server.log"
+    cat "$work/$name.log"
     exit 1
-fi
+}
+start_server main
 base=http://127.0.0.1:$port
 
 # the examples, read-only at /examples/
@@ -122,7 +126,23 @@ done
 curl -s "$base/api/v1/experiments/$f_id/wait?timeout=60" | grep -q '"status":"failed"'
 check $? "experiment $f_id failed, as it should"
 
-printf '{"kernels": "%s", "trained": "%s", "single": "%s", "failed": "%s"}\n' "$k_id" "$t_id" "$s_id" "$f_id" >"$work/ids.json"
+# a second server with a token, running an experiment of many short points: time left, cancel and delete
+# through the token prompt
+start_server token --token dashboard-secret
+tbase=http://127.0.0.1:$port
+cat >"$work/long.json" <<'SPEC'
+{"name": "browser test: long run", "seed": 4,
+ "data": {"name": "f14", "source": "fashion-mnist", "resize": 2, "subset": "head",
+          "n_train": [200, 250, 300, 350, 400, 450, 500, 550, 600, 650, 700, 750, 800, 850, 900, 950, 1000], "n_test": 500},
+ "models": {"name": "fcn", "arch": "fcn", "width": 256}, "inference": {"name": "sgd", "method": "sgd", "epochs": 40, "batch": 32},
+ "repeats": 3}
+SPEC
+l_id=$(curl -s -X POST -H 'Content-Type: application/json' -H 'Authorization: Bearer dashboard-secret' --data-binary @"$work/long.json" \
+    "$tbase/api/v1/experiments" | sed -n 's/^{"id":"\([^"]*\)".*/\1/p')
+check "$([ -n "$l_id" ]; echo $?)" "a long experiment submitted to the server with a token ($l_id)"
+
+printf '{"kernels": "%s", "trained": "%s", "single": "%s", "failed": "%s", "long": "%s", "token_base": "%s", "token": "dashboard-secret"}\n' \
+    "$k_id" "$t_id" "$s_id" "$f_id" "$l_id" "$tbase" >"$work/ids.json"
 timeout 240 "$node" "$here/dashboard.mjs" "$base" "$fixtures" "$artifacts" "$work/ids.json"
 rc=$?
 check $rc "the dashboard in Chromium (screenshots in $artifacts)"

@@ -1,7 +1,7 @@
 /* dmilab dashboard: the submit page: a JSON editor prefilled from the server's examples (GET examples/) or
  * cloned from an experiment's spec, checked by the server's dry run as one types (the cost: points, time,
  * memory), the validation error shown at the field path the server names, then POST to queue it. */
-import { api } from './api.js';
+import { api, askToken } from './api.js';
 import { fmtBytes, fmtSeconds, isNum } from './format.js';
 import { $ } from './widgets.js';
 import { locate, lineCol, parseTree } from './jsonpath.js';
@@ -117,8 +117,9 @@ function showCost(cost) {
   dl.hidden = false;
 }
 
-/** Check the editor's text: locally that it is JSON, then by the server's dry run. */
-async function check() {
+/** Check the editor's text: locally that it is JSON, then by the server's dry run. `ask`: prompt for the
+ *  token on a 401 (the button); checks while typing do not, they say the token is needed instead. */
+async function check(ask) {
   const text = $('spec-editor').value;
   const seq = ++sub.seq;
   $('submit-button').disabled = true;
@@ -136,7 +137,7 @@ async function check() {
   }
   status('Checking with the server…');
   try {
-    const r = await api('experiments', { method: 'POST', query: { dry_run: 'true' }, body: text });
+    const r = await api('experiments', { method: 'POST', query: { dry_run: 'true' }, body: text, noPrompt: ask !== true });
     if (seq !== sub.seq) return;
     hideError();
     updateGutter();
@@ -148,6 +149,14 @@ async function check() {
   } catch (e) {
     if (seq !== sub.seq) return;
     $('cost').hidden = true;
+    if (e.status === 401) {
+      hideError();
+      status('The server needs its bearer token to check or submit a spec.', 'bad');
+      const b = Object.assign(document.createElement('button'), { type: 'button', className: 'btn btn-small', textContent: 'Enter token' });
+      b.addEventListener('click', async () => { if (await askToken('Checking and submitting specs need the server\'s bearer token.')) check(true); });
+      $('spec-status').append(' ', b);
+      return;
+    }
     const span = e.field ? locate(text, e.field) : null;
     const where = span ? ' (line ' + lineCol(text, span.start).line + (span.found ? '' : ', where the field is missing') + ')' : '';
     showError(e.status === 400 ? 'The server refused this spec' : 'Could not check the spec', e.message + (e.code ? ' [' + e.code + ']' : '') + where + '.',
@@ -158,7 +167,7 @@ async function check() {
 
 async function submit() {
   const text = $('spec-editor').value;
-  if (text !== sub.checkedText) { await check(); if (text !== sub.checkedText) return; }
+  if (text !== sub.checkedText) { await check(true); if (text !== sub.checkedText) return; }
   $('submit-button').disabled = true;
   $('submit-note').textContent = 'Submitting…';
   try {
@@ -191,7 +200,7 @@ export function initSubmit() {
     }
     if (ev.key !== 'Escape') delete ed.dataset.escape;
   });
-  $('check-button').addEventListener('click', () => scheduleCheck(0));
+  $('check-button').addEventListener('click', () => { clearTimeout(sub.timer); check(true); });
   $('submit-button').addEventListener('click', submit);
   $('spec-error-goto').addEventListener('click', () => {
     if (!sub.errSpan) return;
