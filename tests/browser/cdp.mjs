@@ -124,7 +124,7 @@ export async function launch({ width = 1280, height = 800, log = console.log } =
     await s('Page.navigate', { url });
     await page.waitFor('document.readyState === "complete"', 15000);
   };
-  page.click = (sel) => page.eval('(() => { const el = document.querySelector(' + JSON.stringify(sel) + '); if (!el) return "no element"; el.click(); return "clicked"; })()');
+  page.click = (sel) => page.eval('(() => { const el = document.querySelector(' + JSON.stringify(sel) + '); if (!el) return "no element"; if (el.click) el.click(); else el.dispatchEvent(new MouseEvent("click", { bubbles: true, cancelable: true, view: window })); return "clicked"; })()');
   /** Press a key ("Tab", "Enter", "ArrowDown", ...) as the keyboard would. */
   page.key = async (key) => {
     const codes = { Tab: 9, Enter: 13, ArrowDown: 40, ArrowUp: 38, Escape: 27, ' ': 32 };

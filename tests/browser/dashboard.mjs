@@ -168,6 +168,12 @@ const mism = await page.eval('Array.from(document.querySelectorAll("#audit-expec
 check(mism.length === 1 && mism[0] === 'f7/fcn/adam translation' && await page.eval('document.querySelectorAll("#fig-audit g.audit-mismatch rect").length') === 1,
   'the one cell disagreeing with DESIGN 2.2 (fcn + adam under translation) is framed in the heatmap and the table', mism);
 check(await page.eval('document.querySelector("#audit-expected tr:nth-child(2) td").dataset.expected') === 'false', 'DESIGN 2.2: fcn + adam is expected not invariant under orthogonal');
+await page.click('#fig-mse .fig-legend [data-key="f7/fcn/adam"]');
+const hidden = await page.eval('Array.from(document.querySelectorAll("#fig-mse g.curve")).map((g) => g.getAttribute("aria-description"))');
+const pressed = await page.eval('document.querySelector(\'#fig-mse .fig-legend [data-key="f7/fcn/adam"]\').getAttribute("aria-pressed")');
+await page.click('#fig-mse .fig-legend [data-key="f7/fcn/adam"]');
+check(eq(hidden, ['f7/fcn/sgd', 'f7/fcn/ntk']) && pressed === 'false' && await page.eval('document.querySelectorAll("#fig-mse g.curve").length') === 3,
+  'a legend entry hides its arm and shows it again', hidden);
 await page.screenshot(join(artifacts, 'dashboard-1280-trained-full.png'), { full: true });
 const asvg = await downloadOf('#fig-audit button[data-format="svg"]', '.svg');
 check(asvg.ok && asvg.bytes.toString('utf8').includes('disagrees with DESIGN 2.2') && asvg.bytes.toString('utf8').includes('gap (log scale)'), 'audit SVG download holds its legend and colour scale');

@@ -23,10 +23,11 @@ function symbolPath(name, size) {
 }
 
 /**
- * The legend as an <svg> `width` px wide: per entry {label, color, dash, symbol, kind: 'line'|'rule'|'dot'}
- * a sample of the line (dash) and/or the marker in the colour, then the label; entries flow in rows.
+ * The legend as an <svg> `width` px wide: per entry {label, color, dash, symbol, kind: 'line'|'rule'|'dot',
+ * key, off} a sample of the line (dash) and/or the marker in the colour, then the label; entries flow in
+ * rows. With `interactive`, entries with a key are buttons that hide or show their series (off: hidden).
  */
-export function legendSvg(entries, width) {
+export function legendSvg(entries, width, interactive) {
   const svg = document.createElementNS(SVG_NS, 'svg');
   svg.setAttribute('class', 'legend-svg');
   svg.setAttribute('font-family', 'system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "DejaVu Sans", sans-serif');
@@ -43,7 +44,18 @@ export function legendSvg(entries, width) {
     const g = document.createElementNS(SVG_NS, 'g');
     g.setAttribute('transform', 'translate(' + x + ',' + (y + rowH / 2) + ')');
     g.setAttribute('role', 'listitem');
-    g.setAttribute('class', 'legend-entry');
+    g.setAttribute('class', 'legend-entry' + (e.off ? ' legend-off' : ''));
+    if (e.key !== undefined && interactive) {
+      // a button: click, Enter or Space hides or shows the series
+      g.setAttribute('role', 'button');
+      g.setAttribute('tabindex', '0');
+      g.setAttribute('aria-pressed', e.off ? 'false' : 'true');
+      g.setAttribute('aria-label', (e.off ? 'Show ' : 'Hide ') + e.label);
+      g.dataset.key = e.key;
+      const hit = document.createElementNS(SVG_NS, 'rect');
+      Object.entries({ x: -4, y: -rowH / 2, width: w - 10, height: rowH, fill: 'transparent' }).forEach(([k, v]) => hit.setAttribute(k, v));
+      g.append(hit);
+    }
     if (e.kind !== 'dot') {
       const l = document.createElementNS(SVG_NS, 'line');
       l.setAttribute('x1', 0); l.setAttribute('x2', sample); l.setAttribute('y1', 0); l.setAttribute('y2', 0);
@@ -81,9 +93,11 @@ export const figures = registry;
 
 /**
  * A figure in `parent` with an id "fig-<key>": create once, then render({...}) as often as the data
- * changes. render takes {title, subtitle (the experiment), plot(width) -> <svg> (Observable Plot),
- * legend: entries for legendSvg or null, ramp(width) -> <svg> or null (a colour scale's legend),
- * note: text, csv: {columns, rows}, file: base file name, info: {x, y} domains to expose for tests}.
+ * changes. render takes {title, subtitle (the experiment), plot(width, hidden) -> <svg> (Observable Plot;
+ * `hidden`: the Set of series keys the reader switched off in the legend), legend: entries for legendSvg
+ * or null, ramp(width) -> <svg> or null (a colour scale's legend), note: text, csv: {columns, rows,
+ * key: row -> series key} (rows of hidden series are left out), file: base file name, info: {x, y} domains
+ * to expose for tests}. Exports show what the page shows.
  */
 export function figure(parent, key, titleHtml) {
   let fig = registry.get(key);
@@ -100,7 +114,22 @@ export function figure(parent, key, titleHtml) {
     '<span class="fig-status note" role="status"></span></div>';
   el.querySelector('.fig-title').innerHTML = titleHtml;
   parent.append(el);
-  fig = { key, el, opts: null, width: 0 };
+  fig = { key, el, opts: null, width: 0, hidden: new Set() };
+  const toggle = (g) => {
+    const k = g.dataset.key;
+    if (fig.hidden.has(k)) fig.hidden.delete(k); else fig.hidden.add(k);
+    draw(fig);
+    const again = fig.el.querySelector('.fig-legend [data-key="' + CSS.escape(k) + '"]');
+    if (again) again.focus();
+  };
+  el.querySelector('.fig-legend').addEventListener('click', (ev) => {
+    const g = ev.target.closest('[data-key]');
+    if (g) toggle(g);
+  });
+  el.querySelector('.fig-legend').addEventListener('keydown', (ev) => {
+    const g = ev.target.closest('[data-key]');
+    if (g && (ev.key === 'Enter' || ev.key === ' ')) { ev.preventDefault(); toggle(g); }
+  });
   el.querySelector('.fig-actions').setAttribute('aria-label', 'Download this figure');
   el.querySelector('.fig-actions').addEventListener('click', (ev) => {
     const b = ev.target.closest('button[data-format]');
@@ -129,13 +158,16 @@ function draw(fig) {
   const w = plotWidth(fig);
   fig.width = w;
   const holder = fig.el.querySelector('.fig-plot');
-  const svg = o.plot(w);
+  const keys = new Set((o.legend || []).map((e) => e.key).filter((k) => k !== undefined));
+  for (const k of Array.from(fig.hidden)) if (!keys.has(k)) fig.hidden.delete(k); // series gone since
+  const svg = o.plot(w, fig.hidden);
   svg.classList.add('fig-svg');
   if (o.aria) svg.setAttribute('aria-label', o.aria);
   holder.replaceChildren(svg);
   fig.svg = svg;
   const lg = fig.el.querySelector('.fig-legend');
-  fig.legend = o.legend && o.legend.length ? legendSvg(o.legend, w) : null;
+  const entries = (o.legend || []).map((e) => Object.assign({}, e, { off: e.key !== undefined && fig.hidden.has(e.key) }));
+  fig.legend = entries.length ? legendSvg(entries, w, true) : null;
   lg.replaceChildren(...(fig.legend ? [fig.legend] : []));
   const rp = fig.el.querySelector('.fig-ramp');
   fig.ramp = o.ramp ? o.ramp(Math.min(w, 360)) : null;
@@ -155,7 +187,10 @@ export function render(fig, opts) {
 /** The figure's standalone SVG {text, width, height} (plot, legend, colour ramp, title, note). */
 export function figureSvg(fig) {
   const o = fig.opts;
-  return composeSvg({ title: o.title, subtitle: o.subtitle, parts: [fig.svg, fig.legend, fig.ramp], note: o.note });
+  // the exported legend lists what is drawn: entries switched off are left out
+  const shown = (o.legend || []).filter((e) => e.key === undefined || !fig.hidden.has(e.key));
+  const legend = shown.length ? legendSvg(shown, fig.width, false) : null;
+  return composeSvg({ title: o.title, subtitle: o.subtitle, parts: [fig.svg, legend, fig.ramp], note: o.note });
 }
 
 async function exportFigure(fig, format) {
@@ -165,12 +200,13 @@ async function exportFigure(fig, format) {
   const base = slug(o.file || fig.key);
   try {
     if (format === 'csv') {
-      download(new Blob([toCSV(o.csv.columns, o.csv.rows)], { type: 'text/csv' }), base + '.csv');
+      const rows = o.csv.key ? o.csv.rows.filter((r) => !fig.hidden.has(o.csv.key(r))) : o.csv.rows;
+      download(new Blob([toCSV(o.csv.columns, rows)], { type: 'text/csv' }), base + '.csv');
     } else {
       const s = figureSvg(fig);
       if (format === 'svg') download(new Blob([s.text], { type: 'image/svg+xml' }), base + '.svg');
       else {
-        const legendText = (o.legend || []).map((e) => e.label).join('; ');
+        const legendText = (o.legend || []).filter((e) => !fig.hidden.has(e.key)).map((e) => e.label).join('; ');
         const png = await svgToPng(s.text, s.width, s.height, {
           Title: o.title + (o.subtitle ? ' (' + o.subtitle + ')' : ''),
           Description: (legendText ? 'Legend: ' + legendText + '. ' : '') + (o.axes || '') + (o.note ? ' ' + o.note : ''),

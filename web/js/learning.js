@@ -96,11 +96,12 @@ export function renderLearning(container, exp, curves, points, opts = {}) {
     render(fig, {
       title: single ? metricLabel(metric).replace(/^t/, 'T') + ' at n_train = ' + rows[0].n : title,
       subtitle: opts.subtitle || (exp && exp.name) || '',
-      plot: (w) => (single ? dotPlot : curvePlot)(rows, used, metric, w).svg,
-      legend: single ? null : used.map((s) => ({ label: s.label, color: s.style.color, dash: s.style.dash, symbol: s.style.symbol })),
+      plot: (w, hidden) => (single ? dotPlot : curvePlot)(rows.filter((r) => !hidden.has(r.key)),
+        used.filter((s) => !hidden.has(s.key)), metric, w).svg,
+      legend: single ? null : used.map((s) => ({ key: s.key, label: s.label, color: s.style.color, dash: s.style.dash, symbol: s.style.symbol })),
       note: [curveNote(rows, metric, used), opts.series ? '' : key].filter(Boolean).join(' '),
       axes: single ? 'x: ' + metricLabel(metric) + '; one row per arm.' : 'x: n_train (log); y: ' + metricLabel(metric) + (metric === 'test_mse' ? ' (log).' : '.'),
-      csv: { columns: CURVE_CSV, rows },
+      csv: { columns: CURVE_CSV, rows, key: (r) => r.key },
       file: ((opts.subtitle || (exp && exp.name) || 'experiment') + '-' + metric),
       aria: (single ? 'Dot chart of ' : 'Learning curves: ') + metricLabel(metric) + ' for ' + used.length + ' series: ' +
         used.map((s) => s.label).join(', ') + '. The values are in the table below.',

@@ -95,7 +95,7 @@ export function renderTraining(container, exp, points, arms, nFilter, noteEl, se
   noteEl.textContent = runs.length + ' run' + (runs.length === 1 ? '' : 's') + ' of ' + armsShown.size + ' trained arm' +
     (armsShown.size === 1 ? '' : 's') + ' (repeat 0).' +
     (all.dropped ? ' ' + all.dropped + ' entr' + (all.dropped === 1 ? 'y' : 'ies') + ' with an invalid or out-of-order epoch left out.' : '');
-  const legend = runs.map((r) => ({ label: r.label, color: r.style.color, dash: r.style.dash }));
+  const legend = runs.map((r) => ({ key: r.label, label: r.label, color: r.style.color, dash: r.style.dash }));
   const hasAcc = runs.some((r) => r.entries.some((e) => isNum(e.test_accuracy)));
   const figs = [
     { key: 'train-loss', field: 'train_loss', cfg: { logY: true, yLabel: 'train loss' }, title: 'Train loss per epoch', axis: '(log y)' },
@@ -107,14 +107,14 @@ export function renderTraining(container, exp, points, arms, nFilter, noteEl, se
     const fig = figure(container, f.key, f.title + ' <span class="axis-note"></span>');
     fig.el.querySelector('.fig-title').firstChild.textContent = f.title + ' ';
     fig.el.querySelector('.axis-note').textContent = f.axis;
-    const plot = (w) => epochPlot(runs, f.field, f.cfg, w).svg;
+    const plot = (w, hidden) => epochPlot(runs.filter((r) => !hidden.has(r.label)), f.field, f.cfg, w).svg;
     const probe = epochPlot(runs, f.field, f.cfg, 600);
     if (!probe.rows.length) { fig.el.hidden = true; continue; }
     render(fig, {
       title: f.title, subtitle: exp.name || '', plot, legend,
       note: 'Repeat 0 of each trained arm; colour: arm (as in the learning curves)' + (sizes.length > 1 && nFilter === '' ? ', dash: n_train.' : '.'),
       axes: 'x: epoch; y: ' + f.cfg.yLabel + (f.cfg.logY ? ' (log).' : '.'),
-      csv: { columns: [{ key: 'run' }, { key: 'arm' }, { key: 'n_train' }, { key: 'epoch' }, { key: 'value', label: f.field }], rows: probe.rows },
+      csv: { columns: [{ key: 'run' }, { key: 'arm' }, { key: 'n_train' }, { key: 'epoch' }, { key: 'value', label: f.field }], rows: probe.rows, key: (r) => r.run },
       file: (exp.name || 'experiment') + '-' + f.key,
       aria: f.title + ' for ' + runs.length + ' runs: ' + runs.map((r) => r.label).join(', ') + '.',
       info: { x: probe.x, y: probe.y },
