@@ -14,8 +14,8 @@ function textWidth(s) {
   return measureCtx.measureText(s).width;
 }
 
-/** d3's symbol generator for an Observable Plot symbol name. */
-function symbolPath(name, size) {
+/** The SVG path of an Observable Plot symbol name (circle, square, ...) of area `size`, by d3.symbol. */
+export function symbolPath(name, size) {
   const d3 = window.d3;
   const map = { circle: d3.symbolCircle, square: d3.symbolSquare, triangle: d3.symbolTriangle,
     diamond: d3.symbolDiamond, star: d3.symbolStar, cross: d3.symbolCross, wye: d3.symbolWye, times: d3.symbolTimes };

@@ -1,6 +1,6 @@
 /* dmilab dashboard: an experiment's learning curves (test accuracy and test MSE against n_train, DESIGN 4
  * curves) as figures and as a table, each arm styled by the grid encoding. */
-import { figure, render } from './figure.js';
+import { figure, render, symbolPath } from './figure.js';
 import { curveRows } from './series.js';
 import { curvePlot, dotPlot, curveDomains, curveNote, metricLabel, CURVE_CSV } from './curveplot.js';
 import { gridStyles, parseArm } from './encoding.js';
@@ -32,17 +32,11 @@ export function swatch(style) {
   Object.entries({ x1: 1, x2: 25, y1: 6, y2: 6, stroke: style.color, 'stroke-width': 2 }).forEach(([k, v]) => l.setAttribute(k, v));
   if (style.dash) l.setAttribute('stroke-dasharray', style.dash);
   const c = document.createElementNS(SVG_NS, 'path');
-  c.setAttribute('d', window.d3 ? window.d3.symbol(symbolOf(style.symbol), 30)() : 'M-3,0a3,3 0 1,0 6,0a3,3 0 1,0 -6,0');
+  c.setAttribute('d', symbolPath(style.symbol, 30));
   c.setAttribute('transform', 'translate(13,6)');
   c.setAttribute('fill', style.color);
   svg.append(l, c);
   return svg;
-}
-
-function symbolOf(name) {
-  const d3 = window.d3;
-  return { circle: d3.symbolCircle, square: d3.symbolSquare, triangle: d3.symbolTriangle, diamond: d3.symbolDiamond,
-    star: d3.symbolStar, cross: d3.symbolCross, wye: d3.symbolWye, times: d3.symbolTimes }[name] || d3.symbolCircle;
 }
 
 /** An arm id that may wrap after each '/', never inside a name. */

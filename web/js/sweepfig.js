@@ -6,13 +6,7 @@ import { gridStyles } from './encoding.js';
 import { curveRows, logDomain, linDomain, logAxisTicks } from './series.js';
 import { metricLabel, logAxis } from './curveplot.js';
 import { fmtSig, isNum } from './format.js';
-
-/** The inference method of an inference name, from the resolved spec (name -> method), else the name. */
-export function methodLookup(spec) {
-  const infs = spec && spec.inference ? (Array.isArray(spec.inference) ? spec.inference : [spec.inference]) : [];
-  const m = new Map(infs.filter((x) => x && x.name).map((x) => [x.name, x.method]));
-  return (name) => m.get(name) || m.get(String(name).split('.')[0]) || String(name).split('.')[0];
-}
+import { methodLookup } from './specinfo.js';
 
 function valueAt(rows, arm, n) {
   return rows.find((r) => r.arm === arm && r.n === n) || null;

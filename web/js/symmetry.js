@@ -1,6 +1,8 @@
 /* dmilab dashboard: the symmetry table of DESIGN section 2.2 as a function, so the audit heatmap can show
  * beside each measured gap what the theory expects for the arm's (model, inference). Pure functions. */
 
+import { asList } from './specinfo.js';
+
 /** The transform groups of DESIGN 2.2, in the table's order. */
 export const GROUPS = ['orthogonal', 'permutation', 'local-orthogonal', 'channel-orthogonal', 'translation',
   'signed-permutation'];
@@ -89,10 +91,9 @@ function row(arch, method) {
  */
 export function armTraits(spec, armId) {
   const [d, m, i] = String(armId).split('/');
-  const list = (v) => (Array.isArray(v) ? v : v && typeof v === 'object' ? [v] : []);
-  const data = list(spec && spec.data).find((x) => x && x.name === d) || {};
-  const model = list(spec && spec.models).find((x) => x && x.name === m) || {};
-  const inf = list(spec && spec.inference).find((x) => x && x.name === i) || {};
+  const data = asList(spec && spec.data).find((x) => x && x.name === d) || {};
+  const model = asList(spec && spec.models).find((x) => x && x.name === m) || {};
+  const inf = asList(spec && spec.inference).find((x) => x && x.name === i) || {};
   let channels = null;
   if (data.source === 'fashion-mnist' || data.source === 'mnist') channels = 1;
   else if (Array.isArray(data.shape) && data.shape.length >= 2) channels = data.shape[data.shape.length - 1];

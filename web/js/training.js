@@ -5,14 +5,14 @@ import { gridStyles, DASHES } from './encoding.js';
 import { isNum, fmtSig } from './format.js';
 import { logDomain, linDomain, logAxisTicks } from './series.js';
 import { logAxis } from './curveplot.js';
+import { asList } from './specinfo.js';
 
 /** Repeat 0 of every point with a training curve: [{arm, n, entries}], entries with whole, increasing
  *  epochs up to the arm's `epochs` (others are left out and counted in .dropped), in the arms' order. */
 export function trainingRuns(points, arms, spec) {
   const armIdx = new Map(arms.map((a, i) => [a, i]));
   const maxEpochs = new Map();
-  const infs = spec && spec.inference ? (Array.isArray(spec.inference) ? spec.inference : [spec.inference]) : [];
-  for (const inf of infs) if (inf && inf.name && Number.isInteger(inf.epochs)) maxEpochs.set(inf.name, inf.epochs);
+  for (const inf of asList(spec && spec.inference)) if (inf && inf.name && Number.isInteger(inf.epochs)) maxEpochs.set(inf.name, inf.epochs);
   let dropped = 0;
   const runs = [];
   for (const p of points) {
