@@ -125,6 +125,12 @@ export async function launch({ width = 1280, height = 800, log = console.log } =
     await page.waitFor('document.readyState === "complete"', 15000);
   };
   page.click = (sel) => page.eval('(() => { const el = document.querySelector(' + JSON.stringify(sel) + '); if (!el) return "no element"; if (el.click) el.click(); else el.dispatchEvent(new MouseEvent("click", { bubbles: true, cancelable: true, view: window })); return "clicked"; })()');
+  /** Move the mouse over the centre of the element matching `sel` (viewport coordinates). */
+  page.hover = async (sel) => {
+    const b = await page.eval('(() => { const el = document.querySelector(' + JSON.stringify(sel) + '); el.scrollIntoView({block: "center"}); const r = el.getBoundingClientRect(); return {x: r.left + r.width / 2, y: r.top + r.height / 2}; })()');
+    await s('Input.dispatchMouseEvent', { type: 'mouseMoved', x: b.x, y: b.y });
+    await sleep(150);
+  };
   /** Press a key ("Tab", "Enter", "ArrowDown", ...) as the keyboard would. */
   page.key = async (key) => {
     const codes = { Tab: 9, Enter: 13, ArrowDown: 40, ArrowUp: 38, Escape: 27, ' ': 32 };

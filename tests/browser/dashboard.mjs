@@ -153,7 +153,7 @@ check(await page.eval('document.querySelectorAll("#fig-mse g.band").length') ===
 check(await page.eval('document.querySelectorAll("#fig-train-loss g.run").length') === 4, 'training curves: one line per (trained arm, n_train)');
 check(await page.eval('!!document.querySelector("#checks-rows tr.check-pass") && !!document.querySelector("#checks-rows tr.check-fail")'), 'checks: one passing and one failing');
 check((await page.eval('document.getElementById("checks-note").textContent')).startsWith('1 of 2 checks passed'), 'checks note: 1 of 2 checks passed');
-const cells = await page.eval(`Array.from(document.querySelectorAll('#fig-audit g.audit-cells rect')).map((r) => r.querySelector('title').textContent)`);
+const cells = await page.eval(`Array.from(document.querySelectorAll('#fig-audit g.audit-cells rect')).map((r) => r.getAttribute('aria-label'))`);
 const verdicts = await page.eval(`Array.from(document.querySelectorAll('#fig-audit g.audit-verdicts text')).map((t) => t.textContent)`);
 check(cells.length === auditFixture.audit.length && verdicts.length === cells.length, 'heatmap: one cell per audit entry (' + cells.length + ')');
 let agree = 0;
@@ -175,6 +175,10 @@ await page.click('#fig-mse .fig-legend [data-key="f7/fcn/adam"]');
 check(eq(hidden, ['f7/fcn/sgd', 'f7/fcn/ntk']) && pressed === 'false' && await page.eval('document.querySelectorAll("#fig-mse g.curve").length') === 3,
   'a legend entry hides its arm and shows it again', hidden);
 await page.screenshot(join(artifacts, 'dashboard-1280-trained-full.png'), { full: true });
+await page.hover('#fig-audit g.audit-mismatch rect');
+const tip = await page.eval('Array.from(document.querySelectorAll("#fig-audit g[aria-label=tip] text")).map((t) => t.textContent).join(" ")');
+check(/method distributional/.test(tip) && /seed-noise gap/.test(tip) && /disagrees/.test(tip), 'hovering a heatmap cell shows its method and gaps', tip);
+await page.screenshot(join(artifacts, 'dashboard-1280-audit-hover.png'), { element: '#audit-section' });
 const asvg = await downloadOf('#fig-audit button[data-format="svg"]', '.svg');
 check(asvg.ok && asvg.bytes.toString('utf8').includes('disagrees with DESIGN 2.2') && asvg.bytes.toString('utf8').includes('gap (log scale)'), 'audit SVG download holds its legend and colour scale');
 

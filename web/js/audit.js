@@ -42,6 +42,13 @@ function cellTitle(c) {
     (c.agrees === false ? '\n≠ DISAGREES with DESIGN 2.2' : '');
 }
 
+/** The short hover text of a cell (the full one, with DESIGN 2.2's reason, is its aria-label). */
+function cellTip(c) {
+  return c.arm + ' × ' + c.group + '\ngap ' + (c.gap === null ? '—' : fmtSig(c.gap, 3)) +
+    (c.seed_gap !== null ? ' (seed-noise gap ' + fmtSig(c.seed_gap, 3) + ')' : '') + '\nmethod ' + (c.method || '—') +
+    '\nmeasured ' + mark(c.invariant) + ', DESIGN 2.2 ' + mark(c.expected) + (c.agrees === false ? ': disagrees' : '');
+}
+
 function heatmap(data, width) {
   const Plot = window.Plot;
   const { cells, arms, groups } = data;
@@ -57,18 +64,18 @@ function heatmap(data, width) {
   const rows = cells.map((c) => Object.assign({ g: c.gap === null ? null : Math.max(c.gap, GAP_FLOOR) }, c));
   const label = (c) => mark(c.invariant) + (narrow || colW < 70 || c.gap === null ? '' : '\n' + (c.gap === 0 ? '0' : fmtSig(c.gap, 2)));
   const svg = Plot.plot({
-    width, height: (rotate ? 86 : 50) + 44 * arms.length, marginLeft, marginRight: 10, marginBottom: rotate ? 76 : 40, marginTop: 8,
+    width, height: (rotate ? 86 : 50) + 44 * Math.max(arms.length, 2), marginLeft, marginRight: 10, marginBottom: rotate ? 76 : 40, marginTop: 8,
     style: { fontSize: '11px', background: 'transparent' },
     x: { domain: groups, label: 'transform group', tickFormat: (g) => SHORT[g] || g, tickRotate: rotate ? -35 : 0, labelOffset: rotate ? 70 : 34, tickSize: 0 },
     y: { domain: arms, label: null, tickSize: 0 },
     color: { type: 'log', scheme: 'viridis', domain, unknown: '#eceef2' },
     marks: [
-      Plot.cell(rows, { x: 'group', y: 'arm', fill: 'g', inset: 1, title: cellTitle, className: 'audit-cells', ariaDescription: 'audit cells' }),
+      Plot.cell(rows, { x: 'group', y: 'arm', fill: 'g', inset: 1, ariaLabel: cellTitle, className: 'audit-cells', ariaDescription: 'audit cells' }),
       Plot.cell(rows.filter((c) => c.agrees === false), { x: 'group', y: 'arm', fill: 'none', stroke: '#c00000',
         strokeWidth: 3.5, inset: 2.5, className: 'audit-mismatch', ariaDescription: 'disagreements with DESIGN 2.2' }),
       Plot.text(rows, { x: 'group', y: 'arm', text: label, className: 'audit-verdicts', ariaDescription: 'verdicts', fontSize: 12, fontWeight: 600, lineHeight: 1.15,
         fill: (c) => (c.g !== null && t(c.g) < 0.6 ? '#ffffff' : '#1f2430') }),
-      Plot.tip(rows, Plot.pointer({ x: 'group', y: 'arm', title: cellTitle, fontSize: 11 })),
+      Plot.tip(rows, Plot.pointer({ x: 'group', y: 'arm', title: cellTip, fontSize: 11 })),
     ],
   });
   return { svg, domain };
@@ -167,7 +174,7 @@ export function renderAudit(body, exp, res, err) {
     ramp: (w) => window.Plot.legend({ color: { type: 'log', scheme: 'viridis', domain: dom, label: 'gap (log scale)' }, width: w, tickFormat: (d) => fmtSig(d, 1) }),
     legend: [{ label: 'red frame: disagrees with DESIGN 2.2', color: '#c00000', kind: 'rule' }],
     note: 'gap = Σ (f_gD(gX) − f_D(X))² / Σ f_D(X)² (DESIGN 2.2); a gap of 0 is drawn at ' + fmtSig(GAP_FLOOR, 1) + '.' +
-      (bad.length ? ' ' + bad.length + ' cell' + (bad.length === 1 ? '' : 's') + ' disagree with DESIGN 2.2.' : ''),
+      (bad.length ? ' ' + bad.length + (bad.length === 1 ? ' cell disagrees' : ' cells disagree') + ' with DESIGN 2.2.' : ''),
     axes: 'rows: arms; columns: transform groups; colour: gap (log).',
     csv: { columns: CSV, rows: data.cells },
     file: (exp.name || 'experiment') + '-audit',
