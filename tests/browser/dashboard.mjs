@@ -262,6 +262,9 @@ for (const [hash, ready, name] of [['#' + ids.trained, '!!document.querySelector
     check(await page.eval('Array.from(document.querySelectorAll(".fig svg.fig-svg")).every((s) => s.getBoundingClientRect().right <= s.closest(".panel").getBoundingClientRect().right)'), '390 px, ' + name + ': figures inside the card');
   }
   await page.screenshot(join(artifacts, 'dashboard-390-' + name + '.png'));
+  if (name === 'trained') {
+    for (const sec of ['audit', 'checks', 'curves']) await page.screenshot(join(artifacts, 'dashboard-390-trained-' + sec + '.png'), { element: '#' + sec + '-section' });
+  }
   await page.screenshot(join(artifacts, 'dashboard-390-' + name + '-full.png'), { full: true });
 }
 const lowPhone = await page.eval(CONTRAST);

@@ -88,7 +88,8 @@ function expectedTable(data) {
   table.className = 'curves-table expected-table';
   table.id = 'audit-expected';
   const cap = document.createElement('caption');
-  cap.textContent = 'Expected by DESIGN 2.2 (✓ invariant, ✗ not); a red cell disagrees with the measurement';
+  cap.className = 'visually-hidden';
+  cap.textContent = 'Expected by DESIGN 2.2, per arm and transform group';
   table.append(cap);
   const head = document.createElement('tr');
   head.append(Object.assign(document.createElement('th'), { scope: 'col', textContent: 'Arm' }));
@@ -181,6 +182,7 @@ export function renderAudit(body, exp, res, err) {
     aria: 'Audit heatmap of ' + data.arms.length + ' arms by ' + data.groups.length + ' groups; the same verdicts are in the table of expectations beside it.',
   });
   fig.el.dataset.cells = String(data.cells.length);
-  wrap.querySelector('.audit-side').replaceChildren(expectedTable(data));
+  wrap.querySelector('.audit-side').replaceChildren(Object.assign(document.createElement('p'), { className: 'expected-note',
+    textContent: 'Expected by DESIGN 2.2 (✓ invariant, ✗ not); a red cell disagrees with the measurement.' }), expectedTable(data));
   return data.cells.length;
 }
