@@ -31,8 +31,10 @@ const auditFixture = JSON.parse(fx('audit-trained.json'));
 auditFixture.id = ids.trained;
 const sweepExp = fx('sweep-experiment.json');
 const sweepRes = fx('sweep-results.json');
+let emptyList = false; // answer the list with no experiment, for the empty state
 await page.route(/./, (url) => {
   const u = new URL(url);
+  if (emptyList && u.pathname === '/api/v1/experiments') return { body: '{"experiments": [], "next_cursor": null}' };
   if (u.pathname === '/api/v1/experiments/' + ids.trained + '/audit') return { body: JSON.stringify(auditFixture) };
   if (u.pathname === '/api/v1/experiments/exp_fixture_sweep0') return { body: sweepExp };
   if (u.pathname === '/api/v1/experiments/exp_fixture_sweep0/results') return { body: sweepRes };
@@ -86,15 +88,26 @@ const CONTRAST = `(() => {
   return bad;
 })()`;
 
+// elements that stick out of the document or of their card (.panel), other than inside a scrolling box
 const OVERFLOW = `(() => { const w = document.documentElement.clientWidth; const over = [];
   for (const el of document.querySelectorAll('body *')) {
     const r = el.getBoundingClientRect();
-    if (r.width === 0 || r.right <= w + 1) continue;
+    if (r.width === 0 || r.height === 0) continue;
+    const panel = el.closest('.panel');
+    const limit = panel ? Math.min(w, panel.getBoundingClientRect().right) : w;
+    // its own content wider than its box (text that does not wrap) counts as sticking out too
+    const inner = !(el instanceof SVGElement) && getComputedStyle(el).overflowX === 'visible' && el.scrollWidth > el.clientWidth + 1 && el.clientWidth > 0
+      ? r.left + el.scrollWidth : r.right;
+    if (Math.max(r.right, inner) <= limit + 1) continue;
     let clipped = false;
-    for (let p = el.parentElement; p; p = p.parentElement) { const o = getComputedStyle(p).overflowX; if (o === 'auto' || o === 'scroll' || o === 'hidden') { clipped = p.getBoundingClientRect().right <= w + 1; break; } }
-    if (!clipped) over.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + '.' + String(el.className.baseVal !== undefined ? el.className.baseVal : el.className).slice(0, 30) + ' right=' + Math.round(r.right));
+    for (let p = el.parentElement; p && p !== panel; p = p.parentElement) { const o = getComputedStyle(p).overflowX; if (o === 'auto' || o === 'scroll' || o === 'hidden') { clipped = p.getBoundingClientRect().right <= limit + 1; break; } }
+    if (!clipped) over.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + '.' + String(el.className.baseVal !== undefined ? el.className.baseVal : el.className).slice(0, 30) + ' right=' + Math.round(r.right) + ' limit=' + Math.round(limit));
   }
   return {scroll: document.scrollingElement.scrollWidth, width: w, over: over.slice(0, 5)}; })()`;
+const noOverflow = async (what) => {
+  const o = await page.eval(OVERFLOW);
+  check(o.scroll <= o.width && o.over.length === 0, what + ': nothing sticks out of the page or its card (document ' + o.scroll + ' px)', o);
+};
 
 // ---- 1. the kernel experiment at 1280 px: list, curves, axes, one repeat ----
 const kres = await getJson('/api/v1/experiments/' + ids.kernels + '/results');
@@ -122,6 +135,7 @@ check(y[0] <= Math.min(...mses) && y[1] >= Math.max(...mses) && (y[1] / y[0]) <=
 check(await page.eval('document.querySelectorAll("#fig-mse g.band").length') === 0 &&
   (await page.eval('document.querySelector("#fig-mse .fig-note").textContent')).includes('One repeat'), 'one repeat: no spread band, and the note says so');
 check(await page.eval('document.querySelector("#audit-body .audit-empty").textContent.includes("did not ask")'), 'no audit asked: the audit section says so');
+await noOverflow('1280 px, kernels');
 await page.screenshot(join(artifacts, 'dashboard-1280-kernels.png'));
 await page.screenshot(join(artifacts, 'dashboard-1280-kernels-full.png'), { full: true });
 
@@ -174,6 +188,7 @@ const pressed = await page.eval('document.querySelector(\'#fig-mse .fig-legend [
 await page.click('#fig-mse .fig-legend [data-key="f7/fcn/adam"]');
 check(eq(hidden, ['f7/fcn/sgd', 'f7/fcn/ntk']) && pressed === 'false' && await page.eval('document.querySelectorAll("#fig-mse g.curve").length') === 3,
   'a legend entry hides its arm and shows it again', hidden);
+await noOverflow('1280 px, trained');
 await page.screenshot(join(artifacts, 'dashboard-1280-trained-full.png'), { full: true });
 await page.hover('#fig-audit g.audit-mismatch rect');
 const tip = await page.eval('Array.from(document.querySelectorAll("#fig-audit g[aria-label=tip] text")).map((t) => t.textContent).join(" ")');
@@ -213,6 +228,7 @@ const field = await page.waitFor('!document.getElementById("spec-error").hidden 
 const marked = await page.eval('(document.querySelector("#spec-error-context mark") || {}).textContent || ""');
 check(badReply.error && field === badReply.error.field && /depth/.test(marked) && await page.eval('document.getElementById("submit-button").disabled'),
   'bad spec: the error at the server\'s field ' + (badReply.error && badReply.error.field) + ' (marked: ' + marked + '), Submit disabled', { field, marked });
+await noOverflow('1280 px, submit with an error');
 await page.screenshot(join(artifacts, 'dashboard-1280-submit-error.png'));
 const good = { name: 'browser test: submitted from the page', data: { source: 'fashion-mnist', resize: 4, subset: 'head', n_train: [20], n_test: 20 }, models: { arch: 'fcn' }, inference: { method: 'nngp' } };
 const goodReply = await getJson('/api/v1/experiments?dry_run=true', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(good) });
@@ -228,6 +244,7 @@ check(await open('#/submit?from=' + ids.trained, 'document.getElementById("spec-
 // ---- 7. compare and find ----
 check(await open('#/compare?ids=' + ids.kernels + ',' + ids.trained, '!!document.querySelector("#fig-cmp-mse svg.fig-svg")'), 'compare page renders');
 check(await page.eval('document.querySelectorAll("#fig-cmp-mse g.curve").length') === 5, 'compare: the chosen arms of both experiments on one plot (2 + 3)');
+await noOverflow('1280 px, compare');
 await page.screenshot(join(artifacts, 'dashboard-1280-compare.png'));
 await open('', 'document.querySelectorAll("#exp-rows tr").length >= 4');
 await page.eval('(() => { const q = document.getElementById("filter-q"); q.value = "trained"; q.dispatchEvent(new Event("input")); })()');
@@ -235,7 +252,18 @@ check(await page.waitFor(`document.querySelectorAll('#exp-rows tr').length === 1
 await page.eval('(() => { const q = document.getElementById("filter-q"); q.value = ""; q.dispatchEvent(new Event("input")); })()');
 await page.waitFor('document.querySelectorAll("#exp-rows tr").length >= 4', 5000);
 
-// ---- 8. keyboard, contrast, 390 px ----
+// ---- 8. the empty state names a real example file and this server's address ----
+emptyList = true;
+await page.goto(base + '/?empty');
+const curl = await page.waitFor('!document.getElementById("list-empty").hidden && /examples\\//.test(document.getElementById("empty-curl").textContent) && document.getElementById("empty-curl").textContent', 8000);
+const exFile = curl && (curl.match(/-d @(examples\/[^ ]+\.json)/) || [])[1];
+check(!!exFile && curl.includes(base + '/api/v1/experiments') && (await fetch(base + '/' + exFile)).status === 200,
+  'empty list: the curl line names a file the server serves (' + exFile + ') and its own address', curl);
+await noOverflow('1280 px, empty list');
+await page.screenshot(join(artifacts, 'dashboard-1280-empty.png'));
+emptyList = false;
+
+// ---- 9. keyboard, contrast, 390 px ----
 await open('#' + ids.trained, '!!document.querySelector("#fig-mse svg.fig-svg")');
 await page.eval('document.getElementById("status-filter").focus()');
 let onRow = false;
@@ -253,8 +281,7 @@ for (const [hash, ready, name] of [['#' + ids.trained, '!!document.querySelector
   ['#' + ids.kernels, '!!document.querySelector("#fig-mse svg.fig-svg")', 'kernels'], ['#/submit', '!document.getElementById("cost").hidden', 'submit']]) {
   await open(hash, ready);
   await sleep(300);
-  const o = await page.eval(OVERFLOW);
-  check(o.scroll <= 390 && o.over.length === 0, '390 px, ' + name + ': no horizontal overflow (document ' + o.scroll + ' px)', o);
+  await noOverflow('390 px, ' + name);
   if (name !== 'submit') {
     check(await page.eval('document.getElementById("detail").getBoundingClientRect().top < document.getElementById("experiments").getBoundingClientRect().top && document.getElementById("detail").getBoundingClientRect().top < 200'),
       '390 px, ' + name + ': the experiment comes first');
@@ -270,7 +297,7 @@ for (const [hash, ready, name] of [['#' + ids.trained, '!!document.querySelector
 const lowPhone = await page.eval(CONTRAST);
 check(lowPhone.length === 0, 'text contrast at WCAG AA on the phone-width submit page', lowPhone.slice(0, 6));
 
-// ---- 9. live: a running experiment on a server with a token: time left, cancel and delete via the prompt ----
+// ---- 10. live: a running experiment on a server with a token: time left, cancel and delete via the prompt ----
 await page.setViewport(1280, 800);
 const tb = ids.token_base;
 await page.goto(tb + '/#' + ids.long);
