@@ -245,6 +245,9 @@ check(await open('#/submit?from=' + ids.trained, 'document.getElementById("spec-
 check(await open('#/compare?ids=' + ids.kernels + ',' + ids.trained, '!!document.querySelector("#fig-cmp-mse svg.fig-svg")'), 'compare page renders');
 check(await page.eval('document.querySelectorAll("#fig-cmp-mse g.curve").length') === 5, 'compare: the chosen arms of both experiments on one plot (2 + 3)');
 await noOverflow('1280 px, compare');
+await page.eval(`location.hash = '#/compare?ids=${ids.kernels},${ids.single}'`);
+check(await page.waitFor(`document.querySelectorAll('#compare-arms input:checked').length === 4 && document.querySelectorAll('#fig-cmp-mse g.points').length === 4`, 8000),
+  'compare: another pick of experiments chooses their arms anew');
 await page.screenshot(join(artifacts, 'dashboard-1280-compare.png'));
 await open('', 'document.querySelectorAll("#exp-rows tr").length >= 4');
 await page.eval('(() => { const q = document.getElementById("filter-q"); q.value = "trained"; q.dispatchEvent(new Event("input")); })()');
@@ -271,9 +274,12 @@ for (let i = 0; i < 8 && !onRow; i++) { await page.key('Tab'); onRow = await pag
 const focus = await page.eval('(() => { const r = document.activeElement; const s = getComputedStyle(r); return r.classList.contains("exp-row") && s.outlineStyle !== "none" && parseFloat(s.outlineWidth) >= 2; })()');
 check(focus, 'Tab reaches the rows, and the focused row shows an outline');
 await page.key('ArrowDown');
-const second = await page.eval('document.activeElement === document.querySelectorAll("#exp-rows tr")[1]');
+const second = await page.waitFor('document.activeElement === document.querySelectorAll("#exp-rows tr")[1]', 3000);
 await page.key('Enter');
 check(second && await page.waitFor('location.hash === "#" + document.activeElement.dataset.id', 3000), 'arrow keys move between rows and Enter opens one');
+await open('#' + ids.trained, '!!document.querySelector("#fig-mse svg.fig-svg")');
+await page.click('#skip-link');
+check(await page.eval('document.activeElement.id === "detail" && location.hash === "#' + ids.trained + '"'), 'the skip link moves the focus to the details and keeps the address');
 const low = await page.eval(CONTRAST);
 check(low.length === 0, 'text contrast at WCAG AA on the experiment page', low.slice(0, 6));
 await page.setViewport(390, 844);

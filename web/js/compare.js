@@ -5,14 +5,15 @@ import { $ } from './widgets.js';
 import { compareStyles } from './encoding.js';
 import { renderLearning } from './learning.js';
 
-const cmp = { ids: [], data: new Map(), chosen: new Set() };
+const cmp = { ids: [], chosen: new Set(), seen: new Set() }; // seen: experiments whose default arms were chosen
 
 /** Show the compare page for `params.ids` (comma-separated experiment ids). */
 export async function showCompare(params) {
   const ids = (params.get('ids') || '').split(',').map((s) => s.trim()).filter(Boolean);
   if (ids.join(',') !== cmp.ids.join(',')) {
     cmp.ids = ids;
-    cmp.chosen.clear();
+    for (const k of Array.from(cmp.chosen)) if (!ids.includes(k.split('|')[0])) cmp.chosen.delete(k);
+    for (const id of Array.from(cmp.seen)) if (!ids.includes(id)) cmp.seen.delete(id);
   }
   if (!ids.length) {
     $('compare-note').textContent = 'Pick experiments with the check boxes in the list, then press Compare.';
@@ -48,7 +49,7 @@ export async function showCompare(params) {
     if (!cs.length) group.append(Object.assign(document.createElement('span'), { className: 'note', textContent: ' no results yet' }));
     cs.forEach((c, k) => {
       const key = l.id + '|' + c.arm;
-      if (!cmp.initialised && k < 4) cmp.chosen.add(key);
+      if (!cmp.seen.has(l.id) && k < 4) cmp.chosen.add(key); // the first four arms of a newly added experiment
       const lab = document.createElement('label');
       lab.className = 'compare-arm';
       const cb = Object.assign(document.createElement('input'), { type: 'checkbox', checked: cmp.chosen.has(key) });
@@ -58,8 +59,8 @@ export async function showCompare(params) {
       curves.push(Object.assign({}, c, { _key: key, _label: title + ': ' + c.arm, _exp: l.id, _points: l.res.points || [] }));
     });
     box.append(group);
+    if (cs.length) cmp.seen.add(l.id);
   }
-  cmp.initialised = true;
   box.onchange = (ev) => {
     const k = ev.target.dataset && ev.target.dataset.key;
     if (!k) return;
@@ -81,8 +82,4 @@ function draw(curves) {
     return;
   }
   renderLearning(holder, null, chosen, [], { series, keyOf: (c) => c._key, prefix: 'cmp-', subtitle: 'comparison of ' + new Set(chosen.map((c) => c._exp)).size + ' experiments' });
-}
-
-export function resetCompare() {
-  cmp.initialised = false;
 }

@@ -162,6 +162,7 @@ function draw(fig) {
   for (const k of Array.from(fig.hidden)) if (!keys.has(k)) fig.hidden.delete(k); // series gone since
   const svg = o.plot(w, fig.hidden);
   svg.classList.add('fig-svg');
+  svg.setAttribute('role', 'img');
   if (o.aria) svg.setAttribute('aria-label', o.aria);
   holder.replaceChildren(svg);
   fig.svg = svg;

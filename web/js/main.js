@@ -136,6 +136,13 @@ function init() {
   initDetail({ refreshAll, showErrors, afterDelete });
   initSubmit();
   $('refresh-button').addEventListener('click', () => refreshAll());
+  // the skip link moves the focus; following its href would make "#detail" an experiment id
+  $('skip-link').addEventListener('click', (ev) => {
+    ev.preventDefault();
+    const target = view === 'submit' ? $('spec-editor') : $('detail');
+    target.focus();
+    target.scrollIntoView({ block: 'start' });
+  });
   $('token-forget').addEventListener('click', () => $('token-dialog').close('forget'));
   $('token-cancel').addEventListener('click', () => $('token-dialog').close('cancel'));
   $('token-button').addEventListener('click', async () => {
