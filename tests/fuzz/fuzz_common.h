@@ -56,8 +56,8 @@ static void fz_add(fz_corpus *c, const char *data, size_t len)
     c->n++;
 }
 
-/* Add every *.json file of a directory. Returns the number added. */
-static int fz_add_dir(fz_corpus *c, const char *dir)
+/* Add every file of a directory whose name ends with `ext` (e.g. ".json"). Returns the number added. */
+static int fz_add_dir_ext(fz_corpus *c, const char *dir, const char *ext)
 {
     DIR *d = opendir(dir);
     if (!d)
@@ -65,8 +65,8 @@ static int fz_add_dir(fz_corpus *c, const char *dir)
     struct dirent *e;
     int n = 0;
     while ((e = readdir(d))) {
-        size_t k = strlen(e->d_name);
-        if (k < 6 || strcmp(e->d_name + k - 5, ".json") != 0)
+        size_t k = strlen(e->d_name), ke = strlen(ext);
+        if (k <= ke || strcmp(e->d_name + k - ke, ext) != 0)
             continue;
         char path[4096];
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
@@ -82,6 +82,12 @@ static int fz_add_dir(fz_corpus *c, const char *dir)
     }
     closedir(d);
     return n;
+}
+
+/* Add every *.json file of a directory. Returns the number added. */
+static inline int fz_add_dir(fz_corpus *c, const char *dir)
+{
+    return fz_add_dir_ext(c, dir, ".json");
 }
 
 /* Interesting fragments for JSON specs and HTTP requests. */
