@@ -340,8 +340,8 @@ static void per_example(void)
         dml_group_free(&g);
     }
     CHECK(ok, "per-example: each input translated by dml_translate_each_shift");
-    CHECK(distinct > (int)n / 2, "per-example: the shifts differ between inputs (%d of %zu differ from the first)", distinct,
-          n);
+    CHECK(distinct > (int)n / 2, "per-example: the shifts differ between inputs (%d of %zu differ from the first)",
+          distinct, n);
     /* nested: the first 10 of a larger array, and a slice given by `first`, see the same shifts */
     memcpy(z, x, sizeof *z * 10 * D);
     dml_translate_each(&s, z, 10, 9, 1, 0, 0, &err);

@@ -295,13 +295,14 @@ int dml_group_pullback(const dml_group_elem *g, const dml_layer *L, double *w, d
     size_t out = (size_t)L->out_channels, C = g->C;
     if (L->kind == DML_LAYER_DENSE) {
         if ((size_t)L->in_channels != g->D)
-            return dml_fail(err, DML_ERR_INVALID_SPEC, NULL, "the Dense layer reads %d numbers, the transform acts on %zu",
-                            L->in_channels, g->D);
+            return dml_fail(err, DML_ERR_INVALID_SPEC, NULL,
+                            "the Dense layer reads %d numbers, the transform acts on %zu", L->in_channels, g->D);
         return pullback_dense(g, w, out, err);
     }
     int fits = L->nd == g->shape.nd && (size_t)L->in_channels == C;
     for (int a = 0; a < L->nd && fits; a++) fits = L->in_size[a] == g->shape.size[a];
-    if (!fits) return dml_fail(err, DML_ERR_INVALID_SPEC, NULL, "the layer does not read inputs of the transform's shape");
+    if (!fits)
+        return dml_fail(err, DML_ERR_INVALID_SPEC, NULL, "the layer does not read inputs of the transform's shape");
     dml_window_table t;
     if (dml_window_table_build(L, &t)) return dml_fail(err, DML_ERR_NOMEM, NULL, "pull-back: out of memory");
     double *tmp = malloc(sizeof *tmp * C);
