@@ -8,33 +8,11 @@
  * usage: fuzz_npy SECONDS [SEED_DIR...]   (FUZZ_SEED=N changes the random sequence)
  * A crash or a broken invariant writes the input to fuzz-npy-crash.npy in the working directory. */
 #include <math.h>
-#include <signal.h>
-#include <unistd.h>
 
 #include "dmilab/npy.h"
 #include "fuzz_common.h"
 
-static const char *current;
-static size_t current_len;
-
-static void save(const char *why)
-{
-    FILE *f = fopen("fuzz-npy-crash.npy", "wb");
-    if (f) {
-        fwrite(current, 1, current_len, f);
-        fclose(f);
-    }
-    fprintf(stderr, "fuzz_npy: %s; input saved to fuzz-npy-crash.npy (%zu bytes)\n", why, current_len);
-}
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    save("crash");
-    _exit(1);
-}
-
-/* A version-1 file with `header` and `ndata` bytes of a repeating pattern after it. */
+/* A file of format `version` with `header` and `ndata` bytes of a repeating pattern after it. */
 static void add_built(fz_corpus *c, int version, const char *header, size_t ndata)
 {
     char buf[4096];
@@ -113,10 +91,7 @@ int main(int argc, char **argv)
     }
     double seconds = atof(argv[1]);
     if (getenv("FUZZ_SEED")) fz_state = strtoull(getenv("FUZZ_SEED"), NULL, 10) * 0x9e3779b97f4a7c15ull + 1;
-    signal(SIGSEGV, on_signal);
-    signal(SIGABRT, on_signal);
-    signal(SIGBUS, on_signal);
-    signal(SIGFPE, on_signal);
+    fz_watch("fuzz_npy", "fuzz-npy-crash.npy");
     fz_corpus c = {0};
     add_built(&c, 1, "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }", 48);
     add_built(&c, 2, "{'descr': '>i4', 'fortran_order': False, 'shape': (3,), }", 12);
@@ -134,21 +109,14 @@ int main(int argc, char **argv)
         for (int inner = 0; inner < 64; inner++) {
             char *buf;
             size_t len;
-            const fz_input *in = &c.v[fz_below(c.n)];
-            if (runs < (long)seeds) {
-                in = &c.v[runs];
-                buf = malloc(in->len + 1);
-                memcpy(buf, in->data, in->len + 1);
-                len = in->len;
-            } else {
-                fz_mutate(&c, in, &buf, &len, 1 << 16);
+            if (fz_next(&c, runs, seeds, &buf, &len, 1 << 16)) {
                 size_t cap = len + 4096;
                 buf = realloc(buf, cap);
                 int k = (int)fz_below(4);
                 for (int j = 0; j < k; j++) npy_mutate(buf, &len, cap);
             }
-            current = buf;
-            current_len = len;
+            fz_current = buf;
+            fz_current_len = len;
             /* an allocation of exactly len bytes, so that AddressSanitizer sees any read past the end */
             char *exact = malloc(len ? len : 1);
             memcpy(exact, buf, len);
@@ -161,7 +129,7 @@ int main(int argc, char **argv)
             runs++;
             if (rc != 0) {
                 if (err.code == DML_OK || !err.message[0] || v != NULL) {
-                    save("a refused array without an error code, a message, or with values");
+                    fz_save("a refused array without an error code, a message, or with values");
                     return 1;
                 }
             } else {
@@ -172,7 +140,7 @@ int main(int argc, char **argv)
                 for (size_t i = 0; i < h.count; i++) finite &= isfinite(v[i]);
                 if (count != h.count || h.data_offset + h.data_bytes != len ||
                     h.data_bytes != h.count * dml_npy_itemsize(h.dtype) || !finite) {
-                    save("an accepted array with an inconsistent header or non-finite values");
+                    fz_save("an accepted array with an inconsistent header or non-finite values");
                     return 1;
                 }
                 dml_shape s;
@@ -203,7 +171,7 @@ int main(int argc, char **argv)
                 /* the header check passes on every accepted file; a refused one may fail only in its values */
                 agree &= rc != 0 ? 1 : rh == 0;
                 if (!agree) {
-                    save("the file reader disagrees with the in-memory reader");
+                    fz_save("the file reader disagrees with the in-memory reader");
                     return 1;
                 }
                 free(vf);
