@@ -223,6 +223,10 @@ static void hostile(void)
          48},
         {"lying size, small", "{'descr': '<f8', 'fortran_order': False, 'shape': (5,), }", "account for", 48},
         {"True misspelt", "{'descr': '<f8', 'fortran_order': Flase, 'shape': (6,), }", "True or False", 48},
+        {"a byte beyond ASCII in a key", "{'d\xffscr': '<f8', 'fortran_order': False, 'shape': (6,), }",
+         "key is malformed", 48},
+        {"a control character in the dtype", "{'descr': '<f\n8', 'fortran_order': False, 'shape': (6,), }", "descr",
+         48},
     };
     unsigned char zeros[48] = {0};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

@@ -38,7 +38,8 @@ static int eat(cursor *c, char ch)
     return 0;
 }
 
-/* A quoted string without escapes ('...' or "..."), copied into out (at most cap - 1 bytes). */
+/* A quoted string of printable ASCII without escapes ('...' or "..."), copied into out (at most cap - 1 bytes):
+ * every key and dtype numpy writes, and safe to quote in an error message. */
 static int string_literal(cursor *c, char *out, size_t cap)
 {
     skip_space(c);
@@ -46,7 +47,7 @@ static int string_literal(cursor *c, char *out, size_t cap)
     char q = *c->p++;
     size_t k = 0;
     while (c->p < c->end && *c->p != q) {
-        if (*c->p == '\\' || k + 1 >= cap) return -1;
+        if (*c->p == '\\' || *c->p < 0x20 || *c->p > 0x7e || k + 1 >= cap) return -1;
         out[k++] = *c->p++;
     }
     if (c->p >= c->end) return -1;
