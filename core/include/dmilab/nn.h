@@ -13,7 +13,7 @@
  * Conv layers compute by im2col + GEMM, or by Winograd F(2x2, 3x3) when 2D with a 3x3 filter, stride 1 and
  * at least 8 input channels (the same function up to rounding; dml_net_conv_algorithm tells which).
  * Windows (same / valid / circular padding, strides, 1D and 2D) are those of the kernel engine's window
- * tables (core/kernel/spatial.h), so both read exactly the same input positions; padded entries are zeros
+ * tables (core/layers/window.h), so both read exactly the same input positions; padded entries are zeros
  * (same) or wrap around (circular). F = product of the filter sizes, fan_in = Cin * F for Conv/ConvLocal
  * and the input length for Dense/Readout (Neural Tangents stax):
  *   parameterization 'ntk':      W, b ~ N(0, 1); alpha = w_std / sqrt(fan_in), beta = b_std
