@@ -110,37 +110,7 @@ static int parse_layer(const cJSON *o, const char *path, int last, const dml_mod
     return 0;
 }
 
-/* Two resolved layers are the same layer (the fields their kind uses; a one-entry filter or stride is the
- * same on every axis). */
-static int same_layer(const dml_layer_spec *a, const dml_layer_spec *b)
-{
-    if (a->kind != b->kind) return 0;
-    switch (a->kind) {
-    case DML_LAYER_ACT:
-        return a->activation == b->activation;
-    case DML_LAYER_DENSE:
-    case DML_LAYER_READOUT:
-        return a->w_std == b->w_std && a->b_std == b->b_std && (a->kind == DML_LAYER_READOUT || a->width == b->width);
-    case DML_LAYER_CONV:
-    case DML_LAYER_CONV_LOCAL:
-    case DML_LAYER_AVG_POOL:
-        if (a->padding != b->padding) return 0;
-        if (a->kind != DML_LAYER_AVG_POOL && (a->w_std != b->w_std || a->b_std != b->b_std || a->width != b->width))
-            return 0;
-        for (int x = 0; x < DML_MAX_SPATIAL; x++) {
-            if ((a->nfilter > 1 ? a->filter[x] : a->filter[0]) != (b->nfilter > 1 ? b->filter[x] : b->filter[0]))
-                return 0;
-            if ((a->nstride > 1 ? a->stride[x] : a->stride[0]) != (b->nstride > 1 ? b->stride[x] : b->stride[0]))
-                return 0;
-        }
-        return 1;
-    default:
-        return 1;
-    }
-}
-
-static int parse_layers(const cJSON *jl, const char *path, int has_arch, const dml_model_limits *lim, dml_model *m,
-                        dml_error *err)
+static int parse_layers(const cJSON *jl, const char *path, const dml_model_limits *lim, dml_model *m, dml_error *err)
 {
     char f[200], g[220];
     jf_path(f, sizeof f, path, "layers");
@@ -159,18 +129,6 @@ static int parse_layers(const cJSON *jl, const char *path, int has_arch, const d
     if (lim->max_depth > 0 && hidden > lim->max_depth)
         return dml_fail(err, DML_ERR_LIMIT, f, "%s has %d hidden dense/conv layers, above the limit %d (max_depth)", f,
                         hidden, lim->max_depth);
-    if (has_arch) {
-        /* both: the list must be the preset's (as the resolved spec writes them) */
-        dml_layer_spec preset[DML_MAX_LAYERS];
-        int k = dml_model_layer_specs(m, preset, NULL);
-        int same = k == n;
-        for (int j = 0; same && j < n; j++) same = same_layer(&preset[j], &list[j]);
-        if (!same)
-            return dml_fail(err, DML_ERR_INVALID_SPEC, f,
-                            "%s is not the layer list of arch %s with these fields: give either arch or layers", f,
-                            dml_arch_name(m->arch));
-        return 0;   /* the preset it is */
-    }
     memcpy(m->layers, list, sizeof *list * (size_t)n);
     m->nlayers = n;
     m->arch = DML_ARCH_LAYERS;
@@ -194,6 +152,9 @@ int dml_model_parse(const cJSON *obj, const char *path, const dml_model_limits *
     if (!has_arch && !jl)
         return dml_fail(err, DML_ERR_INVALID_SPEC, jf_path(f, sizeof f, path, "arch"),
                         "%s is required (fcn, lcn, cnn-vec or cnn-gap), or an explicit list of layers", f);
+    if (has_arch && jl)
+        return dml_fail(err, DML_ERR_INVALID_SPEC, jf_path(f, sizeof f, path, "layers"),
+                        "give either arch (a preset) or layers (a list of one's own), not both");
     if (has_arch) m->arch = (dml_arch)e;
     if (!has_arch)
         for (int k = 0; k < 2; k++) {
@@ -225,7 +186,7 @@ int dml_model_parse(const cJSON *obj, const char *path, const dml_model_limits *
     if (jf_enum(obj, "parameterization", path, dml_parameterization_names, DML_NPARAMETERIZATIONS, &e, err) < 0)
         return -1;
     if (cJSON_GetObjectItemCaseSensitive(obj, "parameterization")) m->parameterization = (dml_parameterization)e;
-    if (jl && parse_layers(jl, path, has_arch, lim, m, err)) return -1;
+    if (jl && parse_layers(jl, path, lim, m, err)) return -1;
     return 0;
 }
 
@@ -262,25 +223,27 @@ cJSON *dml_model_json(const dml_model *m)
 {
     cJSON *o = cJSON_CreateObject();
     if (m->name[0]) cJSON_AddStringToObject(o, "name", m->name);
-    if (m->nlayers == 0) {
-        cJSON_AddStringToObject(o, "arch", dml_arch_name(m->arch));
-        cJSON_AddNumberToObject(o, "depth", m->depth);
-        cJSON_AddNumberToObject(o, "width", m->width);
-        cJSON_AddStringToObject(o, "activation", dml_activation_name(m->activation));
-        cJSON_AddNumberToObject(o, "w_std", m->w_std);
-        cJSON_AddNumberToObject(o, "b_std", m->b_std);
-        cJSON_AddNumberToObject(o, "readout_w_std", m->readout_w_std);
-        cJSON_AddNumberToObject(o, "readout_b_std", m->readout_b_std);
-        if (m->arch != DML_ARCH_FCN) {
-            cJSON_AddItemToObject(o, "filter", int_list(m->filter, m->nfilter > 1 ? m->nfilter : 1));
-            cJSON_AddItemToObject(o, "stride", int_list(m->stride, m->nstride > 1 ? m->nstride : 1));
-            cJSON_AddStringToObject(o, "padding", dml_padding_name(m->padding));
-        }
+    if (m->nlayers > 0) {
+        /* a list of its own: every layer with every field (the model's fields are folded into them) */
+        cJSON *layers = cJSON_AddArrayToObject(o, "layers");
+        for (int i = 0; i < m->nlayers; i++) cJSON_AddItemToArray(layers, layer_json(&m->layers[i]));
+        cJSON_AddStringToObject(o, "parameterization", dml_parameterization_name(m->parameterization));
+        return o;
+    }
+    /* a preset: its arch and fields, which define its list (dml_model_layer_specs, docs/spec.md) */
+    cJSON_AddStringToObject(o, "arch", dml_arch_name(m->arch));
+    cJSON_AddNumberToObject(o, "depth", m->depth);
+    cJSON_AddNumberToObject(o, "width", m->width);
+    cJSON_AddStringToObject(o, "activation", dml_activation_name(m->activation));
+    cJSON_AddNumberToObject(o, "w_std", m->w_std);
+    cJSON_AddNumberToObject(o, "b_std", m->b_std);
+    cJSON_AddNumberToObject(o, "readout_w_std", m->readout_w_std);
+    cJSON_AddNumberToObject(o, "readout_b_std", m->readout_b_std);
+    if (m->arch != DML_ARCH_FCN) {
+        cJSON_AddItemToObject(o, "filter", int_list(m->filter, m->nfilter > 1 ? m->nfilter : 1));
+        cJSON_AddItemToObject(o, "stride", int_list(m->stride, m->nstride > 1 ? m->nstride : 1));
+        cJSON_AddStringToObject(o, "padding", dml_padding_name(m->padding));
     }
     cJSON_AddStringToObject(o, "parameterization", dml_parameterization_name(m->parameterization));
-    dml_layer_spec list[DML_MAX_LAYERS];
-    int n = dml_model_layer_specs(m, list, NULL);
-    cJSON *layers = cJSON_AddArrayToObject(o, "layers");
-    for (int i = 0; i < n; i++) cJSON_AddItemToArray(layers, layer_json(&list[i]));
     return o;
 }

@@ -19,8 +19,9 @@ typedef struct {
  *  the same name. Returns 0, or -1 with err (DML_ERR_INVALID_SPEC naming the field, DML_ERR_LIMIT). */
 int dml_model_parse(const cJSON *obj, const char *path, const dml_model_limits *lim, dml_model *m, dml_error *err);
 
-/** One model as JSON with every field, its `layers` included (a preset: arch, its fields and the list it
- *  builds; a list: the list with every layer's fields). Caller frees with cJSON_Delete. */
+/** One model as JSON with every field: a preset as its arch and fields (which define its list), a list of
+ *  its own as its layers with every layer's fields. It parses back to the same model. Caller frees with
+ *  cJSON_Delete. */
 cJSON *dml_model_json(const dml_model *m);
 
 #endif
