@@ -1,11 +1,10 @@
-/* Checks on results (CI gates) and the cost estimate of a spec. */
+/* Checks on results (CI gates): JSON and JUnit outcomes. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "dmilab/checks.h"
-#include "dmilab/kernel.h"
-#include "dmilab/nn.h"
+#include "dmilab/json.h"
 #include "dmilab/results.h"
 
 /* Mean over repeats of a metric for an arm at a size; NaN when no finite value is stored. */
@@ -139,111 +138,4 @@ char *dml_checks_junit(const char *id, const dml_spec *s, const dml_point *pts, 
     }
     snprintf(p, cap - (size_t)(p - out), "</testsuite>\n</testsuites>\n");
     return out;
-}
-
-/* Seconds per flop of the ridge solves (Cholesky and triangular solves, LAPACK on the reference machine). */
-#define SEC_PER_FLOP 3.5e-11
-/* Reading, decompressing and preprocessing a data set's IDX files once (Fashion-MNIST: about 0.2 s). */
-#define SEC_PER_DATA_LOAD 0.25
-/* Training, per thread (docs/training.md, the Fashion-MNIST examples at 14x14 on 2 threads): effective flops/s
- * of the layer kinds, counting a convolution at its direct cost (Winograd makes it cheaper) and a step as
- * 3 forward passes (forward, input gradient, weight gradient). */
-#define TRAIN_FLOPS_CONV 150e9
-#define TRAIN_FLOPS_DENSE 45e9
-#define TRAIN_FLOPS_LOCAL 37e9
-/* Seconds per parameter and step of the optimizer update and the sum of the per-thread gradients (one thread):
- * sgd with momentum, adam (lcn at 14x14: 7.3M parameters, 320 steps; adam 13 s slower than sgd). */
-#define SEC_PER_PARAM_STEP_SGD 1.5e-9
-#define SEC_PER_PARAM_STEP_ADAM 6e-9
-
-/* Seconds of one forward pass of one example through L on one thread. */
-static double forward_seconds(const dml_layers *L)
-{
-    double t = 0;
-    for (int l = 0; l < L->n; l++) {
-        const dml_layer *ly = &L->layer[l];
-        double Pout = 1, F = 1;
-        for (int a = 0; a < ly->nd; a++) {
-            Pout *= ly->out_size[a];
-            F *= ly->filter[a];
-        }
-        double macs = Pout * F * ly->in_channels * ly->out_channels;
-        if (ly->kind == DML_LAYER_CONV) t += 2 * macs / TRAIN_FLOPS_CONV;
-        else if (ly->kind == DML_LAYER_CONV_LOCAL) t += 2 * macs / TRAIN_FLOPS_LOCAL;
-        else if (ly->kind == DML_LAYER_DENSE || ly->kind == DML_LAYER_READOUT)
-            t += 2.0 * ly->in_channels * ly->out_channels / TRAIN_FLOPS_DENSE;
-    }
-    return t;
-}
-
-cJSON *dml_spec_cost_json(const dml_spec *s, int threads)
-{
-    if (threads < 1) threads = 1;
-    double pairs = 0, duals = 0, seconds = 0, mem = 0, train_steps = 0;
-    size_t units = 0;
-    int nkernel = 0;   /* kernel methods: they share one kernel per (data, model, repeat) */
-    for (int i = 0; i < s->ninference; i++) nkernel += dml_method_is_kernel(s->inference[i].method);
-    int any_kernel = nkernel > 0;
-    for (int d = 0; d < s->ndata; d++) {
-        const dml_data_spec *ds = &s->data[d];
-        double N = (double)ds->n_train[ds->nn_train - 1], M = (double)ds->n_test;
-        int side = 28 / ds->resize;
-        double D = (double)side * side;
-        dml_shape sh = {.nd = 2, .size = {side, side}, .channels = 1};
-        seconds += SEC_PER_DATA_LOAD;
-        /* kernel arms: one unit per (data, model, repeat), the kernel of the largest n_train shared by every
-         * kernel method and size */
-        double solve = 0;
-        for (int k = 0; any_kernel && k < ds->nn_train; k++) {
-            double n = (double)ds->n_train[k];
-            solve += n * n * n / 3.0 + 2.0 * n * n * 10.0 + 2.0 * M * n * 10.0;
-        }
-        if (any_kernel) mem = fmax(mem, 8.0 * (3.0 * N * N + 2.0 * N * M) + 8.0 * (N + M) * D);
-        for (int mi = 0; mi < s->nmodels; mi++) {
-            const dml_model *mod = &s->models[mi];
-            dml_layers L;
-            if (dml_model_layers(mod, &sh, 10, &L, NULL)) continue;
-            if (any_kernel) {
-                dml_kernel_cost gram, cross;
-                dml_kernel_cost_estimate(mod, &sh, (size_t)N, (size_t)N, 1, threads, &gram);
-                dml_kernel_cost_estimate(mod, &sh, (size_t)M, (size_t)N, 0, threads, &cross);
-                units += (size_t)s->repeats;
-                pairs += (gram.pairs + cross.pairs) * s->repeats;
-                duals += (gram.dual_evaluations + cross.dual_evaluations) * s->repeats;
-                seconds += s->repeats * (gram.seconds + cross.seconds +
-                                         solve * nkernel * SEC_PER_FLOP / (threads > 1 ? 1.6 : 1.0));
-            }
-            /* training arms: one unit per point; epochs of 3 passes over n_train, test metrics about 10 times
-             * (docs/training.md), and a final pass over train and test */
-            double fwd = forward_seconds(&L);
-            for (int i = 0; i < s->ninference; i++) {
-                const dml_inference *inf = &s->inference[i];
-                if (dml_method_is_kernel(inf->method)) continue;
-                size_t nmax = ds->n_train[ds->nn_train - 1];
-                mem = fmax(mem, dml_train_memory_bytes(&L, inf->train.float64 ? DML_F64 : DML_F32,
-                                                       inf->method == DML_INF_GD ? nmax : (size_t)inf->train.batch,
-                                                       nmax, ds->n_test, threads));
-                double prec = inf->train.float64 ? 2.0 : 1.0, np = (double)dml_layers_num_params(&L);
-                double per_step = np * (inf->method == DML_INF_ADAM ? SEC_PER_PARAM_STEP_ADAM : SEC_PER_PARAM_STEP_SGD);
-                int epochs = inf->train.epochs, evals = (epochs < 10 ? epochs : 10) + 1;
-                for (int k = 0; k < ds->nn_train; k++) {
-                    double n = (double)ds->n_train[k];
-                    double steps = inf->method == DML_INF_GD ? epochs : epochs * ceil(n / inf->train.batch);
-                    units += (size_t)s->repeats;
-                    train_steps += s->repeats * steps;
-                    seconds += s->repeats * (prec * fwd * (3.0 * n * epochs + M * evals + n) / threads +
-                                             prec * per_step * steps);
-                }
-            }
-        }
-    }
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddNumberToObject(o, "points", (double)dml_spec_points(s));
-    cJSON_AddNumberToObject(o, "units", (double)units);
-    cJSON_AddNumberToObject(o, "kernel_pairs", pairs);
-    cJSON_AddNumberToObject(o, "dual_evaluations", duals);
-    cJSON_AddNumberToObject(o, "training_steps", train_steps);
-    cJSON_AddNumberToObject(o, "memory_bytes", ceil(mem));
-    cJSON_AddNumberToObject(o, "estimated_seconds", seconds);
-    return o;
 }

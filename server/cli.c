@@ -6,8 +6,10 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "dmilab/admission.h"
 #include "dmilab/checks.h"
 #include "dmilab/experiment.h"
+#include "dmilab/json.h"
 #include "dmilab/kernel.h"
 #include "dmilab/results.h"
 #include "dmilab/spec.h"
@@ -165,8 +167,8 @@ int cmd_run(int argc, char **argv)
 {
     int threads = util_ncpu(), npos;
     char *pos[1];
-    dml_limits lim;
-    dml_limits_defaults(&lim);
+    serve_config defaults;   /* the limits of a default `dmilab serve` */
+    config_defaults(&defaults);
     for (int i = 0; i < argc; i++)
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             printf("usage: dmilab run [--data-root DIR] [--threads N] SPEC.json   (- reads standard input)\n\n"
@@ -176,10 +178,9 @@ int cmd_run(int argc, char **argv)
                    "fails, 2 when the spec is invalid or the experiment fails (the error as JSON on standard error).\n");
             return 0;
         }
-    if (parse_opts(argc, argv, &threads, lim.data_root, sizeof lim.data_root, pos, &npos, 1, "run") != 0)
+    if (parse_opts(argc, argv, &threads, defaults.data_root, sizeof defaults.data_root, pos, &npos, 1, "run") != 0)
         return 2;
-    lim.threads = threads;
-    lim.max_memory_bytes = config_default_max_memory();
+    defaults.limits.threads = threads;
     if (npos != 1) {
         fprintf(stderr, "usage: dmilab run [--data-root DIR] [--threads N] SPEC.json   (- reads standard input)\n");
         return 2;
@@ -196,8 +197,10 @@ int cmd_run(int argc, char **argv)
     dml_error err;
     memset(&spec, 0, sizeof spec);
     dml_error_clear(&err);
-    int rc = dml_spec_parse(text, len, &lim, &spec, &err);
+    int rc = dml_spec_parse(text, len, defaults.data_root, &spec, &err);
     free(text);
+    if (rc == 0 && (rc = dml_spec_admit(&spec, &defaults.limits, &err)) != 0)
+        dml_spec_free(&spec);
     if (rc != 0) {
         print_dml_error(&err);
         return 2;
@@ -226,7 +229,7 @@ int cmd_run(int argc, char **argv)
         cJSON_AddItemToObject(res, "checks", checks);
     else
         cJSON_Delete(checks);
-    char *out = res && checks ? cJSON_PrintUnformatted(res) : NULL;
+    char *out = res && checks ? dml_json_print(res) : NULL;
     cJSON_Delete(res);
     if (!out) {
         print_error("internal", "out of memory", NULL);

@@ -94,37 +94,9 @@ const char *request_query(const request *rq, const char *key)
     return MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, key);
 }
 
-/* Write " (--flag=value of this server)" naming the `dmilab serve` flag of the limit that `err` exceeded,
- * or "" when it is not one of them. */
+/* Write " (limit set by --flag=value)" for the limit that `err` exceeded (its id, looked up in the configuration
+ * table), or "" when it is not one of them. */
 void limit_hint(const app *a, const dml_error *err, char *out, size_t cap)
 {
-    const serve_config *c = a->cfg;
-    const char *field = err->field, *msg = err->message;
-    const char *flag = NULL;
-    unsigned long long v = 0;
-    size_t n = strlen(field);
-#define ENDS(sfx) (n >= strlen(sfx) && strcmp(field + n - strlen(sfx), sfx) == 0)
-    if (strstr(msg, "grid has"))
-        flag = "max-points", v = c->max_points;
-    else if (strstr(msg, "s to compute"))
-        flag = "max-kernel-seconds", v = (unsigned long long)c->max_kernel_seconds;
-    else if (strstr(msg, "entries, more than") || strstr(msg, " numbers, more than"))
-        flag = "max-kernel-numbers", v = c->max_kernel_numbers;
-    else if (strstr(msg, "GiB"))
-        flag = "max-memory", v = c->max_memory;
-    else if (strstr(field, "n_train"))
-        flag = "max-n-train", v = c->max_n_train;
-    else if (ENDS("n_test"))
-        flag = "max-n-test", v = c->max_n_test;
-    else if (ENDS("repeats"))
-        flag = "max-repeats", v = (unsigned long long)c->max_repeats;
-    else if (ENDS("width"))
-        flag = "max-width", v = (unsigned long long)c->max_width;
-    else if (ENDS("depth"))
-        flag = "max-depth", v = (unsigned long long)c->max_depth;
-#undef ENDS
-    if (flag)
-        snprintf(out, cap, " (limit set by --%s=%llu)", flag, v);
-    else
-        out[0] = '\0';
+    config_limit_hint(a->cfg, err->limit, out, cap);
 }

@@ -50,7 +50,7 @@ const char *request_header(const request *rq, const char *name);
 const char *request_query(const request *rq, const char *key);
 
 /** Write " (limit set by --flag=value)" naming the `dmilab serve` flag of the limit that `err`
- *  (DML_ERR_LIMIT) exceeded, or "" when it is not one of them. */
+ *  (DML_ERR_LIMIT) exceeded, from its err->limit id (config_limit_hint), or "" when it is not one of them. */
 void limit_hint(const app *a, const dml_error *err, char *out, size_t cap);
 
 /** Reply with the stored experiment `id` and this status; 404 not_found or 500 internal. */

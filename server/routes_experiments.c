@@ -4,11 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dmilab/checks.h"
+#include "dmilab/admission.h"
+#include "dmilab/cost.h"
+#include "dmilab/json.h"
 #include "dmilab/results.h"
+#include "dmilab/sha256.h"
 #include "dmilab/spec.h"
 #include "experiment_json.h"
-#include "provenance.h"
 #include "queue.h"
 #include "routes.h"
 #include "util.h"
@@ -100,35 +102,24 @@ void h_post_experiments(const request *rq, reply *r)
         r->retry_after = 5;
         return;
     }
-    /* The spec is stored compact as cJSON prints it (same JSON value as submitted), so GET can embed it
-     * without parsing it again: the body must be exactly one JSON value. */
-    const char *end = NULL;
-    cJSON *root = memchr(rq->body, '\0', rq->body_len) ? NULL
-                                                        : cJSON_ParseWithLengthOpts(rq->body, rq->body_len, &end, 0);
-    if (root) {
-        while (end < rq->body + rq->body_len && (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r'))
-            end++;
-        if (end != rq->body + rq->body_len) {
-            cJSON_Delete(root);
-            root = NULL;
-        }
-    }
-    if (!root) {
-        reply_error(r, 400, "invalid_json", "the body is not one valid JSON value", NULL);
-        return;
-    }
-    char *spec_text = dry ? NULL : cJSON_PrintUnformatted(root);
-    cJSON_Delete(root);
-    if (!dry && !spec_text) {
-        reply_error(r, 500, "internal", "out of memory", NULL);
+    /* The body is parsed once: the tree gives the spec, and the body itself, exactly as submitted, is the
+     * stored `spec` (DESIGN 4), embedded as it is in replies. */
+    dml_error err;
+    dml_error_clear(&err);
+    cJSON *root = NULL;
+    if (dml_json_parse(rq->body, rq->body_len, &root, &err) != 0) {
+        spec_error(a, r, &err);
         return;
     }
     dml_spec spec;
-    dml_error err;
-    memset(&spec, 0, sizeof spec);
-    dml_error_clear(&err);
-    if (dml_spec_parse(rq->body, rq->body_len, &a->limits, &spec, &err) != 0) {
-        free(spec_text);
+    int rc = dml_spec_from_json(root, a->cfg->data_root, &spec, &err);
+    cJSON_Delete(root);
+    if (rc != 0) {
+        spec_error(a, r, &err);
+        return;
+    }
+    if (dml_spec_admit(&spec, &a->cfg->limits, &err) != 0) {
+        dml_spec_free(&spec);
         spec_error(a, r, &err);
         return;
     }
@@ -149,18 +140,16 @@ void h_post_experiments(const request *rq, reply *r)
         reply_json(r, 200, o);
         return;
     }
-    char *resolved_text = resolved ? cJSON_PrintUnformatted(resolved) : NULL;
+    char *resolved_text = resolved ? dml_json_print(resolved) : NULL;
     cJSON_Delete(resolved);
     if (!resolved_text) {
         dml_spec_free(&spec);
-        free(spec_text);
         reply_error(r, 500, "internal", "cannot render the resolved spec", NULL);
         return;
     }
-    char hash[SHA256_HEX_LEN] = "";
-    if (key && sha256_hex(rq->body, rq->body_len, hash) != 0) {
+    char hash[DML_SHA256_HEX] = "";
+    if (key && dml_sha256_hex(rq->body, rq->body_len, hash) != 0) {
         dml_spec_free(&spec);
-        free(spec_text);
         free(resolved_text);
         reply_error(r, 500, "internal", "cannot hash the body", NULL);
         return;
@@ -173,11 +162,10 @@ void h_post_experiments(const request *rq, reply *r)
             break;
         }
         util_now(now);
-        k = store_insert_idempotent(a->st, id, spec.name, now, spec_text, strlen(spec_text), resolved_text,
+        k = store_insert_idempotent(a->st, id, spec.name, now, rq->body, rq->body_len, resolved_text,
                                     a->version, key, key ? hash : NULL, existing);
     }
     dml_spec_free(&spec);
-    free(spec_text);
     free(resolved_text);
     if (k == STORE_KEY_SAME) {
         snprintf(r->location, sizeof r->location, "/api/v1/experiments/%s", existing);

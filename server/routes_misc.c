@@ -24,9 +24,10 @@ void h_post_kernels(const request *rq, reply *r)
     dml_error err;
     dml_error_clear(&err);
     const serve_config *c = rq->a->cfg;
-    dml_kernel_limits lim = {.max_numbers = c->max_kernel_numbers, .max_seconds = c->max_kernel_seconds,
-                             .max_memory_bytes = (double)c->max_memory, .max_depth = c->max_depth,
-                             .max_width = c->max_width};
+    const dml_limits *l = &c->limits;
+    dml_kernel_limits lim = {.max_numbers = l->max_kernel_numbers, .max_seconds = l->max_kernel_seconds,
+                             .max_memory_bytes = (double)l->max_memory_bytes, .max_depth = l->max_depth,
+                             .max_width = l->max_width};
     cJSON *resp = dml_kernel_request(req, &lim, c->threads, &err);
     cJSON_Delete(req);
     if (!resp) {

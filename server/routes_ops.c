@@ -123,18 +123,15 @@ void h_wait_experiment(const request *rq, reply *r)
     }
 }
 
-/* Parse the stored spec of `e` again, with this server's data root and no size limits (the limits were
- * checked when it was submitted). Returns 0 or replies with an error and returns -1. */
-static int stored_spec(const request *rq, const store_experiment *e, dml_spec *spec, reply *r)
+/* The stored resolved spec of `e` (its names, grid and checks), read without touching any data file and
+ * without admission: it was admitted when it was submitted. Returns 0 or replies with an error and returns -1. */
+static int stored_spec(const store_experiment *e, dml_spec *spec, reply *r)
 {
-    dml_limits lim = rq->a->limits;
-    lim.max_points = lim.max_n_train = lim.max_n_test = lim.max_memory_bytes = (size_t)1 << 50;
-    lim.max_repeats = lim.max_depth = lim.max_width = 1 << 30;
     dml_error err;
     dml_error_clear(&err);
     memset(spec, 0, sizeof *spec);
-    const char *text = e->spec ? e->spec : "";
-    if (dml_spec_parse(text, strlen(text), &lim, spec, &err) != 0) {
+    const char *text = e->resolved_spec ? e->resolved_spec : e->spec ? e->spec : "";
+    if (dml_spec_parse(text, strlen(text), NULL, spec, &err) != 0) {
         char msg[sizeof err.message + 64];
         snprintf(msg, sizeof msg, "the stored spec is not valid for this server: %s", err.message);
         reply_error(r, 500, "internal", msg, err.field);
@@ -165,7 +162,7 @@ void h_get_checks(const request *rq, reply *r)
         return;
     }
     dml_spec spec;
-    if (stored_spec(rq, &e, &spec, r) != 0) {
+    if (stored_spec(&e, &spec, r) != 0) {
         store_experiment_free(&e);
         return;
     }

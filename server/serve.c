@@ -44,20 +44,10 @@ int cmd_serve(int argc, char **argv)
     static app a;
     memset(&a, 0, sizeof a);
     a.cfg = &cfg;
-    dml_limits_defaults(&a.limits);
-    if (strlen(cfg.data_root) >= sizeof a.limits.data_root) {
+    if (strlen(cfg.data_root) >= DML_PATH_MAX) {
         util_log("--data-root is too long");
         return 2;
     }
-    memcpy(a.limits.data_root, cfg.data_root, strlen(cfg.data_root) + 1);
-    a.limits.max_points = cfg.max_points;
-    a.limits.max_n_train = cfg.max_n_train;
-    a.limits.max_n_test = cfg.max_n_test;
-    a.limits.max_repeats = cfg.max_repeats;
-    a.limits.max_depth = cfg.max_depth;
-    a.limits.max_width = cfg.max_width;
-    a.limits.max_memory_bytes = cfg.max_memory;
-    a.limits.threads = cfg.threads;
     atomic_init(&a.stopping, 0);
     app_events_init(&a);
     snprintf(a.version, sizeof a.version, "dmilab %s (%s)", DMILAB_VERSION, DMILAB_COMMIT);

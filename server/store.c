@@ -1,5 +1,6 @@
 /* dmilab server: the SQLite store. See store.h. */
 #include "store.h"
+#include "dmilab/json.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -607,7 +608,7 @@ int store_insert_point(store *st, const char *id, int arm_index, const dml_point
     char *curve = NULL;
     if (p->curve && p->n_curve > 0) {
         cJSON *c = dml_training_curve_json(p->curve, p->n_curve);
-        curve = cJSON_PrintUnformatted(c);
+        curve = dml_json_print(c);
         cJSON_Delete(c);
     }
     int ret = -1;

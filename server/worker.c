@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "dmilab/experiment.h"
+#include "dmilab/json.h"
 #include "metrics.h"
 #include "points.h"
 #include "provenance.h"
@@ -42,6 +43,23 @@ static int hook_on_point(void *p, const dml_point *pt)
     return store_insert_point(c->a->st, c->id, points_arm_index(c->spec, pt), pt) != 0;
 }
 
+/* Record the provenance with the data files read so far (their hashes are of the bytes the run computes on). */
+static void record_provenance(app *a, const char *id, const dml_data_file *files, int n)
+{
+    cJSON *prov = provenance_json(a, files, n);
+    char *prov_text = prov ? dml_json_print(prov) : NULL;
+    cJSON_Delete(prov);
+    if (!prov_text || store_set_provenance(a->st, id, prov_text) != 0)
+        util_log("experiment %s: cannot record its provenance", id);
+    free(prov_text);
+}
+
+static void hook_on_data(void *p, const dml_data_file *files, int n)
+{
+    run_ctx *c = p;
+    record_provenance(c->a, c->id, files, n);
+}
+
 static void hook_on_progress(void *p, double fraction)
 {
     run_ctx *c = p;
@@ -67,20 +85,17 @@ void worker_run(app *a, const store_experiment *e)
     dml_error err;
     memset(&spec, 0, sizeof spec);
     dml_error_clear(&err);
-    const char *text = e->spec ? e->spec : "";
-    if (dml_spec_parse(text, strlen(text), &a->limits, &spec, &err) != 0) {
+    /* the stored resolved spec, as admitted at submission: the limits are not checked again (they may have
+     * changed since), the data root is (every file is opened inside it) */
+    const char *text = e->resolved_spec ? e->resolved_spec : e->spec ? e->spec : "";
+    if (dml_spec_parse(text, strlen(text), a->cfg->data_root, &spec, &err) != 0) {
         char msg[sizeof err.message + sizeof err.field + 64];
-        snprintf(msg, sizeof msg, "the stored spec is not valid for this server: %s%s%s", err.message,
-                 err.field[0] ? " at " : "", err.field);
+        snprintf(msg, sizeof msg, "cannot load the stored spec: %s%s%s", err.message, err.field[0] ? " at " : "",
+                 err.field);
         finish(a, e->id, "failed", msg);
         return;
     }
-    cJSON *prov = provenance_json(a, &spec);
-    char *prov_text = prov ? cJSON_PrintUnformatted(prov) : NULL;
-    cJSON_Delete(prov);
-    if (!prov_text || store_set_provenance(a->st, e->id, prov_text) != 0)
-        util_log("experiment %s: cannot record its provenance", e->id);
-    free(prov_text);
+    record_provenance(a, e->id, NULL, 0);
     app_changed(a);   /* it started running */
     run_ctx ctx = {.a = a, .id = e->id, .spec = &spec, .abandoned = 0};
     dml_run_hooks h = {
@@ -88,6 +103,7 @@ void worker_run(app *a, const store_experiment *e)
         .cancelled = hook_cancelled,
         .have_point = hook_have_point,
         .on_point = hook_on_point,
+        .on_data = hook_on_data,
         .on_progress = hook_on_progress,
         .threads = a->cfg->threads,
     };

@@ -36,7 +36,7 @@ int main(int argc, char **argv)
     write_gz(p, lab, sizeof lab);
     dml_idx_split s;
     dml_error err = {0};
-    CHECK(dml_idx_read_split(dir, "train", &s, &err) == 0, "read split: %s", err.message);
+    CHECK(dml_idx_read_split("/", dir, "train", &s, &err) == 0, "read split: %s", err.message);
     CHECK(s.n == 2 && s.rows == 2 && s.cols == 3, "dims %zu %d %d", s.n, s.rows, s.cols);
     CHECK(s.images[0] == 1 && s.images[11] == 255, "pixels");
     CHECK(s.labels[0] == 7 && s.labels[1] == 3, "labels");
@@ -45,22 +45,22 @@ int main(int argc, char **argv)
     snprintf(p, sizeof p, "%s/plain-images", dir);
     write_plain(p, img, sizeof img);
     memset(&s, 0, sizeof s);
-    CHECK(dml_idx_read_images(p, &s, &err) == 0 && s.n == 2, "plain IDX: %s", err.message);
+    CHECK(dml_idx_read_images("/", p, &s, &err) == 0 && s.n == 2, "plain IDX: %s", err.message);
     dml_idx_free(&s);
     /* truncated, wrong magic, label count mismatch */
     snprintf(p, sizeof p, "%s/short.gz", dir);
     write_gz(p, img, sizeof img - 3);
-    CHECK(dml_idx_read_images(p, &s, &err) == -1 && err.code == DML_ERR_IO && strstr(err.message, "truncated"),
+    CHECK(dml_idx_read_images("/", p, &s, &err) == -1 && err.code == DML_ERR_IO && strstr(err.message, "truncated"),
           "truncated: %s", err.message);
     unsigned char bad[16] = {0, 0, 9, 3};
     snprintf(p, sizeof p, "%s/bad.gz", dir);
     write_gz(p, bad, sizeof bad);
-    CHECK(dml_idx_read_images(p, &s, &err) == -1 && strstr(err.message, "not an IDX"), "bad magic: %s", err.message);
-    CHECK(dml_idx_read_images("/nonexistent/x.gz", &s, &err) == -1 && err.code == DML_ERR_IO, "missing file");
+    CHECK(dml_idx_read_images("/", p, &s, &err) == -1 && strstr(err.message, "not an IDX"), "bad magic: %s", err.message);
+    CHECK(dml_idx_read_images("/", "/nonexistent/x.gz", &s, &err) == -1 && strstr(err.message, "does not exist"), "missing file");
     memset(&s, 0, sizeof s);
     s.n = 5;
     snprintf(p, sizeof p, "%s/train-labels-idx1-ubyte.gz", dir);
-    CHECK(dml_idx_read_labels(p, &s, &err) == -1 && strstr(err.message, "labels for"), "count mismatch: %s", err.message);
+    CHECK(dml_idx_read_labels("/", p, &s, &err) == -1 && strstr(err.message, "labels for"), "count mismatch: %s", err.message);
 
     /* preprocessing by hand: 4x4 -> 2x2 by average pooling, then per-example standardization */
     uint8_t im[16] = {0, 255, 0, 0, 255, 0, 0, 0, 255, 255, 51, 51, 255, 255, 51, 51};
@@ -94,9 +94,9 @@ int main(int argc, char **argv)
     CHECK(y[0] == -0.1 && y[2] == 0.9 && y[3] == 0.9 && y[5] == -0.1, "one-hot minus 0.1");
 
     /* the real Fashion-MNIST files of the Debian package */
-    const dml_idx_split *tr = dml_idx_cached(fmnist, "train", &err);
+    const dml_idx_split *tr = dml_idx_acquire("/", fmnist, "train", &err);
     CHECK(tr != NULL, "fashion-mnist train: %s", err.message);
-    const dml_idx_split *te = dml_idx_cached(fmnist, "t10k", &err);
+    const dml_idx_split *te = dml_idx_acquire("/", fmnist, "t10k", &err);
     CHECK(te != NULL, "fashion-mnist test: %s", err.message);
     if (tr && te) {
         CHECK(tr->n == 60000 && te->n == 10000 && tr->rows == 28 && tr->cols == 28, "fashion-mnist sizes");
@@ -107,8 +107,12 @@ int main(int argc, char **argv)
         ok = 1;
         for (int c = 0; c < 10; c++) ok &= counts[c] == 6000;
         CHECK(ok, "6000 training images per class");
-        CHECK(dml_idx_cached(fmnist, "train", &err) == tr, "cached split is reused");
+        const dml_idx_split *again = dml_idx_acquire("/", fmnist, "train", &err);
+        CHECK(again == tr, "cached split is reused");
+        dml_idx_release(again);
     }
+    dml_idx_release(tr);
+    dml_idx_release(te);
     snprintf(p, sizeof p, "rm -rf %s", dir);
     CHECK(system(p) == 0, "cleanup");
     return check_summary("data");

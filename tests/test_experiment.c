@@ -5,8 +5,11 @@
 #include <time.h>
 #include "dmilab/experiment.h"
 #include "dmilab/checks.h"
+#include "dmilab/cost.h"
 #include "dmilab/results.h"
 #include "check.h"
+
+#define ROOT "/usr/share/datasets"
 
 typedef struct {
     dml_point pts[256];
@@ -51,7 +54,7 @@ static void on_progress(void *ctx, double f) { ((store *)ctx)->last_progress = f
 static int run(const char *json, store *st, dml_error *err)
 {
     dml_spec s;
-    if (dml_spec_parse(json, strlen(json), NULL, &s, err)) return -1;
+    if (dml_spec_parse(json, strlen(json), ROOT, &s, err)) return -1;
     dml_run_hooks h = {.ctx = st, .have_point = have, .on_point = on_point, .cancelled = cancelled,
                        .on_progress = on_progress, .threads = 2};
     int rc = dml_experiment_run(&s, &h, err);
@@ -105,7 +108,7 @@ int main(int argc, char **argv)
             " {\"arm\": \"fmnist14/fcn/nngp\", \"metric\": \"test_accuracy\", \"n_train\": 100, \"op\": \">\", \"value\": 0.9},"
             " {\"arm\": \"fmnist14/fcn/ntk\", \"metric\": \"test_accuracy\", \"op\": \"==\", \"value\": 0.82, \"tolerance\": 0.005}]}";
         dml_spec cs;
-        CHECK(dml_spec_parse(cj, strlen(cj), NULL, &cs, &err) == 0, "checks spec: %s (%s)", err.message, err.field);
+        CHECK(dml_spec_parse(cj, strlen(cj), ROOT, &cs, &err) == 0, "checks spec: %s (%s)", err.message, err.field);
         int all = -1;
         cJSON *res = dml_checks_json("x", &cs, st->pts, (size_t)st->n, &all);
         cJSON *arr = cJSON_GetObjectItem(res, "checks");
@@ -137,7 +140,7 @@ int main(int argc, char **argv)
                      " \"models\": {\"arch\": \"cnn-gap\", \"width\": 64}, \"inference\": [{\"method\": \"sgd\", "
                      "\"epochs\": %d}, {\"method\": \"adam\", \"epochs\": %d}], \"repeats\": 2}", 20 * (k + 1), 20 * (k + 1));
             dml_spec ts;
-            CHECK(dml_spec_parse(tj, strlen(tj), NULL, &ts, &err) == 0, "training spec: %s", err.message);
+            CHECK(dml_spec_parse(tj, strlen(tj), ROOT, &ts, &err) == 0, "training spec: %s", err.message);
             cJSON *c = dml_spec_cost_json(&ts, 2);
             CHECK(cJSON_GetObjectItem(c, "points")->valuedouble == 8 && cJSON_GetObjectItem(c, "units")->valuedouble == 8 &&
                       cJSON_GetObjectItem(c, "kernel_pairs")->valuedouble == 0 &&

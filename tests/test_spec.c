@@ -1,8 +1,26 @@
 /* Spec validation (DESIGN section 3): every error names its field path; defaults are filled in. */
 #include <stdlib.h>
 #include <string.h>
+#include "dmilab/admission.h"
+#include "dmilab/json.h"
 #include "dmilab/spec.h"
 #include "check.h"
+
+#define ROOT "/usr/share/datasets"
+
+/* the limits of a default server (server/config.c) */
+static const dml_limits defaults = {.max_points = 10000, .max_n_train = 60000, .max_n_test = 10000, .max_repeats = 100,
+                                    .max_depth = 30, .max_width = 16384, .max_memory_bytes = (size_t)16 << 30,
+                                    .max_experiment_seconds = 7 * 24 * 3600, .threads = 1};
+
+/* What a server does with a submission: parse (with the data root), then admit. */
+static int parse_admit(const char *json, const dml_limits *lim, dml_spec *s, dml_error *err)
+{
+    if (dml_spec_parse(json, strlen(json), ROOT, s, err)) return -1;
+    if (dml_spec_admit(s, lim, err) == 0) return 0;
+    dml_spec_free(s);
+    return -1;
+}
 
 static const char *good =
     "{\"name\": \"t\", \"data\": {\"source\": \"fashion-mnist\", \"resize\": 4, \"n_train\": [200, 100, 200],"
@@ -14,7 +32,7 @@ static void expect_error(const char *json, dml_code code, const char *field)
 {
     dml_spec s;
     dml_error err = {0};
-    int rc = dml_spec_parse(json, strlen(json), NULL, &s, &err);
+    int rc = parse_admit(json, &defaults, &s, &err);
     CHECK(rc == -1 && err.code == code && strcmp(err.field, field) == 0 && err.message[0],
           "%s: want %s at '%s', got rc %d %s at '%s' (%s)", json, dml_code_name(code), field, rc,
           dml_code_name(err.code), err.field, err.message);
@@ -28,7 +46,7 @@ int main(void)
 {
     dml_spec s;
     dml_error err = {0};
-    CHECK(dml_spec_parse(good, strlen(good), NULL, &s, &err) == 0, "good spec: %s (%s)", err.message, err.field);
+    CHECK(parse_admit(good, &defaults, &s, &err) == 0, "good spec: %s (%s)", err.message, err.field);
     CHECK(s.ndata == 1 && s.nmodels == 3 && s.ninference == 2 && s.repeats == 2, "grid sizes");
     CHECK(s.data[0].nn_train == 2 && s.data[0].n_train[0] == 100 && s.data[0].n_train[1] == 200, "sizes sorted, deduplicated");
     CHECK(strcmp(s.data[0].name, "fashion-mnist") == 0, "data named after its source: %s", s.data[0].name);
@@ -41,12 +59,12 @@ int main(void)
     CHECK(dml_spec_points(&s) == 2 * 3 * 2 * 2, "points %zu", dml_spec_points(&s));
     CHECK(s.data[0].subset == DML_SUBSET_RANDOM && s.data[0].n_test == 50 && s.seed == 0, "data defaults");
     cJSON *r = dml_spec_resolved_json(&s);
-    char *txt = cJSON_PrintUnformatted(r);
+    char *txt = dml_json_print(r);
     CHECK(strstr(txt, "\"subset\":\"random\"") && strstr(txt, "\"padding\":\"circular\"") && strstr(txt, "\"width\":128") &&
           strstr(txt, "\"path\":\"/usr/share/datasets/fashion-mnist\""), "resolved spec: %s", txt);
     /* the resolved spec parses back to the same grid */
     dml_spec s2;
-    CHECK(dml_spec_parse(txt, strlen(txt), NULL, &s2, &err) == 0 && dml_spec_points(&s2) == dml_spec_points(&s),
+    CHECK(parse_admit(txt, &defaults, &s2, &err) == 0 && dml_spec_points(&s2) == dml_spec_points(&s),
           "resolved spec round-trips: %s (%s)", err.message, err.field);
     dml_spec_free(&s2);
     free(txt);
@@ -78,7 +96,7 @@ int main(void)
     expect_error(WITH("[{\"arch\": \"cnn-gap\", \"depth\": 31}]"), DML_ERR_LIMIT, "models[0].depth");
     {
         const char *deep30 = WITH("[{\"arch\": \"cnn-gap\", \"depth\": 30, \"filter\": [1]}]");
-        int rc = dml_spec_parse(deep30, strlen(deep30), NULL, &s, &err);
+        int rc = parse_admit(deep30, &defaults, &s, &err);
         CHECK(rc == 0, "depth 30 is accepted: %s (%s)", err.message, err.field);
         if (rc == 0) dml_spec_free(&s);
     }
@@ -113,16 +131,18 @@ int main(void)
     {
         const char *tr = "{\"data\": " BASE_DATA ", \"models\": {\"arch\": \"cnn-gap\", \"parameterization\": \"standard\"},"
                          " \"inference\": [{\"method\": \"sgd\"}, {\"method\": \"adam\", \"loss\": \"cross-entropy\"}, {\"method\": \"gd\"}]}";
-        CHECK(dml_spec_parse(tr, strlen(tr), NULL, &s, &err) == 0, "training methods with standard parameterization: %s (%s)",
+        CHECK(parse_admit(tr, &defaults, &s, &err) == 0, "training methods with standard parameterization: %s (%s)",
               err.message, err.field);
-        CHECK(s.inference[0].train.lr == 0.1 && s.inference[0].train.momentum == 0.9 && s.inference[1].train.lr == 1e-3 &&
-                  s.inference[1].train.cross_entropy && s.inference[2].train.momentum == 0 && s.inference[0].train.epochs == 20 &&
-                  s.inference[0].train.batch == 64,
+        dml_train_config c0, c1;
+        dml_arm_train_config(&s.inference[0], &s.models[0], &c0);
+        dml_arm_train_config(&s.inference[1], &s.models[0], &c1);
+        CHECK(c0.lr == 0.1 && c0.momentum == 0.9 && c1.lr == 1e-3 && c1.loss == DML_LOSS_CROSS_ENTROPY &&
+                  s.inference[2].train.momentum == 0 && c0.epochs == 20 && c0.batch == 64,
               "training defaults");
         cJSON *r2 = dml_spec_resolved_json(&s);
-        char *t2 = cJSON_PrintUnformatted(r2);
+        char *t2 = dml_json_print(r2);
         dml_spec s3;
-        CHECK(dml_spec_parse(t2, strlen(t2), NULL, &s3, &err) == 0, "resolved training spec round-trips: %s (%s)", err.message,
+        CHECK(parse_admit(t2, &defaults, &s3, &err) == 0, "resolved training spec round-trips: %s (%s)", err.message,
               err.field);
         dml_spec_free(&s3);
         free(t2);
@@ -155,7 +175,7 @@ int main(void)
                  DML_ERR_INVALID_SPEC, "checks[0].tolerance");
     {
         const char *ok = CHECKS("[{\"arm\": \"fashion-mnist/fcn/ntk\", \"metric\": \"test_mse\", \"op\": \"<\", \"than_arm\": \"fashion-mnist/fcn/nngp\"}]");
-        CHECK(dml_spec_parse(ok, strlen(ok), NULL, &s, &err) == 0 && s.nchecks == 1 && s.checks[0].n_train == 10,
+        CHECK(parse_admit(ok, &defaults, &s, &err) == 0 && s.nchecks == 1 && s.checks[0].n_train == 10,
               "a check against another arm, n_train defaulting to the largest: %s", err.message);
         dml_spec_free(&s);
     }
@@ -166,7 +186,7 @@ int main(void)
         const char *train_all = "{\"data\": {\"source\": \"fashion-mnist\", \"resize\": 2, \"n_train\": [60000], "
                                 "\"n_test\": 10000}, \"models\": {\"arch\": \"fcn\", \"width\": 64}, "
                                 "\"inference\": {\"method\": \"sgd\", \"epochs\": 1}}";
-        int rc = dml_spec_parse(train_all, strlen(train_all), NULL, &s, &err);
+        int rc = parse_admit(train_all, &defaults, &s, &err);
         CHECK(rc == 0, "sgd on 60000 images is not limited by kernel-matrix memory: %s (%s)", err.message, err.field);
         if (rc == 0) dml_spec_free(&s);
     }
@@ -179,16 +199,15 @@ int main(void)
         /* ... the same model with a kernel method only has no width to hold */
         const char *k = "{\"data\": " BASE_DATA ", \"models\": {\"arch\": \"cnn-vec\", \"width\": 16384}, "
                         "\"inference\": {\"method\": \"ntk\"}}";
-        int rc = dml_spec_parse(k, strlen(k), NULL, &s, &err);
+        int rc = parse_admit(k, &defaults, &s, &err);
         CHECK(rc == 0, "width is ignored by kernel methods: %s (%s)", err.message, err.field);
         if (rc == 0) dml_spec_free(&s);
     }
     /* limits are configurable */
-    dml_limits lim;
-    dml_limits_defaults(&lim);
+    dml_limits lim = defaults;
     lim.max_points = 3;
     const char *four = "{\"data\": {\"source\": \"fashion-mnist\", \"n_train\": [1,2,3,4]}, \"models\": {\"arch\": \"fcn\"}, \"inference\": {\"method\": \"ntk\"}}";
-    CHECK(dml_spec_parse(four, strlen(four), &lim, &s, &err) == -1 && err.code == DML_ERR_LIMIT, "max_points");
+    CHECK(parse_admit(four, &lim, &s, &err) == -1 && err.code == DML_ERR_LIMIT, "max_points");
     /* deep nesting is rejected as not JSON (cJSON nesting limit), not a crash */
     char deep[4000];
     memset(deep, '[', 3000);

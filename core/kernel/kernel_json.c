@@ -5,7 +5,8 @@
 #include <string.h>
 #include "dmilab/kernel.h"
 #include "dmilab/nn.h"
-#include "dmilab/spec.h"
+#include "dmilab/admission.h"
+#include "dmilab/model_json.h"
 #include "../jfield.h"
 
 /* Read {"shape": [n, ...spatial, C], "data": [...]} into a malloc'd array. */
@@ -36,7 +37,8 @@ static double *read_input(const cJSON *obj, const char *name, size_t max_numbers
         total *= (double)dims[i];
     }
     if (max_numbers && total > (double)max_numbers) {
-        dml_fail(err, DML_ERR_LIMIT, f, "%s holds %.0f numbers, more than the limit %zu", f, total, max_numbers);
+        dml_fail_limit(err, DML_LIMIT_KERNEL_NUMBERS, f, "%s holds %.0f numbers, more than the limit %zu", f, total,
+                       max_numbers);
         return NULL;
     }
     *n = (size_t)dims[0];
@@ -107,11 +109,8 @@ cJSON *dml_kernel_request_ex(const cJSON *req, const dml_kernel_limits *lim, int
         return NULL;
     }
     dml_model m;
-    dml_limits ml;
-    dml_limits_defaults(&ml);
-    if (lim->max_depth > 0) ml.max_depth = lim->max_depth;
-    if (lim->max_width > 0) ml.max_width = lim->max_width;
-    if (dml_model_parse(jm, "model", &ml, &m, err)) return NULL;
+    dml_limits ml = {.max_depth = lim->max_depth, .max_width = lim->max_width};
+    if (dml_model_parse(jm, "model", &m, err) || dml_model_admit(&m, "model", &ml, err)) return NULL;
     const cJSON *j1 = cJSON_GetObjectItemCaseSensitive(req, "x1");
     const cJSON *j2 = cJSON_GetObjectItemCaseSensitive(req, "x2");
     if (!j1) {
@@ -139,7 +138,7 @@ cJSON *dml_kernel_request_ex(const cJSON *req, const dml_kernel_limits *lim, int
     }
     cJSON *resp = NULL;
     if (max_numbers && (double)n1 * (double)n2 > (double)max_numbers) {
-        dml_fail(err, DML_ERR_LIMIT, j2 ? "x2.shape" : "x1.shape", "the kernel would have %zu x %zu entries, more than the limit %zu",
+        dml_fail_limit(err, DML_LIMIT_KERNEL_NUMBERS, j2 ? "x2.shape" : "x1.shape", "the kernel would have %zu x %zu entries, more than the limit %zu",
                  n1, n2, max_numbers);
         goto out;
     }
@@ -147,14 +146,14 @@ cJSON *dml_kernel_request_ex(const cJSON *req, const dml_kernel_limits *lim, int
         dml_kernel_cost c;
         dml_kernel_cost_estimate(&m, &s1, n1, n2, !j2, threads, &c);
         if (lim->max_seconds > 0 && c.seconds > lim->max_seconds) {
-            dml_fail(err, DML_ERR_LIMIT, j2 ? "x2.shape" : "x1.shape",
+            dml_fail_limit(err, DML_LIMIT_KERNEL_SECONDS, j2 ? "x2.shape" : "x1.shape",
                      "the kernel would take about %.0f s to compute (%.3g pairs of %s inputs on %d threads, estimated), "
                      "more than the limit of %.0f s; split the request or run `dmilab kernel`, which has no limit",
                      c.seconds, c.pairs, dml_arch_name(m.arch), threads, lim->max_seconds);
             goto out;
         }
         if (lim->max_memory_bytes > 0 && c.memory_bytes > lim->max_memory_bytes) {
-            dml_fail(err, DML_ERR_LIMIT, "x1.shape",
+            dml_fail_limit(err, DML_LIMIT_MEMORY, "x1.shape",
                      "the kernel would need about %.1f GiB (%s: %s), more than the limit of %.1f GiB",
                      c.memory_bytes / (1 << 30), dml_arch_name(m.arch),
                      m.arch == DML_ARCH_CNN_GAP ? "4 x positions^2 doubles per thread" : "outputs and workspaces",

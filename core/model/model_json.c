@@ -2,20 +2,15 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include "dmilab/spec.h"
+#include "dmilab/model_json.h"
 #include "../jfield.h"
 
 static const char *const model_keys[] = {"name", "arch", "depth", "width", "activation", "w_std", "b_std",
                                          "readout_w_std", "readout_b_std", "filter", "stride", "padding",
                                          "parameterization", NULL};
 
-int dml_model_parse(const cJSON *obj, const char *path, const dml_limits *lim, dml_model *m, dml_error *err)
+int dml_model_parse(const cJSON *obj, const char *path, dml_model *m, dml_error *err)
 {
-    dml_limits dl;
-    if (!lim) {
-        dml_limits_defaults(&dl);
-        lim = &dl;
-    }
     dml_model_defaults(m);
     if (jf_object(obj, path, model_keys, err)) return -1;
     static const char *const archs[] = {"fcn", "lcn", "cnn-vec", "cnn-gap"};
@@ -34,9 +29,9 @@ int dml_model_parse(const cJSON *obj, const char *path, const dml_limits *lim, d
     if (rc == 1 && !jf_valid_name(m->name))
         return dml_fail(err, DML_ERR_INVALID_SPEC, jf_path(f, sizeof f, path, "name"),
                         "names are 1 to 64 of letters, digits, '-', '_', '.'");
-    if (jf_int_limited(obj, "depth", path, 0, 1000000, lim->max_depth, &v, err) < 0) return -1;
+    if (jf_int(obj, "depth", path, 0, 1000000, &v, err) < 0) return -1;
     if (cJSON_GetObjectItemCaseSensitive(obj, "depth")) m->depth = (int)v;
-    if (jf_int_limited(obj, "width", path, 1, 1LL << 40, lim->max_width, &v, err) < 0) return -1;
+    if (jf_int(obj, "width", path, 1, DML_WIDTH_MAX, &v, err) < 0) return -1;
     if (cJSON_GetObjectItemCaseSensitive(obj, "width")) m->width = (int)v;
     if (jf_enum(obj, "activation", path, acts, 2, &e, err) < 0) return -1;
     if (cJSON_GetObjectItemCaseSensitive(obj, "activation")) m->activation = (dml_activation)e;

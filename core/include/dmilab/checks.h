@@ -19,12 +19,6 @@ cJSON *dml_checks_json(const char *id, const dml_spec *s, const dml_point *pts, 
  *  (classname = arm, name = "metric op value at n_train"), <failure> for failed ones. malloc'd string. */
 char *dml_checks_junit(const char *id, const dml_spec *s, const dml_point *pts, size_t n);
 
-/** Cost estimate of an experiment for `?dry_run=true`: {"points", "units", "kernel_pairs", "dual_evaluations",
- *  "training_steps" (optimizer steps of every trained point), "memory_bytes" (largest unit), "estimated_seconds"} (caller frees). `threads` is the worker's thread count.
- *  Kernel arms: one unit per (data, model, repeat); seconds from measured per-entry costs of the kernel engine.
- *  Training arms: one unit per point; memory from dml_train_memory_bytes, seconds from measured per-layer-kind
- *  training rates and optimizer costs. Measured on this kind of machine, a rough guide (within a factor of
- *  about 2; the two training examples: 57 s estimated / 54 s measured, 52 / 62). */
-cJSON *dml_spec_cost_json(const dml_spec *s, int threads);
+/* The cost estimate of a spec (dry run) is in dmilab/cost.h. */
 
 #endif

@@ -35,8 +35,9 @@ void dml_kernel_cost_estimate(const dml_model *m, const dml_shape *shape, size_t
                               dml_kernel_cost *out);
 
 /** Bounds of one kernel request (0 = none): numbers (n1*n2 and each input's size), estimated computing time
- *  and estimated memory (dml_kernel_cost_estimate), and the model's depth and width (0: the defaults of
- *  dml_limits_defaults; exceeding them is DML_ERR_LIMIT with field "model.depth" / "model.width"). */
+ *  and estimated memory (dml_kernel_cost_estimate), and the model's depth and width (dml_model_admit;
+ *  exceeding them is DML_ERR_LIMIT with field "model.depth" / "model.width"). Limit errors carry their
+ *  dml_limit_id (dmilab/limits.h). */
 typedef struct {
     size_t max_numbers;
     double max_seconds;

@@ -1,0 +1,127 @@
+/* The cost estimate of an experiment (dmilab/cost.h): the dry run of a submission and the time limit of
+ * admission. The rates below were measured on the reference machine (docs/api.md, "Dry run"). */
+#include <math.h>
+#include "dmilab/admission.h"
+#include "dmilab/cost.h"
+#include "dmilab/kernel.h"
+#include "dmilab/nn.h"
+
+/* Seconds per flop of the ridge solves (Cholesky and triangular solves, LAPACK). */
+#define SEC_PER_FLOP 3.5e-11
+/* Reading, decompressing and preprocessing a data set's IDX files once. */
+#define SEC_PER_DATA_LOAD 0.25
+/* Training, per thread (docs/training.md, the Fashion-MNIST examples at 14x14): effective flops/s of the layer
+ * kinds, counting a convolution at its direct cost (Winograd makes it cheaper) and a step as 3 forward passes
+ * (forward, input gradient, weight gradient). */
+#define TRAIN_FLOPS_CONV 150e9
+#define TRAIN_FLOPS_DENSE 45e9
+#define TRAIN_FLOPS_LOCAL 37e9
+/* Seconds per parameter and step of the optimizer update and the sum of the per-thread gradients (one thread):
+ * sgd with momentum, adam. */
+#define SEC_PER_PARAM_STEP_SGD 1.5e-9
+#define SEC_PER_PARAM_STEP_ADAM 6e-9
+
+/* Seconds of one forward pass of one example through L on one thread. */
+static double forward_seconds(const dml_layers *L)
+{
+    double t = 0;
+    for (int l = 0; l < L->n; l++) {
+        const dml_layer *ly = &L->layer[l];
+        double Pout = 1, F = 1;
+        for (int a = 0; a < ly->nd; a++) {
+            Pout *= ly->out_size[a];
+            F *= ly->filter[a];
+        }
+        double macs = Pout * F * ly->in_channels * ly->out_channels;
+        if (ly->kind == DML_LAYER_CONV) t += 2 * macs / TRAIN_FLOPS_CONV;
+        else if (ly->kind == DML_LAYER_CONV_LOCAL) t += 2 * macs / TRAIN_FLOPS_LOCAL;
+        else if (ly->kind == DML_LAYER_DENSE || ly->kind == DML_LAYER_READOUT)
+            t += 2.0 * ly->in_channels * ly->out_channels / TRAIN_FLOPS_DENSE;
+    }
+    return t;
+}
+
+void dml_spec_cost(const dml_spec *s, int threads, dml_cost *out)
+{
+    if (threads < 1) threads = 1;
+    double pairs = 0, duals = 0, seconds = 0, mem = 0, train_steps = 0, units = 0;
+    double R = (double)s->repeats;
+    int nkernel = 0;   /* kernel methods: they share one kernel per (data, model, repeat) */
+    for (int i = 0; i < s->ninference; i++) nkernel += dml_method_is_kernel(s->inference[i].method);
+    int any_kernel = nkernel > 0;
+    for (int d = 0; d < s->ndata; d++) {
+        const dml_data_spec *ds = &s->data[d];
+        double N = (double)ds->n_train[ds->nn_train - 1], M = (double)ds->n_test;
+        dml_shape sh = dml_data_shape(ds);
+        int k = dml_data_outputs(ds);
+        seconds += SEC_PER_DATA_LOAD;
+        /* kernel arms: one unit per (data, model, repeat), the kernel of the largest n_train shared by every
+         * kernel method and size */
+        double solve = 0;
+        for (int j = 0; any_kernel && j < ds->nn_train; j++) {
+            double n = (double)ds->n_train[j];
+            solve += n * n * n / 3.0 + 2.0 * n * n * k + 2.0 * M * n * k;
+        }
+        for (int mi = 0; mi < s->nmodels; mi++) {
+            const dml_model *mod = &s->models[mi];
+            dml_layers L;
+            if (dml_model_layers(mod, &sh, k, &L, NULL)) continue;
+            dml_unit_memory um;
+            dml_unit_memory_estimate(s, d, mi, threads, &um);
+            mem = fmax(mem, um.total);
+            if (any_kernel) {
+                dml_kernel_cost gram, cross;
+                dml_kernel_cost_estimate(mod, &sh, (size_t)N, (size_t)N, 1, threads, &gram);
+                dml_kernel_cost_estimate(mod, &sh, (size_t)M, (size_t)N, 0, threads, &cross);
+                units += R;
+                pairs += (gram.pairs + cross.pairs) * R;
+                duals += (gram.dual_evaluations + cross.dual_evaluations) * R;
+                seconds += R * (gram.seconds + cross.seconds + solve * nkernel * SEC_PER_FLOP / (threads > 1 ? 1.6 : 1.0));
+            }
+            /* training arms: one unit per point; epochs of 3 passes over n_train, test metrics about 10 times
+             * (docs/training.md), and a final pass over train and test */
+            double fwd = forward_seconds(&L);
+            for (int i = 0; i < s->ninference; i++) {
+                const dml_inference *inf = &s->inference[i];
+                if (dml_method_is_kernel(inf->method)) continue;
+                double prec = inf->precision == DML_F64 ? 2.0 : 1.0, np = (double)dml_layers_num_params(&L);
+                double per_step = np * (inf->method == DML_INF_ADAM ? SEC_PER_PARAM_STEP_ADAM : SEC_PER_PARAM_STEP_SGD);
+                int epochs = inf->train.epochs, evals = (epochs < 10 ? epochs : 10) + 1;
+                for (int j = 0; j < ds->nn_train; j++) {
+                    double n = (double)ds->n_train[j];
+                    double steps = inf->method == DML_INF_GD ? epochs : epochs * ceil(n / inf->train.batch);
+                    units += R;
+                    train_steps += R * steps;
+                    seconds += R * (prec * fwd * (3.0 * n * epochs + M * evals + n) / threads + prec * per_step * steps);
+                }
+            }
+        }
+    }
+    out->points = (double)dml_spec_points(s);
+    out->units = units;
+    out->kernel_pairs = pairs;
+    out->dual_evaluations = duals;
+    out->training_steps = train_steps;
+    out->memory_bytes = ceil(mem);
+    out->seconds = seconds;
+}
+
+cJSON *dml_cost_json(const dml_cost *c)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "points", c->points);
+    cJSON_AddNumberToObject(o, "units", c->units);
+    cJSON_AddNumberToObject(o, "kernel_pairs", c->kernel_pairs);
+    cJSON_AddNumberToObject(o, "dual_evaluations", c->dual_evaluations);
+    cJSON_AddNumberToObject(o, "training_steps", c->training_steps);
+    cJSON_AddNumberToObject(o, "memory_bytes", c->memory_bytes);
+    cJSON_AddNumberToObject(o, "estimated_seconds", c->seconds);
+    return o;
+}
+
+cJSON *dml_spec_cost_json(const dml_spec *s, int threads)
+{
+    dml_cost c;
+    dml_spec_cost(s, threads, &c);
+    return dml_cost_json(&c);
+}
