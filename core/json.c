@@ -12,7 +12,7 @@ void dml_format_double(char *buf, size_t size, double v)
         snprintf(buf, size, "null");
         return;
     }
-    if (v == floor(v) && fabs(v) < 1e17) {
+    if (v == floor(v) && fabs(v) < 1e21) {   /* as JavaScript writes integers */
         snprintf(buf, size, "%.0f", v);
         return;
     }

@@ -7,7 +7,7 @@
 #include <cjson/cJSON.h>
 #include "dmilab/error.h"
 
-/** Print a double in the shortest round-trip form: integer-valued numbers of magnitude below 1e17 as
+/** Print a double in the shortest round-trip form: integer-valued numbers of magnitude below 1e21 as
  *  integers ("%.0f": 9007199254740991, -0), otherwise the first of %.15g, %.16g, %.17g that strtod reads
  *  back as exactly v. NaN and infinities print "null" (JSON has no such numbers). `size` >= 32. */
 void dml_format_double(char *buf, size_t size, double v);
