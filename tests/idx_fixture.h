@@ -43,7 +43,7 @@ static int fx_write_split(const char *dir, const char *prefix, size_t n, int row
             img[i * px + p] = constant >= 0 ? (unsigned char)constant : (unsigned char)((band ? 160 : 0) + (r >> 26));
         }
     }
-    char path[1024];
+    char path[1400];
     uint32_t d3[3] = {(uint32_t)n, (uint32_t)rows, (uint32_t)cols}, d1[1] = {(uint32_t)n};
     snprintf(path, sizeof path, "%s/%s-images-idx3-ubyte.gz", dir, prefix);
     int rc = fx_write_gz(path, d3, 3, img, n * px);
