@@ -4,26 +4,9 @@
 #include <unistd.h>
 #include <zlib.h>
 #include "dmilab/data.h"
-#include "dmilab/sha256.h"
 #include "check.h"
 #include "idx_fixture.h"
-
-/* SHA-256 of a whole file, read here independently of the IDX reader. */
-static void file_sha256(const char *path, char hex[DML_SHA256_HEX])
-{
-    char *b = NULL;
-    size_t n = 0;
-    FILE *f = fopen(path, "rb");
-    hex[0] = 0;
-    if (!f) return;
-    fseek(f, 0, SEEK_END);
-    n = (size_t)ftell(f);
-    fseek(f, 0, SEEK_SET);
-    b = malloc(n + 1);
-    if (b && fread(b, 1, n, f) == n) dml_sha256_hex(b, n, hex);
-    free(b);
-    fclose(f);
-}
+#include "sha256_file.h"
 
 /* The message of err with every occurrence of `path` replaced by "P". */
 static void masked(const dml_error *err, const char *path, char *out, size_t size)
@@ -131,9 +114,9 @@ static void test_cache(const char *tmp)
     const dml_idx_split *a = dml_idx_acquire(root, dir, "train", &err);
     CHECK(a && a->n == 30 && a->rows == 5, "acquire: %s", err.message);
     if (!a) return;
-    file_sha256(img, hex);
+    sha256_file(img, hex);
     CHECK(strcmp(a->images_sha256, hex) == 0, "images hash %s is the file's %s", a->images_sha256, hex);
-    file_sha256(lab, hex);
+    sha256_file(lab, hex);
     CHECK(strcmp(a->labels_sha256, hex) == 0 && strstr(a->images_path, "/cache/train-images"), "labels hash, paths");
     const dml_idx_split *same = dml_idx_acquire(root, dir, "train", &err);
     CHECK(same == a, "the same files: the cached split");
@@ -144,7 +127,7 @@ static void test_cache(const char *tmp)
     /* the files replaced under the same names (other images): read again, never the old bytes */
     CHECK(fx_write_split(dir, "train", 30, 5, 5, 77, 200) == 0, "rewrite %s", dir);
     const dml_idx_split *b = dml_idx_acquire(root, dir, "train", &err);
-    file_sha256(img, hex);
+    sha256_file(img, hex);
     CHECK(b && b != a && b->images[0] == 200 && strcmp(b->images_sha256, hex) == 0 && strcmp(b->images_sha256, old_hash),
           "replaced files are read again: %s", b ? b->images_sha256 : err.message);
     CHECK(a->images[0] == first, "a run holding the old split keeps its bytes until it releases them");

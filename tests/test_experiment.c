@@ -9,9 +9,9 @@
 #include "dmilab/checks.h"
 #include "dmilab/cost.h"
 #include "dmilab/results.h"
-#include "dmilab/sha256.h"
 #include "check.h"
 #include "idx_fixture.h"
+#include "sha256_file.h"
 
 #define ROOT "/usr/share/datasets"
 
@@ -105,21 +105,6 @@ static int run_root(const char *json, const char *root, data_store *d, dml_error
     return rc;
 }
 
-static void file_sha(const char *path, char hex[DML_SHA256_HEX])
-{
-    char *b = slurp(path);
-    FILE *f = fopen(path, "rb");
-    long n = 0;
-    if (f) {
-        fseek(f, 0, SEEK_END);
-        n = ftell(f);
-        fclose(f);
-    }
-    hex[0] = 0;
-    if (b) dml_sha256_hex(b, (size_t)n, hex);
-    free(b);
-}
-
 /* Data of the user's own (16x16 IDX files, constant images, files replaced or removed between runs). */
 static void test_own_data(const char *tmp)
 {
@@ -147,7 +132,7 @@ static void test_own_data(const char *tmp)
     int ok = d->calls == 1 && d->nfiles == 4;
     for (int k = 0; ok && k < 4; k++) {
         snprintf(p, sizeof p, "%s/%s", dir, names[k]);
-        file_sha(p, hex);
+        sha256_file(p, hex);
         ok &= strstr(d->path[k], names[k]) != NULL && strcmp(d->sha[k], hex) == 0;
     }
     CHECK(ok, "on_data reports the four files with the SHA-256 of their bytes (%d calls, %d files)", d->calls, d->nfiles);
@@ -158,7 +143,7 @@ static void test_own_data(const char *tmp)
     memset(d, 0, sizeof *d);
     rc = run_root(json, tmp, d, &err);
     snprintf(p, sizeof p, "%s/%s", dir, names[0]);
-    file_sha(p, hex);
+    sha256_file(p, hex);
     CHECK(rc == 0 && d->st.n == 4 && fabs(d->st.pts[0].test_mse - 0.9) > 1e-6 && strcmp(d->sha[0], hex) == 0 && strcmp(d->sha[0], old),
           "replaced files: new results (test MSE %g) and the new hash: %s", d->st.n ? d->st.pts[0].test_mse : -1,
           err.message);
@@ -349,11 +334,9 @@ int main(int argc, char **argv)
     free(st2);
     free(st);
     test_null_err();
-    char tmp[] = "/tmp/dmilab-experiment-XXXXXX";
-    CHECK(mkdtemp(tmp) != NULL, "mkdtemp");
+    char tmp[64];
+    CHECK(check_tmpdir("experiment", tmp, sizeof tmp) != NULL, "mkdtemp");
     test_own_data(tmp);
-    char rm[64];
-    snprintf(rm, sizeof rm, "rm -rf %s", tmp);
-    CHECK(system(rm) == 0, "cleanup");
+    CHECK(check_rmdir(tmp) == 0, "cleanup");
     return check_summary("experiment");
 }

@@ -426,11 +426,9 @@ int main(void)
     test_nul();
     test_tags();
     test_admission();
-    char tmp[] = "/tmp/dmilab-spec-XXXXXX";
-    CHECK(mkdtemp(tmp) != NULL, "mkdtemp");
+    char tmp[64];
+    CHECK(check_tmpdir("spec", tmp, sizeof tmp) != NULL, "mkdtemp");
     test_resize(tmp);
-    char rm[64];
-    snprintf(rm, sizeof rm, "rm -rf %s", tmp);
-    CHECK(system(rm) == 0, "cleanup");
+    CHECK(check_rmdir(tmp) == 0, "cleanup");
     return check_summary("spec");
 }
