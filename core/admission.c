@@ -11,18 +11,6 @@
 
 #define GIB (1024.0 * 1024.0 * 1024.0)
 
-int dml_model_admit(const dml_model *m, const char *path, const dml_limits *lim, dml_error *err)
-{
-    char f[200];
-    if (lim && lim->max_depth > 0 && m->depth > lim->max_depth)
-        return dml_fail_limit(err, DML_LIMIT_DEPTH, path[0] ? (snprintf(f, sizeof f, "%s.depth", path), f) : "depth",
-                              "%s is %d, above the limit %d", path[0] ? f : "depth", m->depth, lim->max_depth);
-    if (lim && lim->max_width > 0 && m->width > lim->max_width)
-        return dml_fail_limit(err, DML_LIMIT_WIDTH, path[0] ? (snprintf(f, sizeof f, "%s.width", path), f) : "width",
-                              "%s is %d, above the limit %d", path[0] ? f : "width", m->width, lim->max_width);
-    return 0;
-}
-
 /* Bytes of the IDX splits of every distinct data directory of the spec (the runner holds them all). */
 static double cached_bytes(const dml_spec *s)
 {

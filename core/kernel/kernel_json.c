@@ -5,7 +5,7 @@
 #include <string.h>
 #include "dmilab/kernel.h"
 #include "dmilab/nn.h"
-#include "dmilab/admission.h"
+#include "dmilab/limits.h"
 #include "dmilab/model_json.h"
 #include "../jfield.h"
 

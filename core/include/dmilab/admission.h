@@ -20,9 +20,6 @@
  *  A stored spec that was admitted once is run without admission (the limits may change in between). */
 int dml_spec_admit(const dml_spec *s, const dml_limits *lim, dml_error *err);
 
-/** The depth and width limits of one model; `path` prefixes the field ("models[1]" -> "models[1].width"). */
-int dml_model_admit(const dml_model *m, const char *path, const dml_limits *lim, dml_error *err);
-
 /** Estimated peak memory, in bytes, of one unit of work of the runner (dml_experiment_run): data variant `d`,
  *  model `m`, one repeat, with every inference method of the grid. The runner holds, for the whole run, the
  *  cached IDX splits of every data directory of the spec (uint8 images and labels); for the unit, the

@@ -4,6 +4,8 @@
 #define DMILAB_LIMITS_H
 
 #include <stddef.h>
+#include "dmilab/error.h"
+#include "dmilab/model.h"
 
 /* X(id, name): every limit, once. The name is the limit's word in messages and the tail of its flag. */
 #define DML_LIMITS(X)                                          \
@@ -41,5 +43,10 @@ typedef struct {
 
 /** The name of a limit ("memory", "n-train", ...), "" for DML_LIMIT_NONE or an unknown id. */
 const char *dml_limit_name(dml_limit_id id);
+
+/** The depth and width limits of one model (lim NULL or a 0 limit: none); `path` prefixes the field
+ *  ("models[1]" -> "models[1].width"). Returns 0, or -1 with DML_ERR_LIMIT and err->limit DML_LIMIT_DEPTH or
+ *  DML_LIMIT_WIDTH. Used by spec admission and by the kernel request. */
+int dml_model_admit(const dml_model *m, const char *path, const dml_limits *lim, dml_error *err);
 
 #endif
