@@ -14,9 +14,10 @@ const char *dml_precision_name(dml_precision p) { return (unsigned)p < DML_N_PRE
 
 double dml_default_lr(dml_optimizer method, dml_parameterization par)
 {
-    /* [parameterization][optimizer]: gd, sgd, adam */
+    /* [parameterization][optimizer]: gd, sgd, adam. 'standard': DESIGN section 3. 'ntk': the sweep of
+     * docs/training.md ("Default learning rates"): the largest rates that stay stable up to depth 8. */
     static const double lr[2][DML_N_OPTIMIZERS] = {
-        [DML_PARAM_NTK] = {0.1, 0.1, 0.001},
+        [DML_PARAM_NTK] = {1.0, 1.0, 0.01},
         [DML_PARAM_STANDARD] = {0.1, 0.1, 0.001},
     };
     return lr[par == DML_PARAM_STANDARD][(unsigned)method < DML_N_OPTIMIZERS ? method : DML_OPT_SGD];

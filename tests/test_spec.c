@@ -251,6 +251,61 @@ static void test_admission(void)
     if (s.data) dml_spec_free(&s);
 }
 
+/* Default learning rates per parameterization, resolved per arm (DESIGN 3: the standard values are DESIGN's,
+ * the ntk ones chosen by the sweep of docs/training.md); the resolved spec writes one number per method, or one
+ * per parameterization when the method trains models of both. */
+static void test_lr_defaults(void)
+{
+    const char *j = "{\"data\": " BASE_DATA ", \"models\": [{\"arch\": \"fcn\"}, {\"arch\": \"fcn\", \"parameterization\": \"standard\"}],"
+                    " \"inference\": [{\"method\": \"gd\"}, {\"method\": \"sgd\"}, {\"method\": \"adam\"}, {\"method\": \"sgd\", \"lr\": 0.5},"
+                    " {\"method\": \"adam\", \"lr\": {\"standard\": 0.002}}]}";
+    dml_spec s, s2;
+    dml_error err = {0};
+    CHECK(parse_admit(j, &defaults, &s, &err) == 0, "mixed parameterizations: %s", err.message);
+    if (!s.data) return;
+    const double want[5][2] = {{1.0, 0.1}, {1.0, 0.1}, {0.01, 0.001}, {0.5, 0.5}, {0.01, 0.002}};
+    int ok = 1;
+    for (int i = 0; i < 5; i++)
+        for (int m = 0; m < 2; m++) {
+            dml_train_config c;
+            dml_arm_train_config(&s.inference[i], &s.models[m], &c);
+            ok &= c.lr == want[i][m];
+        }
+    CHECK(ok, "per arm: ntk gd 1, sgd 1, adam 0.01; standard 0.1, 0.1, 0.001; a given lr wins");
+    cJSON *r = dml_spec_resolved_json(&s);
+    char *t = dml_json_print(r);
+    CHECK(t && strstr(t, "\"method\":\"gd\",\"lr\":{\"ntk\":1,\"standard\":0.1}") &&
+              strstr(t, "\"method\":\"adam\",\"lr\":{\"ntk\":0.01,\"standard\":0.001}") &&
+              strstr(t, "\"method\":\"sgd\",\"lr\":0.5,") && strstr(t, "\"lr\":{\"ntk\":0.01,\"standard\":0.002}"),
+          "the resolved spec shows the rate of each parameterization: %s", t ? t : "");
+    CHECK(t && dml_spec_parse(t, strlen(t), ROOT, &s2, &err) == 0, "it parses again: %s", err.message);
+    if (t && s2.data) {
+        ok = 1;
+        for (int i = 0; i < 5; i++) ok &= s2.inference[i].lr[0] == s.inference[i].lr[0] && s2.inference[i].lr[1] == s.inference[i].lr[1];
+        CHECK(ok, "to the same rates");
+        dml_spec_free(&s2);
+    }
+    free(t);
+    cJSON_Delete(r);
+    dml_spec_free(&s);
+    /* one parameterization in the grid: plain numbers */
+    const char *k = "{\"data\": " BASE_DATA ", \"models\": {\"arch\": \"cnn-vec\"}, \"inference\": [{\"method\": \"sgd\"}, {\"method\": \"adam\"}]}";
+    CHECK(parse_admit(k, &defaults, &s, &err) == 0, "ntk only: %s", err.message);
+    r = dml_spec_resolved_json(&s);
+    t = dml_json_print(r);
+    CHECK(t && strstr(t, "\"method\":\"sgd\",\"lr\":1,") && strstr(t, "\"method\":\"adam\",\"lr\":0.01,"),
+          "ntk only: lr 1 and 0.01: %s", t ? t : "");
+    free(t);
+    cJSON_Delete(r);
+    if (s.data) dml_spec_free(&s);
+    expect_error("{\"data\": " BASE_DATA ", \"models\": {\"arch\": \"fcn\"}, \"inference\": {\"method\": \"sgd\", \"lr\": {\"ntk\": -1}}}",
+                 DML_ERR_INVALID_SPEC, "inference.lr.ntk");
+    expect_error("{\"data\": " BASE_DATA ", \"models\": {\"arch\": \"fcn\"}, \"inference\": {\"method\": \"sgd\", \"lr\": {\"std\": 1}}}",
+                 DML_ERR_INVALID_SPEC, "inference.lr.std");
+    expect_error("{\"data\": " BASE_DATA ", \"models\": {\"arch\": \"fcn\"}, \"inference\": {\"method\": \"sgd\", \"lr\": \"1\"}}",
+                 DML_ERR_INVALID_SPEC, "inference.lr");
+}
+
 int main(void)
 {
     dml_spec s;
@@ -426,6 +481,7 @@ int main(void)
     test_nul();
     test_tags();
     test_admission();
+    test_lr_defaults();
     char tmp[64];
     CHECK(check_tmpdir("spec", tmp, sizeof tmp) != NULL, "mkdtemp");
     test_resize(tmp);

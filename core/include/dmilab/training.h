@@ -52,10 +52,11 @@ typedef struct {
 } dml_train_config;
 
 /** The default learning rate of `method` for networks of parameterization `par`. 'standard': DESIGN's
- *  0.1 (gd, sgd) and 0.001 (adam). 'ntk': each weight is scaled by w_std / sqrt(fan_in) in the forward pass,
- *  so a step of the same size moves the function about fan_in times less (gd, sgd) or sqrt(fan_in) times
- *  less (adam, whose steps are normalised per parameter); the 'ntk' defaults are larger, chosen by a learning-rate
- *  sweep on the examples' models (docs/training.md, "Default learning rates"). */
+ *  0.1 (gd, sgd) and 0.001 (adam). 'ntk': 1 (gd, sgd) and 0.01 (adam). In the ntk parameterization each weight
+ *  is N(0, 1) and scaled by w_std / sqrt(fan_in) in the forward pass, so a step of the same size moves the
+ *  function about fan_in / w_std^2 times less (gd, sgd) or sqrt(fan_in) / w_std times less (adam, whose steps
+ *  are normalised per parameter) than in the standard one; the ntk values come from a learning-rate sweep on
+ *  the examples' models (docs/training.md, "Default learning rates"). */
 double dml_default_lr(dml_optimizer method, dml_parameterization par);
 
 /** Fill `c` with every default of DESIGN section 3 for `method`, the learning rate for networks of
