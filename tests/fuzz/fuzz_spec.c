@@ -1,9 +1,9 @@
 /* Fuzzer of the spec parser (dml_spec_parse, with the Debian data root) and what the server does with a parsed
  * spec: admission with the default limits, the resolved spec, the grid size, the dry-run cost and the checks
- * with no points. Built with AddressSanitizer and UBSan over
- * the core sources (tests/meson.build). Seeds: the .json files of the seed directories plus built-in specs.
- * Invariants: a failure names a code and a message (and a limit error its limit); an accepted spec's resolved
- * JSON parses again to the same resolved JSON. usage: fuzz_spec SECONDS [SEED_DIR...]   (FUZZ_SEED=N changes the random sequence)
+ * with no points. Built with AddressSanitizer and UBSan over the core sources (tests/meson.build). Seeds: the
+ * .json files of the seed directories plus built-in specs. Invariants: a failure names a code and a message (and
+ * a limit error its limit); an accepted spec's resolved JSON parses again to the same resolved JSON.
+ * usage: fuzz_spec SECONDS [SEED_DIR...]   (FUZZ_SEED=N changes the random sequence)
  * A crash or a broken invariant writes the input to fuzz-spec-crash.json in the working directory. */
 
 #include "dmilab/admission.h"
@@ -78,7 +78,7 @@ int main(int argc, char **argv)
                     return 1;
                 }
                 if ((err.code == DML_ERR_LIMIT) != (err.limit != 0)) {
-                    save("a limit error without its limit id, or a limit id on another error");
+                    fz_save("a limit error without its limit id, or a limit id on another error");
                     return 1;
                 }
                 codes[err.code & 15]++;
