@@ -131,6 +131,13 @@ static void test_cache(const char *tmp)
     CHECK(b && b != a && b->images[0] == 200 && strcmp(b->images_sha256, hex) == 0 && strcmp(b->images_sha256, old_hash),
           "replaced files are read again: %s", b ? b->images_sha256 : err.message);
     CHECK(a->images[0] == first, "a run holding the old split keeps its bytes until it releases them");
+    /* the headers too: a replaced file of another image side is probed again */
+    dml_idx_info info;
+    CHECK(dml_idx_probe(root, dir, "train", "data.path", &info, &err) == 0 && info.rows == 5, "probe 5x5");
+    CHECK(fx_write_split(dir, "train", 40, 8, 6, 3, -1) == 0, "rewrite as 40 images of 8x6");
+    CHECK(dml_idx_probe(root, dir, "train", "data.path", &info, &err) == 0 && info.n == 40 && info.rows == 8 &&
+              info.cols == 6,
+          "the probe sees the new headers: %zu of %dx%d", info.n, info.rows, info.cols);
     dml_idx_release(a);
     dml_idx_release(b);
     /* a moved-away file is an error, not the cached split */

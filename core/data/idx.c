@@ -15,6 +15,7 @@
  * stream (gzip, possibly several members, or the plain bytes). */
 typedef struct {
     int fd, gz, eof, z_live;
+    size_t chunk;   /* bytes per read: the whole buffer, or a little when only the header is wanted */
     dml_sha256 *h;
     z_stream z;
     unsigned char in[1 << 16];
@@ -25,7 +26,7 @@ static int refill(reader *r)
 {
     if (r->eof) return 0;
     ssize_t k;
-    do k = read(r->fd, r->in, sizeof r->in);
+    do k = read(r->fd, r->in, r->chunk);
     while (k < 0 && errno == EINTR);
     if (k < 0) return -1;
     if (k == 0) r->eof = 1;
@@ -39,6 +40,8 @@ static int reader_open(reader *r, int fd, int hash)
 {
     memset(r, 0, sizeof *r);
     r->fd = fd;
+    /* reading a whole file hashes it; a header alone needs the first few hundred compressed bytes */
+    r->chunk = hash ? sizeof r->in : 4096;
     if (hash && !(r->h = dml_sha256_new())) return -1;
     if (refill(r)) return -1;
     r->gz = r->in_len >= 2 && r->in[0] == 0x1f && r->in[1] == 0x8b;
@@ -235,61 +238,13 @@ void dml_idx_free(dml_idx_split *s)
     memset(s, 0, sizeof *s);
 }
 
-int dml_idx_probe(const char *root, const char *dir, const char *prefix, const char *field, dml_idx_info *info,
-                  dml_error *err)
-{
-    char p[DML_DATA_PATH_MAX + 64], name[64], resolved[DML_DATA_PATH_MAX];
-    uint32_t d[3] = {0}, l[1] = {0};
-    reader *r = malloc(sizeof *r);
-    if (!r) return dml_fail(err, DML_ERR_NOMEM, NULL, "out of memory");
-    int rc = -1;
-    file_path(dir, prefix, 0, p, sizeof p);
-    if (open_idx(root, p, 3, 0, r, d, resolved, field, DML_ERR_INVALID_SPEC, err)) goto missing;
-    reader_close(r, NULL);
-    file_path(dir, prefix, 1, p, sizeof p);
-    if (open_idx(root, p, 1, 0, r, l, resolved, field, DML_ERR_INVALID_SPEC, err)) goto missing;
-    reader_close(r, NULL);
-    if (l[0] != d[0]) {
-        dml_fail(err, DML_ERR_INVALID_SPEC, field, "%s has %u labels for %u images", p, l[0], d[0]);
-        goto out;
-    }
-    info->n = d[0];
-    info->rows = (int)d[1];
-    info->cols = (int)d[2];
-    rc = 0;
-    goto out;
-missing:
-    /* name the file the directory lacks, as a directory of this layout must hold all four */
-    if (err && strstr(err->message, "does not exist")) {
-        dml_idx_file_name(prefix, strstr(p, "-labels-") != NULL, name, sizeof name);
-        dml_fail(err, DML_ERR_INVALID_SPEC, field, "%s has no file %s (an IDX data directory holds "
-                 "train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz and "
-                 "t10k-labels-idx1-ubyte.gz)", dir, name);
-    }
-out:
-    free(r);
-    return rc;
-}
-
-/* ---- the cache ---- */
-
-/* Identity of an opened file: the cache serves a split only while both its files are the same. */
+/* Identity of a file: the caches serve what they hold only while the file is the same. */
 typedef struct {
     dev_t dev;
     ino_t ino;
     off_t size;
     struct timespec mtime;
 } file_id;
-
-typedef struct cache_entry {
-    dml_idx_split split;
-    file_id id[2];        /* images, labels */
-    int refs, stale;      /* stale: a newer version of the files replaced it; freed at its last release */
-    struct cache_entry *next;
-} cache_entry;
-
-static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
-static cache_entry *cache_head;
 
 static void id_of(const struct stat *st, file_id *id)
 {
@@ -304,6 +259,102 @@ static int same_id(const file_id *a, const file_id *b)
     return a->dev == b->dev && a->ino == b->ino && a->size == b->size && a->mtime.tv_sec == b->mtime.tv_sec &&
            a->mtime.tv_nsec == b->mtime.tv_nsec;
 }
+
+/* The headers read so far, by file: a submission reads them again only when the file changed. */
+typedef struct header_entry {
+    char path[DML_DATA_PATH_MAX];
+    file_id id;
+    uint32_t dims[3];
+    struct header_entry *next;
+} header_entry;
+
+static pthread_mutex_t header_mu = PTHREAD_MUTEX_INITIALIZER;
+static header_entry *header_head;
+
+/* The IDX header (ndims dimensions) of the file `path` inside the root, from the header cache when the file
+ * (resolved inside the root) is the same file as when it was read. */
+static int probe_file(const char *root, const char *path, int ndims, uint32_t *dims, const char *field, dml_error *err)
+{
+    char rp[DML_DATA_PATH_MAX];
+    struct stat st;
+    if (dml_data_resolve(root, path, DML_PATH_FILE, field, rp, sizeof rp, err)) return -1;
+    if (stat(rp, &st) != 0) return dml_fail(err, DML_ERR_INVALID_SPEC, field, "%s cannot be read", path);
+    file_id id;
+    id_of(&st, &id);
+    pthread_mutex_lock(&header_mu);
+    for (header_entry *e = header_head; e; e = e->next)
+        if (strcmp(e->path, rp) == 0 && same_id(&e->id, &id)) {
+            memcpy(dims, e->dims, sizeof e->dims[0] * (size_t)ndims);
+            pthread_mutex_unlock(&header_mu);
+            return 0;
+        }
+    pthread_mutex_unlock(&header_mu);
+    reader *r = malloc(sizeof *r);
+    if (!r) return dml_fail(err, DML_ERR_NOMEM, NULL, "out of memory");
+    char opened[DML_DATA_PATH_MAX];
+    int rc = open_idx(root, path, ndims, 0, r, dims, opened, field, DML_ERR_INVALID_SPEC, err);
+    struct stat ost;
+    int same = rc == 0 && fstat(r->fd, &ost) == 0;
+    if (rc == 0) reader_close(r, NULL);
+    free(r);
+    if (rc) return -1;
+    header_entry *e = same ? calloc(1, sizeof *e) : NULL;
+    if (e) {   /* keyed by the identity of the file that was read */
+        memcpy(e->path, opened, sizeof e->path);
+        id_of(&ost, &e->id);
+        memcpy(e->dims, dims, sizeof e->dims[0] * (size_t)ndims);
+        pthread_mutex_lock(&header_mu);
+        for (header_entry **pp = &header_head; *pp;)
+            if (strcmp((*pp)->path, e->path) == 0) {
+                header_entry *old = *pp;
+                *pp = old->next;
+                free(old);
+            } else {
+                pp = &(*pp)->next;
+            }
+        e->next = header_head;
+        header_head = e;
+        pthread_mutex_unlock(&header_mu);
+    }
+    return 0;
+}
+
+int dml_idx_probe(const char *root, const char *dir, const char *prefix, const char *field, dml_idx_info *info,
+                  dml_error *err)
+{
+    char p[DML_DATA_PATH_MAX + 64], name[64];
+    uint32_t d[3] = {0}, l[1] = {0};
+    file_path(dir, prefix, 0, p, sizeof p);
+    if (probe_file(root, p, 3, d, field, err)) goto missing;
+    file_path(dir, prefix, 1, p, sizeof p);
+    if (probe_file(root, p, 1, l, field, err)) goto missing;
+    if (l[0] != d[0]) return dml_fail(err, DML_ERR_INVALID_SPEC, field, "%s has %u labels for %u images", p, l[0], d[0]);
+    info->n = d[0];
+    info->rows = (int)d[1];
+    info->cols = (int)d[2];
+    return 0;
+missing:
+    /* name the file the directory lacks, as a directory of this layout must hold all four */
+    if (err && strstr(err->message, "does not exist")) {
+        dml_idx_file_name(prefix, strstr(p, "-labels-") != NULL, name, sizeof name);
+        dml_fail(err, DML_ERR_INVALID_SPEC, field, "%s has no file %s (an IDX data directory holds "
+                 "train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz and "
+                 "t10k-labels-idx1-ubyte.gz)", dir, name);
+    }
+    return -1;
+}
+
+/* ---- the cache ---- */
+
+typedef struct cache_entry {
+    dml_idx_split split;
+    file_id id[2];        /* images, labels */
+    int refs, stale;      /* stale: a newer version of the files replaced it; freed at its last release */
+    struct cache_entry *next;
+} cache_entry;
+
+static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
+static cache_entry *cache_head;
 
 /* Free entries that are stale and unused (cache_mu held). */
 static void sweep(void)

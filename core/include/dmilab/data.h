@@ -71,7 +71,9 @@ int dml_idx_read_labels(const char *root, const char *path, dml_idx_split *out, 
 int dml_idx_read_split(const char *root, const char *dir, const char *prefix, dml_idx_split *out, dml_error *err);
 void dml_idx_free(dml_idx_split *s);
 
-/** Read only the headers of a split's two files in `dir` (inside the root). Returns 0, or -1 with
+/** Read only the headers of a split's two files in `dir` (inside the root); a file's header is remembered while the
+ *  file is the same (device, inode, size, modification time), so repeated submissions do not read it again.
+ *  Returns 0, or -1 with
  *  DML_ERR_INVALID_SPEC naming `field`: a file missing or outside the root (dml_data_open), not IDX uint8 of
  *  the right rank, implausible sizes, or label and image counts that differ. */
 int dml_idx_probe(const char *root, const char *dir, const char *prefix, const char *field, dml_idx_info *info,
