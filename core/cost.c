@@ -1,5 +1,5 @@
 /* The cost estimate of an experiment (dmilab/cost.h): the dry run of a submission and the time limit of
- * admission. The rates below were measured on the reference machine (docs/api.md, "Dry run"). */
+ * admission. The rates below were measured on the reference machine (docs/api.md, "Submitting"). */
 #include <math.h>
 #include "dmilab/admission.h"
 #include "dmilab/cost.h"

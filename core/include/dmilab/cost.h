@@ -8,7 +8,8 @@
 
 /** The estimate. Kernel arms: one unit per (data, model, repeat); seconds from measured per-entry costs of the
  *  kernel engine. Training arms: one unit per point; seconds from measured per-layer-kind training rates and
- *  optimizer costs. A rough guide, measured on this kind of machine (docs/api.md, "Dry run"). */
+ *  optimizer costs. A rough guide (within about 2x), from rates measured on the reference machine (docs/api.md,
+ *  "Submitting"). */
 typedef struct {
     double points, units, kernel_pairs, dual_evaluations;
     double training_steps;   /**< optimizer steps of every trained point */
