@@ -77,7 +77,10 @@ static int data_splits(runner *R, int d, const dml_idx_split **tr, const dml_idx
             R->files[R->nfiles++] = (dml_data_file){sp->images_path, sp->images_sha256};
             R->files[R->nfiles++] = (dml_data_file){sp->labels_path, sp->labels_sha256};
         }
-        if (R->h->on_data) R->h->on_data(R->h->ctx, R->files, R->nfiles);
+        if (R->h->on_data && R->h->on_data(R->h->ctx, R->files, R->nfiles, err)) {
+            if (err && err->code == DML_OK) dml_fail(err, DML_ERR_IO, NULL, "the data files were refused");
+            return -1;
+        }
     }
     *tr = R->split[d][0];
     *te = R->split[d][1];

@@ -18,6 +18,8 @@ typedef struct {
     const char *id;
     const dml_spec *spec;
     int abandoned;   /* the service is stopping: leave the experiment 'running' */
+    /* a resumed run (points stored): the data files its earlier runs read, from the stored provenance */
+    cJSON *before;
 } run_ctx;
 
 static int hook_cancelled(void *p)
@@ -54,10 +56,24 @@ static void record_provenance(app *a, const char *id, const dml_data_file *files
     free(prov_text);
 }
 
-static void hook_on_data(void *p, const dml_data_file *files, int n)
+/* A resumed run must compute on the bytes its stored points came from: a file whose hash changed stops it (the
+ * stored provenance, which describes those points, is kept). */
+static int hook_on_data(void *p, const dml_data_file *files, int n, dml_error *err)
 {
     run_ctx *c = p;
+    for (int i = 0; i < n; i++)
+        for (const cJSON *f = c->before ? c->before->child : NULL; f; f = f->next) {
+            const cJSON *path = cJSON_GetObjectItemCaseSensitive(f, "path"), *sha = cJSON_GetObjectItemCaseSensitive(f, "sha256");
+            if (!cJSON_IsString(path) || !cJSON_IsString(sha) || strcmp(path->valuestring, files[i].path) != 0)
+                continue;
+            if (strcmp(sha->valuestring, files[i].sha256) != 0)
+                return dml_fail(err, DML_ERR_IO, NULL,
+                                "the data file %s changed since this experiment's stored points were computed (SHA-256 "
+                                "%.16s... then, %.16s... now): resuming would mix two data sets; submit the spec again",
+                                files[i].path, sha->valuestring, files[i].sha256);
+        }
     record_provenance(c->a, c->id, files, n);
+    return 0;
 }
 
 static void hook_on_progress(void *p, double fraction)
@@ -95,9 +111,16 @@ void worker_run(app *a, const store_experiment *e)
         finish(a, e->id, "failed", msg);
         return;
     }
-    record_provenance(a, e->id, NULL, 0);
-    app_changed(a);   /* it started running */
     run_ctx ctx = {.a = a, .id = e->id, .spec = &spec, .abandoned = 0};
+    /* resuming (points stored): keep the provenance of those points until this run's data is checked against it */
+    point_list pl = {0};
+    cJSON *prov = NULL;
+    if (e->provenance && store_points(a->st, e->id, &pl) == 0 && pl.n > 0 && (prov = cJSON_Parse(e->provenance)))
+        ctx.before = cJSON_GetObjectItemCaseSensitive(prov, "data_files");
+    else
+        record_provenance(a, e->id, NULL, 0);
+    point_list_free(&pl);
+    app_changed(a);   /* it started running */
     dml_run_hooks h = {
         .ctx = &ctx,
         .cancelled = hook_cancelled,
@@ -108,6 +131,7 @@ void worker_run(app *a, const store_experiment *e)
         .threads = a->cfg->threads,
     };
     int rc = dml_experiment_run(&spec, &h, &err);
+    cJSON_Delete(prov);
     dml_spec_free(&spec);
     if (rc == 0) {
         finish(a, e->id, "succeeded", NULL);

@@ -313,6 +313,51 @@ static void test_provenance(void)
     rename(moved, img);
 }
 
+/* A run resumed after a restart computes on the bytes its stored points came from, or fails saying why. */
+static void test_resume_changed(void)
+{
+    char d[600], body[1400];
+    snprintf(d, sizeof d, "%s/r", root);
+    fx_write_dir(d, 200, 50, 16, 16, 1, -1);
+    snprintf(body, sizeof body, "{\"name\": \"resumed\", \"data\": {\"source\": \"mnist\", \"path\": \"%s\", \"subset\": \"head\","
+             " \"n_train\": [50, 200], \"n_test\": 50}, \"models\": {\"arch\": \"fcn\", \"width\": 256},"
+             " \"inference\": {\"method\": \"sgd\", \"epochs\": 400}}", d);
+    long st;
+    char *id = post_spec(body, &st);
+    if (!check(st == 201 && id, "a two-point training experiment: 201")) return;
+    /* stop the server once the first point is stored (the second trains for seconds) */
+    int stored = 0;
+    for (double t0 = now_s(); now_s() - t0 < 60 && !stored;) {
+        cJSON *res = get_json("/api/v1/experiments/%s/results", id, NULL);
+        stored = cJSON_GetArraySize(cJSON_GetObjectItem(res, "points"));
+        cJSON_Delete(res);
+        if (!stored) usleep(20000);
+    }
+    cJSON *e = get_json("/api/v1/experiments/%s", id, NULL);
+    char img[700], then[65], now[65];
+    snprintf(img, sizeof img, "%s/%s", d, files[0]);
+    provenance_sha(e, img, then);
+    cJSON_Delete(e);
+    int s = stop_server(SIGTERM);
+    check(stored == 1 && s >= 0 && WIFEXITED(s), "stopped after the first point (%d stored)", stored);
+    fx_write_dir(d, 200, 50, 16, 16, 2, -1);   /* other images under the same names */
+    const char *flags[] = {"--data-root", root, NULL};
+    if (!check(start_server(flags) == 0, "restart")) {
+        free(id);
+        return;
+    }
+    char *f = wait_end(id, 120);
+    e = get_json("/api/v1/experiments/%s", id, NULL);
+    const char *err = str_at(e, "error");
+    provenance_sha(e, img, now);
+    check(strcmp(f, "failed") == 0 && err && strstr(err, "changed since") && strstr(err, files[0]),
+          "resumed on replaced files: failed, naming the file (%s: %s)", f, err ? err : "");
+    check(then[0] && strcmp(then, now) == 0, "the provenance still describes the stored point (%.12s, %.12s)", then, now);
+    cJSON_Delete(e);
+    free(f);
+    free(id);
+}
+
 /* A stored spec runs as it was admitted, without the limits of the next start; data missing at run time fails
  * the experiment with a clear message. */
 static void test_restart(void)
@@ -348,7 +393,7 @@ static void test_restart(void)
     cJSON *e1 = id1 ? get_json("/api/v1/experiments/%s", id1, NULL) : NULL;
     check(strcmp(f1, "succeeded") == 0, "the queued spec admitted before runs (%s: %s)", f1,
           str_at(e1, "error") ? str_at(e1, "error") : "");
-    long cs;
+    long cs = 0;
     cJSON *c = id1 ? get_json("/api/v1/experiments/%s/checks", id1, &cs) : NULL;
     check(cs == 200 && cJSON_IsTrue(cJSON_GetObjectItem(c, "passed")), "its checks are read from the stored spec (%ld)", cs);
     char *f2 = id2 ? wait_end(id2, 120) : strdup("?");
@@ -399,6 +444,7 @@ int main(int argc, char **argv)
     test_images();
     test_root_boundary();
     test_provenance();
+    test_resume_changed();
     test_restart();
     return t_finish();
 }

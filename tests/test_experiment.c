@@ -81,8 +81,9 @@ typedef struct {
     int nfiles, calls;
 } data_store;
 
-static void on_data(void *ctx, const dml_data_file *f, int n)
+static int on_data(void *ctx, const dml_data_file *f, int n, dml_error *err)
 {
+    (void)err;
     data_store *d = ctx;
     d->calls++;
     d->nfiles = n < 8 ? n : 8;
@@ -90,6 +91,7 @@ static void on_data(void *ctx, const dml_data_file *f, int n)
         snprintf(d->path[i], sizeof d->path[i], "%s", f[i].path);
         snprintf(d->sha[i], sizeof d->sha[i], "%s", f[i].sha256);
     }
+    return 0;
 }
 
 static int data_on_point(void *ctx, const dml_point *p) { return on_point(&((data_store *)ctx)->st, p); }

@@ -41,8 +41,9 @@ typedef struct {
     /** Store a finished point at once; nonzero aborts the run with DML_ERR_INTERNAL. */
     int (*on_point)(void *ctx, const dml_point *p);
     /** Data files were read (before the first point computed from them): every file of this run so far, in
-     *  the order read (valid during the call only). The provenance of the results. */
-    void (*on_data)(void *ctx, const dml_data_file *files, int n);
+     *  the order read (valid during the call only). The provenance of the results. Nonzero stops the run
+     *  with `err` as the hook filled it (e.g. a resumed run whose files changed since its first points). */
+    int (*on_data)(void *ctx, const dml_data_file *files, int n, dml_error *err);
     /** Fraction of points done, in [0, 1]. */
     void (*on_progress)(void *ctx, double fraction);
     /** Threads for kernels and solves (>= 1). */
