@@ -218,7 +218,7 @@ int cmd_run(int argc, char **argv)
     size_t n = ctx.points.n;
     cJSON *res = dml_results_json("run", arr ? arr : &dummy, n);
     int passed = 0;
-    cJSON *checks = dml_checks_json("run", &spec, arr ? arr : &dummy, n, &passed);
+    cJSON *checks = dml_checks_json("run", &spec, arr ? arr : &dummy, n, DML_CHECKS_FINAL, &passed);
     free(arr);
     point_list_free(&ctx.points);   /* after use: the array borrows the list's training curves */
     dml_spec_free(&spec);

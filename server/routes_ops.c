@@ -179,11 +179,16 @@ void h_get_checks(const request *rq, reply *r)
     }
     dml_point *pts = point_list_array(&pl);
     size_t n = pts ? pl.n : 0;
+    /* The verdict a CI gates on: only a succeeded experiment's checks are final; failed and cancelled ones fail,
+     * queued and running ones have no verdict yet ("passed": null, and an <error> testcase in JUnit). */
+    dml_checks_state state = strcmp(e.status, "succeeded") == 0   ? DML_CHECKS_FINAL
+                             : strcmp(e.status, "failed") == 0    ? DML_CHECKS_FAILED
+                             : strcmp(e.status, "cancelled") == 0 ? DML_CHECKS_CANCELLED
+                                                                  : DML_CHECKS_PENDING;
     if (junit) {
-        reply_text(r, 200, "application/xml; charset=utf-8", dml_checks_junit(rq->id, &spec, pts, n));
+        reply_text(r, 200, "application/xml; charset=utf-8", dml_checks_junit(rq->id, &spec, pts, n, state, e.error));
     } else {
-        int passed = 0;
-        cJSON *o = dml_checks_json(rq->id, &spec, pts, n, &passed);
+        cJSON *o = dml_checks_json(rq->id, &spec, pts, n, state, NULL);
         if (o)
             cJSON_AddStringToObject(o, "status", e.status);
         reply_json(r, 200, o);
