@@ -48,6 +48,12 @@ static const option options[] = {
     {"max-width", "DMILAB_MAX_WIDTH", INT(max_width, 1, 1 << 30), "largest model width (default 16384)"},
     {"max-memory", "DMILAB_MAX_MEMORY", SIZE(max_memory, 1, 1LL << 50),
      "largest estimated memory of one unit of work, bytes (default 16 GiB, or 3/4 of the machine's memory if less)"},
+    {"lease-seconds", "DMILAB_LEASE_SECONDS", INT(lease_seconds, 2, 3600),
+     "lease of running work: renewed every sixth of it; when it lapses (owner hung, or on another machine and gone)"
+     " the work is re-queued; a failing write is retried this long (default 60)"},
+    {"db-check-seconds", "DMILAB_DB_CHECK_SECONDS", INT(db_check_seconds, 0, 1000000),
+     "check the database's integrity (PRAGMA quick_check, a read of the whole file) this often while serving;"
+     " 0: at start-up only (default 3600)"},
 };
 #define NOPT (sizeof options / sizeof options[0])
 
@@ -114,6 +120,8 @@ int config_parse(serve_config *c, int argc, char **argv)
     c->max_depth = dl.max_depth;
     c->max_width = dl.max_width;
     c->max_memory = config_default_max_memory();
+    c->lease_seconds = 60;
+    c->db_check_seconds = 3600;
 
     for (size_t i = 0; i < NOPT; i++) {
         const char *v = getenv(options[i].env);

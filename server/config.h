@@ -27,6 +27,8 @@ typedef struct {
     int max_depth;
     int max_width;
     size_t max_memory;            /**< estimated bytes of one unit of work */
+    int lease_seconds;            /**< lease of running work: renewed every sixth of it, lapses after it */
+    int db_check_seconds;         /**< PRAGMA quick_check of the database this often while serving; 0 = at start only */
 } serve_config;
 
 /** Fill defaults, then apply DMILAB_* environment variables, then the flags in argv[0..argc)

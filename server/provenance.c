@@ -97,13 +97,13 @@ int sha256_file_hex(const char *path, char out[SHA256_HEX_LEN])
     return 0;
 }
 
-cJSON *provenance_json(const app *a, const dml_spec *s)
+cJSON *provenance_json(const dml_spec *s, int threads, int workers, const char *version)
 {
     cJSON *o = cJSON_CreateObject();
     if (!o)
         return NULL;
-    cJSON_AddNumberToObject(o, "threads", a->cfg->threads);
-    cJSON_AddNumberToObject(o, "workers", a->cfg->workers);
+    cJSON_AddNumberToObject(o, "threads", threads);
+    cJSON_AddNumberToObject(o, "workers", workers);
     cJSON *blas = cJSON_AddObjectToObject(o, "blas");
     const char *bc = openblas_get_config();
     cJSON_AddStringToObject(blas, "config", bc ? bc : "");
@@ -141,6 +141,6 @@ cJSON *provenance_json(const app *a, const dml_spec *s)
             cJSON_AddItemToArray(files, f);
         }
     }
-    cJSON_AddStringToObject(o, "version", a->version);
+    cJSON_AddStringToObject(o, "version", version);
     return o;
 }

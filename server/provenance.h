@@ -5,7 +5,6 @@
 
 #include <stddef.h>
 #include <cjson/cJSON.h>
-#include "app.h"
 #include "dmilab/spec.h"
 
 #define SHA256_HEX_LEN 65   /**< 64 hex digits and a NUL */
@@ -18,8 +17,9 @@ int sha256_hex(const void *data, size_t n, char out[SHA256_HEX_LEN]);
 int sha256_file_hex(const char *path, char out[SHA256_HEX_LEN]);
 
 /** {"threads", "workers", "blas": {"config", "num_threads"}, "simd": {"avx512f", "avx2", "fma",
- *  "DMILAB_SIMD"}, "data_files": [{"path", "sha256"}], "version"} for a run of `s` by this service
- *  (sha256 null for a file that cannot be read). Caller frees. */
-cJSON *provenance_json(const app *a, const dml_spec *s);
+ *  "DMILAB_SIMD"}, "data_files": [{"path", "sha256"}], "version"} for a run of `s` with `threads` threads per
+ *  experiment and `workers` experiments at once, by `version` (util_version_text) (sha256 null for a file that cannot
+ *  be read). Shared by the server's workers and `dmilab run`. Caller frees. */
+cJSON *provenance_json(const dml_spec *s, int threads, int workers, const char *version);
 
 #endif

@@ -94,6 +94,31 @@ const char *request_query(const request *rq, const char *key)
     return MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, key);
 }
 
+typedef struct {
+    const char *key;
+    const char **out;
+    int max, n;
+} query_all;
+
+static enum MHD_Result collect(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    (void)kind;
+    query_all *q = cls;
+    if (key && strcmp(key, q->key) == 0) {
+        if (q->n < q->max)
+            q->out[q->n] = value ? value : "";
+        q->n++;
+    }
+    return MHD_YES;
+}
+
+int request_query_all(const request *rq, const char *key, const char **out, int max)
+{
+    query_all q = {key, out, max, 0};
+    MHD_get_connection_values(rq->conn, MHD_GET_ARGUMENT_KIND, collect, &q);
+    return q.n;
+}
+
 /* Write " (--flag=value of this server)" naming the `dmilab serve` flag of the limit that `err` exceeded,
  * or "" when it is not one of them. */
 void limit_hint(const app *a, const dml_error *err, char *out, size_t cap)

@@ -49,6 +49,10 @@ const char *request_header(const request *rq, const char *name);
 /** A query-string argument of the request, or NULL. */
 const char *request_query(const request *rq, const char *key);
 
+/** Every value of the query-string argument `key` (it may be repeated) into out[0..max); returns their number
+ *  (counting on past max). */
+int request_query_all(const request *rq, const char *key, const char **out, int max);
+
 /** Write " (limit set by --flag=value)" naming the `dmilab serve` flag of the limit that `err`
  *  (DML_ERR_LIMIT) exceeded, or "" when it is not one of them. */
 void limit_hint(const app *a, const dml_error *err, char *out, size_t cap);

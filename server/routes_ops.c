@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "dmilab/checks.h"
+#include "api_error.h"
 #include "experiment_json.h"
 #include "metrics.h"
 #include "queue.h"
@@ -52,7 +53,7 @@ void h_cancel_experiment(const request *rq, reply *r)
         reply_experiment(rq, r, 200, rq->id);
         return;
     default:
-        reply_error(r, 500, "internal", "database error", NULL);
+        reply_store_error(r, k, store_path(rq->a->st));
     }
 }
 
@@ -72,7 +73,7 @@ void h_delete_experiment(const request *rq, reply *r)
         reply_clear(r);
         r->status = 204;
     } else {
-        reply_error(r, 500, "internal", "database error", NULL);
+        reply_store_error(r, k, store_path(rq->a->st));
     }
 }
 
@@ -103,7 +104,7 @@ void h_wait_experiment(const request *rq, reply *r)
         store_experiment e;
         int k = store_get_experiment(rq->a->st, rq->id, &e);
         if (k < 0) {
-            reply_error(r, 500, "internal", "database error", NULL);
+            reply_store_error(r, k, store_path(rq->a->st));
             return;
         }
         if (k == 0) {
@@ -159,7 +160,7 @@ void h_get_checks(const request *rq, reply *r)
     int k = store_get_experiment(rq->a->st, rq->id, &e);
     if (k <= 0) {
         if (k < 0)
-            reply_error(r, 500, "internal", "database error", NULL);
+            reply_store_error(r, k, store_path(rq->a->st));
         else
             not_found(r, rq->id);
         return;
@@ -170,11 +171,11 @@ void h_get_checks(const request *rq, reply *r)
         return;
     }
     point_list pl = {0};
-    if (store_points(rq->a->st, rq->id, &pl) != 0) {
+    if ((k = store_points(rq->a->st, rq->id, &pl)) != 0) {
         point_list_free(&pl);
         dml_spec_free(&spec);
         store_experiment_free(&e);
-        reply_error(r, 500, "internal", "database error", NULL);
+        reply_store_error(r, k, store_path(rq->a->st));
         return;
     }
     dml_point *pts = point_list_array(&pl);
@@ -205,7 +206,7 @@ void h_get_audit(const request *rq, reply *r)
     int k = store_get_experiment(rq->a->st, rq->id, &e);
     if (k <= 0) {
         if (k < 0)
-            reply_error(r, 500, "internal", "database error", NULL);
+            reply_store_error(r, k, store_path(rq->a->st));
         else
             not_found(r, rq->id);
         return;
