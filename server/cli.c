@@ -11,7 +11,10 @@
 #include "dmilab/kernel.h"
 #include "dmilab/results.h"
 #include "dmilab/spec.h"
+#include "api_error.h"
+#include "checks_report.h"
 #include "points.h"
+#include "provenance.h"
 #include "reply.h"
 #include "config.h"
 #include "util.h"
@@ -24,9 +27,16 @@ static void print_error(const char *code, const char *message, const char *field
     free(text);
 }
 
+/* A failed run, as a failed experiment's error_detail has it: the core's code, message and field. */
 static void print_dml_error(const dml_error *err)
 {
     print_error(dml_code_name(err->code), err->message, err->field);
+}
+
+/* A failed kernel request, as POST /api/v1/kernels answers it (api_error_of). */
+static void print_api_error(const dml_error *err)
+{
+    print_error(api_error_of(err->code).code, err->message, err->field);
 }
 
 /* Parse "--threads N" / "--data-root DIR" style options; positional arguments are left in pos[]. */
@@ -127,7 +137,7 @@ int cmd_kernel(int argc, char **argv)
     cJSON *resp = dml_kernel_request_ex(req, NULL, threads, empirical ? &emp : NULL, &err);
     cJSON_Delete(req);
     if (!resp) {
-        print_dml_error(&err);
+        print_api_error(&err);
         return 2;
     }
     char *out = dml_kernel_response_print(resp);
@@ -171,8 +181,9 @@ int cmd_run(int argc, char **argv)
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             printf("usage: dmilab run [--data-root DIR] [--threads N] SPEC.json   (- reads standard input)\n\n"
                    "Runs one experiment spec (docs/spec.md) in this process, without a server or database, with a\n"
-                   "progress line on standard error, and prints its results JSON (points, curves, checks) on\n"
-                   "standard output. Exit status: 0 when every check passes (or there are none), 1 when a check\n"
+                   "progress line on standard error, and prints its results JSON (points, curves, checks,\n"
+                   "resolved_spec, version, provenance) on standard output; each failing check is also named on\n"
+                   "standard error. Exit status: 0 when every check passes (or there are none), 1 when a check\n"
                    "fails, 2 when the spec is invalid or the experiment fails (the error as JSON on standard error).\n");
             return 0;
         }
@@ -216,17 +227,28 @@ int cmd_run(int argc, char **argv)
     point_list_sort(&ctx.points);
     dml_point dummy, *arr = point_list_array(&ctx.points);
     size_t n = ctx.points.n;
+    /* what the API's experiment and results carry: results, checks, resolved_spec, version, provenance */
     cJSON *res = dml_results_json("run", arr ? arr : &dummy, n);
     int passed = 0;
     cJSON *checks = dml_checks_json("run", &spec, arr ? arr : &dummy, n, DML_CHECKS_FINAL, &passed);
+    cJSON *resolved = dml_spec_resolved_json(&spec);
+    cJSON *prov = provenance_json(&spec, threads, 1, util_version_text());
     free(arr);
     point_list_free(&ctx.points);   /* after use: the array borrows the list's training curves */
     dml_spec_free(&spec);
-    if (res && checks)
+    char *out = NULL;
+    if (res && checks && resolved && prov) {
         cJSON_AddItemToObject(res, "checks", checks);
-    else
+        cJSON_AddItemToObject(res, "resolved_spec", resolved);
+        cJSON_AddStringToObject(res, "version", util_version_text());
+        cJSON_AddItemToObject(res, "provenance", prov);
+        checks_report(stderr, "dmilab run", checks);
+        out = cJSON_PrintUnformatted(res);
+    } else {
         cJSON_Delete(checks);
-    char *out = res && checks ? cJSON_PrintUnformatted(res) : NULL;
+        cJSON_Delete(resolved);
+        cJSON_Delete(prov);
+    }
     cJSON_Delete(res);
     if (!out) {
         print_error("internal", "out of memory", NULL);
