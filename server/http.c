@@ -147,6 +147,14 @@ static int precheck(app *a, struct MHD_Connection *c, const char *method, const 
         reply_error(r, 401, "unauthorized", "this request needs the header Authorization: Bearer <token>", NULL);
         return 1;
     }
+    const char *unknown = s->rt ? routes_unknown_query(s->rt, c) : NULL;
+    if (unknown) {   /* a misspelt parameter must not be silently ignored (?name= is not a filter) */
+        char msg[200];
+        snprintf(msg, sizeof msg, "unknown query parameter '%.100s' (this route takes: %s)", unknown,
+                 *s->rt->query ? s->rt->query : "none");
+        reply_error(r, 400, "invalid_spec", msg, unknown);
+        return 1;
+    }
     if (s->rt && s->rt->json_body) {
         if (!is_json_type(MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE))) {
             reply_error(r, 415, "unsupported_media_type", "the body must be sent as Content-Type: application/json",

@@ -4,21 +4,22 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Every route the server serves (tests/test_api_ops.c reads this table to check the OpenAPI document). */
+/* Every route the server serves, with the query parameters it takes (any other is a 400 naming it). The OpenAPI
+ * document must describe exactly these: tests/test_api_ops.c reads this table (one route per line) and compares. */
 static const route table[] = {
-    {"GET", "/healthz", h_healthz, 0},
-    {"GET", "/metrics", h_metrics, 0},
-    {"GET", "/api/v1/openapi.json", h_openapi, 0},
-    {"GET", "/api/v1/experiments", h_list_experiments, 0},
-    {"POST", "/api/v1/experiments", h_post_experiments, 1},
-    {"GET", "/api/v1/experiments/{id}", h_get_experiment, 0},
-    {"DELETE", "/api/v1/experiments/{id}", h_delete_experiment, 0},
-    {"GET", "/api/v1/experiments/{id}/results", h_get_results, 0},
-    {"GET", "/api/v1/experiments/{id}/checks", h_get_checks, 0},
-    {"GET", "/api/v1/experiments/{id}/audit", h_get_audit, 0},
-    {"GET", "/api/v1/experiments/{id}/wait", h_wait_experiment, 0},
-    {"POST", "/api/v1/experiments/{id}/cancel", h_cancel_experiment, 0},
-    {"POST", "/api/v1/kernels", h_post_kernels, 1},
+    {"GET", "/healthz", h_healthz, 0, ""},
+    {"GET", "/metrics", h_metrics, 0, ""},
+    {"GET", "/api/v1/openapi.json", h_openapi, 0, ""},
+    {"GET", "/api/v1/experiments", h_list_experiments, 0, "status limit cursor q tag"},
+    {"POST", "/api/v1/experiments", h_post_experiments, 1, "dry_run"},
+    {"GET", "/api/v1/experiments/{id}", h_get_experiment, 0, ""},
+    {"DELETE", "/api/v1/experiments/{id}", h_delete_experiment, 0, ""},
+    {"GET", "/api/v1/experiments/{id}/results", h_get_results, 0, "format"},
+    {"GET", "/api/v1/experiments/{id}/checks", h_get_checks, 0, "format"},
+    {"GET", "/api/v1/experiments/{id}/audit", h_get_audit, 0, ""},
+    {"GET", "/api/v1/experiments/{id}/wait", h_wait_experiment, 0, "timeout"},
+    {"POST", "/api/v1/experiments/{id}/cancel", h_cancel_experiment, 0, ""},
+    {"POST", "/api/v1/kernels", h_post_kernels, 1, ""},
 };
 #define NROUTES (sizeof table / sizeof table[0])
 
@@ -117,6 +118,36 @@ int request_query_all(const request *rq, const char *key, const char **out, int 
     query_all q = {key, out, max, 0};
     MHD_get_connection_values(rq->conn, MHD_GET_ARGUMENT_KIND, collect, &q);
     return q.n;
+}
+
+typedef struct {
+    const route *rt;
+    const char *unknown;
+} query_check;
+
+static enum MHD_Result check_param(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    (void)kind;
+    (void)value;
+    query_check *q = cls;
+    size_t n = strlen(key);
+    for (const char *p = q->rt->query; *p;) {
+        size_t k = strcspn(p, " ");
+        if (k == n && strncmp(p, key, n) == 0)
+            return MHD_YES;
+        p += k;
+        while (*p == ' ')
+            p++;
+    }
+    q->unknown = key;
+    return MHD_NO;   /* stop at the first unknown one */
+}
+
+const char *routes_unknown_query(const route *rt, struct MHD_Connection *c)
+{
+    query_check q = {rt, NULL};
+    MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, check_param, &q);
+    return q.unknown;
 }
 
 /* Write " (--flag=value of this server)" naming the `dmilab serve` flag of the limit that `err` exceeded,

@@ -28,6 +28,7 @@ typedef struct {
     const char *pattern;     /**< segments; "{id}" matches one non-empty segment */
     route_handler handler;
     int json_body;
+    const char *query;       /**< the query parameters it takes, separated by spaces ("" for none) */
 } route;
 
 /** Outcome of routes_find. */
@@ -37,6 +38,10 @@ typedef enum { ROUTE_FOUND, ROUTE_BAD_METHOD, ROUTE_NONE } route_match;
  *  on ROUTE_BAD_METHOD writes the allowed methods ("GET, HEAD, POST") into `allow`. */
 route_match routes_find(const char *method, const char *path, const route **out, char id[ROUTE_ID_MAX],
                         char *allow, size_t allow_len);
+
+/** The first query parameter of the request on `c` that route `rt` does not take, or NULL (valid until the request
+ *  ends). */
+const char *routes_unknown_query(const route *rt, struct MHD_Connection *c);
 
 /** Number of routes in the table, the route at index i (NULL outside), and the index of a route. */
 int routes_count(void);
