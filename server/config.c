@@ -51,6 +51,13 @@ static const option options[] = {
     {"lease-seconds", "DMILAB_LEASE_SECONDS", INT(lease_seconds, 2, 3600),
      "lease of running work: renewed every sixth of it; when it lapses (owner hung, or on another machine and gone)"
      " the work is re-queued; a failing write is retried this long (default 60)"},
+    {"max-connections", "DMILAB_MAX_CONNECTIONS", INT(max_connections, 16, 1000000),
+     "open connections at once, each with a thread (the open-file limit is raised to fit; default 4096)"},
+    {"max-connections-per-client", "DMILAB_MAX_CONNECTIONS_PER_CLIENT", INT(max_connections_per_client, 1, 1000000),
+     "open connections at once from one client address (behind a proxy every client has its address; default 256)"},
+    {"read-timeout", "DMILAB_READ_TIMEOUT", INT(read_timeout, 1, 3600),
+     "seconds a request may take to arrive whole, from the connection or the previous reply, plus 1 s per 64 KiB of"
+     " body (a client sending a byte now and then is closed; default 20)"},
     {"db-check-seconds", "DMILAB_DB_CHECK_SECONDS", INT(db_check_seconds, 0, 1000000),
      "check the database's integrity (PRAGMA quick_check, a read of the whole file) this often while serving;"
      " 0: at start-up only (default 3600)"},
@@ -122,6 +129,9 @@ int config_parse(serve_config *c, int argc, char **argv)
     c->max_memory = config_default_max_memory();
     c->lease_seconds = 60;
     c->db_check_seconds = 3600;
+    c->max_connections = 4096;
+    c->max_connections_per_client = 256;
+    c->read_timeout = 20;
 
     for (size_t i = 0; i < NOPT; i++) {
         const char *v = getenv(options[i].env);

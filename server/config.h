@@ -28,6 +28,9 @@ typedef struct {
     int max_width;
     size_t max_memory;            /**< estimated bytes of one unit of work */
     int lease_seconds;            /**< lease of running work: renewed every sixth of it, lapses after it */
+    int max_connections;          /**< connections at once (a thread each) */
+    int max_connections_per_client;   /**< connections at once from one client address */
+    int read_timeout;             /**< seconds a request may take to arrive whole (headers and body) */
     int db_check_seconds;         /**< PRAGMA quick_check of the database this often while serving; 0 = at start only */
 } serve_config;
 

@@ -1,6 +1,7 @@
 /* dmilab server: the route table and its matching. See routes.h. */
 #include "routes.h"
 
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -93,6 +94,15 @@ const char *request_header(const request *rq, const char *name)
 const char *request_query(const request *rq, const char *key)
 {
     return MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, key);
+}
+
+int request_client_gone(const request *rq)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(rq->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (!ci)
+        return 0;
+    struct pollfd p = {.fd = ci->connect_fd, .events = POLLRDHUP};
+    return poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
 }
 
 typedef struct {

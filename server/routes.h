@@ -54,6 +54,10 @@ const char *request_header(const request *rq, const char *name);
 /** A query-string argument of the request, or NULL. */
 const char *request_query(const request *rq, const char *key);
 
+/** Whether the client of the request closed its side of the connection (poll() for POLLRDHUP, without waiting):
+ *  a long-poll whose client went away ends at once. */
+int request_client_gone(const request *rq);
+
 /** Every value of the query-string argument `key` (it may be repeated) into out[0..max); returns their number
  *  (counting on past max). */
 int request_query_all(const request *rq, const char *key, const char **out, int max);

@@ -99,17 +99,19 @@ void h_wait_experiment(const request *rq, reply *r)
         deadline.tv_sec++;
         deadline.tv_nsec -= 1000000000L;
     }
+    metrics_long_poll(1, 0);
+    int gone = 0;
     for (;;) {
         unsigned long gen = app_generation(rq->a);
         store_experiment e;
         int k = store_get_experiment(rq->a->st, rq->id, &e);
         if (k < 0) {
             reply_store_error(r, k, store_path(rq->a->st));
-            return;
+            break;
         }
         if (k == 0) {
             not_found(r, rq->id);
-            return;
+            break;
         }
         struct timespec now;
         clock_gettime(CLOCK_MONOTONIC, &now);
@@ -117,11 +119,23 @@ void h_wait_experiment(const request *rq, reply *r)
         if (ended(e.status) || past || atomic_load(&rq->a->stopping)) {
             reply_json(r, 200, experiment_json(&e));
             store_experiment_free(&e);
-            return;
+            break;
         }
         store_experiment_free(&e);
-        app_wait_change(rq->a, gen, &deadline);   /* sleeps: no polling */
+        /* Sleep until a change or for a second at most, then look whether the client is still there: a client
+         * that went away must not keep its connection and thread for the rest of the timeout. */
+        struct timespec slice = now;
+        slice.tv_sec += 1;
+        if (slice.tv_sec > deadline.tv_sec || (slice.tv_sec == deadline.tv_sec && slice.tv_nsec > deadline.tv_nsec))
+            slice = deadline;
+        app_wait_change(rq->a, gen, &slice);   /* sleeps: no polling of the database */
+        if (request_client_gone(rq)) {
+            gone = 1;
+            r->drop = 1;
+            break;
+        }
     }
+    metrics_long_poll(-1, gone);
 }
 
 /* Parse the stored spec of `e` again, with this server's data root and no size limits (the limits were
