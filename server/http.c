@@ -22,6 +22,7 @@
 #include "reply.h"
 #include "routes.h"
 #include "static_files.h"
+#include "ticker.h"
 #include "util.h"
 
 /* One open connection, for the read deadline: while `reading`, its request must arrive complete (headers and body)
@@ -38,10 +39,8 @@ struct http_server {
     app *a;
     atomic_int inflight;    /* requests between their headers and their completion */
     pthread_mutex_t mu;     /* the list of connections */
-    pthread_cond_t cv;
     conn *conns;
-    int stop;
-    pthread_t reaper;
+    ticker *reaper;
 };
 
 /* A connection whose client sends nothing and reads nothing for this long is closed (a client that stops reading
@@ -315,35 +314,24 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
 /* Every half second: shut down the connections whose request did not arrive within the read deadline (a client
  * sending its headers a byte at a time resets an idle timeout forever, not this one). Its thread then sees the
  * socket end and closes it. */
-static void *reaper_main(void *p)
+static void reaper_tick(void *p)
 {
     http_server *h = p;
+    double now = mono_now();
+    int n = 0;
     pthread_mutex_lock(&h->mu);
-    while (!h->stop) {
-        struct timespec dl;
-        clock_gettime(CLOCK_MONOTONIC, &dl);
-        dl.tv_nsec += 500000000L;
-        if (dl.tv_nsec >= 1000000000L) {
-            dl.tv_sec++;
-            dl.tv_nsec -= 1000000000L;
+    for (conn *k = h->conns; k; k = k->next)
+        if (k->reading && !k->reaped && now > k->deadline) {
+            shutdown(k->fd, SHUT_RDWR);
+            k->reaped = 1;
+            n++;
         }
-        pthread_cond_timedwait(&h->cv, &h->mu, &dl);
-        double now = mono_now();
-        int n = 0;
-        for (conn *k = h->conns; k; k = k->next)
-            if (k->reading && !k->reaped && now > k->deadline) {
-                shutdown(k->fd, SHUT_RDWR);
-                k->reaped = 1;
-                n++;
-            }
-        if (n) {
-            metrics_read_timeouts(n);
-            util_log("closed %d connection(s) that did not send a whole request within --read-timeout=%d s", n,
-                     h->a->cfg->read_timeout);
-        }
-    }
     pthread_mutex_unlock(&h->mu);
-    return NULL;
+    if (n) {
+        metrics_read_timeouts(n);
+        util_log("closed %d connection(s) that did not send a whole request within --read-timeout=%d s", n,
+                 h->a->cfg->read_timeout);
+    }
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
@@ -449,11 +437,6 @@ http_server *http_start(app *a, char *errbuf, size_t errlen)
     }
     h->a = a;
     pthread_mutex_init(&h->mu, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&h->cv, &ca);
-    pthread_condattr_destroy(&ca);
     /* Every connection is a descriptor (and a thread): raise the soft limit to what --max-connections needs, within
      * the hard limit, keeping room for the database, data files and pipes. */
     unsigned max_conn = (unsigned)a->cfg->max_connections;
@@ -494,12 +477,11 @@ http_server *http_start(app *a, char *errbuf, size_t errlen)
     if (!h->d) {
         snprintf(errbuf, errlen, "cannot listen on %s port %d (address in use or not available?)", a->cfg->bind,
                  a->cfg->port);
-        pthread_cond_destroy(&h->cv);
         pthread_mutex_destroy(&h->mu);
         free(h);
         return NULL;
     }
-    if (pthread_create(&h->reaper, NULL, reaper_main, h) != 0) {
+    if (!(h->reaper = ticker_start(0.5, reaper_tick, h))) {
         snprintf(errbuf, errlen, "cannot start a thread");
         MHD_stop_daemon(h->d);
         free(h);
@@ -520,12 +502,7 @@ void http_stop(http_server *h)
     MHD_stop_daemon(h->d);
     if (ls != MHD_INVALID_SOCKET)
         close(ls);
-    pthread_mutex_lock(&h->mu);
-    h->stop = 1;
-    pthread_cond_broadcast(&h->cv);
-    pthread_mutex_unlock(&h->mu);
-    pthread_join(h->reaper, NULL);
-    pthread_cond_destroy(&h->cv);
+    ticker_stop(h->reaper);
     pthread_mutex_destroy(&h->mu);
     free(h);
 }

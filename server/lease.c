@@ -1,12 +1,12 @@
 /* dmilab server: owner ids, liveness of owners and the lease keeper. See lease.h. */
 #include "lease.h"
 
-#include <errno.h>
+#include "ticker.h"
+
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 static char self_id[LEASE_OWNER_MAX];
@@ -96,13 +96,11 @@ struct lease_keeper {
     store *st;
     char owner[LEASE_OWNER_MAX];
     int64_t lease_ms;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
+    pthread_mutex_t mu;   /* the list of claims */
     lease_claim *claims;
-    int stop;
-    pthread_t thread;
     void (*on_requeue)(void *ctx);
     void *ctx;
+    ticker *t;
 };
 
 static int gone_cb(void *ctx, const char *owner)
@@ -111,53 +109,33 @@ static int gone_cb(void *ctx, const char *owner)
     return lease_owner_gone(owner);
 }
 
-static void *keeper_main(void *p)
+static void keeper_tick(void *p)
 {
     lease_keeper *k = p;
+    /* Renew under the lock: a claim lives in its worker's frame until lease_keeper_remove returns. While the database
+     * is locked a renewal waits up to the store's busy timeout, and a worker ending its experiment waits with it. */
     pthread_mutex_lock(&k->mu);
-    while (!k->stop) {
-        struct timespec dl;
-        clock_gettime(CLOCK_MONOTONIC, &dl);
-        int64_t tick_ms = k->lease_ms / 6;
-        dl.tv_sec += tick_ms / 1000;
-        dl.tv_nsec += (tick_ms % 1000) * 1000000L;
-        if (dl.tv_nsec >= 1000000000L) {
-            dl.tv_sec++;
-            dl.tv_nsec -= 1000000000L;
+    for (lease_claim *c = k->claims; c; c = c->next) {
+        if (atomic_load(&c->abandoned) || atomic_load(&c->lost))
+            continue;
+        int cancel = 0;
+        int r = store_renew(k->st, c->id, k->owner, util_now_ms(), k->lease_ms, &cancel);
+        if (r == 0) {
+            atomic_store(&c->lost, 1);
+            util_log("experiment %s: its lease was lost (re-queued or taken by another owner); stopping work on it", c->id);
+        } else if (r == 1 && cancel) {
+            atomic_store(&c->cancel, 1);
         }
-        while (!k->stop && pthread_cond_timedwait(&k->cv, &k->mu, &dl) != ETIMEDOUT) {
-        }
-        if (k->stop)
-            break;
-        /* Renew under the lock: a claim lives in its worker's frame until lease_keeper_remove returns. While the
-         * database is locked a renewal waits up to the store's busy timeout, and a worker ending its experiment
-         * waits with it. */
-        for (lease_claim *c = k->claims; c; c = c->next) {
-            if (atomic_load(&c->abandoned) || atomic_load(&c->lost))
-                continue;
-            int cancel = 0;
-            int r = store_renew(k->st, c->id, k->owner, util_now_ms(), k->lease_ms, &cancel);
-            if (r == 0) {
-                atomic_store(&c->lost, 1);
-                util_log("experiment %s: its lease was lost (re-queued or taken by another owner); stopping work on it",
-                         c->id);
-            } else if (r == 1 && cancel) {
-                atomic_store(&c->cancel, 1);
-            }
-        }
-        pthread_mutex_unlock(&k->mu);
-        char now[UTIL_TIME_LEN];
-        util_now(now);
-        int n = store_expire_leases(k->st, util_now_ms(), gone_cb, NULL, now);
-        if (n > 0) {
-            util_log("re-queued %d experiment(s) whose owner is gone (lease lapsed or process ended)", n);
-            if (k->on_requeue)
-                k->on_requeue(k->ctx);
-        }
-        pthread_mutex_lock(&k->mu);
     }
     pthread_mutex_unlock(&k->mu);
-    return NULL;
+    char now[UTIL_TIME_LEN];
+    util_now(now);
+    int n = store_expire_leases(k->st, util_now_ms(), gone_cb, NULL, now);
+    if (n > 0) {
+        util_log("re-queued %d experiment(s) whose owner is gone (lease lapsed or process ended)", n);
+        if (k->on_requeue)
+            k->on_requeue(k->ctx);
+    }
 }
 
 lease_keeper *lease_keeper_start(store *st, const char *owner, double lease_seconds, void (*on_requeue)(void *ctx),
@@ -172,13 +150,7 @@ lease_keeper *lease_keeper_start(store *st, const char *owner, double lease_seco
     snprintf(k->owner, sizeof k->owner, "%s", owner);
     k->lease_ms = (int64_t)(lease_seconds * 1000);
     pthread_mutex_init(&k->mu, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&k->cv, &ca);
-    pthread_condattr_destroy(&ca);
-    if (pthread_create(&k->thread, NULL, keeper_main, k) != 0) {
-        pthread_cond_destroy(&k->cv);
+    if (!(k->t = ticker_start(lease_seconds / 6, keeper_tick, k))) {
         pthread_mutex_destroy(&k->mu);
         free(k);
         return NULL;
@@ -230,12 +202,7 @@ void lease_keeper_stop(lease_keeper *k)
 {
     if (!k)
         return;
-    pthread_mutex_lock(&k->mu);
-    k->stop = 1;
-    pthread_cond_broadcast(&k->cv);
-    pthread_mutex_unlock(&k->mu);
-    pthread_join(k->thread, NULL);
-    pthread_cond_destroy(&k->cv);
+    ticker_stop(k->t);
     pthread_mutex_destroy(&k->mu);
     free(k);
 }

@@ -127,6 +127,12 @@ static void put(buf *b, const char *fmt, ...)
     }
 }
 
+/* One metric without labels: its HELP and TYPE lines and its sample. */
+static void scalar(buf *b, const char *name, const char *type, const char *help, double v)
+{
+    put(b, "# HELP %s %s\n# TYPE %s %s\n%s %.17g\n", name, help, name, type, name, v);
+}
+
 char *metrics_render(app *a)
 {
     buf b = {malloc(16384), 0, 16384, 0};
@@ -143,18 +149,16 @@ char *metrics_render(app *a)
     for (int i = 0; i < 3; i++)
         put(&b, "dmilab_experiments_finished_total{status=\"%s\"} %lu\n", finished_status[i],
             atomic_load_explicit(&finished[i], memory_order_relaxed));
-    put(&b, "# HELP dmilab_http_connections Open HTTP connections (each has a thread).\n"
-            "# TYPE dmilab_http_connections gauge\ndmilab_http_connections %ld\n",
-        atomic_load_explicit(&connections, memory_order_relaxed));
-    put(&b, "# HELP dmilab_http_read_timeouts_total Connections closed because their request did not arrive whole within "
-            "--read-timeout.\n# TYPE dmilab_http_read_timeouts_total counter\ndmilab_http_read_timeouts_total %lu\n",
-        atomic_load_explicit(&read_timeouts, memory_order_relaxed));
-    put(&b, "# HELP dmilab_http_long_polls Long-polls (GET .../wait) waiting now.\n"
-            "# TYPE dmilab_http_long_polls gauge\ndmilab_http_long_polls %ld\n",
-        atomic_load_explicit(&long_polls, memory_order_relaxed));
-    put(&b, "# HELP dmilab_http_long_polls_abandoned_total Long-polls ended because their client closed the connection.\n"
-            "# TYPE dmilab_http_long_polls_abandoned_total counter\ndmilab_http_long_polls_abandoned_total %lu\n",
-        atomic_load_explicit(&long_polls_gone, memory_order_relaxed));
+    scalar(&b, "dmilab_http_connections", "gauge", "Open HTTP connections (each has a thread).",
+           (double)atomic_load_explicit(&connections, memory_order_relaxed));
+    scalar(&b, "dmilab_http_read_timeouts_total", "counter",
+           "Connections closed because their request did not arrive whole within --read-timeout.",
+           (double)atomic_load_explicit(&read_timeouts, memory_order_relaxed));
+    scalar(&b, "dmilab_http_long_polls", "gauge", "Long-polls (GET .../wait) waiting now.",
+           (double)atomic_load_explicit(&long_polls, memory_order_relaxed));
+    scalar(&b, "dmilab_http_long_polls_abandoned_total", "counter",
+           "Long-polls ended because their client closed the connection.",
+           (double)atomic_load_explicit(&long_polls_gone, memory_order_relaxed));
     int nslots = routes_count() + 2;
     if (nslots > MAX_ROUTES)
         nslots = MAX_ROUTES;

@@ -172,22 +172,41 @@ static sqlite3_stmt *prep(sqlite3 *db, const char *sql, const char *fmt, ...)
     return s;
 }
 
-/* Run one statement to its end; the number of changed rows (>= 0) or a negative error (logged). */
-static int run(store *st, sqlite3 *db, const char *what, const char *sql, const char *fmt, ...)
+static int vrun(store *st, sqlite3 *db, const char *what, const char *sql, const char *fmt, va_list ap)
 {
-    va_list ap;
-    va_start(ap, fmt);
     sqlite3_stmt *s = vprep(db, sql, fmt, ap);
-    va_end(ap);
-    int ret;
     if (!s)
         return fail(st, db, what);
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
     }
-    ret = rc == SQLITE_DONE ? sqlite3_changes(db) : fail(st, db, what);
+    int ret = rc == SQLITE_DONE ? sqlite3_changes(db) : fail(st, db, what);
     sqlite3_finalize(s);
     return ret;
+}
+
+/* Run one statement to its end; the number of changed rows (>= 0) or a negative error (logged). */
+static int run(store *st, sqlite3 *db, const char *what, const char *sql, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int ret = vrun(st, db, what, sql, fmt, ap);
+    va_end(ap);
+    return ret;
+}
+
+/* run() on a connection of the pool: 1 when it changed a row, 0 when none, or a negative error. */
+static int run1(store *st, const char *what, const char *sql, const char *fmt, ...)
+{
+    sqlite3 *db = acquire(st);
+    if (!db)
+        return STORE_ERROR;
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vrun(st, db, what, sql, fmt, ap);
+    va_end(ap);
+    release(st, db);
+    return k < 0 ? k : k > 0;
 }
 
 /* BEGIN IMMEDIATE / COMMIT: 0 or a negative error. */
@@ -786,51 +805,31 @@ out:
 
 int store_set_progress(store *st, const char *id, const char *owner, double progress)
 {
-    sqlite3 *db = acquire(st);
-    if (!db)
-        return STORE_ERROR;
-    int k = run(st, db, "set progress", "UPDATE experiments SET progress = ? WHERE id = ? AND status = 'running' "
+    return run1(st, "set progress", "UPDATE experiments SET progress = ? WHERE id = ? AND status = 'running' "
                 "AND lease_owner = ?", "dtt", progress < 0 ? 0 : progress > 1 ? 1 : progress, id, owner);
-    release(st, db);
-    return k < 0 ? k : k > 0;
 }
 
 int store_set_provenance(store *st, const char *id, const char *owner, const char *provenance)
 {
-    sqlite3 *db = acquire(st);
-    if (!db)
-        return STORE_ERROR;
-    int k = run(st, db, "set provenance", "UPDATE experiments SET provenance = ? WHERE id = ? AND status = 'running' "
+    return run1(st, "set provenance", "UPDATE experiments SET provenance = ? WHERE id = ? AND status = 'running' "
                 "AND lease_owner = ?", "ttt", provenance, id, owner);
-    release(st, db);
-    return k < 0 ? k : k > 0;
 }
 
 int store_release(store *st, const char *id, const char *owner)
 {
     char now[UTIL_TIME_LEN];
     util_now(now);
-    sqlite3 *db = acquire(st);
-    if (!db)
-        return STORE_ERROR;
-    int k = run(st, db, "release", "UPDATE experiments SET " REQUEUE_SET " WHERE id = ?2 AND status = 'running' "
+    return run1(st, "release", "UPDATE experiments SET " REQUEUE_SET " WHERE id = ?2 AND status = 'running' "
                 "AND lease_owner = ?3", "ttt", now, id, owner);
-    release(st, db);
-    return k < 0 ? k : k > 0;
 }
 
 int store_finish(store *st, const char *id, const char *owner, const char *status, const char *code, const char *field,
                  const char *message, const char *now)
 {
-    sqlite3 *db = acquire(st);
-    if (!db)
-        return STORE_ERROR;
-    int k = run(st, db, "finish", "UPDATE experiments SET status = ?1, error = ?2, error_code = ?3, error_field = ?4, "
+    return run1(st, "finish", "UPDATE experiments SET status = ?1, error = ?2, error_code = ?3, error_field = ?4, "
                 "finished_at = ?5, progress = CASE WHEN ?1 = 'succeeded' THEN 1 ELSE progress END, lease_owner = NULL, "
                 "lease_expires_ms = NULL WHERE id = ?6 AND status = 'running' AND lease_owner = ?7", "ttttttt", status,
                 message, code, field && *field ? field : NULL, now, id, owner);
-    release(st, db);
-    return k < 0 ? k : k > 0;
 }
 
 int store_expire_leases(store *st, int64_t now_ms, store_owner_gone gone, void *ctx, const char *now)

@@ -197,6 +197,17 @@ static void log_summarise(log_slot *sl)
     memset(sl, 0, sizeof *sl);
 }
 
+/* Say how many lines the rate cap dropped since the last note (under log_mu). */
+static void log_dropped_note(void)
+{
+    if (log_dropped > 0) {
+        char note[96];
+        snprintf(note, sizeof note, "(%ld log lines dropped: more than %.0f a second)", log_dropped, LOG_RATE);
+        log_write(note);
+        log_dropped = 0;
+    }
+}
+
 void util_log(const char *fmt, ...)
 {
     char line[2048];
@@ -228,12 +239,7 @@ void util_log(const char *fmt, ...)
         log_dropped++;
     } else {
         log_tokens -= 1;
-        if (log_dropped > 0) {
-            char note[96];
-            snprintf(note, sizeof note, "(%ld log lines dropped: more than %.0f a second)", log_dropped, LOG_RATE);
-            log_write(note);
-            log_dropped = 0;
-        }
+        log_dropped_note();
         log_write(line);
     }
     pthread_mutex_unlock(&log_mu);
@@ -246,12 +252,7 @@ void util_log_flush(void)
     for (int i = 0; i < LOG_SLOTS; i++)
         if (log_slots[i].hash && now - log_slots[i].window_start > LOG_WINDOW_SECONDS)
             log_summarise(&log_slots[i]);
-    if (log_dropped > 0) {
-        char note[96];
-        snprintf(note, sizeof note, "(%ld log lines dropped: more than %.0f a second)", log_dropped, LOG_RATE);
-        log_write(note);
-        log_dropped = 0;
-    }
+    log_dropped_note();
     fflush(stderr);
     pthread_mutex_unlock(&log_mu);
 }
