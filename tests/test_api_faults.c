@@ -33,6 +33,11 @@ static const char *long_spec =
     " \"n_test\": 500}, \"models\": {\"arch\": \"fcn\"}, \"inference\": [{\"method\": \"nngp\"}, {\"method\": \"ntk\"}],"
     " \"repeats\": 10}";
 static const int long_points = 60;
+/* The same grid on smaller kernels (60 points), for the lease test's several runs. */
+static const char *mid_spec =
+    "{\"name\": \"mid\", \"data\": {\"source\": \"fashion-mnist\", \"resize\": 2, \"n_train\": [300, 600, 900],"
+    " \"n_test\": 300}, \"models\": {\"arch\": \"fcn\"}, \"inference\": [{\"method\": \"nngp\"}, {\"method\": \"ntk\"}],"
+    " \"repeats\": 10}";
 /* 8 quick units (16 points). */
 static const char *short_spec =
     "{\"name\": \"short\", \"data\": {\"source\": \"fashion-mnist\", \"resize\": 2, \"n_train\": [300],"
@@ -237,7 +242,7 @@ static void test_lease(void)
                      == 0,
           "a trigger counts the writes of finished_at");
     long st;
-    char *x = post_on(pa, long_spec, &st);
+    char *x = post_on(pa, mid_spec, &st);
     if (!check(x && wait_running(pa, x, 1, 60) == 0, "A runs experiment X"))
         return;
     pid_t b = spawn_server(pb, t_db, log_b, NULL, NULL);
@@ -282,7 +287,7 @@ static void test_lease(void)
         return;
 
     /* kill -9 of the owner in the middle: the other server resumes the work */
-    char *y = post_on(pa, long_spec, &st);
+    char *y = post_on(pa, mid_spec, &st);
     wait_running(pa, y, 1, 60);
     pid_t own = owner_pid(pa, y);
     int other = own == a ? pb : pa;
@@ -316,7 +321,7 @@ static void test_lease(void)
     }
 
     /* a hung owner (SIGSTOP, outside a write): its lease lapses, the other server finishes the work */
-    char *z = post_on(pa, long_spec, &st);
+    char *z = post_on(pa, mid_spec, &st);
     wait_running(pa, z, 1, 60);
     own = owner_pid(pa, z);
     other = own == a ? pb : pa;
