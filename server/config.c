@@ -54,7 +54,7 @@ static const option options[] = {
     {"max-connections", "DMILAB_MAX_CONNECTIONS", INT(max_connections, 16, 1000000),
      "open connections at once, each with a thread (the open-file limit is raised to fit; default 4096)"},
     {"max-connections-per-client", "DMILAB_MAX_CONNECTIONS_PER_CLIENT", INT(max_connections_per_client, 1, 1000000),
-     "open connections at once from one client address (behind a proxy every client has its address; default 256)"},
+     "open connections at once from one client address (behind a reverse proxy all clients share its address; default 256)"},
     {"read-timeout", "DMILAB_READ_TIMEOUT", INT(read_timeout, 1, 3600),
      "seconds a request may take to arrive whole, from the connection or the previous reply, plus 1 s per 64 KiB of"
      " body (a client sending a byte now and then is closed; default 20)"},
@@ -75,7 +75,7 @@ void config_usage(FILE *f)
     }
     fprintf(f, "  %-28s %-28s %s\n", "--help", "", "show this help");
     fprintf(f, "\nSIGTERM or SIGINT stops the service (exit 0): submissions still arriving get 503, long-polls answer\n"
-               "at once, running experiments stop after their unit of work (waited for at most 10 s) and resume at the next start.\n"
+               "at once, running experiments stop after their unit of work (waited for at most 10 s) and go back to the queue.\n"
                "A second signal exits at once (status 1).\n");
 }
 
