@@ -164,7 +164,8 @@ int store_expire_leases(store *st, int64_t now_ms, store_owner_gone gone, void *
 /* ---- health ---- */
 
 /** Whether the database can be read: the corruption remembered from any earlier call or integrity check, then a
- *  cheap read (an indexed count). Returns 0 when healthy, else a negative error with the reason in `reason`. */
+ *  cheap read (the newest experiment, through its index). Returns 0 when healthy, else a negative error with the
+ *  reason in `reason`. */
 int store_health(store *st, char *reason, size_t cap);
 
 /** Run PRAGMA quick_check on a fresh connection (no cached pages). Returns 0 when the file is sound, else
