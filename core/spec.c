@@ -329,12 +329,36 @@ static int list_size(const cJSON *v, const char *field, int max, dml_error *err)
     return n;
 }
 
+/* `tags`: a list of at most DML_MAX_TAGS short strings. */
+static int parse_tags(const cJSON *root, dml_spec *s, dml_error *err)
+{
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(root, "tags");
+    if (!t) return 0;
+    if (!cJSON_IsArray(t) || cJSON_GetArraySize(t) > DML_MAX_TAGS)
+        return dml_fail(err, DML_ERR_INVALID_SPEC, "tags", "tags must be a list of at most %d strings", DML_MAX_TAGS);
+    int i = 0;
+    for (const cJSON *it = t->child; it; it = it->next, i++) {
+        char f[32];
+        snprintf(f, sizeof f, "tags[%d]", i);
+        size_t n = cJSON_IsString(it) && it->valuestring ? strlen(it->valuestring) : 0;
+        if (n < 1 || n >= DML_TAG_MAX || !jf_valid_name(it->valuestring))
+            return dml_fail(err, DML_ERR_INVALID_SPEC, f, "%s must be 1 to %d of letters, digits, '-', '_', '.'", f,
+                            DML_TAG_MAX - 1);
+        memcpy(s->tags[i], it->valuestring, n + 1);
+        for (int k = 0; k < i; k++)
+            if (strcmp(s->tags[k], s->tags[i]) == 0)
+                return dml_fail(err, DML_ERR_INVALID_SPEC, f, "tag '%s' appears twice", s->tags[i]);
+    }
+    s->ntags = i;
+    return 0;
+}
+
 static const cJSON *list_item(const cJSON *v, int i) { return cJSON_IsObject(v) ? v : cJSON_GetArrayItem(v, i); }
 
 int dml_spec_parse(const char *text, size_t len, const dml_limits *lim, dml_spec *s, dml_error *err)
 {
     static const char *const keys[] = {"name", "seed", "data", "models", "inference", "repeats", "audit", "checks",
-                                       NULL};
+                                       "tags", NULL};
     dml_limits dl;
     if (!lim) {
         dml_limits_defaults(&dl);
@@ -366,6 +390,7 @@ int dml_spec_parse(const char *text, size_t len, const dml_limits *lim, dml_spec
     if ((rc = jf_int_limited(root, "repeats", "", 1, 1LL << 40, lim->max_repeats, &v, err)) < 0) goto out;
     if (rc) s->repeats = (int)v;
     rc = -1;
+    if (parse_tags(root, s, err)) goto out;
 
     const cJSON *jd = cJSON_GetObjectItemCaseSensitive(root, "data");
     const cJSON *jm = cJSON_GetObjectItemCaseSensitive(root, "models");
@@ -529,6 +554,8 @@ cJSON *dml_spec_resolved_json(const dml_spec *s)
     cJSON_AddStringToObject(o, "name", s->name);
     cJSON_AddNumberToObject(o, "seed", (double)s->seed);
     cJSON_AddNumberToObject(o, "repeats", s->repeats);
+    cJSON *tags = cJSON_AddArrayToObject(o, "tags");
+    for (int i = 0; i < s->ntags; i++) cJSON_AddItemToArray(tags, cJSON_CreateString(s->tags[i]));
     cJSON *data = cJSON_AddArrayToObject(o, "data");
     for (int i = 0; i < s->ndata; i++) {
         const dml_data_spec *d = &s->data[i];

@@ -418,6 +418,17 @@ static void test_filters(void)
         resp_free(&r);
     }
     resp r;
+    static const char *const bad_tags[][2] = {{"\"tags\": \"nightly\"", "tags"}, {"\"tags\": [\"a b\"]", "tags[0]"},
+                                               {"\"tags\": [\"x\", \"x\"]", "tags[1]"}};
+    for (int i = 0; i < 3; i++) {
+        char body[512];
+        snprintf(body, sizeof body, "{%s, \"data\": {\"source\": \"fashion-mnist\", \"n_train\": [5], \"n_test\": 5},"
+                 " \"models\": {\"arch\": \"fcn\"}, \"inference\": {\"method\": \"ntk\"}}", bad_tags[i][0]);
+        post_json("/api/v1/experiments", body, &r);
+        check(r.status == 400 && is_error(&r, "invalid_spec", bad_tags[i][1]), "%s: 400 naming %s", bad_tags[i][0],
+              bad_tags[i][1]);
+        resp_free(&r);
+    }
     post_json("/api/v1/experiments?dry_run=true&dryrun=1", specs[2], &r);
     check(r.status == 400 && is_error(&r, "invalid_spec", "dryrun"), "POST ?dryrun=1: 400 naming dryrun");
     resp_free(&r);

@@ -11,6 +11,8 @@
 #define DML_PATH_MAX 1024
 #define DML_MAX_SIZES 64
 #define DML_MAX_TRANSFORMS 8
+#define DML_MAX_TAGS 16
+#define DML_TAG_MAX 33     /**< tags are 1..32 of [A-Za-z0-9._-] */
 
 typedef enum { DML_SRC_FASHION_MNIST, DML_SRC_MNIST } dml_source;
 typedef enum { DML_SUBSET_RANDOM, DML_SUBSET_HEAD } dml_subset;
@@ -87,6 +89,8 @@ typedef struct {
     dml_model *models;        int nmodels;
     dml_inference *inference; int ninference;
     dml_check *checks;        int nchecks;
+    char tags[DML_MAX_TAGS][DML_TAG_MAX];
+    int ntags;
 } dml_spec;
 
 /** Server-side limits, checked during parsing (exceeding one is DML_ERR_LIMIT naming the field). */
