@@ -1,5 +1,6 @@
 /* Checks on results (CI gates): JSON and JUnit outcomes. */
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,12 +54,23 @@ static outcome evaluate(const dml_check *c, const dml_point *pts, size_t n)
 
 static cJSON *num_or_null(double v) { return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull(); }
 
-cJSON *dml_checks_json(const char *id, const dml_spec *s, const dml_point *pts, size_t n, int *all_passed)
+static const char *state_word(dml_checks_state st)
+{
+    return st == DML_CHECKS_FAILED ? "failed" : st == DML_CHECKS_CANCELLED ? "cancelled" : "not finished";
+}
+
+cJSON *dml_checks_json(const char *id, const dml_spec *s, const dml_point *pts, size_t n, dml_checks_state state,
+                       int *verdict)
 {
     cJSON *o = cJSON_CreateObject();
+    cJSON *arr = cJSON_CreateArray();
+    if (!o || !arr) {
+        cJSON_Delete(o);
+        cJSON_Delete(arr);
+        return NULL;
+    }
     cJSON_AddStringToObject(o, "id", id ? id : "");
     int all = 1;
-    cJSON *arr = cJSON_CreateArray();
     for (int i = 0; i < s->nchecks; i++) {
         const dml_check *c = &s->checks[i];
         outcome r = evaluate(c, pts, n);
@@ -75,67 +87,115 @@ cJSON *dml_checks_json(const char *id, const dml_spec *s, const dml_point *pts, 
         cJSON_AddBoolToObject(j, "passed", r.passed);
         cJSON_AddItemToArray(arr, j);
     }
-    cJSON_AddBoolToObject(o, "passed", all);
+    /* Only a succeeded experiment has a verdict of its own; a failed or cancelled one fails, whatever its checks
+     * say of the points it stored, and a pending one has none yet. */
+    int v = state == DML_CHECKS_FINAL ? all : state == DML_CHECKS_PENDING ? -1 : 0;
+    if (v < 0) cJSON_AddNullToObject(o, "passed");
+    else cJSON_AddBoolToObject(o, "passed", v);
     cJSON_AddItemToObject(o, "checks", arr);
-    if (all_passed) *all_passed = all;
+    if (verdict) *verdict = v;
     return o;
 }
 
-/* Append XML-escaped text. */
-static size_t xml_escape(char *dst, size_t cap, const char *src)
+/* A growable text buffer; on allocation failure `t` becomes NULL and later appends do nothing. */
+typedef struct {
+    char *t;
+    size_t n, cap;
+} text_buf;
+
+static void put(text_buf *b, const char *s, size_t k)
 {
-    size_t k = 0;
-    for (; *src && k + 7 < cap; src++) {
-        const char *rep = *src == '&' ? "&amp;" : *src == '<' ? "&lt;" : *src == '>' ? "&gt;" : *src == '"' ? "&quot;" : NULL;
-        if (rep) {
-            size_t l = strlen(rep);
-            memcpy(dst + k, rep, l);
-            k += l;
-        } else {
-            dst[k++] = *src;
+    if (!b->t) return;
+    if (b->n + k + 1 > b->cap) {
+        size_t cap = b->cap * 2 > b->n + k + 1 ? b->cap * 2 : b->n + k + 1;
+        char *t = realloc(b->t, cap);
+        if (!t) {
+            free(b->t);
+            b->t = NULL;
+            return;
         }
+        b->t = t;
+        b->cap = cap;
     }
-    dst[k] = 0;
-    return k;
+    memcpy(b->t + b->n, s, k);
+    b->n += k;
+    b->t[b->n] = 0;
 }
 
-char *dml_checks_junit(const char *id, const dml_spec *s, const dml_point *pts, size_t n)
+static void puts_(text_buf *b, const char *s) { put(b, s, strlen(s)); }
+
+/* Append `src` escaped for an XML attribute value; characters XML 1.0 cannot hold become '?'. */
+static void put_xml(text_buf *b, const char *src)
 {
-    size_t cap = 512 + (size_t)s->nchecks * 2048;
-    char *out = malloc(cap), *p = out;
-    if (!out) return NULL;
-    int failures = 0;
+    for (const unsigned char *p = (const unsigned char *)src; *p; p++) {
+        switch (*p) {
+        case '&': puts_(b, "&amp;"); break;
+        case '<': puts_(b, "&lt;"); break;
+        case '>': puts_(b, "&gt;"); break;
+        case '"': puts_(b, "&quot;"); break;
+        case '\n': puts_(b, "&#10;"); break;
+        case '\t': puts_(b, "&#9;"); break;
+        case '\r': puts_(b, "&#13;"); break;
+        default: put(b, *p < 0x20 ? "?" : (const char *)p, 1); break;
+        }
+    }
+}
+
+static void putf(text_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void putf(text_buf *b, const char *fmt, ...)
+{
+    char tmp[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (k > 0) put(b, tmp, (size_t)k < sizeof tmp ? (size_t)k : sizeof tmp - 1);
+}
+
+char *dml_checks_junit(const char *id, const dml_spec *s, const dml_point *pts, size_t n, dml_checks_state state,
+                       const char *error)
+{
+    text_buf b = {malloc(4096), 0, 4096};
+    if (!b.t) return NULL;
+    b.t[0] = 0;
+    int failures = 0, errors = state != DML_CHECKS_FINAL;
     for (int i = 0; i < s->nchecks; i++) failures += !evaluate(&s->checks[i], pts, n).passed;
-    char eid[256];
-    xml_escape(eid, sizeof eid, id ? id : "");
-    p += snprintf(p, cap, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n"
-                  "<testsuite name=\"dmilab checks\" id=\"%s\" tests=\"%d\" failures=\"%d\" errors=\"0\">\n", eid,
-                  s->nchecks, failures);
+    puts_(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n<testsuite name=\"dmilab checks\" id=\"");
+    put_xml(&b, id ? id : "");
+    putf(&b, "\" tests=\"%d\" failures=\"%d\" errors=\"%d\">\n", s->nchecks + errors, failures, errors);
+    if (errors) {
+        /* The experiment itself is a testcase that errs: a CI never reads an empty or partial suite as green. */
+        puts_(&b, "  <testcase classname=\"experiment\" name=\"");
+        put_xml(&b, id ? id : "");
+        putf(&b, " %s\">\n    <error type=\"%s\" message=\"", state_word(state),
+             state == DML_CHECKS_FAILED ? "failed" : state == DML_CHECKS_CANCELLED ? "cancelled" : "pending");
+        if (state == DML_CHECKS_PENDING) puts_(&b, "the experiment has not ended: these checks are not its verdict");
+        else if (error && *error) put_xml(&b, error);
+        else puts_(&b, state == DML_CHECKS_CANCELLED ? "the experiment was cancelled" : "the experiment failed");
+        puts_(&b, "\"/>\n  </testcase>\n");
+    }
     for (int i = 0; i < s->nchecks; i++) {
         const dml_check *c = &s->checks[i];
         outcome r = evaluate(c, pts, n);
-        char arm[512], than[512], name[1024], target[64];
-        xml_escape(arm, sizeof arm, c->arm);
-        xml_escape(than, sizeof than, c->than_arm);
-        if (c->than_arm[0])
-            snprintf(target, sizeof target, "%s", "");
-        else
-            dml_format_double(target, sizeof target, c->value);
-        snprintf(name, sizeof name, "%s %s %s%s at n_train %zu", dml_metric_name(c->metric),
-                 c->op == DML_OP_LT ? "&lt;" : c->op == DML_OP_LE ? "&lt;=" : c->op == DML_OP_GT ? "&gt;"
-                 : c->op == DML_OP_GE ? "&gt;=" : "==",
-                 c->than_arm[0] ? than : target, c->op == DML_OP_EQ ? " (tolerance)" : "", c->n_train);
-        p += snprintf(p, cap - (size_t)(p - out), "  <testcase classname=\"%s\" name=\"%s\">\n", arm, name);
+        char target[40];
+        dml_format_double(target, sizeof target, c->value);
+        puts_(&b, "  <testcase classname=\"");
+        put_xml(&b, c->arm);
+        putf(&b, "\" name=\"%s ", dml_metric_name(c->metric));
+        put_xml(&b, dml_op_name(c->op));
+        puts_(&b, " ");
+        put_xml(&b, c->than_arm[0] ? c->than_arm : target);
+        putf(&b, "%s at n_train %zu\">\n", c->op == DML_OP_EQ ? " (tolerance)" : "", c->n_train);
         if (!r.passed) {
             char act[40], tgt[40];
             dml_format_double(act, sizeof act, r.actual);
             dml_format_double(tgt, sizeof tgt, r.target);
-            p += snprintf(p, cap - (size_t)(p - out), "    <failure message=\"actual %s, expected %s %s\"/>\n", act,
-                          c->op == DML_OP_LT ? "&lt;" : c->op == DML_OP_LE ? "&lt;=" : c->op == DML_OP_GT ? "&gt;"
-                          : c->op == DML_OP_GE ? "&gt;=" : "==", tgt);
+            putf(&b, "    <failure message=\"actual %s, expected ", act);
+            put_xml(&b, dml_op_name(c->op));
+            putf(&b, " %s\"/>\n", tgt);
         }
-        p += snprintf(p, cap - (size_t)(p - out), "  </testcase>\n");
+        puts_(&b, "  </testcase>\n");
     }
-    snprintf(p, cap - (size_t)(p - out), "</testsuite>\n</testsuites>\n");
-    return out;
+    puts_(&b, "</testsuite>\n</testsuites>\n");
+    return b.t;
 }

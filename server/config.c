@@ -72,6 +72,19 @@ static const option options[] = {
     {"max-experiment-seconds", "DMILAB_MAX_EXPERIMENT_SECONDS",
      LIMIT(OPT_SIZE, max_experiment_seconds, 1, 1LL << 40, 7 * 24 * 3600, NULL, DML_LIMIT_EXPERIMENT_SECONDS),
      "largest estimated computing time of an experiment (the dry-run estimate), seconds (default 604800, 7 days)"},
+    {"lease-seconds", "DMILAB_LEASE_SECONDS", INT(lease_seconds, 2, 3600, 60),
+     "lease of running work: renewed every sixth of it; when it lapses (owner hung, or on another machine and gone)"
+     " the work is re-queued; a failing write is retried this long (default 60)"},
+    {"max-connections", "DMILAB_MAX_CONNECTIONS", INT(max_connections, 16, 1000000, 4096),
+     "open connections at once, each with a thread (the open-file limit is raised to fit; default 4096)"},
+    {"max-connections-per-client", "DMILAB_MAX_CONNECTIONS_PER_CLIENT", INT(max_connections_per_client, 1, 1000000, 256),
+     "open connections at once from one client address (behind a reverse proxy all clients share its address; default 256)"},
+    {"read-timeout", "DMILAB_READ_TIMEOUT", INT(read_timeout, 1, 3600, 20),
+     "seconds a request may take to arrive whole, from the connection or the previous reply, plus 1 s per 64 KiB of"
+     " body (a client sending a byte now and then is closed; default 20)"},
+    {"db-check-seconds", "DMILAB_DB_CHECK_SECONDS", INT(db_check_seconds, 0, 1000000, 3600),
+     "check the database's integrity (PRAGMA quick_check, a read of the whole file) this often while serving;"
+     " 0: at start-up only (default 3600)"},
 };
 #define NOPT (sizeof options / sizeof options[0])
 
@@ -86,7 +99,7 @@ void config_usage(FILE *f)
     }
     fprintf(f, "  %-28s %-28s %s\n", "--help", "", "show this help");
     fprintf(f, "\nSIGTERM or SIGINT stops the service (exit 0): submissions still arriving get 503, long-polls answer\n"
-               "at once, running experiments stop after their unit of work (waited for at most 10 s) and resume at the next start.\n"
+               "at once, running experiments stop after their unit of work (waited for at most 10 s) and go back to the queue.\n"
                "A second signal exits at once (status 1).\n");
 }
 

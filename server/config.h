@@ -21,6 +21,11 @@ typedef struct {
     /** The limits of specs and kernel requests (exceeding one is 400 limit_exceeded, or 413 for the size of a
      *  kernel request); limits.threads is `threads`. */
     dml_limits limits;
+    int lease_seconds;            /**< lease of running work: renewed every sixth of it, lapses after it */
+    int max_connections;          /**< connections at once (a thread each) */
+    int max_connections_per_client;   /**< connections at once from one client address */
+    int read_timeout;             /**< seconds a request may take to arrive whole (headers and body) */
+    int db_check_seconds;         /**< PRAGMA quick_check of the database this often while serving; 0 = at start only */
 } serve_config;
 
 /** Fill defaults, then apply DMILAB_* environment variables, then the flags in argv[0..argc)

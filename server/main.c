@@ -1,4 +1,4 @@
-/* dmilab: the executable. Subcommands: serve, kernel, run (commands.h). */
+/* dmilab: the executable. Subcommands: serve, kernel, run, submit (commands.h). */
 #include <stdio.h>
 #include <string.h>
 
@@ -12,6 +12,8 @@ static void usage(FILE *f)
                "  serve            run the HTTP service (dmilab serve --help)\n"
                "  kernel           NNGP/NTK kernels: JSON request on stdin, response on stdout\n"
                "  run SPEC.json    run one experiment without the server, print its results JSON\n"
+               "  submit SPEC.json --server URL [--wait] [--junit FILE]\n"
+               "                   submit to a running server, wait, gate CI on its checks (dmilab submit --help)\n"
                "  --version        print the version\n"
                "  --help           show this help\n");
 }
@@ -37,6 +39,8 @@ int main(int argc, char **argv)
         return cmd_kernel(argc - 2, argv + 2);
     if (strcmp(cmd, "run") == 0)
         return cmd_run(argc - 2, argv + 2);
+    if (strcmp(cmd, "submit") == 0)
+        return cmd_submit(argc - 2, argv + 2);
     fprintf(stderr, "dmilab: unknown command '%s'\n\n", cmd);
     usage(stderr);
     return 2;

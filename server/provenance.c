@@ -8,13 +8,13 @@
 extern char *openblas_get_config(void);
 extern int openblas_get_num_threads(void);
 
-cJSON *provenance_json(const app *a, const dml_data_file *files, int n)
+cJSON *provenance_json(int threads, int workers, const char *version, const dml_data_file *files, int n)
 {
     cJSON *o = cJSON_CreateObject();
     if (!o)
         return NULL;
-    cJSON_AddNumberToObject(o, "threads", a->cfg->threads);
-    cJSON_AddNumberToObject(o, "workers", a->cfg->workers);
+    cJSON_AddNumberToObject(o, "threads", threads);
+    cJSON_AddNumberToObject(o, "workers", workers);
     cJSON *blas = cJSON_AddObjectToObject(o, "blas");
     const char *bc = openblas_get_config();
     cJSON_AddStringToObject(blas, "config", bc ? bc : "");
@@ -38,6 +38,6 @@ cJSON *provenance_json(const app *a, const dml_data_file *files, int n)
         cJSON_AddStringToObject(f, "sha256", files[i].sha256);
         cJSON_AddItemToArray(jf, f);
     }
-    cJSON_AddStringToObject(o, "version", a->version);
+    cJSON_AddStringToObject(o, "version", version);
     return o;
 }

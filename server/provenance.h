@@ -4,12 +4,13 @@
 #define DMILAB_SERVER_PROVENANCE_H
 
 #include <cjson/cJSON.h>
-#include "app.h"
 #include "dmilab/experiment.h"
 
 /** {"threads", "workers", "blas": {"config", "num_threads"}, "simd": {"avx512f", "avx2", "fma",
- *  "DMILAB_SIMD"}, "conv", "data_files": [{"path", "sha256"}], "version"} for a run by this service that has
- *  read the `n` data files `files` so far (dml_run_hooks.on_data; none yet: NULL, 0). Caller frees. */
-cJSON *provenance_json(const app *a, const dml_data_file *files, int n);
+ *  "DMILAB_SIMD"}, "conv", "data_files": [{"path", "sha256"}], "version"} for a run with `threads` threads per
+ *  experiment and `workers` experiments at once, by `version` (util_version_text), that has read the `n` data
+ *  files `files` so far (dml_run_hooks.on_data; none yet: NULL, 0). Shared by the server's workers and
+ *  `dmilab run`. Caller frees. */
+cJSON *provenance_json(int threads, int workers, const char *version, const dml_data_file *files, int n);
 
 #endif

@@ -3,12 +3,23 @@
 #include <string.h>
 
 #include "dmilab/kernel.h"
+#include "api_error.h"
 #include "metrics.h"
 #include "routes.h"
 
 void h_healthz(const request *rq, reply *r)
 {
-    (void)rq;
+    char why[400];
+    int k = store_health(rq->a->st, why, sizeof why);
+    if (k < 0) {   /* a live process with a database it cannot read is not healthy */
+        cJSON *o = cJSON_CreateObject(), *e = cJSON_AddObjectToObject(o, "error");
+        cJSON_AddStringToObject(o, "status", "unavailable");
+        cJSON_AddStringToObject(e, "code", "internal");
+        cJSON_AddStringToObject(e, "message", why);
+        cJSON_AddNullToObject(e, "field");
+        reply_json(r, 503, o);
+        return;
+    }
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "status", "ok");
     reply_json(r, 200, o);
@@ -41,15 +52,8 @@ void h_post_kernels(const request *rq, reply *r)
             else reply_error(r, 413, "payload_too_large", msg, err.field);
             break;
         }
-        case DML_ERR_INVALID_JSON:
-            reply_error(r, 400, "invalid_json", err.message, err.field);
-            break;
-        case DML_ERR_NOMEM:
-        case DML_ERR_INTERNAL:
-            reply_error(r, 500, "internal", err.message, err.field);
-            break;
         default:
-            reply_error(r, 400, "invalid_spec", err.message, err.field);
+            reply_dml_error(r, &err, NULL);
             break;
         }
         return;

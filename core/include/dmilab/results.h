@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <cjson/cJSON.h>
 #include "dmilab/experiment.h"
+#include "dmilab/json.h"   /* dml_format_double: the numbers of every output */
 
 /** Learning curves of the given points (any order): one curve per arm (in order of first appearance),
  *  sizes ascending, with mean and sample standard deviation over repeats (0 with one repeat) of test MSE
