@@ -230,6 +230,10 @@ static void test_cholesky(void)
     dml_error err = {0};
     CHECK(dml_packed_cholesky(arf, 2, &err) == -1 && err.code == DML_ERR_NUMERIC && strstr(err.message, "order 2"),
           "indefinite: %s", err.message);
+    CHECK(dml_packed_cholesky(arf, DML_PACKED_MAX_ORDER + 1, &err) == -1 && err.code == DML_ERR_LIMIT,
+          "beyond 32-bit indexing: %s", err.message);
+    CHECK(dml_packed_numel(DML_PACKED_MAX_ORDER) <= 2147483647u && dml_packed_numel(DML_PACKED_MAX_ORDER + 1) > 2147483647u,
+          "the limit is where n(n+1)/2 leaves 32 bits");
     double nan3[3] = {1, NAN, 1};
     CHECK(dml_packed_cholesky(nan3, 2, &err) == -1 && err.code == DML_ERR_NUMERIC, "NaN: %s", err.message);
 }

@@ -140,6 +140,9 @@ void dml_packed_add_diag(double *arf, size_t n, double shift)
 int dml_packed_cholesky(double *arf, size_t n, dml_error *err)
 {
     if (n == 0) return 0;
+    if (n > DML_PACKED_MAX_ORDER)
+        return dml_fail(err, DML_ERR_LIMIT, NULL, "a packed order of %zu exceeds LAPACK's 32-bit indexing (at most %d)",
+                        n, DML_PACKED_MAX_ORDER);
     /* column-major: LAPACKE would transpose a whole row-major RFP copy */
     lapack_int info = LAPACKE_dpftrf(LAPACK_COL_MAJOR, 'N', 'L', (lapack_int)n, arf);
     if (info > 0)

@@ -59,9 +59,12 @@ void dml_packed_diag(const double *arf, size_t n, double *diag);
 /** Add `shift` to every diagonal entry of the order-n RFP array. */
 void dml_packed_add_diag(double *arf, size_t n, double shift);
 
+/** The largest order LAPACK's 32-bit integers can index in RFP storage: n(n+1)/2 < 2^31. */
+#define DML_PACKED_MAX_ORDER 65535
+
 /** Cholesky factorization A = L L^T in place (LAPACK dpftrf): `arf` then holds L in the same layout.
  *  Returns 0, or -1 with DML_ERR_NUMERIC when A is not positive definite (the message gives the order of the
- *  failing leading minor). */
+ *  failing leading minor), DML_ERR_LIMIT when n > DML_PACKED_MAX_ORDER. */
 int dml_packed_cholesky(double *arf, size_t n, dml_error *err);
 
 /** Solve L_n L_n^T X = B, where L is the Cholesky factor of an order-N matrix A in RFP storage (from
