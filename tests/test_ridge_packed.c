@@ -352,6 +352,9 @@ static void test_curve_errors(void)
     dml_ridge_size big = {.n = N + 1, .pred_test = pred};
     CHECK(dml_ridge_curve(arf, N, Y, k, 1e-3, &big, 1, rows_of, NULL, 5, 0, 0, &err) == -1 &&
               err.code == DML_ERR_INVALID_SPEC, "n above N: %s", err.message);
+    dml_ridge_size nowhere = {.n = N};
+    CHECK(dml_ridge_curve(arf, N, Y, k, 1e-3, &nowhere, 1, rows_of, NULL, 5, 0, 0, &err) == -1 &&
+              err.code == DML_ERR_INVALID_SPEC, "test predictions need an array: %s", err.message);
     dense_rows src = {.K = Kt, .cols = N, .fail_at = 2};
     dml_ridge_size one = {.n = N, .pred_test = pred};
     CHECK(dml_ridge_curve(arf, N, Y, k, 1e-3, &one, 1, rows_of, &src, 5, 2, DML_RIDGE_KEEP_GRAM, &err) == -1 &&
@@ -383,6 +386,8 @@ static void test_memory_model(void)
     double full = dml_ridge_curve_bytes(60000, 10000, 10, fm, 6, 0, 0);
     CHECK(full < 20.0 * (1 << 30) && full > 8.0 * 60000.0 * 60001.0 / 2, "n = 60,000: %.2f GiB", full / (1 << 30));
     printf("memory model at n = 60,000 (sizes doubling), M = 10,000: %.2f GiB\n", full / (1 << 30));
+    size_t one = 3000;
+    CHECK(dml_ridge_curve_flops(100, 2, &one, 1) == 9e9 + 4.0 * 9e6 * 2 + 2.0 * 100 * 3000 * 2, "flops of one size");
 }
 
 int main(void)

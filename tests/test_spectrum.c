@@ -354,6 +354,7 @@ static void test_vectors_and_power(void)
     CHECK(dml_spectrum_compute(K, N, N, NULL, 0, 0, &sr, &err) == -1 && err.code == DML_ERR_NUMERIC, "NaN: %s",
           err.message);
     CHECK(dml_spectrum_bytes(20000, 10, 0) < 8.0 * 20000 * 20000 * 1.01, "memory: one n x n workspace");
+    CHECK(dml_spectrum_flops(3000, 2, 0) == 4.0 * 2.7e10 / 3 + 6.0 * 9e6 * 2, "flops");
     /* one and two points, by hand: [[2]] with y = 3; [[2, 1], [1, 2]] (eigenvalues 3, 1; u = (1, 1)/sqrt 2, ...) */
     double K1 = 2, y1 = 3, K2[4] = {2, 1, 1, 2}, y2[2] = {1, 1};
     CHECK(dml_spectrum_compute(&K1, 1, 1, &y1, 1, 1, &sr, &err) == 0 && sr.eigenvalue[0] == 2 && sr.power[0] == 1 &&

@@ -41,6 +41,16 @@ double dml_ridge_curve_bytes(size_t N, size_t m, size_t k, const size_t *n_train
     return d * (peak + coefficients + outputs + (double)N);
 }
 
+double dml_ridge_curve_flops(size_t m, size_t k, const size_t *n_train, size_t nsizes)
+{
+    double f = 0;
+    for (size_t j = 0; j < nsizes; j++) {
+        double n = (double)n_train[j];
+        f += n * n * n / 3.0 + 4.0 * n * n * (double)k + 2.0 * (double)m * n * (double)k;
+    }
+    return f;
+}
+
 static int fail_numeric(dml_error *err, double ridge, size_t n, const dml_error *why)
 {
     dml_fail(err, DML_ERR_NUMERIC, "ridge",
@@ -72,6 +82,9 @@ int dml_ridge_curve(double *gram, size_t N, const double *Y, size_t k, double ri
             return dml_fail(err, DML_ERR_INVALID_SPEC, "n_train",
                             "training sizes must ascend strictly within [1, %zu]; size %zu is %zu", N, j, sizes[j].n);
     if (m && !test_rows) return dml_fail(err, DML_ERR_INVALID_SPEC, NULL, "%zu test points need a kernel callback", m);
+    for (size_t j = 0; j < nsizes && m; j++)
+        if (!sizes[j].pred_test)
+            return dml_fail(err, DML_ERR_INVALID_SPEC, NULL, "size %zu has no array for its %zu test predictions", j, m);
     size_t nmax = sizes[nsizes - 1].n, last = nsizes - 1, sum_n = 0;
     for (size_t j = 0; j < nsizes; j++) sum_n += sizes[j].n;
 

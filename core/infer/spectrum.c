@@ -26,6 +26,12 @@ double dml_spectrum_bytes(size_t n, size_t k, int want_vectors)
     return (double)sizeof(double) * (nn * (want_vectors ? 2.0 : 1.0) + 2.0 * (double)n * (double)k + 128.0 * (double)n);
 }
 
+double dml_spectrum_flops(size_t n, size_t k, int want_vectors)
+{
+    double x = (double)n;
+    return 4.0 * x * x * x / 3.0 + 6.0 * x * x * (double)k + (want_vectors ? 2.0 * x * x * x : 0.0);
+}
+
 /* A: n x n workspace holding the symmetric matrix (both triangles), destroyed. */
 static int spectrum_of(double *A, size_t n, const double *Y, size_t k, int want_vectors, dml_spectrum *out,
                        dml_error *err)
@@ -136,7 +142,8 @@ int dml_spectrum_compute(const double *K, size_t ldk, size_t n, const double *Y,
                          dml_spectrum *out, dml_error *err)
 {
     memset(out, 0, sizeof *out);
-    if (n == 0) return dml_fail(err, DML_ERR_INVALID_SPEC, NULL, "a spectrum needs at least one point");
+    if (n == 0 || ldk < n)
+        return dml_fail(err, DML_ERR_INVALID_SPEC, NULL, "a spectrum of %zu points needs a leading dimension >= n", n);
     double *A = malloc(sizeof *A * n * n);
     if (!A) return dml_fail(err, DML_ERR_NOMEM, NULL, "out of memory for the spectrum of a %zu x %zu kernel", n, n);
     for (size_t i = 0; i < n; i++) memcpy(A + i * n, K + i * ldk, sizeof *A * n);

@@ -131,4 +131,10 @@ size_t dml_ridge_block_rows(size_t N, size_t m);
 double dml_ridge_curve_bytes(size_t N, size_t m, size_t k, const size_t *n_train, size_t nsizes,
                              size_t block_rows, unsigned flags);
 
+/** Floating-point operations of dml_ridge_curve, for a dry-run cost: a factorization n^3/3 at every size (the
+ *  upper bound: sizes that reuse the largest factor skip theirs, which is known only once the kernel is), the
+ *  solves 4 n^2 k (forward and back substitution) and the test predictions 2 m n k. Seconds are this over the
+ *  machine's Cholesky rate (bench/bench_solve; docs/ridge.md). */
+double dml_ridge_curve_flops(size_t m, size_t k, const size_t *n_train, size_t nsizes);
+
 #endif

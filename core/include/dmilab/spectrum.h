@@ -55,6 +55,12 @@ int dml_spectrum_compute_packed(const double *arf, size_t N, size_t n, const dou
  *  more (outputs included). */
 double dml_spectrum_bytes(size_t n, size_t k, int want_vectors);
 
+/** Floating-point operations of dml_spectrum_compute, for a dry-run cost: 4 n^3/3 for the tridiagonal reduction
+ *  (half of it matrix-vector products, bound by memory bandwidth: its rate is well below dgemm's; bench/bench_solve
+ *  --method spectrum), 4 n^2 k for transforming the targets, 2 n^2 k for the projections, and 2 n^3 more for the
+ *  eigenvectors with want_vectors. The tridiagonal eigenproblem's O(n^2) is left out. */
+double dml_spectrum_flops(size_t n, size_t k, int want_vectors);
+
 /** Free the arrays of `s` (not `s` itself); safe on a zeroed struct. */
 void dml_spectrum_free(dml_spectrum *s);
 
