@@ -7,8 +7,10 @@
  * any row can be regenerated: the packed method fills its RFP array by row blocks through the same callback the
  * kernel engine would use (no dense copy), and the residual check ||A X - B||_F / (||A||_F ||X||_F) needs no
  * stored copy either. Prints one line of key=value pairs; exit status 1 when the residual exceeds 1e-12.
- * Rates: Cholesky n^3/3 + 2 n^2 k flops (factor and k right-hand sides), dgemm 2 G^3 (the median of R runs of
- * C = A B with G x G operands); fraction = solve rate / dgemm rate. blas_core is the kernel set OpenBLAS chose for
+ * Rates: Cholesky n^3/3 + 2 n^2 k flops (factor and k right-hand sides), dgemm 2 G^3 (C = A B with G x G
+ * operands). The solve runs R times, each between two dgemm runs (dgemm, solve, dgemm, solve, ..., dgemm), and
+ * each solve's fraction is its rate over the mean of its two neighbours', so that a machine whose speed drifts
+ * (other jobs) moves both alike; the medians over the R rounds are printed. blas_core is the kernel set OpenBLAS chose for
  * this CPU (OPENBLAS_CORETYPE overrides it; bench/README.md).
  */
 #include <cblas.h>
@@ -64,27 +66,35 @@ static int cmp(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* GFLOP/s of C = A B on G x G operands, the median of `repeats` runs */
-static double gemm_rate(size_t G, int repeats)
+/* GFLOP/s of one C = A B on G x G operands (the operands made once) */
+static double gemm_once(size_t G)
 {
-    double *A = malloc(sizeof *A * G * G), *B = malloc(sizeof *B * G * G), *C = malloc(sizeof *C * G * G);
-    double t[16];
-    if (!A || !B || !C) return 0;
-    for (size_t i = 0; i < G * G; i++) {
-        A[i] = entry(i / G, i % G);
-        B[i] = entry(i % G, i / G + 1);
+    static double *A, *B, *C;
+    static size_t made;
+    if (made != G) {
+        free(A);
+        free(B);
+        free(C);
+        A = malloc(sizeof *A * G * G);
+        B = malloc(sizeof *B * G * G);
+        C = malloc(sizeof *C * G * G);
+        if (!A || !B || !C) return 0;
+        for (size_t i = 0; i < G * G; i++) {
+            A[i] = entry(i / G, i % G);
+            B[i] = entry(i % G, i / G + 1);
+        }
+        made = G;
     }
-    for (int r = 0; r < repeats; r++) {
-        double t0 = now();
-        cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, (int)G, (int)G, (int)G, 1.0, A, (int)G, B, (int)G, 0.0,
-                    C, (int)G);
-        t[r] = now() - t0;
-    }
-    qsort(t, (size_t)repeats, sizeof *t, cmp);
-    free(A);
-    free(B);
-    free(C);
-    return 2.0 * (double)G * (double)G * (double)G / t[repeats / 2] * 1e-9;
+    double t0 = now();
+    cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, (int)G, (int)G, (int)G, 1.0, A, (int)G, B, (int)G, 0.0, C,
+                (int)G);
+    return 2.0 * (double)G * (double)G * (double)G / (now() - t0) * 1e-9;
+}
+
+static double median(double *x, int n)
+{
+    qsort(x, (size_t)n, sizeof *x, cmp);
+    return n % 2 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
 }
 
 /* ||A X - B||_F / (||A||_F ||X||_F), X and B column-major n x k, rows of A regenerated */
@@ -124,7 +134,8 @@ static int usage(FILE *f, int rc)
 {
     fprintf(f, "usage: bench_solve [--method dense|packed|spectrum|dsyevd|dsyevr] [--n N] [--k K] [--gemm-n G]\n"
                "                   [--repeats R]\n"
-               "Defaults: packed, N 4000, K 10 right-hand sides (outputs), G 4000 (0: no dgemm), R 3.\n");
+               "Defaults: packed, N 4000, K 10 right-hand sides (outputs), G 4000 (0: no dgemm), R 3 solve rounds\n"
+               "(each between two dgemm runs; the spectrum methods run once).\n");
     return rc;
 }
 
@@ -146,36 +157,53 @@ int main(int argc, char **argv)
     }
     N_ORDER = (size_t)n;
     size_t N = (size_t)n, K = (size_t)k;
-    double gemm = G ? gemm_rate((size_t)G, (int)R) : 0;
     double *B = malloc(sizeof *B * N * K), *X = malloc(sizeof *X * N * K);
     if (!B || !X) return fprintf(stderr, "bench_solve: out of memory\n"), 2;
     for (size_t i = 0; i < N * K; i++) B[i] = entry(i, N + 7);
-    memcpy(X, B, sizeof *X * N * K);
-    double fill = 0, t = 0;
+    double fill = 0, t = 0, gemm = 0, frac[16], rate[16], gemms[17], secs[16];
     dml_error err = {0};
-    if (!strcmp(method, "dense")) {
-        double *A = malloc(sizeof *A * N * N), t0 = now();
-        if (!A) return fprintf(stderr, "bench_solve: out of memory for %zu^2 doubles\n", N), 2;
-        for (size_t i = 0; i < N; i++)
-            for (size_t j = 0; j < N; j++) A[i * N + j] = entry(i, j);
-        fill = now() - t0;
-        t0 = now();
-        lapack_int info = LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'L', (lapack_int)N, A, (lapack_int)N);
-        if (!info) info = LAPACKE_dpotrs(LAPACK_COL_MAJOR, 'L', (lapack_int)N, (lapack_int)K, A, (lapack_int)N, X,
-                                         (lapack_int)N);
-        t = now() - t0;
+    int dense = !strcmp(method, "dense");
+    if (dense || !strcmp(method, "packed")) {
+        double *A = dense ? malloc(sizeof *A * N * N) : malloc(sizeof *A * dml_packed_numel(N));
+        if (!A) return fprintf(stderr, "bench_solve: out of memory for the %zu x %zu matrix\n", N, N), 2;
+        double flops = (double)N * (double)N * (double)N / 3.0 + 2.0 * (double)N * (double)N * (double)K;
+        gemms[0] = G ? gemm_once((size_t)G) : 0;
+        for (int r = 0; r < R; r++) {
+            memcpy(X, B, sizeof *X * N * K);
+            double t0 = now();
+            if (dense) {
+                for (size_t i = 0; i < N; i++)
+                    for (size_t j = 0; j < N; j++) A[i * N + j] = entry(i, j);
+            } else if (dml_packed_fill(A, N, rows, NULL, 0, NULL, &err)) {
+                return fprintf(stderr, "%s\n", err.message), 2;
+            }
+            fill = now() - t0;
+            t0 = now();
+            if (dense) {
+                lapack_int info = LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'L', (lapack_int)N, A, (lapack_int)N);
+                if (!info) info = LAPACKE_dpotrs(LAPACK_COL_MAJOR, 'L', (lapack_int)N, (lapack_int)K, A, (lapack_int)N,
+                                                 X, (lapack_int)N);
+                if (info) return fprintf(stderr, "bench_solve: LAPACK info %d\n", (int)info), 2;
+            } else {
+                if (dml_packed_cholesky(A, N, &err)) return fprintf(stderr, "bench_solve: %s\n", err.message), 2;
+                dml_packed_solve(A, N, N, X, N, K);
+            }
+            secs[r] = now() - t0;
+            rate[r] = flops / secs[r] * 1e-9;
+            gemms[r + 1] = G ? gemm_once((size_t)G) : 0;
+            frac[r] = G ? rate[r] / (0.5 * (gemms[r] + gemms[r + 1])) : 0;
+        }
         free(A);
-        if (info) return fprintf(stderr, "bench_solve: LAPACK info %d\n", (int)info), 2;
-    } else if (!strcmp(method, "packed")) {
-        double *arf = malloc(sizeof *arf * dml_packed_numel(N)), t0 = now();
-        if (!arf) return fprintf(stderr, "bench_solve: out of memory for %zu packed doubles\n", dml_packed_numel(N)), 2;
-        if (dml_packed_fill(arf, N, rows, NULL, 0, NULL, &err)) return fprintf(stderr, "%s\n", err.message), 2;
-        fill = now() - t0;
-        t0 = now();
-        if (dml_packed_cholesky(arf, N, &err)) return fprintf(stderr, "bench_solve: %s\n", err.message), 2;
-        dml_packed_solve(arf, N, N, X, N, K);
-        t = now() - t0;
-        free(arf);
+        double fr = median(frac, (int)R), ra = median(rate, (int)R);
+        t = median(secs, (int)R);
+        gemm = median(gemms, (int)R + 1);
+        double res = residual(N, K, X, B);
+        printf("method=%s n=%zu k=%zu rounds=%ld fill_seconds=%.3f solve_seconds=%.3f solve_gflops=%.2f dgemm_n=%ld "
+               "dgemm_gflops=%.2f fraction=%.3f residual=%.2e threads=%d blas_core=%s\n",
+               method, N, K, R, fill, t, ra, G, gemm, fr, res, openblas_get_num_threads(), openblas_get_corename());
+        free(B);
+        free(X);
+        return res <= 1e-12 ? 0 : 1;
     } else if (!strcmp(method, "spectrum") || !strcmp(method, "dsyevd") || !strcmp(method, "dsyevr")) {
         /* eigenvalues and the targets' projections on every eigenvector, as the spectral readout needs them */
         double *A = malloc(sizeof *A * N * N), *Y = malloc(sizeof *Y * N * K);
@@ -220,17 +248,6 @@ int main(int argc, char **argv)
         free(B);
         free(X);
         return 0;
-    } else {
-        return usage(stderr, 2);
     }
-    double res = residual(N, K, X, B);
-    double flops = (double)N * (double)N * (double)N / 3.0 + 2.0 * (double)N * (double)N * (double)K;
-    double rate = flops / t * 1e-9;
-    printf("method=%s n=%zu k=%zu fill_seconds=%.3f solve_seconds=%.3f solve_gflops=%.2f dgemm_n=%ld "
-           "dgemm_gflops=%.2f fraction=%.3f residual=%.2e threads=%d blas_core=%s\n",
-           method, N, K, fill, t, rate, G, gemm, gemm > 0 ? rate / gemm : 0.0, res, openblas_get_num_threads(),
-           openblas_get_corename());
-    free(B);
-    free(X);
-    return res <= 1e-12 ? 0 : 1;
+    return usage(stderr, 2);
 }
