@@ -10,8 +10,8 @@ cd "$(dirname "$0")"
 PACKAGES=(gcc pkg-config meson ninja-build git curl ca-certificates
           libmicrohttpd-dev libcjson-dev libsqlite3-dev libopenblas-dev liblapacke-dev zlib1g-dev libsleef-dev
           libcurl4-openssl-dev libssl-dev dataset-fashion-mnist)
-# only for `./dev.sh test`: the dashboard test drives headless Chromium
-TEST_PACKAGES=(chromium)
+# only for `./dev.sh test`: the dashboard test drives headless Chromium from Node (tests/browser/cdp.mjs)
+TEST_PACKAGES=(chromium nodejs)
 
 install_missing() {
     local missing=()

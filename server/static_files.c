@@ -1,5 +1,6 @@
 /* dmilab server: static files. See static_files.h. */
 #include "static_files.h"
+#include "examples.h"
 
 #include <fcntl.h>
 #include <limits.h>
@@ -47,6 +48,8 @@ static void not_found(reply *r)
 
 void static_serve(const char *web_root, const char *path, reply *r)
 {
+    if (examples_serve(path, r))
+        return;
     if (!web_root[0] || path[0] != '/' || strstr(path, "..") || strchr(path, '\\')) {
         not_found(r);
         return;

@@ -6,7 +6,7 @@
 
 /** Serve `path` ("/" = "/index.html"; a directory serves its index.html) from `web_root` (a resolved
  *  absolute path; "" = none). Any path containing ".." or resolving outside the web root, and any
- *  missing file, is a 404 not_found. */
+ *  missing file, is a 404 not_found. Paths under /examples are the embedded example specs (examples.h). */
 void static_serve(const char *web_root, const char *path, reply *r);
 
 /** The Content-Type for a file name, by extension (application/octet-stream when unknown). */

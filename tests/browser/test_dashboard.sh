@@ -1,21 +1,24 @@
 #!/usr/bin/env bash
 # Dashboard in a real browser: starts dmilab on a free port with a fresh database, runs a kernel experiment
-# (examples/fmnist-fcn-kernels.json) and a small trained one with checks (one passing, one failing), then
-# loads the dashboard for each in headless Chromium (--dump-dom after the page's scripts ran) and checks what
-# a researcher would see: the experiment listed and selected, its status, learning-curve charts drawn by
-# uPlot, the training-curve charts and the check verdicts of the trained one, and no JavaScript error on the
-# console. Skipped (exit 77) when Chromium is not installed (`./dev.sh test` installs it).
+# (examples/fmnist-fcn-kernels.json), a small trained one with two repeats and checks (one passing, one
+# failing), one with a single n_train and one that fails, checks the read-only examples route, then drives
+# headless Chromium (dashboard.mjs) through every page and writes screenshots and the downloaded figures
+# into ARTIFACTS_DIR. Skipped (exit 77) when Chromium or Node is missing or Chromium cannot start here.
 #
-# Usage: test_dashboard.sh DMILAB_EXE EXAMPLES_DIR
+# Usage: test_dashboard.sh DMILAB_EXE EXAMPLES_DIR FIXTURES_DIR ARTIFACTS_DIR
 set -u
 exe=$1
 examples=$2
+fixtures=$3
+artifacts=$4
+here=$(cd "$(dirname "$0")" && pwd)
 browser=$(command -v chromium || command -v chromium-browser || true)
-if [ -z "$browser" ]; then
-    echo "SKIP: chromium is not installed"
+node=$(command -v node || command -v nodejs || true)
+if [ -z "$browser" ] || [ -z "$node" ]; then
+    echo "SKIP: chromium or node is not installed"
     exit 77
 fi
-
+mkdir -p "$artifacts"
 work=$(mktemp -d)
 # a browser that cannot start here (no sandbox support, no shared memory...) is the machine's problem, not
 # the dashboard's: probe it on a blank page first
@@ -26,9 +29,8 @@ if ! timeout 60 "$browser" --headless --no-sandbox --disable-gpu --disable-dev-s
     rm -rf "$work"
     exit 77
 fi
-server_pid=
 cleanup() {
-    [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+    for pid in "${server_pids[@]}"; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; done
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -45,89 +47,105 @@ check() {   # check CONDITION-EXIT-STATUS MESSAGE
     fi
 }
 
-# a free port: try a few from a per-process offset
-port=
-for try in 0 1 2 3 4 5 6 7 8 9; do
-    p=$((20000 + ($$ * 7 + try * 131) % 20000))
-    "$exe" serve --port "$p" --db "$work/db.sqlite" --threads 2 >"$work/server.log" 2>&1 &
-    server_pid=$!
-    for _ in $(seq 50); do
-        curl -sf "http://127.0.0.1:$p/healthz" >/dev/null 2>&1 && break
-        kill -0 "$server_pid" 2>/dev/null || break
-        sleep 0.1
+# start_server NAME EXTRA_FLAGS...: dmilab serve on a free port (a few tried from a per-process offset) with
+# a fresh database; sets port and the pid in server_pids
+server_pids=()
+start_server() {
+    local name=$1
+    shift
+    port=
+    for try in 0 1 2 3 4 5 6 7 8 9; do
+        local p=$((20000 + ($$ * 7 + try * 131 + ${#server_pids[@]} * 977) % 20000))
+        "$exe" serve --port "$p" --db "$work/$name.sqlite" --threads 2 "$@" >"$work/$name.log" 2>&1 &
+        local pid=$!
+        for _ in $(seq 50); do
+            curl -sf "http://127.0.0.1:$p/healthz" >/dev/null 2>&1 && break
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        if curl -sf "http://127.0.0.1:$p/healthz" >/dev/null 2>&1; then
+            port=$p
+            server_pids+=("$pid")
+            return 0
+        fi
+        kill "$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null
     done
-    if curl -sf "http://127.0.0.1:$p/healthz" >/dev/null 2>&1; then
-        port=$p
-        break
-    fi
-    kill "$server_pid" 2>/dev/null
-    wait "$server_pid" 2>/dev/null
-    server_pid=
-done
-if [ -z "$port" ]; then
     echo "FAIL could not start dmilab serve"
-    cat "$work/server.log"
+    cat "$work/$name.log"
     exit 1
-fi
+}
+start_server main
 base=http://127.0.0.1:$port
+
+# the examples, read-only at /examples/
+index=$(curl -s "$base/examples/")
+n_ex=$(ls "$examples"/*.json | wc -l)
+check "$([ "$(echo "$index" | grep -o '"file":"examples/[^"]*\.json"' | wc -l)" = "$n_ex" ]; echo $?)" "GET /examples/ lists the $n_ex example files"
+curl -s "$base/examples/fmnist-fcn-kernels.json" | cmp -s - "$examples/fmnist-fcn-kernels.json"
+check $? "GET /examples/fmnist-fcn-kernels.json is the file as written"
+codes=$(for u in /examples/nope.json /examples/../README.md /examples/fmnist-fcn-kernels.jso; do
+    curl -s -o /dev/null -w '%{http_code} ' "$base$u"; done)
+check "$([ "$codes" = "404 404 404 " ]; echo $?)" "unknown or escaping example paths are 404 ($codes)"
+check "$([ "$(curl -s -o /dev/null -w '%{http_code}' -X POST "$base/examples/")" = 405 ]; echo $?)" "the examples are read-only (POST is 405)"
 
 submit() {   # submit FILE -> prints the experiment id
     curl -s -X POST -H 'Content-Type: application/json' --data-binary @"$1" "$base/api/v1/experiments" |
         sed -n 's/^{"id":"\([^"]*\)".*/\1/p'
 }
-
-cat >"$work/trained.json" <<'EOF'
-{"name": "browser test: trained fcn", "seed": 1,
- "data": {"name": "f7", "source": "fashion-mnist", "resize": 4, "subset": "head", "n_train": [100, 200], "n_test": 200},
+cat >"$work/trained.json" <<'SPEC'
+{"name": "browser test: trained fcn", "seed": 1, "repeats": 2,
+ "data": {"name": "f7", "source": "fashion-mnist", "resize": 4, "subset": "random", "n_train": [100, 200], "n_test": 200},
  "models": {"name": "fcn", "arch": "fcn", "width": 64},
- "inference": [{"name": "sgd", "method": "sgd", "lr": 0.5, "epochs": 6, "batch": 32}, {"name": "ntk", "method": "ntk"}],
+ "inference": [{"name": "sgd", "method": "sgd", "lr": 0.5, "epochs": 6, "batch": 32},
+               {"name": "adam", "method": "adam", "lr": 0.01, "epochs": 6, "batch": 32}, {"name": "ntk", "method": "ntk"}],
  "checks": [{"arm": "f7/fcn/ntk", "metric": "test_accuracy", "op": ">=", "value": 0.3},
             {"arm": "f7/fcn/sgd", "metric": "test_accuracy", "op": ">=", "value": 0.99}]}
-EOF
+SPEC
+cat >"$work/single.json" <<'SPEC'
+{"name": "browser test: one n_train", "seed": 2,
+ "data": [{"name": "natural", "source": "fashion-mnist", "resize": 4, "n_train": [200], "n_test": 200},
+          {"name": "shuffled", "source": "fashion-mnist", "resize": 4, "n_train": [200], "n_test": 200,
+           "transform": [{"kind": "permutation", "seed": 7}]}],
+ "models": {"name": "fcn", "arch": "fcn"}, "inference": {"name": "ntk", "method": "ntk"}}
+SPEC
+# valid, but the data directory (the data root itself) holds no IDX files: the run fails
+cat >"$work/failed.json" <<'SPEC'
+{"name": "browser test: fails", "data": {"source": "mnist", "path": "/usr/share/datasets", "n_train": [10], "n_test": 10},
+ "models": {"arch": "fcn"}, "inference": {"method": "ntk"}}
+SPEC
 k_id=$(submit "$examples/fmnist-fcn-kernels.json")
 t_id=$(submit "$work/trained.json")
-check "$([ -n "$k_id" ] && [ -n "$t_id" ]; echo $?)" "two experiments submitted ($k_id, $t_id)"
-for id in "$k_id" "$t_id"; do
+s_id=$(submit "$work/single.json")
+f_id=$(submit "$work/failed.json")
+check "$([ -n "$k_id" ] && [ -n "$t_id" ] && [ -n "$s_id" ] && [ -n "$f_id" ]; echo $?)" "four experiments submitted"
+for id in "$k_id" "$t_id" "$s_id"; do
     curl -s "$base/api/v1/experiments/$id/wait?timeout=120" | grep -q '"status":"succeeded"'
     check $? "experiment $id succeeded"
 done
+curl -s "$base/api/v1/experiments/$f_id/wait?timeout=60" | grep -q '"status":"failed"'
+check $? "experiment $f_id failed, as it should"
 
-# The page as a browser renders it: --dump-dom prints the DOM once the page is idle (virtual time lets the
-# polling and the chart drawing run); --enable-logging=stderr reports console messages as CONSOLE lines.
-render() {   # render ID OUT_PREFIX
-    timeout 90 "$browser" --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --no-first-run \
-        --disable-background-networking --user-data-dir="$work/profile-$2" --window-size=1280,900 \
-        --enable-logging=stderr --v=0 --virtual-time-budget=8000 --dump-dom "$base/#$1" \
-        >"$work/$2.html" 2>"$work/$2.err"
-}
+# a second server with a token, running an experiment of many short points: time left, cancel and delete
+# through the token prompt
+start_server token --token dashboard-secret
+tbase=http://127.0.0.1:$port
+cat >"$work/long.json" <<'SPEC'
+{"name": "browser test: long run", "seed": 4,
+ "data": {"name": "f14", "source": "fashion-mnist", "resize": 2, "subset": "head",
+          "n_train": [200, 250, 300, 350, 400, 450, 500, 550, 600, 650, 700, 750, 800, 850, 900, 950, 1000], "n_test": 500},
+ "models": {"name": "fcn", "arch": "fcn", "width": 256}, "inference": {"name": "sgd", "method": "sgd", "epochs": 40, "batch": 32},
+ "repeats": 3}
+SPEC
+l_id=$(curl -s -X POST -H 'Content-Type: application/json' -H 'Authorization: Bearer dashboard-secret' --data-binary @"$work/long.json" \
+    "$tbase/api/v1/experiments" | sed -n 's/^{"id":"\([^"]*\)".*/\1/p')
+check "$([ -n "$l_id" ]; echo $?)" "a long experiment submitted to the server with a token ($l_id)"
 
-count() { grep -o -- "$1" "$2" | wc -l; }
-
-render "$k_id" kernels
-check $? "chromium rendered the kernel experiment"
-dom=$work/kernels.html
-check "$(grep -q "data-id=\"$k_id\"" "$dom"; echo $?)" "the experiment list shows $k_id"
-check "$(grep -q 'id="detail-name">fmnist fcn kernels<' "$dom"; echo $?)" "the detail panel shows the experiment's name"
-check "$(grep -q 'class="status status-succeeded" id="detail-status">succeeded<' "$dom"; echo $?)" "its status badge reads succeeded"
-check "$(grep -q '8 points from 2 arms' "$dom"; echo $?)" "its results note: 8 points from 2 arms"
-n=$(count 'class="uplot' "$dom")
-check "$([ "$n" -ge 2 ]; echo $?)" "uPlot drew the two learning-curve charts ($n)"
-check "$(grep -q 'id="training-section" class="training-section" aria-labelledby="training-title" hidden' "$dom"; echo $?)" \
-    "no training-curve section for kernel arms"
-
-render "$t_id" trained
-check $? "chromium rendered the trained experiment"
-dom=$work/trained.html
-n=$(count 'class="uplot' "$dom")
-check "$([ "$n" -ge 4 ]; echo $?)" "learning curves and training curves drawn ($n uPlot charts)"
-check "$(! grep -q 'id="training-section" class="training-section" aria-labelledby="training-title" hidden' "$dom"; echo $?)" \
-    "the training-curve section is shown"
-check "$(grep -q 'class="check-pass"' "$dom" && grep -q 'class="check-fail"' "$dom"; echo $?)" \
-    "the checks table shows one passing and one failing check"
-check "$(grep -q '1 of 2 checks passed' "$dom"; echo $?)" "the checks note: 1 of 2 checks passed"
-
-errors=$(grep -h 'CONSOLE' "$work/kernels.err" "$work/trained.err" | grep -E -i 'error|uncaught' || true)
-check "$([ -z "$errors" ]; echo $?)" "no JavaScript errors on the console${errors:+: $errors}"
+printf '{"kernels": "%s", "trained": "%s", "single": "%s", "failed": "%s", "long": "%s", "token_base": "%s", "token": "dashboard-secret"}\n' \
+    "$k_id" "$t_id" "$s_id" "$f_id" "$l_id" "$tbase" >"$work/ids.json"
+timeout 240 "$node" "$here/dashboard.mjs" "$base" "$fixtures" "$artifacts" "$work/ids.json"
+rc=$?
+check $rc "the dashboard in Chromium (screenshots in $artifacts)"
 
 echo "dashboard: $passed passed, $failed failed"
 [ "$failed" = 0 ]

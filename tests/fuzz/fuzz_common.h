@@ -4,11 +4,13 @@
 #define DMILAB_FUZZ_COMMON_H
 
 #include <dirent.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 typedef struct {
     char *data;
@@ -21,6 +23,39 @@ typedef struct {
 } fz_corpus;
 
 static uint64_t fz_state = 0x9e3779b97f4a7c15ull;
+
+/* The input under test, written to fz_crash_file by fz_save when it crashes or breaks an invariant. */
+__attribute__((unused)) static const char *fz_current;
+__attribute__((unused)) static size_t fz_current_len;
+__attribute__((unused)) static const char *fz_prog = "fuzz", *fz_crash_file = "fuzz-crash";
+
+static inline void fz_save(const char *why)
+{
+    FILE *f = fopen(fz_crash_file, "wb");
+    if (f) {
+        fwrite(fz_current, 1, fz_current_len, f);
+        fclose(f);
+    }
+    fprintf(stderr, "%s: %s; input saved to %s (%zu bytes)\n", fz_prog, why, fz_crash_file, fz_current_len);
+}
+
+static inline void fz_on_signal(int sig)
+{
+    (void)sig;
+    fz_save("crash");
+    _exit(1);
+}
+
+/* Name the fuzzer and its crash file, and save the current input on SIGSEGV, SIGABRT, SIGBUS, SIGFPE. */
+static inline void fz_watch(const char *prog, const char *crash_file)
+{
+    fz_prog = prog;
+    fz_crash_file = crash_file;
+    signal(SIGSEGV, fz_on_signal);
+    signal(SIGABRT, fz_on_signal);
+    signal(SIGBUS, fz_on_signal);
+    signal(SIGFPE, fz_on_signal);
+}
 
 static uint64_t fz_rand(void)
 {
@@ -56,8 +91,8 @@ static void fz_add(fz_corpus *c, const char *data, size_t len)
     c->n++;
 }
 
-/* Add every *.json file of a directory. Returns the number added. */
-static int fz_add_dir(fz_corpus *c, const char *dir)
+/* Add every file of a directory whose name ends with `ext` (e.g. ".json"). Returns the number added. */
+static int fz_add_dir_ext(fz_corpus *c, const char *dir, const char *ext)
 {
     DIR *d = opendir(dir);
     if (!d)
@@ -65,8 +100,8 @@ static int fz_add_dir(fz_corpus *c, const char *dir)
     struct dirent *e;
     int n = 0;
     while ((e = readdir(d))) {
-        size_t k = strlen(e->d_name);
-        if (k < 6 || strcmp(e->d_name + k - 5, ".json") != 0)
+        size_t k = strlen(e->d_name), ke = strlen(ext);
+        if (k <= ke || strcmp(e->d_name + k - ke, ext) != 0)
             continue;
         char path[4096];
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
@@ -82,6 +117,12 @@ static int fz_add_dir(fz_corpus *c, const char *dir)
     }
     closedir(d);
     return n;
+}
+
+/* Add every *.json file of a directory. Returns the number added. */
+static inline int fz_add_dir(fz_corpus *c, const char *dir)
+{
+    return fz_add_dir_ext(c, dir, ".json");
 }
 
 /* Interesting fragments for JSON specs and HTTP requests. */
@@ -178,6 +219,21 @@ static void fz_mutate(const fz_corpus *c, const fz_input *in, char **out, size_t
     b[len < cap ? len : cap - 1] = '\0';
     *out = b;
     *outlen = len;
+}
+
+/* The input of run `run`, malloc'd into *buf and *len: the first `seeds` runs take the seeds in order, later
+ * runs a mutation of a random corpus entry. Returns 1 for a mutation, 0 for a seed. */
+static inline int fz_next(const fz_corpus *c, long run, size_t seeds, char **buf, size_t *len, size_t maxlen)
+{
+    if (run < (long)seeds) {
+        const fz_input *in = &c->v[run];
+        *buf = malloc(in->len + 1);
+        memcpy(*buf, in->data, in->len + 1);
+        *len = in->len;
+        return 0;
+    }
+    fz_mutate(c, &c->v[fz_below(c->n)], buf, len, maxlen);
+    return 1;
 }
 
 #endif

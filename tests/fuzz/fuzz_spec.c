@@ -4,32 +4,10 @@
  * Invariants: a failure names a code and a message; an accepted spec's resolved JSON parses again to the same
  * resolved JSON. usage: fuzz_spec SECONDS [SEED_DIR...]   (FUZZ_SEED=N changes the random sequence)
  * A crash or a broken invariant writes the input to fuzz-spec-crash.json in the working directory. */
-#include <signal.h>
-#include <unistd.h>
 
 #include "dmilab/checks.h"
 #include "dmilab/spec.h"
 #include "fuzz_common.h"
-
-static const char *current;
-static size_t current_len;
-
-static void save(const char *why)
-{
-    FILE *f = fopen("fuzz-spec-crash.json", "wb");
-    if (f) {
-        fwrite(current, 1, current_len, f);
-        fclose(f);
-    }
-    fprintf(stderr, "fuzz_spec: %s; input saved to fuzz-spec-crash.json (%zu bytes)\n", why, current_len);
-}
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    save("crash");
-    _exit(1);
-}
 
 static const char *const builtin[] = {
     "{\"data\": {\"source\": \"fashion-mnist\", \"n_train\": [10, 20], \"n_test\": 10}, \"models\": {\"arch\": \"fcn\"},"
@@ -53,10 +31,7 @@ int main(int argc, char **argv)
     double seconds = atof(argv[1]);
     if (getenv("FUZZ_SEED"))
         fz_state = strtoull(getenv("FUZZ_SEED"), NULL, 10) * 0x9e3779b97f4a7c15ull + 1;
-    signal(SIGSEGV, on_signal);
-    signal(SIGABRT, on_signal);
-    signal(SIGBUS, on_signal);
-    signal(SIGFPE, on_signal);
+    fz_watch("fuzz_spec", "fuzz-spec-crash.json");
     fz_corpus c = {0};
     for (size_t i = 0; i < sizeof builtin / sizeof builtin[0]; i++)
         fz_add(&c, builtin[i], strlen(builtin[i]));
@@ -72,17 +47,9 @@ int main(int argc, char **argv)
         for (int inner = 0; inner < 64; inner++) {
             char *buf;
             size_t len;
-            const fz_input *in = &c.v[fz_below(c.n)];
-            if (runs < (long)seeds) {
-                in = &c.v[runs];
-                buf = malloc(in->len + 1);
-                memcpy(buf, in->data, in->len + 1);
-                len = in->len;
-            } else {
-                fz_mutate(&c, in, &buf, &len, 1 << 16);
-            }
-            current = buf;
-            current_len = len;
+            fz_next(&c, runs, seeds, &buf, &len, 1 << 16);
+            fz_current = buf;
+            fz_current_len = len;
             dml_spec s;
             dml_error err;
             dml_error_clear(&err);
@@ -90,7 +57,7 @@ int main(int argc, char **argv)
             runs++;
             if (rc != 0) {
                 if (err.code == DML_OK || !err.message[0]) {
-                    save("a rejected spec without an error code or message");
+                    fz_save("a rejected spec without an error code or message");
                     return 1;
                 }
                 codes[err.code & 15]++;
@@ -108,14 +75,14 @@ int main(int argc, char **argv)
                 dml_error_clear(&e2);
                 int rc2 = text ? dml_spec_parse(text, strlen(text), &lim, &s2, &e2) : -1;
                 if (rc2 != 0) {
-                    save("the resolved spec of an accepted spec does not parse again");
+                    fz_save("the resolved spec of an accepted spec does not parse again");
                     fprintf(stderr, "resolved: %s\nerror: %s at %s\n", text ? text : "(null)", e2.message, e2.field);
                     return 1;
                 }
                 cJSON *res2 = dml_spec_resolved_json(&s2);
                 char *text2 = res2 ? cJSON_PrintUnformatted(res2) : NULL;
                 if (!text2 || strcmp(text, text2) != 0) {
-                    save("resolving the resolved spec changes it");
+                    fz_save("resolving the resolved spec changes it");
                     fprintf(stderr, "first:  %s\nsecond: %s\n", text, text2 ? text2 : "(null)");
                     return 1;
                 }
