@@ -1,8 +1,11 @@
 /* dmilab: the executable. Subcommands: serve, kernel, run, submit (commands.h). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "commands.h"
+#include "dmilab/blas_cpu.h"
 #include "dmilab_version.h"
 
 static void usage(FILE *f)
@@ -20,13 +23,20 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+    /* OpenBLAS picks its kernels when it is loaded: on a CPU it does not know it runs its slowest generic ones.
+     * Choose for it and start again (once: the variable is set then). OPENBLAS_CORETYPE set by the user wins. */
+    const char *core = getenv("OPENBLAS_CORETYPE") ? NULL : dml_blas_better_coretype();
+    if (core && setenv("OPENBLAS_CORETYPE", core, 1) == 0) {
+        execv("/proc/self/exe", argv);
+        unsetenv("OPENBLAS_CORETYPE");   /* exec failed: go on with the generic kernels */
+    }
     if (argc < 2) {
         usage(stderr);
         return 2;
     }
     const char *cmd = argv[1];
     if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
-        printf("dmilab %s (%s)\n", DMILAB_VERSION, DMILAB_COMMIT);
+        printf("dmilab %s (%s), OpenBLAS kernels %s\n", DMILAB_VERSION, DMILAB_COMMIT, dml_blas_corename());
         return 0;
     }
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
