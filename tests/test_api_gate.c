@@ -43,7 +43,7 @@ static const char *failing_spec =
 static const char *medium_spec =
     "{\"name\": \"medium\", \"data\": {\"name\": \"fm\", \"source\": \"fashion-mnist\", \"resize\": 1, \"n_train\": [1500],"
     " \"n_test\": 500}, \"models\": {\"name\": \"fcn\", \"arch\": \"fcn\"}, \"inference\": {\"name\": \"ntk\", \"method\": \"ntk\"},"
-    " \"repeats\": 6, \"checks\": [{\"arm\": \"fm/fcn/ntk\", \"metric\": \"test_mse\", \"op\": \"<\", \"value\": 100}]}";
+    " \"repeats\": 18, \"checks\": [{\"arm\": \"fm/fcn/ntk\", \"metric\": \"test_mse\", \"op\": \"<\", \"value\": 100}]}";
 
 static cJSON *get_json(const char *path, long *status)
 {
