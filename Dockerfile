@@ -12,7 +12,7 @@ RUN meson setup /build --buildtype=release && ninja -C /build server/dmilab
 
 FROM debian:12
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-        libmicrohttpd12 libcjson1 libsqlite3-0 libopenblas0-pthread liblapacke zlib1g libsleef3 libssl3 curl \
+        libmicrohttpd12 libcjson1 libsqlite3-0 libopenblas0-pthread liblapacke zlib1g libsleef3 libssl3 libcurl4 curl \
         dataset-fashion-mnist \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --home-dir /var/lib/dmilab --create-home dmilab

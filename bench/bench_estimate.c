@@ -3,7 +3,8 @@
  * the wall and CPU time of running it (dml_experiment_run, as `dmilab run` does, nothing stored) and the peak
  * resident size of this process. bench/estimate.sh runs it on the examples and checks the ratios.
  *
- * Usage: bench_estimate [--threads N] [--run] SPEC.json...
+ * Usage: bench_estimate [--threads N] [--data-root DIR] [--run] SPEC.json...   (DIR: DMILAB_DATA_ROOT, else
+ * /usr/share/datasets, as `dmilab serve`)
  * Prints one line per spec: 'SPEC estimated_s=... memory_bytes=... [wall_s=... cpu_s=... ratio=... maxrss_bytes=...]'
  * with ratio = wall / estimated. */
 #include <stdio.h>
@@ -11,7 +12,8 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
-#include "dmilab/checks.h"
+#include "dmilab/admission.h"
+#include "dmilab/cost.h"
 #include "dmilab/experiment.h"
 #include "dmilab/spec.h"
 
@@ -46,7 +48,13 @@ static char *slurp(const char *path, size_t *n)
 int main(int argc, char **argv)
 {
     int threads = 2, run = 0, rc = 0;
+    const char *root = getenv("DMILAB_DATA_ROOT");
+    if (!root || !root[0]) root = "/usr/share/datasets";
     for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--data-root") == 0 && i + 1 < argc) {
+            root = argv[++i];
+            continue;
+        }
         if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
             threads = atoi(argv[++i]);
             continue;
@@ -61,12 +69,9 @@ int main(int argc, char **argv)
             fprintf(stderr, "bench_estimate: cannot read %s\n", argv[i]);
             return 2;
         }
-        dml_limits lim;
-        dml_limits_defaults(&lim);
-        lim.threads = threads;
         dml_spec s;
         dml_error err = {0};
-        if (dml_spec_parse(text, n, &lim, &s, &err)) {
+        if (dml_spec_parse(text, n, root, &s, &err) || dml_spec_admit(&s, NULL, &err)) {
             fprintf(stderr, "bench_estimate: %s: %s (%s)\n", argv[i], err.message, err.field);
             free(text);
             return 2;

@@ -58,7 +58,7 @@ static double run(const dml_layers *L, const dml_dataset *d, int threads, int st
 static int load(const char *prefix, size_t n, dml_dataset *d)
 {
     dml_error err;
-    const dml_idx_split *s = dml_idx_cached("/usr/share/datasets/fashion-mnist", prefix, &err);
+    const dml_idx_split *s = dml_idx_acquire("/", "/usr/share/datasets/fashion-mnist", prefix, &err);
     if (!s || s->n < n) {
         fprintf(stderr, "bench_train: %s\n", s ? "split too small" : err.message);
         return -1;

@@ -1,11 +1,11 @@
-/* Checks on results (CI gates) and the cost estimate of a spec. */
+/* Checks on results (CI gates): JSON and JUnit outcomes. */
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "dmilab/checks.h"
-#include "dmilab/kernel.h"
-#include "dmilab/nn.h"
+#include "dmilab/json.h"
 #include "dmilab/results.h"
 
 /* Mean over repeats of a metric for an arm at a size; NaN when no finite value is stored. */
@@ -54,12 +54,23 @@ static outcome evaluate(const dml_check *c, const dml_point *pts, size_t n)
 
 static cJSON *num_or_null(double v) { return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull(); }
 
-cJSON *dml_checks_json(const char *id, const dml_spec *s, const dml_point *pts, size_t n, int *all_passed)
+static const char *state_word(dml_checks_state st)
+{
+    return st == DML_CHECKS_FAILED ? "failed" : st == DML_CHECKS_CANCELLED ? "cancelled" : "not finished";
+}
+
+cJSON *dml_checks_json(const char *id, const dml_spec *s, const dml_point *pts, size_t n, dml_checks_state state,
+                       int *verdict)
 {
     cJSON *o = cJSON_CreateObject();
+    cJSON *arr = cJSON_CreateArray();
+    if (!o || !arr) {
+        cJSON_Delete(o);
+        cJSON_Delete(arr);
+        return NULL;
+    }
     cJSON_AddStringToObject(o, "id", id ? id : "");
     int all = 1;
-    cJSON *arr = cJSON_CreateArray();
     for (int i = 0; i < s->nchecks; i++) {
         const dml_check *c = &s->checks[i];
         outcome r = evaluate(c, pts, n);
@@ -76,140 +87,115 @@ cJSON *dml_checks_json(const char *id, const dml_spec *s, const dml_point *pts, 
         cJSON_AddBoolToObject(j, "passed", r.passed);
         cJSON_AddItemToArray(arr, j);
     }
-    cJSON_AddBoolToObject(o, "passed", all);
+    /* Only a succeeded experiment has a verdict of its own; a failed or cancelled one fails, whatever its checks
+     * say of the points it stored, and a pending one has none yet. */
+    int v = state == DML_CHECKS_FINAL ? all : state == DML_CHECKS_PENDING ? -1 : 0;
+    if (v < 0) cJSON_AddNullToObject(o, "passed");
+    else cJSON_AddBoolToObject(o, "passed", v);
     cJSON_AddItemToObject(o, "checks", arr);
-    if (all_passed) *all_passed = all;
+    if (verdict) *verdict = v;
     return o;
 }
 
-/* Append XML-escaped text. */
-static size_t xml_escape(char *dst, size_t cap, const char *src)
+/* A growable text buffer; on allocation failure `t` becomes NULL and later appends do nothing. */
+typedef struct {
+    char *t;
+    size_t n, cap;
+} text_buf;
+
+static void put(text_buf *b, const char *s, size_t k)
 {
-    size_t k = 0;
-    for (; *src && k + 7 < cap; src++) {
-        const char *rep = *src == '&' ? "&amp;" : *src == '<' ? "&lt;" : *src == '>' ? "&gt;" : *src == '"' ? "&quot;" : NULL;
-        if (rep) {
-            size_t l = strlen(rep);
-            memcpy(dst + k, rep, l);
-            k += l;
-        } else {
-            dst[k++] = *src;
+    if (!b->t) return;
+    if (b->n + k + 1 > b->cap) {
+        size_t cap = b->cap * 2 > b->n + k + 1 ? b->cap * 2 : b->n + k + 1;
+        char *t = realloc(b->t, cap);
+        if (!t) {
+            free(b->t);
+            b->t = NULL;
+            return;
         }
+        b->t = t;
+        b->cap = cap;
     }
-    dst[k] = 0;
-    return k;
+    memcpy(b->t + b->n, s, k);
+    b->n += k;
+    b->t[b->n] = 0;
 }
 
-char *dml_checks_junit(const char *id, const dml_spec *s, const dml_point *pts, size_t n)
+static void puts_(text_buf *b, const char *s) { put(b, s, strlen(s)); }
+
+/* Append `src` escaped for an XML attribute value; characters XML 1.0 cannot hold become '?'. */
+static void put_xml(text_buf *b, const char *src)
 {
-    size_t cap = 512 + (size_t)s->nchecks * 2048;
-    char *out = malloc(cap), *p = out;
-    if (!out) return NULL;
-    int failures = 0;
+    for (const unsigned char *p = (const unsigned char *)src; *p; p++) {
+        switch (*p) {
+        case '&': puts_(b, "&amp;"); break;
+        case '<': puts_(b, "&lt;"); break;
+        case '>': puts_(b, "&gt;"); break;
+        case '"': puts_(b, "&quot;"); break;
+        case '\n': puts_(b, "&#10;"); break;
+        case '\t': puts_(b, "&#9;"); break;
+        case '\r': puts_(b, "&#13;"); break;
+        default: put(b, *p < 0x20 ? "?" : (const char *)p, 1); break;
+        }
+    }
+}
+
+static void putf(text_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void putf(text_buf *b, const char *fmt, ...)
+{
+    char tmp[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (k > 0) put(b, tmp, (size_t)k < sizeof tmp ? (size_t)k : sizeof tmp - 1);
+}
+
+char *dml_checks_junit(const char *id, const dml_spec *s, const dml_point *pts, size_t n, dml_checks_state state,
+                       const char *error)
+{
+    text_buf b = {malloc(4096), 0, 4096};
+    if (!b.t) return NULL;
+    b.t[0] = 0;
+    int failures = 0, errors = state != DML_CHECKS_FINAL;
     for (int i = 0; i < s->nchecks; i++) failures += !evaluate(&s->checks[i], pts, n).passed;
-    char eid[256];
-    xml_escape(eid, sizeof eid, id ? id : "");
-    p += snprintf(p, cap, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n"
-                  "<testsuite name=\"dmilab checks\" id=\"%s\" tests=\"%d\" failures=\"%d\" errors=\"0\">\n", eid,
-                  s->nchecks, failures);
+    puts_(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n<testsuite name=\"dmilab checks\" id=\"");
+    put_xml(&b, id ? id : "");
+    putf(&b, "\" tests=\"%d\" failures=\"%d\" errors=\"%d\">\n", s->nchecks + errors, failures, errors);
+    if (errors) {
+        /* The experiment itself is a testcase that errs: a CI never reads an empty or partial suite as green. */
+        puts_(&b, "  <testcase classname=\"experiment\" name=\"");
+        put_xml(&b, id ? id : "");
+        putf(&b, " %s\">\n    <error type=\"%s\" message=\"", state_word(state),
+             state == DML_CHECKS_FAILED ? "failed" : state == DML_CHECKS_CANCELLED ? "cancelled" : "pending");
+        if (state == DML_CHECKS_PENDING) puts_(&b, "the experiment has not ended: these checks are not its verdict");
+        else if (error && *error) put_xml(&b, error);
+        else puts_(&b, state == DML_CHECKS_CANCELLED ? "the experiment was cancelled" : "the experiment failed");
+        puts_(&b, "\"/>\n  </testcase>\n");
+    }
     for (int i = 0; i < s->nchecks; i++) {
         const dml_check *c = &s->checks[i];
         outcome r = evaluate(c, pts, n);
-        char arm[512], than[512], name[1024], target[64];
-        xml_escape(arm, sizeof arm, c->arm);
-        xml_escape(than, sizeof than, c->than_arm);
-        if (c->than_arm[0])
-            snprintf(target, sizeof target, "%s", "");
-        else
-            dml_format_double(target, sizeof target, c->value);
-        snprintf(name, sizeof name, "%s %s %s%s at n_train %zu", dml_metric_name(c->metric),
-                 c->op == DML_OP_LT ? "&lt;" : c->op == DML_OP_LE ? "&lt;=" : c->op == DML_OP_GT ? "&gt;"
-                 : c->op == DML_OP_GE ? "&gt;=" : "==",
-                 c->than_arm[0] ? than : target, c->op == DML_OP_EQ ? " (tolerance)" : "", c->n_train);
-        p += snprintf(p, cap - (size_t)(p - out), "  <testcase classname=\"%s\" name=\"%s\">\n", arm, name);
+        char target[40];
+        dml_format_double(target, sizeof target, c->value);
+        puts_(&b, "  <testcase classname=\"");
+        put_xml(&b, c->arm);
+        putf(&b, "\" name=\"%s ", dml_metric_name(c->metric));
+        put_xml(&b, dml_op_name(c->op));
+        puts_(&b, " ");
+        put_xml(&b, c->than_arm[0] ? c->than_arm : target);
+        putf(&b, "%s at n_train %zu\">\n", c->op == DML_OP_EQ ? " (tolerance)" : "", c->n_train);
         if (!r.passed) {
             char act[40], tgt[40];
             dml_format_double(act, sizeof act, r.actual);
             dml_format_double(tgt, sizeof tgt, r.target);
-            p += snprintf(p, cap - (size_t)(p - out), "    <failure message=\"actual %s, expected %s %s\"/>\n", act,
-                          c->op == DML_OP_LT ? "&lt;" : c->op == DML_OP_LE ? "&lt;=" : c->op == DML_OP_GT ? "&gt;"
-                          : c->op == DML_OP_GE ? "&gt;=" : "==", tgt);
+            putf(&b, "    <failure message=\"actual %s, expected ", act);
+            put_xml(&b, dml_op_name(c->op));
+            putf(&b, " %s\"/>\n", tgt);
         }
-        p += snprintf(p, cap - (size_t)(p - out), "  </testcase>\n");
+        puts_(&b, "  </testcase>\n");
     }
-    snprintf(p, cap - (size_t)(p - out), "</testsuite>\n</testsuites>\n");
-    return out;
-}
-
-/* Seconds per flop of the ridge solves (Cholesky and triangular solves, LAPACK on the reference machine). */
-#define SEC_PER_FLOP 3.5e-11
-/* Reading, decompressing and preprocessing a data set's IDX files once (bench/estimate.sh). */
-#define SEC_PER_DATA_LOAD 0.4
-
-cJSON *dml_spec_cost_json(const dml_spec *s, int threads)
-{
-    if (threads < 1) threads = 1;
-    double pairs = 0, duals = 0, seconds = 0, mem = 0, train_steps = 0;
-    size_t units = 0;
-    int nkernel = 0;   /* kernel methods: they share one kernel per (data, model, repeat) */
-    for (int i = 0; i < s->ninference; i++) nkernel += dml_method_is_kernel(s->inference[i].method);
-    int any_kernel = nkernel > 0;
-    for (int d = 0; d < s->ndata; d++) {
-        const dml_data_spec *ds = &s->data[d];
-        double N = (double)ds->n_train[ds->nn_train - 1], M = (double)ds->n_test;
-        int side = 28 / ds->resize;
-        dml_shape sh = {.nd = 2, .size = {side, side}, .channels = 1};
-        seconds += SEC_PER_DATA_LOAD;
-        /* kernel arms: one unit per (data, model, repeat), the kernel of the largest n_train shared by every
-         * kernel method and size */
-        double solve = 0;
-        for (int k = 0; any_kernel && k < ds->nn_train; k++) {
-            double n = (double)ds->n_train[k];
-            solve += n * n * n / 3.0 + 2.0 * n * n * 10.0 + 2.0 * M * n * 10.0;
-        }
-        for (int mi = 0; mi < s->nmodels; mi++) {
-            const dml_model *mod = &s->models[mi];
-            dml_layers L;
-            if (dml_model_layers(mod, &sh, 10, &L, NULL)) continue;
-            if (any_kernel) {
-                mem = fmax(mem, dml_kernel_unit_memory_bytes(mod, &sh, (size_t)N, (size_t)M, 10, threads));
-                dml_kernel_cost gram, cross;
-                dml_kernel_cost_estimate(mod, &sh, (size_t)N, (size_t)N, 1, threads, &gram);
-                dml_kernel_cost_estimate(mod, &sh, (size_t)M, (size_t)N, 0, threads, &cross);
-                units += (size_t)s->repeats;
-                pairs += (gram.pairs + cross.pairs) * s->repeats;
-                duals += (gram.dual_evaluations + cross.dual_evaluations) * s->repeats;
-                seconds += s->repeats * (gram.seconds + cross.seconds +
-                                         solve * nkernel * SEC_PER_FLOP / (threads > 1 ? 1.6 : 1.0));
-            }
-            /* training arms: one unit per point (dml_train_seconds: the layers' own costs) */
-            for (int i = 0; i < s->ninference; i++) {
-                const dml_inference *inf = &s->inference[i];
-                if (dml_method_is_kernel(inf->method)) continue;
-                size_t nmax = ds->n_train[ds->nn_train - 1];
-                dml_precision prec = inf->train.float64 ? DML_F64 : DML_F32;
-                mem = fmax(mem, dml_train_memory_bytes(&L, prec, inf->method == DML_INF_GD ? nmax : (size_t)inf->train.batch,
-                                                       nmax, ds->n_test, threads));
-                dml_optimizer opt = inf->method == DML_INF_GD ? DML_OPT_GD : inf->method == DML_INF_SGD ? DML_OPT_SGD
-                                                                                                      : DML_OPT_ADAM;
-                for (int k = 0; k < ds->nn_train; k++) {
-                    double n = (double)ds->n_train[k];
-                    units += (size_t)s->repeats;
-                    train_steps += s->repeats * (inf->method == DML_INF_GD ? inf->train.epochs
-                                                                            : inf->train.epochs * ceil(n / inf->train.batch));
-                    seconds += s->repeats * dml_train_seconds(&L, prec, opt, ds->n_train[k], ds->n_test,
-                                                              inf->train.epochs, inf->train.batch, threads);
-                }
-            }
-        }
-    }
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddNumberToObject(o, "points", (double)dml_spec_points(s));
-    cJSON_AddNumberToObject(o, "units", (double)units);
-    cJSON_AddNumberToObject(o, "kernel_pairs", pairs);
-    cJSON_AddNumberToObject(o, "dual_evaluations", duals);
-    cJSON_AddNumberToObject(o, "training_steps", train_steps);
-    cJSON_AddNumberToObject(o, "memory_bytes", ceil(mem));
-    cJSON_AddNumberToObject(o, "estimated_seconds", seconds);
-    return o;
+    puts_(&b, "</testsuite>\n</testsuites>\n");
+    return b.t;
 }

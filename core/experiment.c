@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "dmilab/data.h"
 #include "dmilab/experiment.h"
 #include "dmilab/kernel.h"
 #include "dmilab/ridge.h"
@@ -40,7 +41,51 @@ typedef struct {
     const dml_spec *s;
     const dml_run_hooks *h;
     size_t total, done;
+    /* the IDX splits of every data variant, acquired at its first unit and held until the run ends (variants
+     * with the same directory share them) */
+    const dml_idx_split *(*split)[2];
+    dml_data_file files[4 * 64];
+    int nfiles;
 } runner;
+
+/* Name a field of err, when there is an err. */
+static void set_field(dml_error *err, const char *field)
+{
+    if (err) snprintf(err->field, sizeof err->field, "%.*s", (int)sizeof err->field - 1, field);
+}
+
+/* The train and test splits of data variant d, read on first use. */
+static int data_splits(runner *R, int d, const dml_idx_split **tr, const dml_idx_split **te, dml_error *err)
+{
+    const dml_spec *s = R->s;
+    for (int e = 0; e <= d && !R->split[d][0]; e++)
+        if (R->split[e][0] && strcmp(s->data[e].path, s->data[d].path) == 0) {
+            *tr = R->split[e][0];
+            *te = R->split[e][1];
+            return 0;
+        }
+    if (!R->split[d][0]) {
+        if (!s->data_root[0])
+            return dml_fail(err, DML_ERR_INTERNAL, NULL, "the spec was parsed without a data root: its data cannot be read");
+        static const char *const prefix[2] = {"train", "t10k"};
+        for (int k = 0; k < 2; k++) {
+            R->split[d][k] = dml_idx_acquire(s->data_root, s->data[d].path, prefix[k], err);
+            if (!R->split[d][k]) return -1;
+        }
+        for (int k = 0; k < 2; k++) {
+            const dml_idx_split *sp = R->split[d][k];
+            R->files[R->nfiles++] = (dml_data_file){sp->images_path, sp->images_sha256};
+            R->files[R->nfiles++] = (dml_data_file){sp->labels_path, sp->labels_sha256};
+        }
+        if (R->h->on_data && R->h->on_data(R->h->ctx, R->files, R->nfiles, err)) {
+            if (err && err->code == DML_OK) dml_fail(err, DML_ERR_IO, NULL, "the data files were refused");
+            return -1;
+        }
+    }
+    *tr = R->split[d][0];
+    *te = R->split[d][1];
+    return 0;
+}
 
 static void progress(runner *r)
 {
@@ -76,7 +121,8 @@ static int train_point(runner *R, int m, int i, int rep, const dml_dataset *tr, 
 {
     const dml_spec *s = R->s;
     const dml_inference *inf = &s->inference[i];
-    const dml_training *t = &inf->train;
+    dml_train_config cfg;
+    dml_arm_train_config(inf, &s->models[m], &cfg);
     dml_layers *L = malloc(sizeof *L);
     if (!L) return dml_fail(err, DML_ERR_NOMEM, NULL, "out of memory");
     int threads = R->h->threads > 0 ? R->h->threads : 1;
@@ -88,25 +134,11 @@ static int train_point(runner *R, int m, int i, int rep, const dml_dataset *tr, 
     dml_rng r;
     dml_rng_seed(&r, keys, 4);
     uint64_t init_seed = dml_rng_next(&r), shuffle_seed = dml_rng_next(&r);
-    int batch = inf->method == DML_INF_GD ? (int)n : t->batch;
-    dml_net *net = dml_net_create(L, s->models[m].parameterization, t->float64 ? DML_F64 : DML_F32, init_seed, threads,
+    int batch = inf->method == DML_INF_GD ? (int)n : cfg.batch;
+    dml_net *net = dml_net_create(L, s->models[m].parameterization, inf->precision, init_seed, threads,
                                   (size_t)(batch < 1024 ? batch : 1024), err);
     free(L);
     if (!net) return -1;
-    dml_train_config cfg;
-    dml_train_config_defaults(&cfg, inf->method == DML_INF_GD ? DML_OPT_GD : inf->method == DML_INF_SGD ? DML_OPT_SGD
-                                                                                                      : DML_OPT_ADAM);
-    cfg.lr = t->lr;
-    cfg.momentum = t->momentum;
-    cfg.nesterov = t->nesterov;
-    cfg.beta1 = t->beta1;
-    cfg.beta2 = t->beta2;
-    cfg.eps = t->eps;
-    cfg.weight_decay = t->weight_decay;
-    cfg.schedule = t->cosine ? DML_SCHED_COSINE : DML_SCHED_CONSTANT;
-    cfg.epochs = t->epochs;
-    cfg.batch = t->batch;
-    cfg.loss = t->cross_entropy ? DML_LOSS_CROSS_ENTROPY : DML_LOSS_MSE;
     cfg.shuffle_seed = shuffle_seed;
     dml_dataset sub = *tr;   /* the first n images: a view, nested like the kernel arms' subsets */
     sub.n = n;
@@ -120,7 +152,81 @@ static int train_point(runner *R, int m, int i, int rep, const dml_dataset *tr, 
     return rc;
 }
 
-/* One unit: data variant d, model m, repeat r, all kernel inference methods and sizes. */
+/* Store one finished point; nonzero (the store failed) aborts the run. */
+static int report(runner *R, const dml_point *p, dml_error *err)
+{
+    const dml_run_hooks *h = R->h;
+    if (h->on_point && h->on_point(h->ctx, p)) return dml_fail(err, DML_ERR_INTERNAL, NULL, "storing a point failed");
+    R->done++;
+    progress(R);
+    return 0;
+}
+
+/* The kernel arms of one unit: one NNGP+NTK computation on the largest n_train serves every kernel method and
+ * size (nested subsets: leading blocks of one Gram matrix). `t0`: when the unit started loading its data. */
+static int kernel_stage(runner *R, int d, int m, int rep, const char *need, int missing, const dml_dataset *tr,
+                        const dml_dataset *te, double t0, dml_error *err)
+{
+    const dml_spec *s = R->s;
+    const dml_run_hooks *h = R->h;
+    const dml_data_spec *ds = &s->data[d];
+    int nsz = ds->nn_train, k = tr->k, rc = -1;
+    size_t N = ds->n_train[nsz - 1], M = ds->n_test;
+    double *Knn = malloc(sizeof(double) * N * N), *Tnn = malloc(sizeof(double) * N * N);
+    double *Kmn = malloc(sizeof(double) * M * N), *Tmn = malloc(sizeof(double) * M * N);
+    double *pt = malloc(sizeof(double) * M * (size_t)k), *pn = malloc(sizeof(double) * N * (size_t)k);
+    char f[64];
+    if (!Knn || !Tnn || !Kmn || !Tmn || !pt || !pn) {
+        dml_fail(err, DML_ERR_NOMEM, NULL, "out of memory for kernels of %zu training and %zu test points", N, M);
+        goto out;
+    }
+    int threads = h->threads > 0 ? h->threads : 1;
+    if (dml_kernel(&s->models[m], &tr->shape, tr->x, N, NULL, N, Knn, Tnn, threads, err) ||
+        dml_kernel(&s->models[m], &tr->shape, te->x, M, tr->x, N, Kmn, Tmn, threads, err)) {
+        set_field(err, dml_spec_field(s, "models", m, NULL, f, sizeof f));
+        goto out;
+    }
+    double share = (now() - t0) / (double)missing;
+    for (int i = 0; i < s->ninference; i++) {
+        const dml_inference *inf = &s->inference[i];
+        if (!dml_method_is_kernel(inf->method)) continue;
+        for (int j = 0; j < nsz; j++) {
+            if (!need[i * nsz + j]) continue;
+            if (h->cancelled && h->cancelled(h->ctx)) {
+                dml_fail(err, DML_ERR_CANCELLED, NULL, "cancelled");
+                goto out;
+            }
+            size_t n = ds->n_train[j];
+            double t1 = now();
+            dml_point p;
+            memset(&p, 0, sizeof p);
+            arm_name(s, d, m, i, &p);
+            p.n_train = n;
+            p.repeat = rep;
+            const double *K = inf->method == DML_INF_NTK ? Tnn : Knn;
+            const double *Kt = inf->method == DML_INF_NTK ? Tmn : Kmn;
+            if (dml_ridge_predict(K, N, n, Kt, N, M, tr->y, (size_t)k, inf->ridge, pt, pn, err)) {
+                set_field(err, dml_spec_field(s, "inference", i, "ridge", f, sizeof f));
+                goto out;
+            }
+            metrics(pt, te->y, te->label, M, k, &p.test_mse, &p.test_accuracy);
+            metrics(pn, tr->y, tr->label, n, k, &p.train_mse, NULL);
+            p.seconds = share + (now() - t1);
+            if (report(R, &p, err)) goto out;
+        }
+    }
+    rc = 0;
+out:
+    free(Knn);
+    free(Tnn);
+    free(Kmn);
+    free(Tmn);
+    free(pt);
+    free(pn);
+    return rc;
+}
+
+/* One unit: data variant d, model m, repeat r: its kernel arms, then (their matrices freed) its trained arms. */
 static int run_unit(runner *R, int d, int m, int rep, dml_error *err)
 {
     const dml_spec *s = R->s;
@@ -146,97 +252,56 @@ static int run_unit(runner *R, int d, int m, int rep, dml_error *err)
         free(need);
         return 0;
     }
-    size_t N = ds->n_train[nsz - 1], M = ds->n_test;
+    size_t N = ds->n_train[nsz - 1];
     dml_dataset tr, te;
+    const dml_idx_split *str = NULL, *ste = NULL;
     double t0 = now();
-    if (dml_variant_load(ds, s->seed, rep, N, &tr, &te, err)) {
+    if (data_splits(R, d, &str, &ste, err) ||
+        dml_variant_load(ds, s->seed, rep, N, str, ste, &tr, &te, err)) {
         free(need);
+        char f[200];
         if (err && err->field[0]) {   /* point the field at this data variant */
-            char f[sizeof err->field];
-            snprintf(f, sizeof f, "data[%d].%s", d, err->field);
-            snprintf(err->field, sizeof err->field, "%s", f);
+            dml_spec_field(s, "data", d, err->field, f, sizeof f);
+            set_field(err, f);
         }
         return -1;
     }
     double load = now() - t0;   /* loading and preprocessing, shared by the points of this unit */
-    int k = tr.k, rc = -1;
-    double *Knn = NULL, *Tnn = NULL, *Kmn = NULL, *Tmn = NULL, *pt = NULL, *pn = NULL;
-    if (missing) {
-        Knn = malloc(sizeof(double) * N * N);
-        Tnn = malloc(sizeof(double) * N * N);
-        Kmn = malloc(sizeof(double) * M * N);
-        Tmn = malloc(sizeof(double) * M * N);
-        pt = malloc(sizeof(double) * M * (size_t)k);
-        pn = malloc(sizeof(double) * N * (size_t)k);
-        if (!Knn || !Tnn || !Kmn || !Tmn || !pt || !pn) {
-            dml_fail(err, DML_ERR_NOMEM, NULL, "out of memory for kernels of %zu training and %zu test points", N, M);
-            goto out;
-        }
-        int threads = h->threads > 0 ? h->threads : 1;
-        if (dml_kernel(&s->models[m], &tr.shape, tr.x, N, NULL, N, Knn, Tnn, threads, err) ||
-            dml_kernel(&s->models[m], &tr.shape, te.x, M, tr.x, N, Kmn, Tmn, threads, err)) {
-            snprintf(err->field, sizeof err->field, "models[%d]", m);
-            goto out;
-        }
-    }
-    double share = missing ? (now() - t0) / (double)missing : 0.0;
+    int rc = -1;
+    if (missing && kernel_stage(R, d, m, rep, need, missing, &tr, &te, t0, err)) goto out;
     for (int i = 0; i < ninf; i++) {
-        const dml_inference *inf = &s->inference[i];
+        if (dml_method_is_kernel(s->inference[i].method)) continue;
         for (int j = 0; j < nsz; j++) {
             if (!need[i * nsz + j]) continue;
             if (h->cancelled && h->cancelled(h->ctx)) {
                 dml_fail(err, DML_ERR_CANCELLED, NULL, "cancelled");
                 goto out;
             }
-            size_t n = ds->n_train[j];
             double t1 = now();
             dml_point p;
             memset(&p, 0, sizeof p);
             arm_name(s, d, m, i, &p);
-            p.n_train = n;
+            p.n_train = ds->n_train[j];
             p.repeat = rep;
             dml_train_result res;
             memset(&res, 0, sizeof res);
-            if (dml_method_is_kernel(inf->method)) {
-                const double *K = inf->method == DML_INF_NTK ? Tnn : Knn;
-                const double *Kt = inf->method == DML_INF_NTK ? Tmn : Kmn;
-                if (dml_ridge_predict(K, N, n, Kt, N, M, tr.y, (size_t)k, inf->ridge, pt, pn, err)) {
-                    snprintf(err->field, sizeof err->field, "inference[%d].ridge", i);
-                    goto out;
-                }
-                metrics(pt, te.y, te.label, M, k, &p.test_mse, &p.test_accuracy);
-                metrics(pn, tr.y, tr.label, n, k, &p.train_mse, NULL);
-                p.seconds = share + (now() - t1);
-            } else {
-                if (train_point(R, m, i, rep, &tr, n, &te, &res, err)) {
-                    dml_train_result_free(&res);
-                    goto out;
-                }
-                p.test_mse = res.test_mse;
-                p.test_accuracy = res.test_accuracy;
-                p.train_mse = res.train_mse;
-                p.curve = res.curve;
-                p.n_curve = res.n_curve;
-                p.seconds = now() - t1 + (missing ? 0.0 : load / (double)train_missing);
-            }
-            int bad = h->on_point && h->on_point(h->ctx, &p);
-            dml_train_result_free(&res);
-            if (bad) {
-                dml_fail(err, DML_ERR_INTERNAL, NULL, "storing a point failed");
+            if (train_point(R, m, i, rep, &tr, p.n_train, &te, &res, err)) {
+                dml_train_result_free(&res);
                 goto out;
             }
-            R->done++;
-            progress(R);
+            p.test_mse = res.test_mse;
+            p.test_accuracy = res.test_accuracy;
+            p.train_mse = res.train_mse;
+            p.curve = res.curve;
+            p.n_curve = res.n_curve;
+            p.seconds = now() - t1 + (missing ? 0.0 : load / (double)train_missing);
+            int bad = report(R, &p, err);
+            dml_train_result_free(&res);
+            if (bad) goto out;
         }
     }
     rc = 0;
 out:
-    free(Knn);
-    free(Tnn);
-    free(Kmn);
-    free(Tmn);
-    free(pt);
-    free(pn);
     free(need);
     dml_dataset_free(&tr);
     dml_dataset_free(&te);
@@ -248,12 +313,19 @@ int dml_experiment_run(const dml_spec *s, const dml_run_hooks *h, dml_error *err
     dml_run_hooks none = {0};
     if (!h) h = &none;
     runner R = {.s = s, .h = h, .total = dml_spec_points(s)};
-    for (int d = 0; d < s->ndata; d++)
-        for (int m = 0; m < s->nmodels; m++)
-            for (int r = 0; r < s->repeats; r++) {
-                if (h->cancelled && h->cancelled(h->ctx)) return dml_fail(err, DML_ERR_CANCELLED, NULL, "cancelled");
-                if (run_unit(&R, d, m, r, err)) return -1;
+    R.split = calloc((size_t)s->ndata + 1, sizeof *R.split);
+    if (!R.split) return dml_fail(err, DML_ERR_NOMEM, NULL, "out of memory");
+    int rc = 0;
+    for (int d = 0; d < s->ndata && rc == 0; d++)
+        for (int m = 0; m < s->nmodels && rc == 0; m++)
+            for (long long r = 0; r < s->repeats && rc == 0; r++) {
+                if (h->cancelled && h->cancelled(h->ctx)) rc = dml_fail(err, DML_ERR_CANCELLED, NULL, "cancelled");
+                else rc = run_unit(&R, d, m, (int)r, err);
             }
+    for (int d = 0; d < s->ndata; d++)
+        for (int k = 0; k < 2; k++) dml_idx_release(R.split[d][k]);
+    free(R.split);
+    if (rc) return -1;
     R.done = R.total;
     progress(&R);
     return 0;

@@ -1,3 +1,4 @@
+/* Typed, path-aware access to the fields of JSON objects for spec validation (jfield.h). */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -70,21 +71,6 @@ int jf_int(const cJSON *obj, const char *key, const char *path, long long lo, lo
     if (!v) return 0;
     char f[200];
     return int_value(v, jf_path(f, sizeof f, path, key), lo, hi, out, err);
-}
-
-int jf_int_limited(const cJSON *obj, const char *key, const char *path, long long lo, long long hi, long long limit,
-                   long long *out, dml_error *err)
-{
-    long long v;
-    int rc = jf_int(obj, key, path, lo, hi, &v, err);
-    if (rc <= 0) return rc;
-    if (v > limit) {
-        char f[200];
-        return dml_fail(err, DML_ERR_LIMIT, jf_path(f, sizeof f, path, key), "%s is %lld, above the limit %lld",
-                        f, v, limit);
-    }
-    *out = v;
-    return 1;
 }
 
 int jf_bool(const cJSON *obj, const char *key, const char *path, int *out, dml_error *err)

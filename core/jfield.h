@@ -22,10 +22,6 @@ int jf_number(const cJSON *obj, const char *key, const char *path, double lo, do
 /** An integer-valued number in [lo, hi]. */
 int jf_int(const cJSON *obj, const char *key, const char *path, long long lo, long long hi, long long *out,
            dml_error *err);
-/** As jf_int with a valid range [lo, hi] and a server limit `limit` (<= hi): a value in range but above the
- *  limit is DML_ERR_LIMIT (the API's limit_exceeded) naming the limit. */
-int jf_int_limited(const cJSON *obj, const char *key, const char *path, long long lo, long long hi, long long limit,
-                   long long *out, dml_error *err);
 int jf_bool(const cJSON *obj, const char *key, const char *path, int *out, dml_error *err);
 /** A string of 1..size-1 bytes copied into out. */
 int jf_string(const cJSON *obj, const char *key, const char *path, char *out, size_t size, dml_error *err);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "dmilab/kernel.h"
+#include "dmilab/limits.h"
 #include "dmilab/nn.h"
 #include "dmilab/model_json.h"
 #include "jfield.h"
@@ -38,7 +39,8 @@ static double *read_input(const cJSON *obj, const char *name, size_t max_numbers
         total *= (double)dims[i];
     }
     if (max_numbers && total > (double)max_numbers) {
-        dml_fail(err, DML_ERR_LIMIT, f, "%s holds %.0f numbers, more than the limit %zu", f, total, max_numbers);
+        dml_fail_limit(err, DML_LIMIT_KERNEL_NUMBERS, f, "%s holds %.0f numbers, more than the limit %zu", f, total,
+                       max_numbers);
         return NULL;
     }
     *n = (size_t)dims[0];
@@ -167,15 +169,14 @@ static char *print_response(double **K, double **T, double **Kse, double **Tse, 
 
 /* ---- the request ---- */
 
-static int parse_empirical(const cJSON *o, const dml_kernel_limits *lim, dml_empirical_opts *emp, dml_error *err)
+/* The request's "empirical" object; its width's limit is checked with the --empirical option's below. */
+static int parse_empirical(const cJSON *o, dml_empirical_opts *emp, dml_error *err)
 {
     static const char *const keys[] = {"width", "samples", "outputs", "seed", NULL};
     if (jf_object(o, "empirical", keys, err)) return -1;
     long long v;
     int rc;
-    if ((rc = jf_int_limited(o, "width", "empirical", 1, 1LL << 30, lim->max_width > 0 ? lim->max_width : 1LL << 30, &v,
-                             err)) < 0)
-        return -1;
+    if ((rc = jf_int(o, "width", "empirical", 1, DML_WIDTH_MAX, &v, err)) < 0) return -1;
     if (rc) emp->width = (int)v;
     if ((rc = jf_int(o, "samples", "empirical", 1, 100000, &v, err)) < 0) return -1;
     if (rc) emp->samples = (int)v;
@@ -201,18 +202,18 @@ char *dml_kernel_request_text(const cJSON *req, const dml_kernel_limits *lim, in
         return NULL;
     }
     dml_model m;
-    dml_model_limits ml = {.max_depth = lim->max_depth, .max_width = lim->max_width};
-    if (dml_model_parse(jm, "model", &ml, &m, err)) return NULL;
+    dml_limits ml = {.max_depth = lim->max_depth, .max_width = lim->max_width};
+    if (dml_model_parse(jm, "model", &m, err) || dml_model_admit(&m, "model", &ml, err)) return NULL;
     dml_empirical_opts emp_body = DML_EMPIRICAL_DEFAULTS;
     const dml_empirical_opts *emp = emp_in;
     const cJSON *je = cJSON_GetObjectItemCaseSensitive(req, "empirical");
     if (je && !emp) {
-        if (parse_empirical(je, lim, &emp_body, err)) return NULL;
+        if (parse_empirical(je, &emp_body, err)) return NULL;
         emp = &emp_body;
     }
     if (emp && lim->max_width > 0 && emp->width > lim->max_width) {
-        dml_fail(err, DML_ERR_LIMIT, "empirical.width", "empirical.width is %d, above the limit %d", emp->width,
-                 lim->max_width);
+        dml_fail_limit(err, DML_LIMIT_WIDTH, "empirical.width", "empirical.width is %d, above the limit %d",
+                       emp->width, lim->max_width);
         return NULL;
     }
     const cJSON *j1 = cJSON_GetObjectItemCaseSensitive(req, "x1");
@@ -245,8 +246,8 @@ char *dml_kernel_request_text(const cJSON *req, const dml_kernel_limits *lim, in
     int se = emp && emp->samples >= 2;
     const char *sizes = j2 ? "x2.shape" : "x1.shape";
     if (max_numbers && (double)n1 * (double)n2 > (double)max_numbers) {
-        dml_fail(err, DML_ERR_LIMIT, sizes, "the kernel would have %zu x %zu entries, more than the limit %zu", n1, n2,
-                 max_numbers);
+        dml_fail_limit(err, DML_LIMIT_KERNEL_NUMBERS, sizes, "the kernel would have %zu x %zu entries, more than the limit %zu",
+                       n1, n2, max_numbers);
         goto out;
     }
     if (lim->max_seconds > 0 || lim->max_memory_bytes > 0) {
@@ -267,7 +268,7 @@ char *dml_kernel_request_text(const cJSON *req, const dml_kernel_limits *lim, in
         double request_bytes = (double)lim->request_bytes + inputs * (sizeof(cJSON) + 16);
         double total = kernel_bytes + 8.0 * inputs + text_bytes + request_bytes;
         if (lim->max_seconds > 0 && seconds > lim->max_seconds) {
-            dml_fail(err, DML_ERR_LIMIT, sizes,
+            dml_fail_limit(err, DML_LIMIT_KERNEL_SECONDS, sizes,
                      "the kernel would take about %.0f s to compute (%zu x %zu %s kernels of %s inputs on %d threads, "
                      "estimated), more than the limit of %.0f s; split the request or run `dmilab kernel`, which has no "
                      "limit",
@@ -276,7 +277,7 @@ char *dml_kernel_request_text(const cJSON *req, const dml_kernel_limits *lim, in
             goto out;
         }
         if (lim->max_memory_bytes > 0 && total > lim->max_memory_bytes) {
-            dml_fail(err, DML_ERR_LIMIT, sizes,
+            dml_fail_limit(err, DML_LIMIT_MEMORY, sizes,
                      "the kernel request would need about %.3g GiB (kernels and workspaces %.3g, response text %.3g, "
                      "request %.3g), more than the limit of %.3g GiB",
                      total / (1 << 30), kernel_bytes / (1 << 30), text_bytes / (1 << 30),

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "dmilab/json.h"
 #include "dmilab/results.h"
 
 static cJSON *num_or_null(double v) { return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull(); }
@@ -156,15 +157,6 @@ cJSON *dml_results_json(const char *id, const dml_point *pts, size_t n)
     for (size_t i = 0; i < n; i++) cJSON_AddItemToArray(arr, dml_point_json(&pts[i]));
     cJSON_AddItemToObject(o, "curves", dml_curves_json(pts, n));
     return o;
-}
-
-/* The shortest of %.15g, %.16g, %.17g that reads back as the same double (as JSON printers do). */
-void dml_format_double(char *buf, size_t size, double v)
-{
-    for (int digits = 15; digits <= 17; digits++) {
-        snprintf(buf, size, "%.*g", digits, v);
-        if (strtod(buf, NULL) == v) return;
-    }
 }
 
 static void csv_num(char *buf, size_t size, double v)

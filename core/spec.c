@@ -1,46 +1,64 @@
-/* The experiment specification v1 (DESIGN section 3): parse, validate, fill defaults, print resolved. */
-#include <limits.h>
+/* The experiment specification v1 (DESIGN section 3): parse, resolve defaults, names and input shapes, and
+ * print the resolved spec. Server limits are checked apart, by admission (admission.c). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "dmilab/kernel.h"
-#include "dmilab/nn.h"
+#include "dmilab/data.h"
+#include "dmilab/json.h"
+#include "dmilab/model_json.h"
 #include "dmilab/spec.h"
 #include "jfield.h"
 
 #define FASHION_MNIST_DIR "/usr/share/datasets/fashion-mnist"
 
-void dml_limits_defaults(dml_limits *l)
+static const char *const source_names[] = {DML_SOURCES(DML_ENUM_NAME)};
+static const char *const subset_names[] = {DML_SUBSETS(DML_ENUM_NAME)};
+static const char *const transform_names[] = {DML_TRANSFORMS(DML_ENUM_NAME)};
+static const char *const method_names[] = {DML_METHODS(DML_ENUM_NAME)};
+static const char *const metric_names[] = {DML_METRICS(DML_ENUM_NAME)};
+static const char *const op_names[] = {DML_OPS(DML_ENUM_NAME)};
+static const char *const param_names[] = {"ntk", "standard"};   /* indexed by dml_parameterization */
+
+#define NAME_OF(table, n, v) ((unsigned)(v) < (unsigned)(n) ? table[v] : "?")
+const char *dml_source_name(dml_source s) { return NAME_OF(source_names, DML_N_SOURCES, s); }
+const char *dml_subset_name(dml_subset s) { return NAME_OF(subset_names, DML_N_SUBSETS, s); }
+const char *dml_transform_name(dml_transform_kind k) { return NAME_OF(transform_names, DML_N_TRANSFORMS, k); }
+const char *dml_method_name(dml_method m) { return NAME_OF(method_names, DML_N_METHODS, m); }
+const char *dml_metric_name(dml_metric m) { return NAME_OF(metric_names, DML_N_METRICS, m); }
+const char *dml_op_name(dml_op op) { return NAME_OF(op_names, DML_N_OPS, op); }
+
+dml_optimizer dml_method_optimizer(dml_method m)
 {
-    memset(l, 0, sizeof *l);
-    snprintf(l->data_root, sizeof l->data_root, "/usr/share/datasets");
-    l->max_points = 10000;
-    l->max_n_train = 60000;
-    l->max_n_test = 10000;
-    l->max_repeats = 100;
-    l->max_depth = 30;   /* (DML_MAX_LAYERS - 3) / 2: the deepest layer list */
-    l->max_width = 16384;
-    l->max_memory_bytes = (size_t)16 << 30;
-    l->threads = 1;
+    return m == DML_INF_GD ? DML_OPT_GD : m == DML_INF_ADAM ? DML_OPT_ADAM : DML_OPT_SGD;
 }
 
-const char *dml_method_name(dml_method m)
+dml_shape dml_data_shape(const dml_data_spec *d)
 {
-    static const char *const n[] = {"nngp", "ntk", "gd", "sgd", "adam"};
-    return (unsigned)m < 5 ? n[m] : "?";
+    int r = d->resize > 0 ? d->resize : 1;
+    dml_shape sh = {.nd = 2, .size = {d->rows / r, d->cols / r}, .channels = 1};
+    return sh;
 }
 
-static const char *const metric_names[] = {"test_accuracy", "test_mse", "train_mse"};
-static const char *const op_names[] = {"<", "<=", ">", ">=", "=="};
+int dml_data_outputs(const dml_data_spec *d) { return d->classes ? d->classes : 10; }
 
-const char *dml_metric_name(dml_metric m) { return (unsigned)m < 3 ? metric_names[m] : "?"; }
-const char *dml_op_name(dml_op op) { return (unsigned)op < 5 ? op_names[op] : "?"; }
+void dml_arm_train_config(const dml_inference *inf, const dml_model *m, dml_train_config *out)
+{
+    *out = inf->train;
+    out->lr = inf->lr[m->parameterization == DML_PARAM_STANDARD];
+}
 
-static const char *const source_names[] = {"fashion-mnist", "mnist"};
-static const char *const subset_names[] = {"random", "head"};
-static const char *const transform_names[] = {"orthogonal", "permutation", "local-orthogonal",
-                                              "channel-orthogonal", "translation", "signed-permutation"};
+const char *dml_spec_field(const dml_spec *s, const char *part, int i, const char *key, char *out, size_t size)
+{
+    int listed = strcmp(part, "data") == 0 ? s->data_listed : strcmp(part, "models") == 0 ? s->models_listed
+                                                                                           : s->inference_listed;
+    char base[64];
+    if (listed) snprintf(base, sizeof base, "%s[%d]", part, i);
+    else snprintf(base, sizeof base, "%s", part);
+    if (key && key[0]) snprintf(out, size, "%s.%s", base, key);
+    else snprintf(out, size, "%s", base);
+    return out;
+}
 
 /* Give unnamed entries their default name and make every name unique with -2, -3, ... */
 static void unique_name(char *name, const char *base, char (*taken)[DML_NAME_MAX], int ntaken)
@@ -61,20 +79,6 @@ static void unique_name(char *name, const char *base, char (*taken)[DML_NAME_MAX
     memcpy(name, cand, DML_NAME_MAX);
 }
 
-/* Resolve `path` and require it inside the data root. */
-static int resolve_path(const char *path, const char *root, const char *field, char *out, dml_error *err)
-{
-    char rroot[PATH_MAX], rpath[PATH_MAX];
-    if (!realpath(root, rroot))
-        return dml_fail(err, DML_ERR_INVALID_SPEC, field, "the server's data root %s does not exist", root);
-    if (!realpath(path, rpath)) return dml_fail(err, DML_ERR_INVALID_SPEC, field, "%s does not exist", path);
-    size_t n = strlen(rroot);
-    if (strncmp(rpath, rroot, n) != 0 || (rpath[n] != '/' && rpath[n] != 0 && strcmp(rroot, "/") != 0))
-        return dml_fail(err, DML_ERR_INVALID_SPEC, field, "%s is outside the data root %s", path, root);
-    snprintf(out, DML_PATH_MAX, "%s", rpath);
-    return 0;
-}
-
 static int cmp_size(const void *a, const void *b)
 {
     size_t x = *(const size_t *)a, y = *(const size_t *)b;
@@ -87,7 +91,7 @@ static int parse_transform(const cJSON *o, const char *path, dml_transform *t, d
     if (jf_object(o, path, keys, err)) return -1;
     int e;
     char f[200];
-    int rc = jf_enum(o, "kind", path, transform_names, 6, &e, err);
+    int rc = jf_enum(o, "kind", path, transform_names, DML_N_TRANSFORMS, &e, err);
     if (rc < 0) return -1;
     if (rc == 0) return dml_fail(err, DML_ERR_INVALID_SPEC, jf_path(f, sizeof f, path, "kind"), "%s is required", f);
     t->kind = (dml_transform_kind)e;
@@ -97,7 +101,36 @@ static int parse_transform(const cJSON *o, const char *path, dml_transform *t, d
     return 0;
 }
 
-static int parse_data(const cJSON *o, const char *path, const dml_limits *lim, dml_data_spec *d, dml_error *err)
+/* The divisors of n that leave more than one pixel, as "1, 2, 4, 7, 14" for the message of a bad `resize`. */
+static void divisors(int rows, int cols, char *out, size_t size)
+{
+    size_t k = 0;
+    out[0] = 0;
+    for (int r = 1; r <= rows && k + 8 < size; r++)
+        if (rows % r == 0 && cols % r == 0 && (rows / r) * (cols / r) > 1)
+            k += (size_t)snprintf(out + k, size - k, "%s%d", k ? ", " : "", r);
+}
+
+/* The data directory inside the root and the IDX headers of its four files: the image side, the counts. */
+static int probe_data(const char *root, const char *path, dml_data_spec *d, dml_error *err)
+{
+    char f[200];
+    jf_path(f, sizeof f, path, "path");
+    if (dml_data_resolve(root, d->path, DML_PATH_DIR, f, d->path, sizeof d->path, err)) return -1;
+    dml_idx_info tr, te;
+    if (dml_idx_probe(root, d->path, "train", f, &tr, err) || dml_idx_probe(root, d->path, "t10k", f, &te, err))
+        return -1;
+    if (tr.rows != te.rows || tr.cols != te.cols)
+        return dml_fail(err, DML_ERR_INVALID_SPEC, f, "the training images of %s are %dx%d but its test images %dx%d",
+                        d->path, tr.rows, tr.cols, te.rows, te.cols);
+    d->rows = tr.rows;
+    d->cols = tr.cols;
+    d->train_images = tr.n;
+    d->test_images = te.n;
+    return 0;
+}
+
+static int parse_data(const cJSON *o, const char *path, const char *root, dml_data_spec *d, dml_error *err)
 {
     static const char *const keys[] = {"name", "source", "path", "resize", "n_train", "n_test", "subset",
                                        "classes", "transform", NULL};
@@ -116,45 +149,46 @@ static int parse_data(const cJSON *o, const char *path, const dml_limits *lim, d
                                 later[i]);
     if (jf_object(o, path, keys, err)) return -1;
     int e, rc;
-    if ((rc = jf_enum(o, "source", path, source_names, 2, &e, err)) < 0) return -1;
+    if ((rc = jf_enum(o, "source", path, source_names, DML_N_SOURCES, &e, err)) < 0) return -1;
     if (rc == 0) return dml_fail(err, DML_ERR_INVALID_SPEC, jf_path(f, sizeof f, path, "source"), "%s is required", f);
     d->source = (dml_source)e;
     if ((rc = jf_string(o, "name", path, d->name, sizeof d->name, err)) < 0) return -1;
     if (rc && !jf_valid_name(d->name))
         return dml_fail(err, DML_ERR_INVALID_SPEC, jf_path(f, sizeof f, path, "name"),
                         "names are 1 to 64 of letters, digits, '-', '_', '.'");
-    char p[DML_PATH_MAX] = "";
-    if ((rc = jf_string(o, "path", path, p, sizeof p, err)) < 0) return -1;
+    if ((rc = jf_string(o, "path", path, d->path, sizeof d->path, err)) < 0) return -1;
     if (rc == 0 && d->source == DML_SRC_MNIST)
         return dml_fail(err, DML_ERR_INVALID_SPEC, jf_path(f, sizeof f, path, "path"),
                         "%s is required for source mnist (Debian ships no MNIST package)", f);
-    if (rc == 0) snprintf(p, sizeof p, "%s", FASHION_MNIST_DIR);
-    if (resolve_path(p, lim->data_root, jf_path(f, sizeof f, path, "path"), d->path, err)) return -1;
+    if (rc == 0) snprintf(d->path, sizeof d->path, "%s", FASHION_MNIST_DIR);
+    if (root && probe_data(root, path, d, err)) return -1;
     long long v;
-    if ((rc = jf_int(o, "resize", path, 1, 28, &v, err)) < 0) return -1;
+    if ((rc = jf_int(o, "resize", path, 1, 4096, &v, err)) < 0) return -1;
     if (rc) d->resize = (int)v;
-    if (28 % d->resize)
-        return dml_fail(err, DML_ERR_INVALID_SPEC, jf_path(f, sizeof f, path, "resize"),
-                        "%s must divide the image side 28 (1, 2, 4, 7, 14, 28)", f);
+    if (d->rows) {
+        char list[200];
+        divisors(d->rows, d->cols, list, sizeof list);
+        if (d->rows % d->resize || d->cols % d->resize)
+            return dml_fail(err, DML_ERR_INVALID_SPEC, jf_path(f, sizeof f, path, "resize"),
+                            "%s must divide the %dx%d images of %s (%s)", f, d->rows, d->cols, d->path, list);
+        /* one pixel standardises to 0: every kernel would be 0 and every trained network constant */
+        if ((d->rows / d->resize) * (d->cols / d->resize) < 2)
+            return dml_fail(err, DML_ERR_INVALID_SPEC, jf_path(f, sizeof f, path, "resize"),
+                            "%s %d leaves one pixel of the %dx%d images, which standardization sets to 0 (choose one "
+                            "of %s)", f, d->resize, d->rows, d->cols, list);
+    }
     long long sizes[DML_MAX_SIZES];
     int n;
     if ((rc = jf_int_list(o, "n_train", path, DML_MAX_SIZES, 1, 1LL << 50, sizes, &n, err)) < 0) return -1;
     if (rc == 0) return dml_fail(err, DML_ERR_INVALID_SPEC, jf_path(f, sizeof f, path, "n_train"), "%s is required", f);
-    for (int i = 0; i < n; i++)
-        if (sizes[i] > (long long)lim->max_n_train) {
-            char g[220];
-            snprintf(g, sizeof g, "%s[%d]", jf_path(f, sizeof f, path, "n_train"), i);
-            return dml_fail(err, DML_ERR_LIMIT, g, "%s is %lld, above the limit %zu", g, sizes[i],
-                            lim->max_n_train);
-        }
     for (int i = 0; i < n; i++) d->n_train[i] = (size_t)sizes[i];
     qsort(d->n_train, (size_t)n, sizeof d->n_train[0], cmp_size);
     d->nn_train = 0;
     for (int i = 0; i < n; i++)
         if (d->nn_train == 0 || d->n_train[d->nn_train - 1] != d->n_train[i]) d->n_train[d->nn_train++] = d->n_train[i];
-    if ((rc = jf_int_limited(o, "n_test", path, 1, 1LL << 50, (long long)lim->max_n_test, &v, err)) < 0) return -1;
+    if ((rc = jf_int(o, "n_test", path, 1, 1LL << 50, &v, err)) < 0) return -1;
     if (rc) d->n_test = (size_t)v;
-    if (jf_enum(o, "subset", path, subset_names, 2, &e, err) < 0) return -1;
+    if (jf_enum(o, "subset", path, subset_names, DML_N_SUBSETS, &e, err) < 0) return -1;
     if (cJSON_GetObjectItemCaseSensitive(o, "subset")) d->subset = (dml_subset)e;
     if ((rc = jf_int(o, "classes", path, 2, 10, &v, err)) < 0) return -1;
     if (rc) d->classes = (int)v;
@@ -180,7 +214,28 @@ static int parse_data(const cJSON *o, const char *path, const dml_limits *lim, d
     return 0;
 }
 
-static const char *const method_names[] = {"nngp", "ntk", "gd", "sgd", "adam"};
+/* `lr`: a number, or {"ntk": a, "standard": b} (either may be left out) for grids with both parameterizations.
+ * lr[] holds the defaults on entry. */
+static int parse_lr(const cJSON *o, const char *path, double lr[2], dml_error *err)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "lr");
+    if (!v) return 0;
+    char f[200];
+    jf_path(f, sizeof f, path, "lr");
+    if (cJSON_IsObject(v)) {
+        static const char *const keys[] = {"ntk", "standard", NULL};
+        if (jf_object(v, f, keys, err)) return -1;
+        for (int p = 0; p < 2; p++)
+            if (jf_number(v, param_names[p], f, 0, 1e6, &lr[p], err) < 0) return -1;
+        return 0;
+    }
+    double x;
+    if (!cJSON_IsNumber(v))
+        return dml_fail(err, DML_ERR_INVALID_SPEC, f, "%s must be a number or {\"ntk\": number, \"standard\": number}", f);
+    if (jf_number(o, "lr", path, 0, 1e6, &x, err) < 0) return -1;
+    lr[0] = lr[1] = x;
+    return 0;
+}
 
 static int parse_inference(const cJSON *o, const char *path, dml_inference *inf, dml_error *err)
 {
@@ -188,15 +243,12 @@ static int parse_inference(const cJSON *o, const char *path, dml_inference *inf,
     static const char *const train_keys[] = {"name", "method", "lr", "momentum", "nesterov", "beta1", "beta2", "eps",
                                              "weight_decay", "schedule", "epochs", "batch", "loss", "precision",
                                              NULL};
-    static const char *const schedules[] = {"constant", "cosine"};
-    static const char *const losses[] = {"mse", "cross-entropy"};
-    static const char *const precisions[] = {"float32", "float64"};
     char f[200];
     memset(inf, 0, sizeof *inf);
     inf->ridge = 1e-4;
     if (!cJSON_IsObject(o)) return dml_fail(err, DML_ERR_INVALID_SPEC, path, "%s must be an object", path);
     int e, rc;
-    if ((rc = jf_enum(o, "method", path, method_names, 5, &e, err)) < 0) return -1;
+    if ((rc = jf_enum(o, "method", path, method_names, DML_N_METHODS, &e, err)) < 0) return -1;
     if (rc == 0) return dml_fail(err, DML_ERR_INVALID_SPEC, jf_path(f, sizeof f, path, "method"), "%s is required", f);
     inf->method = (dml_method)e;
     int kernel = dml_method_is_kernel(inf->method);
@@ -217,35 +269,60 @@ static int parse_inference(const cJSON *o, const char *path, dml_inference *inf,
         return dml_fail(err, DML_ERR_INVALID_SPEC, jf_path(f, sizeof f, path, "name"),
                         "names are 1 to 64 of letters, digits, '-', '_', '.'");
     if (kernel) return jf_number(o, "ridge", path, 0, 1e6, &inf->ridge, err) < 0 ? -1 : 0;
-    dml_training *t = &inf->train;
-    t->lr = inf->method == DML_INF_ADAM ? 1e-3 : 0.1;
-    t->momentum = inf->method == DML_INF_SGD ? 0.9 : 0.0;
-    t->beta1 = 0.9;
-    t->beta2 = 0.999;
-    t->eps = 1e-8;
-    t->epochs = 20;
-    t->batch = 64;
+    dml_train_config *t = &inf->train;
+    dml_optimizer opt = dml_method_optimizer(inf->method);
+    dml_train_config_defaults(t, opt);
+    t->lr = NAN;   /* per arm: inf->lr[parameterization] */
+    inf->lr[DML_PARAM_NTK] = dml_default_lr(opt, DML_PARAM_NTK);
+    inf->lr[DML_PARAM_STANDARD] = dml_default_lr(opt, DML_PARAM_STANDARD);
     long long v;
-    if (jf_number(o, "lr", path, 0, 1e6, &t->lr, err) < 0) return -1;
+    if (parse_lr(o, path, inf->lr, err)) return -1;
     if (jf_number(o, "momentum", path, 0, 1, &t->momentum, err) < 0) return -1;
     if (jf_bool(o, "nesterov", path, &t->nesterov, err) < 0) return -1;
     if (jf_number(o, "beta1", path, 0, 1, &t->beta1, err) < 0) return -1;
     if (jf_number(o, "beta2", path, 0, 1, &t->beta2, err) < 0) return -1;
     if (jf_number(o, "eps", path, 0, 1, &t->eps, err) < 0) return -1;
     if (jf_number(o, "weight_decay", path, 0, 1e6, &t->weight_decay, err) < 0) return -1;
-    if (jf_enum(o, "schedule", path, schedules, 2, &t->cosine, err) < 0) return -1;
+    if (jf_enum(o, "schedule", path, dml_schedule_names, DML_N_SCHEDULES, &e, err) < 0) return -1;
+    if (cJSON_GetObjectItemCaseSensitive(o, "schedule")) t->schedule = (dml_schedule)e;
     if ((rc = jf_int(o, "epochs", path, 1, 100000, &v, err)) < 0) return -1;
     if (rc) t->epochs = (int)v;
     if ((rc = jf_int(o, "batch", path, 1, 1 << 20, &v, err)) < 0) return -1;
     if (rc) t->batch = (int)v;
-    if (jf_enum(o, "loss", path, losses, 2, &t->cross_entropy, err) < 0) return -1;
-    if (jf_enum(o, "precision", path, precisions, 2, &t->float64, err) < 0) return -1;
+    if (jf_enum(o, "loss", path, dml_loss_names, DML_N_LOSSES, &e, err) < 0) return -1;
+    if (cJSON_GetObjectItemCaseSensitive(o, "loss")) t->loss = (dml_loss)e;
+    if (jf_enum(o, "precision", path, dml_precision_names, DML_N_PRECISIONS, &e, err) < 0) return -1;
+    if (cJSON_GetObjectItemCaseSensitive(o, "precision")) inf->precision = (dml_precision)e;
     if (inf->method == DML_INF_ADAM && t->beta1 >= 1)
         return dml_fail(err, DML_ERR_INVALID_SPEC, jf_path(f, sizeof f, path, "beta1"), "beta1 must be below 1");
     if (inf->method == DML_INF_ADAM && t->beta2 >= 1)
         return dml_fail(err, DML_ERR_INVALID_SPEC, jf_path(f, sizeof f, path, "beta2"), "beta2 must be below 1");
     if (inf->method == DML_INF_ADAM && t->eps <= 0)
         return dml_fail(err, DML_ERR_INVALID_SPEC, jf_path(f, sizeof f, path, "eps"), "eps must be positive");
+    return 0;
+}
+
+/* `tags`: a list of at most DML_MAX_TAGS short strings. */
+static int parse_tags(const cJSON *root, dml_spec *s, dml_error *err)
+{
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(root, "tags");
+    if (!t) return 0;
+    if (!cJSON_IsArray(t) || cJSON_GetArraySize(t) > DML_MAX_TAGS)
+        return dml_fail(err, DML_ERR_INVALID_SPEC, "tags", "tags must be a list of at most %d strings", DML_MAX_TAGS);
+    int i = 0;
+    for (const cJSON *it = t->child; it; it = it->next, i++) {
+        char f[32];
+        snprintf(f, sizeof f, "tags[%d]", i);
+        size_t n = cJSON_IsString(it) && it->valuestring ? strlen(it->valuestring) : 0;
+        if (n < 1 || n >= DML_TAG_MAX || !jf_valid_name(it->valuestring))
+            return dml_fail(err, DML_ERR_INVALID_SPEC, f, "%s must be 1 to %d of letters, digits, '-', '_', '.'", f,
+                            DML_TAG_MAX - 1);
+        memcpy(s->tags[i], it->valuestring, n + 1);
+        for (int k = 0; k < i; k++)
+            if (strcmp(s->tags[k], s->tags[i]) == 0)
+                return dml_fail(err, DML_ERR_INVALID_SPEC, f, "tag '%s' appears twice", s->tags[i]);
+    }
+    s->ntags = i;
     return 0;
 }
 
@@ -275,10 +352,10 @@ static int parse_check(const cJSON *o, const char *path, const dml_spec *s, dml_
     if (d < 0)
         return dml_fail(err, DML_ERR_INVALID_SPEC, jf_path(f, sizeof f, path, "arm"),
                         "arm '%s' is not in the experiment's grid (arms are <data>/<model>/<inference>)", c->arm);
-    if ((rc = jf_enum(o, "metric", path, metric_names, 3, &e, err)) < 0) return -1;
+    if ((rc = jf_enum(o, "metric", path, metric_names, DML_N_METRICS, &e, err)) < 0) return -1;
     if (rc == 0) return dml_fail(err, DML_ERR_INVALID_SPEC, jf_path(f, sizeof f, path, "metric"), "%s is required", f);
     c->metric = (dml_metric)e;
-    if ((rc = jf_enum(o, "op", path, op_names, 5, &e, err)) < 0) return -1;
+    if ((rc = jf_enum(o, "op", path, op_names, DML_N_OPS, &e, err)) < 0) return -1;
     if (rc == 0) return dml_fail(err, DML_ERR_INVALID_SPEC, jf_path(f, sizeof f, path, "op"), "%s is required", f);
     c->op = (dml_op)e;
     long long v;
@@ -326,32 +403,51 @@ static int list_size(const cJSON *v, const char *field, int max, dml_error *err)
     if (!cJSON_IsArray(v)) return dml_fail(err, DML_ERR_INVALID_SPEC, field, "%s must be an object or a list", field);
     int n = cJSON_GetArraySize(v);
     if (n < 1) return dml_fail(err, DML_ERR_INVALID_SPEC, field, "%s must not be empty", field);
-    if (n > max) return dml_fail(err, DML_ERR_LIMIT, field, "%s has %d entries, more than %d", field, n, max);
+    if (n > max) return dml_fail(err, DML_ERR_INVALID_SPEC, field, "%s has %d entries, more than %d", field, n, max);
     return n;
 }
 
 static const cJSON *list_item(const cJSON *v, int i) { return cJSON_IsObject(v) ? v : cJSON_GetArrayItem(v, i); }
 
-int dml_spec_parse(const char *text, size_t len, const dml_limits *lim, dml_spec *s, dml_error *err)
+int dml_spec_parse(const char *text, size_t len, const char *data_root, dml_spec *s, dml_error *err)
+{
+    cJSON *root;
+    memset(s, 0, sizeof *s);
+    if (dml_json_parse(text, len, &root, err)) return -1;
+    int rc = dml_spec_from_json(root, data_root, s, err);
+    cJSON_Delete(root);
+    return rc;
+}
+
+/* Whether a model object writes a width: its own, or one of its layers'. */
+static int writes_width(const cJSON *o)
+{
+    if (cJSON_GetObjectItemCaseSensitive(o, "width")) return 1;
+    const cJSON *jl = cJSON_GetObjectItemCaseSensitive(o, "layers");
+    for (const cJSON *it = cJSON_IsArray(jl) ? jl->child : NULL; it; it = it->next)
+        if (it->child && cJSON_GetObjectItemCaseSensitive(it->child, "width")) return 1;
+    return 0;
+}
+
+int dml_spec_from_json(const cJSON *root, const char *data_root, dml_spec *s, dml_error *err)
 {
     static const char *const keys[] = {"name", "seed", "data", "models", "inference", "repeats", "audit", "checks",
-                                       NULL};
-    dml_limits dl;
-    if (!lim) {
-        dml_limits_defaults(&dl);
-        lim = &dl;
-    }
+                                       "tags", NULL};
     memset(s, 0, sizeof *s);
-    const char *end = NULL;
-    cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
-    if (!root) return dml_fail(err, DML_ERR_INVALID_JSON, NULL, "the body is not valid JSON (near byte %ld)",
-                               end ? (long)(end - text) : 0L);
     char f[200];
     int rc = -1;
+    char(*taken)[DML_NAME_MAX] = NULL;
     if (jf_object(root, "", keys, err)) goto out;
     if (cJSON_GetObjectItemCaseSensitive(root, "audit")) {
         dml_fail(err, DML_ERR_INVALID_SPEC, "audit", "symmetry audits are not supported yet by this server");
         goto out;
+    }
+    if (data_root) {
+        if (strlen(data_root) >= sizeof s->data_root) {
+            dml_fail(err, DML_ERR_INVALID_SPEC, NULL, "the data root is too long");
+            goto out;
+        }
+        snprintf(s->data_root, sizeof s->data_root, "%s", data_root);
     }
     snprintf(s->name, sizeof s->name, "experiment");
     const cJSON *nm = cJSON_GetObjectItemCaseSensitive(root, "name");
@@ -364,9 +460,9 @@ int dml_spec_parse(const char *text, size_t len, const dml_limits *lim, dml_spec
     if (jf_int(root, "seed", "", 0, 9007199254740992LL, &v, err) < 0) goto out;
     s->seed = cJSON_GetObjectItemCaseSensitive(root, "seed") ? (uint64_t)v : 0;
     s->repeats = 1;
-    if ((rc = jf_int_limited(root, "repeats", "", 1, 1LL << 40, lim->max_repeats, &v, err)) < 0) goto out;
-    if (rc) s->repeats = (int)v;
-    rc = -1;
+    if (jf_int(root, "repeats", "", 1, 1LL << 40, &v, err) < 0) goto out;
+    if (cJSON_GetObjectItemCaseSensitive(root, "repeats")) s->repeats = v;
+    if (parse_tags(root, s, err)) goto out;
 
     const cJSON *jd = cJSON_GetObjectItemCaseSensitive(root, "data");
     const cJSON *jm = cJSON_GetObjectItemCaseSensitive(root, "models");
@@ -377,133 +473,66 @@ int dml_spec_parse(const char *text, size_t len, const dml_limits *lim, dml_spec
     if (nm_ < 0) goto out;
     int ni = list_size(ji, "inference", 64, err);
     if (ni < 0) goto out;
+    s->data_listed = cJSON_IsArray(jd);
+    s->models_listed = cJSON_IsArray(jm);
+    s->inference_listed = cJSON_IsArray(ji);
     s->data = calloc((size_t)nd, sizeof *s->data);
     s->models = calloc((size_t)nm_, sizeof *s->models);
     s->inference = calloc((size_t)ni, sizeof *s->inference);
-    if (!s->data || !s->models || !s->inference) {
+    taken = calloc(64, DML_NAME_MAX);
+    if (!s->data || !s->models || !s->inference || !taken) {
         dml_fail(err, DML_ERR_NOMEM, NULL, "out of memory");
         goto out;
     }
-    char(*taken)[DML_NAME_MAX] = calloc(64, DML_NAME_MAX);
-    if (!taken) goto out;
     for (int i = 0; i < nd; i++, s->ndata++) {
-        const char *p = cJSON_IsObject(jd) ? "data" : jf_index(f, sizeof f, "data", i);
-        if (parse_data(list_item(jd, i), p, lim, &s->data[i], err)) goto out_taken;
+        dml_spec_field(s, "data", i, NULL, f, sizeof f);
+        if (parse_data(list_item(jd, i), f, data_root, &s->data[i], err)) goto out;
         unique_name(s->data[i].name, source_names[s->data[i].source], taken, i);
         memcpy(taken[i], s->data[i].name, DML_NAME_MAX);
     }
     for (int i = 0; i < nm_; i++, s->nmodels++) {
-        const char *p = cJSON_IsObject(jm) ? "models" : jf_index(f, sizeof f, "models", i);
-        dml_model_limits mlim = {.max_depth = lim->max_depth, .max_width = lim->max_width};
-        if (dml_model_parse(list_item(jm, i), p, &mlim, &s->models[i], err)) goto out_taken;
+        char p[64];
+        dml_spec_field(s, "models", i, NULL, p, sizeof p);
+        if (dml_model_parse(list_item(jm, i), p, &s->models[i], err)) goto out;
+        if (writes_width(list_item(jm, i))) s->width_given |= (uint64_t)1 << i;
         unique_name(s->models[i].name, dml_arch_name(s->models[i].arch), taken, i);
         memcpy(taken[i], s->models[i].name, DML_NAME_MAX);
-        /* the model must fit every data variant's input shape */
-        for (int d = 0; d < s->ndata; d++) {
-            dml_shape sh = {.nd = 2, .size = {28 / s->data[d].resize, 28 / s->data[d].resize}, .channels = 1};
-            dml_layers *L = malloc(sizeof *L);
-            if (!L) goto out_taken;
-            int bad = dml_model_layers(&s->models[i], &sh, 10, L, err);
-            free(L);
-            if (bad) {
-                char g[sizeof err->field];
-                snprintf(g, sizeof g, "%s%s%s", p, err->field[0] ? "." : "", err->field);
-                snprintf(err->field, sizeof err->field, "%s", g);
-                goto out_taken;
-            }
-        }
-    }
-    for (int i = 0; i < ni; i++, s->ninference++) {
-        const char *p = cJSON_IsObject(ji) ? "inference" : jf_index(f, sizeof f, "inference", i);
-        if (parse_inference(list_item(ji, i), p, &s->inference[i], err)) goto out_taken;
-        unique_name(s->inference[i].name, dml_method_name(s->inference[i].method), taken, i);
-        memcpy(taken[i], s->inference[i].name, DML_NAME_MAX);
     }
     int any_kernel = 0;
-    for (int i = 0; i < s->ninference; i++) any_kernel |= dml_method_is_kernel(s->inference[i].method);
+    for (int i = 0; i < ni; i++, s->ninference++) {
+        dml_spec_field(s, "inference", i, NULL, f, sizeof f);
+        if (parse_inference(list_item(ji, i), f, &s->inference[i], err)) goto out;
+        unique_name(s->inference[i].name, dml_method_name(s->inference[i].method), taken, i);
+        memcpy(taken[i], s->inference[i].name, DML_NAME_MAX);
+        any_kernel |= dml_method_is_kernel(s->inference[i].method);
+    }
     for (int i = 0; any_kernel && i < s->nmodels; i++)
         if (s->models[i].parameterization != DML_PARAM_NTK) {
-            char g[220], h[220];
-            dml_fail(err, DML_ERR_INVALID_SPEC,
-                     jf_path(g, sizeof g, cJSON_IsObject(jm) ? "models" : jf_index(h, sizeof h, "models", i),
-                             "parameterization"),
+            dml_fail(err, DML_ERR_INVALID_SPEC, dml_spec_field(s, "models", i, "parameterization", f, sizeof f),
                      "kernel methods (nngp, ntk) need parameterization 'ntk': with 'standard' the infinite-width "
                      "kernel depends on the layer widths");
-            goto out_taken;
+            goto out;
         }
     const cJSON *jc = cJSON_GetObjectItemCaseSensitive(root, "checks");
     if (jc) {
         if (!cJSON_IsArray(jc)) {
             dml_fail(err, DML_ERR_INVALID_SPEC, "checks", "checks must be a list");
-            goto out_taken;
+            goto out;
         }
         int nc = cJSON_GetArraySize(jc);
         if (nc > 256) {
-            dml_fail(err, DML_ERR_LIMIT, "checks", "at most 256 checks");
-            goto out_taken;
+            dml_fail(err, DML_ERR_INVALID_SPEC, "checks", "at most 256 checks");
+            goto out;
         }
         s->checks = calloc((size_t)nc + 1, sizeof *s->checks);
-        if (!s->checks) goto out_taken;
+        if (!s->checks) goto out;
         int i = 0;
         for (const cJSON *it = jc->child; it; it = it->next, i++, s->nchecks++)
-            if (parse_check(it, jf_index(f, sizeof f, "checks", i), s, &s->checks[i], err)) goto out_taken;
-    }
-    size_t pts = dml_spec_points(s);
-    if (pts > lim->max_points) {
-        dml_fail(err, DML_ERR_LIMIT, "data", "the grid has %zu points, more than the limit of %zu", pts,
-                 lim->max_points);
-        goto out_taken;
-    }
-    for (int d = 0; any_kernel && d < s->ndata; d++) {
-        /* memory of one unit of each model (dml_kernel_unit_memory_bytes: the kernel memory model) */
-        double N = (double)s->data[d].n_train[s->data[d].nn_train - 1], M = (double)s->data[d].n_test, bytes = 0;
-        dml_shape sh = {.nd = 2, .size = {28 / s->data[d].resize, 28 / s->data[d].resize}, .channels = 1};
-        for (int m = 0; m < s->nmodels; m++) {
-            double b = dml_kernel_unit_memory_bytes(&s->models[m], &sh, (size_t)N, (size_t)M, 10, lim->threads);
-            if (b > bytes) bytes = b;
-        }
-        if (bytes > (double)lim->max_memory_bytes) {
-            char g[64];
-            snprintf(g, sizeof g, s->ndata == 1 && cJSON_IsObject(jd) ? "data.n_train" : "data[%d].n_train", d);
-            dml_fail(err, DML_ERR_LIMIT, g, "a kernel unit (matrices, Cholesky copy, workspaces, data) for n_train %.0f and n_test %.0f needs %.1f GiB, more than "
-                     "the limit of %.1f GiB", N, M, bytes / (1 << 30), (double)lim->max_memory_bytes / (1 << 30));
-            goto out_taken;
-        }
-    }
-    /* memory of one training unit: the finite network at its width, its workspaces and the data */
-    for (int i = 0; i < s->ninference; i++) {
-        const dml_inference *inf = &s->inference[i];
-        if (dml_method_is_kernel(inf->method)) continue;
-        for (int m = 0; m < s->nmodels; m++)
-            for (int d = 0; d < s->ndata; d++) {
-                const dml_data_spec *ds = &s->data[d];
-                size_t N = ds->n_train[ds->nn_train - 1];
-                dml_shape sh = {.nd = 2, .size = {28 / ds->resize, 28 / ds->resize}, .channels = 1};
-                dml_layers *L = malloc(sizeof *L);
-                if (!L) goto out_taken;
-                int bad = dml_model_layers(&s->models[m], &sh, 10, L, NULL);
-                double bytes = bad ? 0 : dml_train_memory_bytes(L, inf->train.float64 ? DML_F64 : DML_F32,
-                                                                 inf->method == DML_INF_GD ? N : (size_t)inf->train.batch,
-                                                                 N, ds->n_test, lim->threads);
-                free(L);
-                if (bytes > (double)lim->max_memory_bytes) {
-                    char g[64];
-                    if (cJSON_IsObject(jm)) snprintf(g, sizeof g, "models.width");
-                    else snprintf(g, sizeof g, "models[%d].width", m);
-                    dml_fail(err, DML_ERR_LIMIT, g,
-                             "training %s (width %d) with %s on %s (n_train %zu) needs about %.1f GiB, more than the "
-                             "limit of %.1f GiB; reduce the width or the batch",
-                             s->models[m].name, s->models[m].width, inf->name, ds->name, N, bytes / (1 << 30),
-                             (double)lim->max_memory_bytes / (1 << 30));
-                    goto out_taken;
-                }
-            }
+            if (parse_check(it, jf_index(f, sizeof f, "checks", i), s, &s->checks[i], err)) goto out;
     }
     rc = 0;
-out_taken:
-    free(taken);
 out:
-    cJSON_Delete(root);
+    free(taken);
     if (rc) dml_spec_free(s);
     return rc;
 }
@@ -529,12 +558,26 @@ void dml_spec_free(dml_spec *s)
     s->ndata = s->nmodels = s->ninference = 0;
 }
 
+/* The resolved `lr` of a training method: one number when every model it meets (the whole grid) would train
+ * with the same rate, else the rate of each parameterization. */
+static cJSON *lr_json(const dml_spec *s, const dml_inference *in)
+{
+    int used[2] = {0, 0};
+    for (int m = 0; m < s->nmodels; m++) used[s->models[m].parameterization == DML_PARAM_STANDARD] = 1;
+    if (in->lr[0] == in->lr[1] || !used[0] || !used[1]) return cJSON_CreateNumber(in->lr[used[0] ? 0 : 1]);
+    cJSON *o = cJSON_CreateObject();
+    for (int p = 0; p < 2; p++) cJSON_AddNumberToObject(o, param_names[p], in->lr[p]);
+    return o;
+}
+
 cJSON *dml_spec_resolved_json(const dml_spec *s)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "name", s->name);
     cJSON_AddNumberToObject(o, "seed", (double)s->seed);
     cJSON_AddNumberToObject(o, "repeats", s->repeats);
+    cJSON *tags = cJSON_AddArrayToObject(o, "tags");
+    for (int i = 0; i < s->ntags; i++) cJSON_AddItemToArray(tags, cJSON_CreateString(s->tags[i]));
     cJSON *data = cJSON_AddArrayToObject(o, "data");
     for (int i = 0; i < s->ndata; i++) {
         const dml_data_spec *d = &s->data[i];
@@ -547,10 +590,7 @@ cJSON *dml_spec_resolved_json(const dml_spec *s)
         for (int k = 0; k < d->nn_train; k++) cJSON_AddItemToArray(nt, cJSON_CreateNumber((double)d->n_train[k]));
         cJSON_AddNumberToObject(j, "n_test", (double)d->n_test);
         cJSON_AddStringToObject(j, "subset", subset_names[d->subset]);
-        if (d->classes)
-            cJSON_AddNumberToObject(j, "classes", d->classes);
-        else
-            cJSON_AddNumberToObject(j, "classes", 10);
+        cJSON_AddNumberToObject(j, "classes", dml_data_outputs(d));
         cJSON *tf = cJSON_AddArrayToObject(j, "transform");
         for (int k = 0; k < d->ntransform; k++) {
             cJSON *t = cJSON_CreateObject();
@@ -577,8 +617,8 @@ cJSON *dml_spec_resolved_json(const dml_spec *s)
         if (dml_method_is_kernel(in->method)) {
             cJSON_AddNumberToObject(j, "ridge", in->ridge);
         } else {
-            const dml_training *t = &in->train;
-            cJSON_AddNumberToObject(j, "lr", t->lr);
+            const dml_train_config *t = &in->train;
+            cJSON_AddItemToObject(j, "lr", lr_json(s, in));
             if (in->method != DML_INF_ADAM) {
                 cJSON_AddNumberToObject(j, "momentum", t->momentum);
                 cJSON_AddBoolToObject(j, "nesterov", t->nesterov);
@@ -588,11 +628,11 @@ cJSON *dml_spec_resolved_json(const dml_spec *s)
                 cJSON_AddNumberToObject(j, "eps", t->eps);
             }
             cJSON_AddNumberToObject(j, "weight_decay", t->weight_decay);
-            cJSON_AddStringToObject(j, "schedule", t->cosine ? "cosine" : "constant");
+            cJSON_AddStringToObject(j, "schedule", dml_schedule_name(t->schedule));
             cJSON_AddNumberToObject(j, "epochs", t->epochs);
             if (in->method != DML_INF_GD) cJSON_AddNumberToObject(j, "batch", t->batch);
-            cJSON_AddStringToObject(j, "loss", t->cross_entropy ? "cross-entropy" : "mse");
-            cJSON_AddStringToObject(j, "precision", t->float64 ? "float64" : "float32");
+            cJSON_AddStringToObject(j, "loss", dml_loss_name(t->loss));
+            cJSON_AddStringToObject(j, "precision", dml_precision_name(in->precision));
         }
         cJSON_AddItemToArray(inf, j);
     }

@@ -3,14 +3,12 @@
 
 #include <errno.h>
 
+#include "ticker.h"
+
 void app_events_init(app *a)
 {
     pthread_mutex_init(&a->ev_mu, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&a->ev_cv, &ca);
-    pthread_condattr_destroy(&ca);
+    cond_init_monotonic(&a->ev_cv);
     a->ev_gen = 0;
 }
 

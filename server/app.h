@@ -12,12 +12,11 @@
 
 struct queue;
 
-/** One running service: configuration, store, worker queue, spec limits. */
+/** One running service: configuration (with its limits), store, worker queue. */
 typedef struct {
     const serve_config *cfg;
     store *st;
     struct queue *q;
-    dml_limits limits;         /**< data_root and the max_* limits from the configuration */
     char web_root[PATH_MAX];   /**< resolved (realpath) web root; "" when it does not exist */
     char version[160];         /**< "dmilab <version> (<commit>)" */
     atomic_int stopping;       /**< set at SIGTERM/SIGINT: new submissions get 503, long-polls return */

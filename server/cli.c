@@ -6,12 +6,18 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "dmilab/admission.h"
 #include "dmilab/checks.h"
+#include "dmilab/data.h"
 #include "dmilab/experiment.h"
+#include "dmilab/json.h"
 #include "dmilab/kernel.h"
 #include "dmilab/results.h"
 #include "dmilab/spec.h"
+#include "api_error.h"
+#include "checks_report.h"
 #include "points.h"
+#include "provenance.h"
 #include "reply.h"
 #include "config.h"
 #include "util.h"
@@ -24,9 +30,16 @@ static void print_error(const char *code, const char *message, const char *field
     free(text);
 }
 
+/* A failed run, as a failed experiment's error_detail has it: the core's code, message and field. */
 static void print_dml_error(const dml_error *err)
 {
     print_error(dml_code_name(err->code), err->message, err->field);
+}
+
+/* A failed kernel request, as POST /api/v1/kernels answers it (api_error_of). */
+static void print_api_error(const dml_error *err)
+{
+    print_error(api_error_of(err->code).code, err->message, err->field);
 }
 
 /* Parse "--threads N" / "--data-root DIR" style options; positional arguments are left in pos[]. */
@@ -128,7 +141,7 @@ int cmd_kernel(int argc, char **argv)
     char *out = dml_kernel_request_text(req, NULL, threads, empirical ? &emp : NULL, &err);
     cJSON_Delete(req);
     if (!out) {
-        print_dml_error(&err);
+        print_api_error(&err);
         return 2;
     }
     size_t n = strlen(out);
@@ -141,7 +154,28 @@ typedef struct {
     const dml_spec *spec;
     point_list points;
     int show_progress;
+    /* the data files read (copies: the runner's strings live during on_data only), for the provenance */
+    char (*file_path)[DML_DATA_PATH_MAX], (*file_sha)[DML_DATA_SHA256_HEX];
+    int nfiles;
 } run_ctx;
+
+static int run_on_data(void *p, const dml_data_file *files, int n, dml_error *err)
+{
+    run_ctx *c = p;
+    free(c->file_path);
+    free(c->file_sha);
+    c->nfiles = 0;
+    c->file_path = calloc((size_t)n + 1, sizeof *c->file_path);
+    c->file_sha = calloc((size_t)n + 1, sizeof *c->file_sha);
+    if (!c->file_path || !c->file_sha)
+        return dml_fail(err, DML_ERR_NOMEM, NULL, "out of memory");
+    for (int i = 0; i < n; i++) {
+        snprintf(c->file_path[i], sizeof c->file_path[i], "%s", files[i].path);
+        snprintf(c->file_sha[i], sizeof c->file_sha[i], "%s", files[i].sha256);
+    }
+    c->nfiles = n;
+    return 0;
+}
 
 static int run_on_point(void *p, const dml_point *pt)
 {
@@ -160,21 +194,21 @@ int cmd_run(int argc, char **argv)
 {
     int threads = util_ncpu(), npos;
     char *pos[1];
-    dml_limits lim;
-    dml_limits_defaults(&lim);
+    serve_config defaults;   /* the limits of a default `dmilab serve` */
+    config_defaults(&defaults);
     for (int i = 0; i < argc; i++)
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             printf("usage: dmilab run [--data-root DIR] [--threads N] SPEC.json   (- reads standard input)\n\n"
                    "Runs one experiment spec (docs/spec.md) in this process, without a server or database, with a\n"
-                   "progress line on standard error, and prints its results JSON (points, curves, checks) on\n"
-                   "standard output. Exit status: 0 when every check passes (or there are none), 1 when a check\n"
+                   "progress line on standard error, and prints its results JSON (points, curves, checks,\n"
+                   "resolved_spec, version, provenance) on standard output; each failing check is also named on\n"
+                   "standard error. Exit status: 0 when every check passes (or there are none), 1 when a check\n"
                    "fails, 2 when the spec is invalid or the experiment fails (the error as JSON on standard error).\n");
             return 0;
         }
-    if (parse_opts(argc, argv, &threads, lim.data_root, sizeof lim.data_root, pos, &npos, 1, "run") != 0)
+    if (parse_opts(argc, argv, &threads, defaults.data_root, sizeof defaults.data_root, pos, &npos, 1, "run") != 0)
         return 2;
-    lim.threads = threads;
-    lim.max_memory_bytes = config_default_max_memory();
+    defaults.limits.threads = threads;
     if (npos != 1) {
         fprintf(stderr, "usage: dmilab run [--data-root DIR] [--threads N] SPEC.json   (- reads standard input)\n");
         return 2;
@@ -191,37 +225,59 @@ int cmd_run(int argc, char **argv)
     dml_error err;
     memset(&spec, 0, sizeof spec);
     dml_error_clear(&err);
-    int rc = dml_spec_parse(text, len, &lim, &spec, &err);
+    int rc = dml_spec_parse(text, len, defaults.data_root, &spec, &err);
     free(text);
+    if (rc == 0 && (rc = dml_spec_admit(&spec, &defaults.limits, &err)) != 0)
+        dml_spec_free(&spec);
     if (rc != 0) {
         print_dml_error(&err);
         return 2;
     }
     run_ctx ctx = {.spec = &spec, .points = {0}, .show_progress = isatty(STDERR_FILENO)};
-    dml_run_hooks h = {.ctx = &ctx, .on_point = run_on_point, .on_progress = run_on_progress, .threads = threads};
+    dml_run_hooks h = {.ctx = &ctx, .on_point = run_on_point, .on_data = run_on_data, .on_progress = run_on_progress,
+                       .threads = threads};
     rc = dml_experiment_run(&spec, &h, &err);
     if (ctx.show_progress)
         fputc('\n', stderr);
     if (rc != 0) {
         dml_spec_free(&spec);
         point_list_free(&ctx.points);
+        free(ctx.file_path);
+        free(ctx.file_sha);
         print_dml_error(&err);
         return 2;
     }
     point_list_sort(&ctx.points);
     dml_point dummy, *arr = point_list_array(&ctx.points);
     size_t n = ctx.points.n;
+    /* what the API's experiment and results carry: results, checks, resolved_spec, version, provenance */
     cJSON *res = dml_results_json("run", arr ? arr : &dummy, n);
     int passed = 0;
-    cJSON *checks = dml_checks_json("run", &spec, arr ? arr : &dummy, n, &passed);
+    cJSON *checks = dml_checks_json("run", &spec, arr ? arr : &dummy, n, DML_CHECKS_FINAL, &passed);
+    cJSON *resolved = dml_spec_resolved_json(&spec);
+    dml_data_file *files = calloc((size_t)ctx.nfiles + 1, sizeof *files);
+    for (int i = 0; files && i < ctx.nfiles; i++)
+        files[i] = (dml_data_file){ctx.file_path[i], ctx.file_sha[i]};
+    cJSON *prov = files ? provenance_json(threads, 1, util_version_text(), files, ctx.nfiles) : NULL;
+    free(files);
+    free(ctx.file_path);
+    free(ctx.file_sha);
     free(arr);
     point_list_free(&ctx.points);   /* after use: the array borrows the list's training curves */
     dml_spec_free(&spec);
-    if (res && checks)
+    char *out = NULL;
+    if (res && checks && resolved && prov) {
         cJSON_AddItemToObject(res, "checks", checks);
-    else
+        cJSON_AddItemToObject(res, "resolved_spec", resolved);
+        cJSON_AddStringToObject(res, "version", util_version_text());
+        cJSON_AddItemToObject(res, "provenance", prov);
+        checks_report(stderr, "dmilab run", checks);
+        out = dml_json_print(res);
+    } else {
         cJSON_Delete(checks);
-    char *out = res && checks ? cJSON_PrintUnformatted(res) : NULL;
+        cJSON_Delete(resolved);
+        cJSON_Delete(prov);
+    }
     cJSON_Delete(res);
     if (!out) {
         print_error("internal", "out of memory", NULL);

@@ -15,4 +15,9 @@ int cmd_kernel(int argc, char **argv);
  *  check passes (or there is none), 1 when one fails; an error as {"error": {...}} on stderr (exit 2). */
 int cmd_run(int argc, char **argv);
 
+/** `dmilab submit SPEC.json --server URL [--token T] [--wait] [--junit FILE] [--poll S] [--timeout S]`: the CI
+ *  command (submit.c). Exit 0 when every check passed, 1 when a check failed, 2 when the experiment failed or was
+ *  cancelled and on any error. */
+int cmd_submit(int argc, char **argv);
+
 #endif

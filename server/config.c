@@ -7,47 +7,84 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "dmilab/spec.h"
 #include "dmilab_version.h"
 #include "util.h"
 
 typedef enum { OPT_STR, OPT_INT, OPT_SIZE } opt_type;
 
+/* One setting, as a Redis config row: its flag, environment variable, type and place in serve_config, bounds,
+ * default, help, and for a limit the dml_limit_id that its errors carry. */
 typedef struct {
     const char *flag;    /* without the leading "--" */
     const char *env;
     opt_type type;
     size_t offset, cap;  /* field in serve_config; cap for strings */
     long long min, max;
+    long long def;               /* numbers: the default */
+    const char *def_str;         /* strings: the default */
+    long long (*def_fn)(void);   /* a default computed at start-up (overrides def) */
+    int limit;                   /* dml_limit_id, or DML_LIMIT_NONE */
     const char *help;
 } option;
 
-#define STR(f) OPT_STR, offsetof(serve_config, f), sizeof(((serve_config *)0)->f), 0, 0
-#define INT(f, lo, hi) OPT_INT, offsetof(serve_config, f), 0, lo, hi
-#define SIZE(f, lo, hi) OPT_SIZE, offsetof(serve_config, f), 0, lo, hi
+static long long ncpu(void) { return util_ncpu(); }
+static long long default_memory(void) { return (long long)config_default_max_memory(); }
+
+#define STR(f, d) OPT_STR, offsetof(serve_config, f), sizeof(((serve_config *)0)->f), 0, 0, 0, d, NULL, DML_LIMIT_NONE
+#define INT(f, lo, hi, d) OPT_INT, offsetof(serve_config, f), 0, lo, hi, d, NULL, NULL, DML_LIMIT_NONE
+#define SIZE(f, lo, hi, d) OPT_SIZE, offsetof(serve_config, f), 0, lo, hi, d, NULL, NULL, DML_LIMIT_NONE
+#define LIMIT(type, f, lo, hi, d, fn, id) type, offsetof(serve_config, limits.f), 0, lo, hi, d, NULL, fn, id
 
 static const option options[] = {
-    {"bind", "DMILAB_BIND", STR(bind), "address to listen on (default 127.0.0.1)"},
-    {"port", "DMILAB_PORT", INT(port, 1, 65535), "TCP port (default 8080)"},
-    {"db", "DMILAB_DB", STR(db), "SQLite database file (default ./dmilab.db)"},
-    {"workers", "DMILAB_WORKERS", INT(workers, 1, 1024), "experiments run at once (default 1)"},
-    {"threads", "DMILAB_THREADS", INT(threads, 1, 4096), "threads per experiment (default: number of cores)"},
-    {"data-root", "DMILAB_DATA_ROOT", STR(data_root), "data paths of specs must be inside it (default /usr/share/datasets)"},
-    {"web-root", "DMILAB_WEB_ROOT", STR(web_root), "directory of the dashboard's static files (default: web/ of the source tree)"},
-    {"max-body", "DMILAB_MAX_BODY", SIZE(max_body, 1, 1LL << 40), "largest request body in bytes (default 1048576)"},
-    {"max-kernel-numbers", "DMILAB_MAX_KERNEL_NUMBERS", SIZE(max_kernel_numbers, 1, 1LL << 40),
+    {"bind", "DMILAB_BIND", STR(bind, "127.0.0.1"), "address to listen on (default 127.0.0.1)"},
+    {"port", "DMILAB_PORT", INT(port, 1, 65535, 8080), "TCP port (default 8080)"},
+    {"db", "DMILAB_DB", STR(db, "./dmilab.db"), "SQLite database file (default ./dmilab.db)"},
+    {"workers", "DMILAB_WORKERS", INT(workers, 1, 1024, 1), "experiments run at once (default 1)"},
+    {"threads", "DMILAB_THREADS", OPT_INT, offsetof(serve_config, threads), 0, 1, 4096, 1, NULL, ncpu, DML_LIMIT_NONE,
+     "threads per experiment (default: number of cores)"},
+    {"data-root", "DMILAB_DATA_ROOT", STR(data_root, "/usr/share/datasets"),
+     "data paths of specs must be inside it (default /usr/share/datasets)"},
+    {"web-root", "DMILAB_WEB_ROOT", STR(web_root, DMILAB_SOURCE_ROOT "/web"),
+     "directory of the dashboard's static files (default: web/ of the source tree)"},
+    {"max-body", "DMILAB_MAX_BODY", SIZE(max_body, 1, 1LL << 40, 1 << 20), "largest request body in bytes (default 1048576)"},
+    {"max-kernel-numbers", "DMILAB_MAX_KERNEL_NUMBERS",
+     LIMIT(OPT_SIZE, max_kernel_numbers, 1, 1LL << 40, 4000000, NULL, DML_LIMIT_KERNEL_NUMBERS),
      "bound of POST /api/v1/kernels on n1*n2 + input numbers (default 4000000)"},
-    {"max-kernel-seconds", "DMILAB_MAX_KERNEL_SECONDS", INT(max_kernel_seconds, 1, 100000000),
+    {"max-kernel-seconds", "DMILAB_MAX_KERNEL_SECONDS",
+     LIMIT(OPT_INT, max_kernel_seconds, 1, 100000000, 60, NULL, DML_LIMIT_KERNEL_SECONDS),
      "bound of POST /api/v1/kernels on its estimated computing time, seconds (default 60)"},
-    {"token", "DMILAB_TOKEN", STR(token), "bearer token required by POST and DELETE requests (default: none)"},
-    {"max-points", "DMILAB_MAX_POINTS", SIZE(max_points, 1, 1LL << 40), "largest grid of a spec, in points (default 10000)"},
-    {"max-n-train", "DMILAB_MAX_N_TRAIN", SIZE(max_n_train, 1, 1LL << 40), "largest n_train (default 60000)"},
-    {"max-n-test", "DMILAB_MAX_N_TEST", SIZE(max_n_test, 1, 1LL << 40), "largest n_test (default 10000)"},
-    {"max-repeats", "DMILAB_MAX_REPEATS", INT(max_repeats, 1, 1000000), "largest repeats (default 100)"},
-    {"max-depth", "DMILAB_MAX_DEPTH", INT(max_depth, 1, 1000000), "largest model depth (default 30, the most a layer list holds)"},
-    {"max-width", "DMILAB_MAX_WIDTH", INT(max_width, 1, 1 << 30), "largest model width (default 16384)"},
-    {"max-memory", "DMILAB_MAX_MEMORY", SIZE(max_memory, 1, 1LL << 50),
-     "largest estimated memory of one unit of work, bytes (default 16 GiB, or 3/4 of the machine's memory if less)"},
+    {"token", "DMILAB_TOKEN", STR(token, ""), "bearer token required by POST and DELETE requests (default: none)"},
+    {"max-points", "DMILAB_MAX_POINTS", LIMIT(OPT_SIZE, max_points, 1, 1LL << 40, 10000, NULL, DML_LIMIT_POINTS),
+     "largest grid of a spec, in points (default 10000)"},
+    {"max-n-train", "DMILAB_MAX_N_TRAIN", LIMIT(OPT_SIZE, max_n_train, 1, 1LL << 40, 60000, NULL, DML_LIMIT_N_TRAIN),
+     "largest n_train (default 60000)"},
+    {"max-n-test", "DMILAB_MAX_N_TEST", LIMIT(OPT_SIZE, max_n_test, 1, 1LL << 40, 10000, NULL, DML_LIMIT_N_TEST),
+     "largest n_test (default 10000)"},
+    {"max-repeats", "DMILAB_MAX_REPEATS", LIMIT(OPT_INT, max_repeats, 1, 1000000, 100, NULL, DML_LIMIT_REPEATS),
+     "largest repeats (default 100)"},
+    {"max-depth", "DMILAB_MAX_DEPTH", LIMIT(OPT_INT, max_depth, 1, 1000000, 30, NULL, DML_LIMIT_DEPTH),
+     "largest model depth (default 30, the most a layer list holds)"},
+    {"max-width", "DMILAB_MAX_WIDTH", LIMIT(OPT_INT, max_width, 1, 1 << 30, 16384, NULL, DML_LIMIT_WIDTH),
+     "largest model width (default 16384)"},
+    {"max-memory", "DMILAB_MAX_MEMORY", LIMIT(OPT_SIZE, max_memory_bytes, 1, 1LL << 50, 0, default_memory, DML_LIMIT_MEMORY),
+     "largest estimated memory of one unit of work, bytes: data, kernel matrices or network, workspaces (default 16 GiB, "
+     "or 3/4 of the machine's memory if less)"},
+    {"max-experiment-seconds", "DMILAB_MAX_EXPERIMENT_SECONDS",
+     LIMIT(OPT_SIZE, max_experiment_seconds, 1, 1LL << 40, 7 * 24 * 3600, NULL, DML_LIMIT_EXPERIMENT_SECONDS),
+     "largest estimated computing time of an experiment (the dry-run estimate), seconds (default 604800, 7 days)"},
+    {"lease-seconds", "DMILAB_LEASE_SECONDS", INT(lease_seconds, 2, 3600, 60),
+     "lease of running work: renewed every sixth of it; when it lapses (owner hung, or on another machine and gone)"
+     " the work is re-queued; a failing write is retried this long (default 60)"},
+    {"max-connections", "DMILAB_MAX_CONNECTIONS", INT(max_connections, 16, 1000000, 4096),
+     "open connections at once, each with a thread (the open-file limit is raised to fit; default 4096)"},
+    {"max-connections-per-client", "DMILAB_MAX_CONNECTIONS_PER_CLIENT", INT(max_connections_per_client, 1, 1000000, 256),
+     "open connections at once from one client address (behind a reverse proxy all clients share its address; default 256)"},
+    {"read-timeout", "DMILAB_READ_TIMEOUT", INT(read_timeout, 1, 3600, 20),
+     "seconds a request may take to arrive whole, from the connection or the previous reply, plus 1 s per 64 KiB of"
+     " body (a client sending a byte now and then is closed; default 20)"},
+    {"db-check-seconds", "DMILAB_DB_CHECK_SECONDS", INT(db_check_seconds, 0, 1000000, 3600),
+     "check the database's integrity (PRAGMA quick_check, a read of the whole file) this often while serving;"
+     " 0: at start-up only (default 3600)"},
 };
 #define NOPT (sizeof options / sizeof options[0])
 
@@ -62,8 +99,18 @@ void config_usage(FILE *f)
     }
     fprintf(f, "  %-28s %-28s %s\n", "--help", "", "show this help");
     fprintf(f, "\nSIGTERM or SIGINT stops the service (exit 0): submissions still arriving get 503, long-polls answer\n"
-               "at once, running experiments stop after their unit of work (waited for at most 10 s) and resume at the next start.\n"
+               "at once, running experiments stop after their unit of work (waited for at most 10 s) and go back to the queue.\n"
                "A second signal exits at once (status 1).\n");
+}
+
+/* Store a number into the field of row o. */
+static void store_number(serve_config *c, const option *o, long long v)
+{
+    char *dst = (char *)c + o->offset;
+    if (o->type == OPT_INT)
+        *(int *)dst = (int)v;
+    else
+        *(size_t *)dst = (size_t)v;
 }
 
 static int set(serve_config *c, const option *o, const char *val, const char *source)
@@ -85,36 +132,26 @@ static int set(serve_config *c, const option *o, const char *val, const char *so
                 o->max, val);
         return -1;
     }
-    if (o->type == OPT_INT)
-        *(int *)dst = (int)v;
-    else
-        *(size_t *)dst = (size_t)v;
+    store_number(c, o, v);
     return 0;
+}
+
+void config_defaults(serve_config *c)
+{
+    memset(c, 0, sizeof *c);
+    for (size_t i = 0; i < NOPT; i++) {
+        const option *o = &options[i];
+        if (o->type == OPT_STR)
+            snprintf((char *)c + o->offset, o->cap, "%s", o->def_str);
+        else
+            store_number(c, o, o->def_fn ? o->def_fn() : o->def);
+    }
+    c->limits.threads = c->threads;
 }
 
 int config_parse(serve_config *c, int argc, char **argv)
 {
-    memset(c, 0, sizeof *c);
-    snprintf(c->bind, sizeof c->bind, "127.0.0.1");
-    c->port = 8080;
-    snprintf(c->db, sizeof c->db, "./dmilab.db");
-    c->workers = 1;
-    c->threads = util_ncpu();
-    snprintf(c->data_root, sizeof c->data_root, "/usr/share/datasets");
-    snprintf(c->web_root, sizeof c->web_root, "%s/web", DMILAB_SOURCE_ROOT);
-    c->max_body = 1 << 20;
-    c->max_kernel_numbers = 4000000;
-    c->max_kernel_seconds = 60;
-    dml_limits dl;
-    dml_limits_defaults(&dl);
-    c->max_points = dl.max_points;
-    c->max_n_train = dl.max_n_train;
-    c->max_n_test = dl.max_n_test;
-    c->max_repeats = dl.max_repeats;
-    c->max_depth = dl.max_depth;
-    c->max_width = dl.max_width;
-    c->max_memory = config_default_max_memory();
-
+    config_defaults(c);
     for (size_t i = 0; i < NOPT; i++) {
         const char *v = getenv(options[i].env);
         if (v && *v && set(c, &options[i], v, options[i].env) != 0)
@@ -151,15 +188,29 @@ int config_parse(serve_config *c, int argc, char **argv)
         if (set(c, o, val, arg) != 0)
             return -1;
     }
+    c->limits.threads = c->threads;
     return 0;
 }
 
 size_t config_default_max_memory(void)
 {
-    dml_limits dl;
-    dml_limits_defaults(&dl);
+    const size_t cap = (size_t)16 << 30;
     long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
-    if (pages <= 0 || page <= 0) return dl.max_memory_bytes;
+    if (pages <= 0 || page <= 0) return cap;
     double three_quarters = 0.75 * (double)pages * (double)page;
-    return three_quarters < (double)dl.max_memory_bytes ? (size_t)three_quarters : dl.max_memory_bytes;
+    return three_quarters < (double)cap ? (size_t)three_quarters : cap;
+}
+
+void config_limit_hint(const serve_config *c, int id, char *out, size_t cap)
+{
+    out[0] = '\0';
+    for (size_t i = 0; i < NOPT; i++) {
+        const option *o = &options[i];
+        if (id == DML_LIMIT_NONE || o->limit != id)
+            continue;
+        const char *field = (const char *)c + o->offset;
+        unsigned long long v = o->type == OPT_INT ? (unsigned long long)*(const int *)field : *(const size_t *)field;
+        snprintf(out, cap, " (limit set by --%s=%llu)", o->flag, v);
+        return;
+    }
 }

@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
+#include "dmilab/limits.h"
 
 /** Every setting of `dmilab serve`. */
 typedef struct {
@@ -16,17 +17,15 @@ typedef struct {
     char data_root[PATH_MAX];     /**< every data path of a spec must resolve inside it */
     char web_root[PATH_MAX];      /**< directory of the dashboard's static files */
     size_t max_body;              /**< largest request body, bytes */
-    size_t max_kernel_numbers;    /**< bound of POST /api/v1/kernels (n1*n2 + input sizes) */
-    int max_kernel_seconds;       /**< bound of POST /api/v1/kernels on its estimated computing time */
     char token[256];              /**< bearer token for mutating requests; "" = none */
-    /* Validation limits of submitted specs (dml_limits; exceeding one is 400 limit_exceeded). */
-    size_t max_points;            /**< points of the grid */
-    size_t max_n_train;
-    size_t max_n_test;
-    int max_repeats;
-    int max_depth;
-    int max_width;
-    size_t max_memory;            /**< estimated bytes of one unit of work */
+    /** The limits of specs and kernel requests (exceeding one is 400 limit_exceeded, or 413 for the size of a
+     *  kernel request); limits.threads is `threads`. */
+    dml_limits limits;
+    int lease_seconds;            /**< lease of running work: renewed every sixth of it, lapses after it */
+    int max_connections;          /**< connections at once (a thread each) */
+    int max_connections_per_client;   /**< connections at once from one client address */
+    int read_timeout;             /**< seconds a request may take to arrive whole (headers and body) */
+    int db_check_seconds;         /**< PRAGMA quick_check of the database this often while serving; 0 = at start only */
 } serve_config;
 
 /** Fill defaults, then apply DMILAB_* environment variables, then the flags in argv[0..argc)
@@ -34,9 +33,17 @@ typedef struct {
  *  -1 after printing an error to stderr. */
 int config_parse(serve_config *c, int argc, char **argv);
 
+/** Every setting at its default (the defaults of the configuration table), as `dmilab serve` starts without
+ *  flags or environment; `dmilab run` admits specs with these limits. */
+void config_defaults(serve_config *c);
+
 /** Default --max-memory: 16 GiB, or three quarters of the machine's physical memory when that is less
  *  (sysconf; 16 GiB when unknown), so that a default server refuses work that would exhaust its machine. */
 size_t config_default_max_memory(void);
+
+/** " (limit set by --FLAG=VALUE)" for the limit `id` (a dml_limit_id, from dml_error.limit) with this
+ *  configuration's value, written into out[cap]; "" when `id` is not a limit of the table. */
+void config_limit_hint(const serve_config *c, int id, char *out, size_t cap);
 
 /** Print the usage of `dmilab serve` (every flag and its environment variable) to `f`. */
 void config_usage(FILE *f);

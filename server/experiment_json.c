@@ -29,9 +29,24 @@ cJSON *experiment_json(const store_experiment *e)
     add_text_or_null(o, "started_at", e->started_at);
     add_text_or_null(o, "finished_at", e->finished_at);
     add_text_or_null(o, "error", e->error);
+    cJSON *det = e->error_code ? cJSON_CreateObject() : NULL;
+    if (det) {
+        cJSON_AddStringToObject(det, "code", e->error_code);
+        add_text_or_null(det, "message", e->error);
+        add_text_or_null(det, "field", e->error_field);
+    }
+    cJSON_AddItemToObject(o, "error_detail", det ? det : cJSON_CreateNull());
     add_json_or_null(o, "spec", e->spec);
     add_json_or_null(o, "resolved_spec", e->resolved_spec);
     add_text_or_null(o, "version", e->version);
     add_json_or_null(o, "provenance", e->provenance);
+    cJSON *lease = e->lease_owner ? cJSON_CreateObject() : NULL;
+    if (lease) {
+        char t[UTIL_TIME_LEN];
+        util_format_ms(e->lease_expires_ms, t);
+        cJSON_AddStringToObject(lease, "owner", e->lease_owner);
+        cJSON_AddStringToObject(lease, "expires_at", t);
+    }
+    cJSON_AddItemToObject(o, "lease", lease ? lease : cJSON_CreateNull());
     return o;
 }

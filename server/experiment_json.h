@@ -5,8 +5,10 @@
 #include <cjson/cJSON.h>
 #include "store.h"
 
-/** {"id", "name", "status", "progress", "created_at", "started_at", "finished_at", "error", "spec",
- *  "resolved_spec", "version", "provenance"}: timestamps, error and provenance null when unset; spec,
+/** {"id", "name", "status", "progress", "created_at", "started_at", "finished_at", "error", "error_detail", "spec",
+ *  "resolved_spec", "version", "provenance", "lease"}: timestamps, error and provenance null when unset;
+ *  error_detail {"code", "message", "field"} (the core's code, the spec field or null) of a failed experiment, else
+ *  null; lease {"owner", "expires_at"} of a running one, else null; spec,
  *  resolved_spec and provenance are their stored JSON text, added raw (cJSON_CreateRaw: printed as is, not
  *  parsed again; the server stores only JSON it printed itself). Caller frees (NULL when out of memory). */
 cJSON *experiment_json(const store_experiment *e);

@@ -5,6 +5,7 @@
 
 #include <microhttpd.h>
 #include <netdb.h>
+#include <poll.h>
 #include <stdatomic.h>
 #include <unistd.h>
 #include <stdint.h>
@@ -14,18 +15,40 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <pthread.h>
+#include <sys/resource.h>
 
 #include "metrics.h"
 #include "reply.h"
 #include "routes.h"
 #include "static_files.h"
+#include "ticker.h"
 #include "util.h"
+
+/* One open connection, for the read deadline: while `reading`, its request must arrive complete (headers and body)
+ * before `deadline`, measured from when it opened or its previous reply was sent. */
+typedef struct conn {
+    struct conn *prev, *next;
+    MHD_socket fd;
+    int reading, reaped;
+    double deadline;
+} conn;
 
 struct http_server {
     struct MHD_Daemon *d;
     app *a;
     atomic_int inflight;    /* requests between their headers and their completion */
+    pthread_mutex_t mu;     /* the list of connections */
+    conn *conns;
+    ticker *reaper;
 };
+
+/* A connection whose client sends nothing and reads nothing for this long is closed (a client that stops reading
+ * its reply; requests themselves have the read deadline). */
+#define IDLE_TIMEOUT_SECONDS 60
+
+/* A body is allowed this many bytes a second on top of the read deadline (a 1 MiB spec: 16 s more). */
+#define BODY_MIN_RATE 65536.0
 
 /* Per-request state kept between the calls of the access handler. */
 typedef struct {
@@ -85,6 +108,10 @@ static int is_json_type(const char *ct)
 
 static enum MHD_Result send_reply(struct MHD_Connection *c, reply *r, const req_state *s, const char *method)
 {
+    if (r->drop) {   /* nobody to answer: close the connection */
+        reply_clear(r);
+        return MHD_NO;
+    }
     metrics_request(method, s->matched ? routes_index(s->rt) : s->rt == NULL && s->checked ? METRICS_ROUTE_STATIC
                                                                                               : METRICS_ROUTE_NONE,
                     r->status, mono_now() - s->t0);
@@ -147,6 +174,14 @@ static int precheck(app *a, struct MHD_Connection *c, const char *method, const 
         reply_error(r, 401, "unauthorized", "this request needs the header Authorization: Bearer <token>", NULL);
         return 1;
     }
+    const char *unknown = s->rt ? routes_unknown_query(s->rt, c) : NULL;
+    if (unknown) {   /* a misspelt parameter must not be silently ignored (?name= is not a filter) */
+        char msg[200];
+        snprintf(msg, sizeof msg, "unknown query parameter '%.100s' (this route takes: %s)", unknown,
+                 *s->rt->query ? s->rt->query : "none");
+        reply_error(r, 400, "invalid_spec", msg, unknown);
+        return 1;
+    }
     if (s->rt && s->rt->json_body) {
         if (!is_json_type(MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE))) {
             reply_error(r, 415, "unsupported_media_type", "the body must be sent as Content-Type: application/json",
@@ -196,6 +231,109 @@ static void append_body(app *a, req_state *s, const char *data, size_t n)
     s->body[s->len] = '\0';
 }
 
+/* ---- the read deadline ---- */
+
+static conn *conn_of(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
+/* The request on `c` is complete: it is handled and answered without a read deadline. */
+static void conn_handling(http_server *h, struct MHD_Connection *c)
+{
+    conn *k = conn_of(c);
+    pthread_mutex_lock(&h->mu);
+    if (k)
+        k->reading = 0;
+    pthread_mutex_unlock(&h->mu);
+}
+
+/* A reply was sent (or the request ended): the next request on `c` must arrive within the deadline. */
+static void conn_reading(http_server *h, struct MHD_Connection *c)
+{
+    conn *k = conn_of(c);
+    pthread_mutex_lock(&h->mu);
+    if (k) {
+        k->reading = 1;
+        k->deadline = mono_now() + h->a->cfg->read_timeout;
+    }
+    pthread_mutex_unlock(&h->mu);
+}
+
+static void conn_extend(http_server *h, struct MHD_Connection *c, double seconds)
+{
+    conn *k = conn_of(c);
+    pthread_mutex_lock(&h->mu);
+    if (k)
+        k->deadline += seconds;
+    pthread_mutex_unlock(&h->mu);
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    http_server *h = cls;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        conn *k = calloc(1, sizeof *k);
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        if (!k || !ci) {
+            free(k);
+            *socket_context = NULL;
+            return;
+        }
+        k->fd = ci->connect_fd;
+        k->reading = 1;
+        k->deadline = mono_now() + h->a->cfg->read_timeout;
+        pthread_mutex_lock(&h->mu);
+        k->next = h->conns;
+        if (h->conns)
+            h->conns->prev = k;
+        h->conns = k;
+        pthread_mutex_unlock(&h->mu);
+        *socket_context = k;
+        metrics_connection(1);
+    } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+        conn *k = *socket_context;
+        if (!k)
+            return;
+        pthread_mutex_lock(&h->mu);   /* before MHD closes the socket: the reaper never shuts down a reused fd */
+        if (k->prev)
+            k->prev->next = k->next;
+        else
+            h->conns = k->next;
+        if (k->next)
+            k->next->prev = k->prev;
+        pthread_mutex_unlock(&h->mu);
+        free(k);
+        *socket_context = NULL;
+        metrics_connection(-1);
+    }
+}
+
+/* Every half second: shut down the connections whose request did not arrive within the read deadline (a client
+ * sending its headers a byte at a time resets an idle timeout forever, not this one). Its thread then sees the
+ * socket end and closes it. */
+static void reaper_tick(void *p)
+{
+    http_server *h = p;
+    double now = mono_now();
+    int n = 0;
+    pthread_mutex_lock(&h->mu);
+    for (conn *k = h->conns; k; k = k->next)
+        if (k->reading && !k->reaped && now > k->deadline) {
+            shutdown(k->fd, SHUT_RDWR);
+            k->reaped = 1;
+            n++;
+        }
+    pthread_mutex_unlock(&h->mu);
+    if (n) {
+        metrics_read_timeouts(n);
+        util_log("closed %d connection(s) that did not send a whole request within --read-timeout=%d s", n,
+                 h->a->cfg->read_timeout);
+    }
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
                                   const char *version, const char *upload_data, size_t *upload_data_size,
                                   void **con_cls)
@@ -212,8 +350,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         s->t0 = mono_now();
         *con_cls = s;
         atomic_fetch_add(&h->inflight, 1);
+        /* the headers are in: a declared body gets time in proportion to its size */
+        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        double len = cl ? strtod(cl, NULL) : 0;
+        if (len > 0)
+            conn_extend(h, c, (len < 1e12 ? len : 1e12) / BODY_MIN_RATE);
         if (precheck(h->a, c, method, url, s, &r)) {
             s->checked = 2;   /* answered: ignore any body */
+            conn_handling(h, c);
             return send_reply(c, &r, s, method);
         }
         s->checked = 1;
@@ -227,6 +371,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     }
     if (s->checked == 2)
         return MHD_YES;
+    conn_handling(h, c);   /* the request is complete: no read deadline while it is handled and answered */
     if (s->too_big) {
         char msg[128];
         snprintf(msg, sizeof msg, "the body is larger than %zu bytes (limit set by --max-body)", h->a->cfg->max_body);
@@ -250,6 +395,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
     (void)c;
     (void)toe;
     req_state *s = *con_cls;
+    conn_reading(h, c);   /* keep-alive: the next request has a deadline of its own */
     if (s) {
         atomic_fetch_sub(&h->inflight, 1);
         free(s->body);
@@ -290,22 +436,54 @@ http_server *http_start(app *a, char *errbuf, size_t errlen)
         return NULL;
     }
     h->a = a;
-    /* A thread per connection: a long-poll (GET .../wait) blocks only its own connection. With SQLite's
-     * global memory statistics off (store.c) this serves well above 10,000 GET/s on 2 cores (bench/service.sh). */
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_AUTO
-                     | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+    pthread_mutex_init(&h->mu, NULL);
+    /* Every connection is a descriptor (and a thread): raise the soft limit to what --max-connections needs, within
+     * the hard limit, keeping room for the database, data files and pipes. */
+    unsigned max_conn = (unsigned)a->cfg->max_connections;
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+        rlim_t need = (rlim_t)max_conn + 256;
+        if (rl.rlim_cur < need) {
+            rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > need ? need : rl.rlim_max;
+            setrlimit(RLIMIT_NOFILE, &rl);
+            getrlimit(RLIMIT_NOFILE, &rl);
+        }
+        if (rl.rlim_cur < need) {
+            max_conn = rl.rlim_cur > 512 ? (unsigned)(rl.rlim_cur - 256) : 256;
+            util_log("warning: the open-file limit (%llu) allows %u connections, not --max-connections=%d",
+                     (unsigned long long)rl.rlim_cur, max_conn, a->cfg->max_connections);
+        }
+    }
+    /* A thread per connection, so that a handler that blocks (a long-poll, a kernel request, a write waiting for a
+     * locked database) blocks only its own connection; poll(), not select(), past 1024 descriptors. A pool of
+     * threads with suspend/resume would not do better here: a suspended connection is not watched, so its client's
+     * close goes unseen (libmicrohttpd's documentation), and every blocking handler would need a thread of its own
+     * anyway. What bounds the threads: --max-connections in all, --max-connections-per-client from one address, the
+     * read deadline (reaper_main), long-polls that end when their client closes (routes_ops.c), and an idle
+     * timeout for a client that stops reading its reply. */
+    unsigned flags = MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG | MHD_USE_ITC;
     if (res->ai_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     h->d = MHD_start_daemon(flags, (uint16_t)a->cfg->port, NULL, NULL, on_request, h,
                             MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,
                             MHD_OPTION_SOCK_ADDR, res->ai_addr,
                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
-                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)300,
+                            MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
+                            MHD_OPTION_CONNECTION_LIMIT, max_conn,
+                            MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)a->cfg->max_connections_per_client,
+                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_TIMEOUT_SECONDS,
                             MHD_OPTION_END);
     freeaddrinfo(res);
     if (!h->d) {
         snprintf(errbuf, errlen, "cannot listen on %s port %d (address in use or not available?)", a->cfg->bind,
                  a->cfg->port);
+        pthread_mutex_destroy(&h->mu);
+        free(h);
+        return NULL;
+    }
+    if (!(h->reaper = ticker_start(0.5, reaper_tick, h))) {
+        snprintf(errbuf, errlen, "cannot start a thread");
+        MHD_stop_daemon(h->d);
         free(h);
         return NULL;
     }
@@ -324,5 +502,7 @@ void http_stop(http_server *h)
     MHD_stop_daemon(h->d);
     if (ls != MHD_INVALID_SOCKET)
         close(ls);
+    ticker_stop(h->reaper);
+    pthread_mutex_destroy(&h->mu);
     free(h);
 }

@@ -65,6 +65,26 @@ void metrics_request(const char *method, int route, unsigned status, double seco
     atomic_fetch_add_explicit(&sum_ns[slot], (unsigned long long)(seconds * 1e9), memory_order_relaxed);
 }
 
+static atomic_long connections, long_polls;
+static atomic_ulong read_timeouts, long_polls_gone;
+
+void metrics_connection(int delta)
+{
+    atomic_fetch_add_explicit(&connections, delta, memory_order_relaxed);
+}
+
+void metrics_read_timeouts(int n)
+{
+    atomic_fetch_add_explicit(&read_timeouts, (unsigned long)n, memory_order_relaxed);
+}
+
+void metrics_long_poll(int delta, int client_gone)
+{
+    atomic_fetch_add_explicit(&long_polls, delta, memory_order_relaxed);
+    if (client_gone)
+        atomic_fetch_add_explicit(&long_polls_gone, 1, memory_order_relaxed);
+}
+
 void metrics_finished(const char *status)
 {
     for (int i = 0; i < 3; i++)
@@ -107,6 +127,12 @@ static void put(buf *b, const char *fmt, ...)
     }
 }
 
+/* One metric without labels: its HELP and TYPE lines and its sample. */
+static void scalar(buf *b, const char *name, const char *type, const char *help, double v)
+{
+    put(b, "# HELP %s %s\n# TYPE %s %s\n%s %.17g\n", name, help, name, type, name, v);
+}
+
 char *metrics_render(app *a)
 {
     buf b = {malloc(16384), 0, 16384, 0};
@@ -123,6 +149,16 @@ char *metrics_render(app *a)
     for (int i = 0; i < 3; i++)
         put(&b, "dmilab_experiments_finished_total{status=\"%s\"} %lu\n", finished_status[i],
             atomic_load_explicit(&finished[i], memory_order_relaxed));
+    scalar(&b, "dmilab_http_connections", "gauge", "Open HTTP connections (each has a thread).",
+           (double)atomic_load_explicit(&connections, memory_order_relaxed));
+    scalar(&b, "dmilab_http_read_timeouts_total", "counter",
+           "Connections closed because their request did not arrive whole within --read-timeout.",
+           (double)atomic_load_explicit(&read_timeouts, memory_order_relaxed));
+    scalar(&b, "dmilab_http_long_polls", "gauge", "Long-polls (GET .../wait) waiting now.",
+           (double)atomic_load_explicit(&long_polls, memory_order_relaxed));
+    scalar(&b, "dmilab_http_long_polls_abandoned_total", "counter",
+           "Long-polls ended because their client closed the connection.",
+           (double)atomic_load_explicit(&long_polls_gone, memory_order_relaxed));
     int nslots = routes_count() + 2;
     if (nslots > MAX_ROUTES)
         nslots = MAX_ROUTES;

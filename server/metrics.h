@@ -15,8 +15,18 @@ void metrics_request(const char *method, int route, unsigned status, double seco
 /** Count an experiment that ended with `status` (succeeded, failed, cancelled). */
 void metrics_finished(const char *status);
 
+/** A connection opened (+1) or closed (-1). */
+void metrics_connection(int delta);
+
+/** Count `n` connections closed at the read deadline. */
+void metrics_read_timeouts(int n);
+
+/** A long-poll started (+1) or ended (-1); `client_gone`: it ended because its client closed the connection. */
+void metrics_long_poll(int delta, int client_gone);
+
 /** The Prometheus text exposition (version 0.0.4), malloc'd: dmilab_queue_depth, dmilab_experiments_running,
- *  dmilab_experiments_finished_total{status}, dmilab_http_requests_total{method,route,code},
+ *  dmilab_experiments_finished_total{status}, dmilab_http_connections, dmilab_http_read_timeouts_total,
+ *  dmilab_http_long_polls, dmilab_http_long_polls_abandoned_total, dmilab_http_requests_total{method,route,code},
  *  dmilab_http_request_duration_seconds{route} (histogram). NULL when out of memory. */
 char *metrics_render(app *a);
 

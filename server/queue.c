@@ -4,7 +4,9 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "util.h"
@@ -14,6 +16,7 @@
 
 struct queue {
     app *a;
+    lease_keeper *keeper;
     pthread_mutex_t mu;
     pthread_cond_t cv;
     unsigned long generation;   /* bumped by queue_notify */
@@ -42,19 +45,28 @@ static void *worker_main(void *p)
         char now[UTIL_TIME_LEN];
         util_now(now);
         store_experiment e;
-        int r = store_claim(q->a->st, now, &e);
+        int64_t lease_ms = lease_keeper_ms(q->keeper);
+        int r = store_claim(q->a->st, lease_owner_self(), util_now_ms(), lease_ms, now, &e);
+        int fault = r < 0;
         if (r == 1) {
             util_log("worker %d: running %s", index, e.id);
-            worker_run(q->a, &e);
+            lease_claim claim;
+            memset(&claim, 0, sizeof claim);
+            snprintf(claim.id, sizeof claim.id, "%s", e.id);
+            lease_keeper_add(q->keeper, &claim);
+            worker_env env = {.owner = lease_owner_self(), .lease_ms = lease_ms, .stopping = &q->stop, .claim = &claim};
+            fault = worker_run(q->a, &e, &env);
+            lease_keeper_remove(q->keeper, &claim);
             store_experiment_free(&e);
-            continue;
+            if (!fault)
+                continue;
         }
-        /* queue empty (or a database error): sleep until notified or the poll timeout */
+        /* queue empty, or a database fault: sleep until notified or the poll timeout */
         struct timespec dl;
         clock_gettime(CLOCK_REALTIME, &dl);
         dl.tv_sec += POLL_SECONDS;
         pthread_mutex_lock(&q->mu);
-        while (!atomic_load(&q->stop) && q->generation == seen)
+        while (!atomic_load(&q->stop) && (fault || q->generation == seen))
             if (pthread_cond_timedwait(&q->cv, &q->mu, &dl) == ETIMEDOUT)
                 break;
         pthread_mutex_unlock(&q->mu);
@@ -66,12 +78,13 @@ static void *worker_main(void *p)
     return NULL;
 }
 
-queue *queue_start(app *a, int workers)
+queue *queue_start(app *a, lease_keeper *keeper, int workers)
 {
     queue *q = calloc(1, sizeof *q);
     if (!q)
         return NULL;
     q->a = a;
+    q->keeper = keeper;
     a->q = q;   /* before any worker runs: the hooks reach the queue through the app */
     pthread_mutex_init(&q->mu, NULL);
     pthread_cond_init(&q->cv, NULL);
@@ -106,11 +119,6 @@ void queue_notify(queue *q)
     q->generation++;
     pthread_cond_broadcast(&q->cv);
     pthread_mutex_unlock(&q->mu);
-}
-
-int queue_stopping(queue *q)
-{
-    return atomic_load(&q->stop);
 }
 
 int queue_stop(queue *q, double grace_seconds)

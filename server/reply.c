@@ -1,5 +1,6 @@
 /* dmilab server: HTTP replies. See reply.h. */
 #include "reply.h"
+#include "dmilab/json.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -43,7 +44,7 @@ void reply_json_text(reply *r, unsigned status, char *text)
 
 void reply_json(reply *r, unsigned status, cJSON *obj)
 {
-    char *text = obj ? cJSON_PrintUnformatted(obj) : NULL;
+    char *text = obj ? dml_json_print(obj) : NULL;
     cJSON_Delete(obj);
     reply_json_text(r, status, text);
 }
@@ -57,7 +58,7 @@ char *error_text(const char *code, const char *message, const char *field)
         cJSON_AddStringToObject(e, "field", field);
     else
         cJSON_AddNullToObject(e, "field");
-    char *text = cJSON_PrintUnformatted(root);
+    char *text = dml_json_print(root);
     cJSON_Delete(root);
     return text;
 }

@@ -19,6 +19,7 @@ typedef struct {
     char location[128];         /**< Location header when not empty */
     int no_store;               /**< Cache-Control: no-store (API replies) */
     int retry_after;            /**< Retry-After header (seconds) when > 0 (503) */
+    int drop;                   /**< send nothing and close the connection (its client is gone) */
 } reply;
 
 /** An empty 200 reply with no body. */

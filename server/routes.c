@@ -1,24 +1,26 @@
 /* dmilab server: the route table and its matching. See routes.h. */
 #include "routes.h"
 
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 
-/* Every route the server serves (tests/test_api_ops.c reads this table to check the OpenAPI document). */
+/* Every route the server serves, with the query parameters it takes (any other is a 400 naming it). The OpenAPI
+ * document must describe exactly these: tests/test_api_ops.c reads this table (one route per line) and compares. */
 static const route table[] = {
-    {"GET", "/healthz", h_healthz, 0},
-    {"GET", "/metrics", h_metrics, 0},
-    {"GET", "/api/v1/openapi.json", h_openapi, 0},
-    {"GET", "/api/v1/experiments", h_list_experiments, 0},
-    {"POST", "/api/v1/experiments", h_post_experiments, 1},
-    {"GET", "/api/v1/experiments/{id}", h_get_experiment, 0},
-    {"DELETE", "/api/v1/experiments/{id}", h_delete_experiment, 0},
-    {"GET", "/api/v1/experiments/{id}/results", h_get_results, 0},
-    {"GET", "/api/v1/experiments/{id}/checks", h_get_checks, 0},
-    {"GET", "/api/v1/experiments/{id}/audit", h_get_audit, 0},
-    {"GET", "/api/v1/experiments/{id}/wait", h_wait_experiment, 0},
-    {"POST", "/api/v1/experiments/{id}/cancel", h_cancel_experiment, 0},
-    {"POST", "/api/v1/kernels", h_post_kernels, 1},
+    {"GET", "/healthz", h_healthz, 0, ""},
+    {"GET", "/metrics", h_metrics, 0, ""},
+    {"GET", "/api/v1/openapi.json", h_openapi, 0, ""},
+    {"GET", "/api/v1/experiments", h_list_experiments, 0, "status limit cursor q tag"},
+    {"POST", "/api/v1/experiments", h_post_experiments, 1, "dry_run"},
+    {"GET", "/api/v1/experiments/{id}", h_get_experiment, 0, ""},
+    {"DELETE", "/api/v1/experiments/{id}", h_delete_experiment, 0, ""},
+    {"GET", "/api/v1/experiments/{id}/results", h_get_results, 0, "format"},
+    {"GET", "/api/v1/experiments/{id}/checks", h_get_checks, 0, "format"},
+    {"GET", "/api/v1/experiments/{id}/audit", h_get_audit, 0, ""},
+    {"GET", "/api/v1/experiments/{id}/wait", h_wait_experiment, 0, "timeout"},
+    {"POST", "/api/v1/experiments/{id}/cancel", h_cancel_experiment, 0, ""},
+    {"POST", "/api/v1/kernels", h_post_kernels, 1, ""},
 };
 #define NROUTES (sizeof table / sizeof table[0])
 
@@ -94,37 +96,73 @@ const char *request_query(const request *rq, const char *key)
     return MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, key);
 }
 
-/* Write " (--flag=value of this server)" naming the `dmilab serve` flag of the limit that `err` exceeded,
- * or "" when it is not one of them. */
+int request_client_gone(const request *rq)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(rq->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (!ci)
+        return 0;
+    struct pollfd p = {.fd = ci->connect_fd, .events = POLLRDHUP};
+    return poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
+}
+
+typedef struct {
+    const char *key;
+    const char **out;
+    int max, n;
+} query_all;
+
+static enum MHD_Result collect(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    (void)kind;
+    query_all *q = cls;
+    if (key && strcmp(key, q->key) == 0) {
+        if (q->n < q->max)
+            q->out[q->n] = value ? value : "";
+        q->n++;
+    }
+    return MHD_YES;
+}
+
+int request_query_all(const request *rq, const char *key, const char **out, int max)
+{
+    query_all q = {key, out, max, 0};
+    MHD_get_connection_values(rq->conn, MHD_GET_ARGUMENT_KIND, collect, &q);
+    return q.n;
+}
+
+typedef struct {
+    const route *rt;
+    const char *unknown;
+} query_check;
+
+static enum MHD_Result check_param(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    (void)kind;
+    (void)value;
+    query_check *q = cls;
+    size_t n = strlen(key);
+    for (const char *p = q->rt->query; *p;) {
+        size_t k = strcspn(p, " ");
+        if (k == n && strncmp(p, key, n) == 0)
+            return MHD_YES;
+        p += k;
+        while (*p == ' ')
+            p++;
+    }
+    q->unknown = key;
+    return MHD_NO;   /* stop at the first unknown one */
+}
+
+const char *routes_unknown_query(const route *rt, struct MHD_Connection *c)
+{
+    query_check q = {rt, NULL};
+    MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, check_param, &q);
+    return q.unknown;
+}
+
+/* Write " (limit set by --flag=value)" for the limit that `err` exceeded (its id, looked up in the configuration
+ * table), or "" when it is not one of them. */
 void limit_hint(const app *a, const dml_error *err, char *out, size_t cap)
 {
-    const serve_config *c = a->cfg;
-    const char *field = err->field, *msg = err->message;
-    const char *flag = NULL;
-    unsigned long long v = 0;
-    size_t n = strlen(field);
-#define ENDS(sfx) (n >= strlen(sfx) && strcmp(field + n - strlen(sfx), sfx) == 0)
-    if (strstr(msg, "grid has"))
-        flag = "max-points", v = c->max_points;
-    else if (strstr(msg, "s to compute"))
-        flag = "max-kernel-seconds", v = (unsigned long long)c->max_kernel_seconds;
-    else if (strstr(msg, "entries, more than") || strstr(msg, " numbers, more than"))
-        flag = "max-kernel-numbers", v = c->max_kernel_numbers;
-    else if (strstr(msg, "GiB"))
-        flag = "max-memory", v = c->max_memory;
-    else if (strstr(field, "n_train"))
-        flag = "max-n-train", v = c->max_n_train;
-    else if (ENDS("n_test"))
-        flag = "max-n-test", v = c->max_n_test;
-    else if (ENDS("repeats"))
-        flag = "max-repeats", v = (unsigned long long)c->max_repeats;
-    else if (ENDS("width"))
-        flag = "max-width", v = (unsigned long long)c->max_width;
-    else if (ENDS("depth"))
-        flag = "max-depth", v = (unsigned long long)c->max_depth;
-#undef ENDS
-    if (flag)
-        snprintf(out, cap, " (limit set by --%s=%llu)", flag, v);
-    else
-        out[0] = '\0';
+    config_limit_hint(a->cfg, err->limit, out, cap);
 }

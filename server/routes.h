@@ -28,6 +28,7 @@ typedef struct {
     const char *pattern;     /**< segments; "{id}" matches one non-empty segment */
     route_handler handler;
     int json_body;
+    const char *query;       /**< the query parameters it takes, separated by spaces ("" for none) */
 } route;
 
 /** Outcome of routes_find. */
@@ -37,6 +38,10 @@ typedef enum { ROUTE_FOUND, ROUTE_BAD_METHOD, ROUTE_NONE } route_match;
  *  on ROUTE_BAD_METHOD writes the allowed methods ("GET, HEAD, POST") into `allow`. */
 route_match routes_find(const char *method, const char *path, const route **out, char id[ROUTE_ID_MAX],
                         char *allow, size_t allow_len);
+
+/** The first query parameter of the request on `c` that route `rt` does not take, or NULL (valid until the request
+ *  ends). */
+const char *routes_unknown_query(const route *rt, struct MHD_Connection *c);
 
 /** Number of routes in the table, the route at index i (NULL outside), and the index of a route. */
 int routes_count(void);
@@ -49,8 +54,16 @@ const char *request_header(const request *rq, const char *name);
 /** A query-string argument of the request, or NULL. */
 const char *request_query(const request *rq, const char *key);
 
+/** Whether the client of the request closed its side of the connection (poll() for POLLRDHUP, without waiting):
+ *  a long-poll whose client went away ends at once. */
+int request_client_gone(const request *rq);
+
+/** Every value of the query-string argument `key` (it may be repeated) into out[0..max); returns their number
+ *  (counting on past max). */
+int request_query_all(const request *rq, const char *key, const char **out, int max);
+
 /** Write " (limit set by --flag=value)" naming the `dmilab serve` flag of the limit that `err`
- *  (DML_ERR_LIMIT) exceeded, or "" when it is not one of them. */
+ *  (DML_ERR_LIMIT) exceeded, from its err->limit id (config_limit_hint), or "" when it is not one of them. */
 void limit_hint(const app *a, const dml_error *err, char *out, size_t cap);
 
 /** Reply with the stored experiment `id` and this status; 404 not_found or 500 internal. */

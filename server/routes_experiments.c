@@ -4,40 +4,31 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dmilab/checks.h"
+#include "dmilab/admission.h"
+#include "dmilab/cost.h"
+#include "dmilab/json.h"
 #include "dmilab/results.h"
+#include "dmilab/sha256.h"
 #include "dmilab/spec.h"
+#include "api_error.h"
 #include "experiment_json.h"
-#include "provenance.h"
 #include "queue.h"
 #include "routes.h"
 #include "util.h"
 
 #define LIST_DEFAULT 50
 #define LIST_MAX 1000
+/* Tags of one experiment read from its resolved spec, and tags of one list filter. */
+#define TAGS_MAX 64
+#define FILTER_TAGS_MAX 16
 
-/* Reply with a core error of spec validation. */
+/* Reply with a core error of spec validation; a limit names the flag that sets it. */
 static void spec_error(const app *a, reply *r, const dml_error *err)
 {
-    switch (err->code) {
-    case DML_ERR_INVALID_JSON:
-        reply_error(r, 400, "invalid_json", err->message, err->field);
-        break;
-    case DML_ERR_LIMIT: {
-        char msg[sizeof err->message + 96], hint[96];
+    char hint[96] = "";
+    if (err->code == DML_ERR_LIMIT)
         limit_hint(a, err, hint, sizeof hint);
-        snprintf(msg, sizeof msg, "%s%s", err->message, hint);
-        reply_error(r, 400, "limit_exceeded", msg, err->field);
-        break;
-    }
-    case DML_ERR_NOMEM:
-    case DML_ERR_INTERNAL:
-        reply_error(r, 500, "internal", err->message, err->field);
-        break;
-    default:
-        reply_error(r, 400, "invalid_spec", err->message, err->field);
-        break;
-    }
+    reply_dml_error(r, err, hint);
 }
 
 /* Reply with the stored experiment `id` (status given), or an error (routes.h). */
@@ -46,7 +37,7 @@ void reply_experiment(const request *rq, reply *r, unsigned status, const char *
     store_experiment e;
     int k = store_get_experiment(rq->a->st, id, &e);
     if (k < 0) {
-        reply_error(r, 500, "internal", "database error", NULL);
+        reply_store_error(r, k, store_path(rq->a->st));
         return;
     }
     if (k == 0) {
@@ -100,35 +91,30 @@ void h_post_experiments(const request *rq, reply *r)
         r->retry_after = 5;
         return;
     }
-    /* The spec is stored compact as cJSON prints it (same JSON value as submitted), so GET can embed it
-     * without parsing it again: the body must be exactly one JSON value. */
-    const char *end = NULL;
-    cJSON *root = memchr(rq->body, '\0', rq->body_len) ? NULL
-                                                        : cJSON_ParseWithLengthOpts(rq->body, rq->body_len, &end, 0);
-    if (root) {
-        while (end < rq->body + rq->body_len && (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r'))
-            end++;
-        if (end != rq->body + rq->body_len) {
-            cJSON_Delete(root);
-            root = NULL;
-        }
-    }
-    if (!root) {
-        reply_error(r, 400, "invalid_json", "the body is not one valid JSON value", NULL);
+    char why[400];
+    int health = dry ? 0 : store_health(a->st, why, sizeof why);
+    if (health == STORE_CORRUPT) {   /* accept nothing into a database that cannot be read back */
+        reply_error(r, 503, "internal", why, NULL);
         return;
     }
-    char *spec_text = dry ? NULL : cJSON_PrintUnformatted(root);
-    cJSON_Delete(root);
-    if (!dry && !spec_text) {
-        reply_error(r, 500, "internal", "out of memory", NULL);
+    /* The body is parsed once: the tree gives the spec, and the body itself, exactly as submitted, is the
+     * stored `spec` (DESIGN 4), embedded as it is in replies. */
+    dml_error err;
+    dml_error_clear(&err);
+    cJSON *root = NULL;
+    if (dml_json_parse(rq->body, rq->body_len, &root, &err) != 0) {
+        spec_error(a, r, &err);
         return;
     }
     dml_spec spec;
-    dml_error err;
-    memset(&spec, 0, sizeof spec);
-    dml_error_clear(&err);
-    if (dml_spec_parse(rq->body, rq->body_len, &a->limits, &spec, &err) != 0) {
-        free(spec_text);
+    int rc = dml_spec_from_json(root, a->cfg->data_root, &spec, &err);
+    cJSON_Delete(root);
+    if (rc != 0) {
+        spec_error(a, r, &err);
+        return;
+    }
+    if (dml_spec_admit(&spec, &a->cfg->limits, &err) != 0) {
+        dml_spec_free(&spec);
         spec_error(a, r, &err);
         return;
     }
@@ -149,18 +135,25 @@ void h_post_experiments(const request *rq, reply *r)
         reply_json(r, 200, o);
         return;
     }
-    char *resolved_text = resolved ? cJSON_PrintUnformatted(resolved) : NULL;
-    cJSON_Delete(resolved);
+    char *resolved_text = resolved ? dml_json_print(resolved) : NULL;
+    /* the tags of the list filter ?tag=, as the resolved spec has them */
+    const char *tags[TAGS_MAX + 1];
+    int ntags = 0;
+    const cJSON *t;
+    cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(resolved, "tags"))
+        if (cJSON_IsString(t) && ntags < TAGS_MAX)
+            tags[ntags++] = t->valuestring;
+    tags[ntags] = NULL;
     if (!resolved_text) {
+        cJSON_Delete(resolved);
         dml_spec_free(&spec);
-        free(spec_text);
         reply_error(r, 500, "internal", "cannot render the resolved spec", NULL);
         return;
     }
-    char hash[SHA256_HEX_LEN] = "";
-    if (key && sha256_hex(rq->body, rq->body_len, hash) != 0) {
+    char hash[DML_SHA256_HEX] = "";
+    if (key && dml_sha256_hex(rq->body, rq->body_len, hash) != 0) {
+        cJSON_Delete(resolved);
         dml_spec_free(&spec);
-        free(spec_text);
         free(resolved_text);
         reply_error(r, 500, "internal", "cannot hash the body", NULL);
         return;
@@ -173,11 +166,11 @@ void h_post_experiments(const request *rq, reply *r)
             break;
         }
         util_now(now);
-        k = store_insert_idempotent(a->st, id, spec.name, now, spec_text, strlen(spec_text), resolved_text,
-                                    a->version, key, key ? hash : NULL, existing);
+        k = store_insert(a->st, id, spec.name, now, rq->body, rq->body_len, resolved_text, a->version, tags, key,
+                         key ? hash : NULL, existing);
     }
+    cJSON_Delete(resolved);   /* after the insert: the tags point into it */
     dml_spec_free(&spec);
-    free(spec_text);
     free(resolved_text);
     if (k == STORE_KEY_SAME) {
         snprintf(r->location, sizeof r->location, "/api/v1/experiments/%s", existing);
@@ -189,6 +182,10 @@ void h_post_experiments(const request *rq, reply *r)
         snprintf(msg, sizeof msg, "Idempotency-Key '%.255s' was used with a different body (experiment %s)", key,
                  existing);
         reply_error(r, 409, "conflict", msg, "Idempotency-Key");
+        return;
+    }
+    if (k < 0) {
+        reply_store_error(r, k, store_path(a->st));
         return;
     }
     if (k != STORE_INSERTED) {
@@ -251,12 +248,23 @@ void h_list_experiments(const request *rq, reply *r)
         }
         *after_id++ = '\0';
     }
+    const char *q = request_query(rq, "q");
+    const char *tags[FILTER_TAGS_MAX + 1];
+    int ntags = request_query_all(rq, "tag", tags, FILTER_TAGS_MAX + 1);
+    if (ntags > FILTER_TAGS_MAX) {
+        free(decoded);
+        reply_error(r, 400, "invalid_spec", "at most 16 tag parameters", "tag");
+        return;
+    }
+    tags[ntags] = NULL;
+    store_filter f = {.status = status, .name_contains = q && *q ? q : NULL, .tags = tags, .after_created = decoded,
+                      .after_id = after_id};
     store_experiment *v;
     int n;
-    int rc = store_list_experiments(rq->a->st, status, decoded, after_id, limit + 1, &v, &n);
+    int rc = store_list_experiments(rq->a->st, &f, limit + 1, &v, &n);
     free(decoded);
     if (rc != 0) {
-        reply_error(r, 500, "internal", "database error", NULL);
+        reply_store_error(r, rc, store_path(rq->a->st));
         return;
     }
     cJSON *root = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(root, "experiments");
@@ -295,14 +303,17 @@ void h_get_results(const request *rq, reply *r)
     if (k <= 0) {
         char msg[160];
         snprintf(msg, sizeof msg, "no experiment '%s'", rq->id);
-        reply_error(r, k < 0 ? 500 : 404, k < 0 ? "internal" : "not_found", k < 0 ? "database error" : msg, NULL);
+        if (k < 0)
+            reply_store_error(r, k, store_path(rq->a->st));
+        else
+            reply_error(r, 404, "not_found", msg, NULL);
         return;
     }
     store_experiment_free(&e);
     point_list pl = {0};
-    if (store_points(rq->a->st, rq->id, &pl) != 0) {
+    if ((k = store_points(rq->a->st, rq->id, &pl)) != 0) {
         point_list_free(&pl);
-        reply_error(r, 500, "internal", "database error", NULL);
+        reply_store_error(r, k, store_path(rq->a->st));
         return;
     }
     dml_point dummy, *arr = point_list_array(&pl);

@@ -3,12 +3,23 @@
 #include <string.h>
 
 #include "dmilab/kernel.h"
+#include "api_error.h"
 #include "metrics.h"
 #include "routes.h"
 
 void h_healthz(const request *rq, reply *r)
 {
-    (void)rq;
+    char why[400];
+    int k = store_health(rq->a->st, why, sizeof why);
+    if (k < 0) {   /* a live process with a database it cannot read is not healthy */
+        cJSON *o = cJSON_CreateObject(), *e = cJSON_AddObjectToObject(o, "error");
+        cJSON_AddStringToObject(o, "status", "unavailable");
+        cJSON_AddStringToObject(e, "code", "internal");
+        cJSON_AddStringToObject(e, "message", why);
+        cJSON_AddNullToObject(e, "field");
+        reply_json(r, 503, o);
+        return;
+    }
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "status", "ok");
     reply_json(r, 200, o);
@@ -24,9 +35,10 @@ void h_post_kernels(const request *rq, reply *r)
     dml_error err;
     dml_error_clear(&err);
     const serve_config *c = rq->a->cfg;
-    dml_kernel_limits lim = {.max_numbers = c->max_kernel_numbers, .max_seconds = c->max_kernel_seconds,
-                             .max_memory_bytes = (double)c->max_memory, .max_depth = c->max_depth,
-                             .max_width = c->max_width, .request_bytes = rq->body_len};
+    const dml_limits *l = &c->limits;
+    dml_kernel_limits lim = {.max_numbers = l->max_kernel_numbers, .max_seconds = l->max_kernel_seconds,
+                             .max_memory_bytes = (double)l->max_memory_bytes, .max_depth = l->max_depth,
+                             .max_width = l->max_width, .request_bytes = rq->body_len};
     /* the response is printed straight into the reply buffer (no tree of every number) */
     char *text = dml_kernel_request_text(req, &lim, c->threads, NULL, &err);
     cJSON_Delete(req);
@@ -43,15 +55,8 @@ void h_post_kernels(const request *rq, reply *r)
                 reply_error(r, 413, "payload_too_large", msg, err.field);
             break;
         }
-        case DML_ERR_INVALID_JSON:
-            reply_error(r, 400, "invalid_json", err.message, err.field);
-            break;
-        case DML_ERR_NOMEM:
-        case DML_ERR_INTERNAL:
-            reply_error(r, 500, "internal", err.message, err.field);
-            break;
         default:
-            reply_error(r, 400, "invalid_spec", err.message, err.field);
+            reply_dml_error(r, &err, NULL);
             break;
         }
         return;

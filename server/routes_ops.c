@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "dmilab/checks.h"
+#include "api_error.h"
 #include "experiment_json.h"
 #include "metrics.h"
 #include "queue.h"
@@ -52,7 +53,7 @@ void h_cancel_experiment(const request *rq, reply *r)
         reply_experiment(rq, r, 200, rq->id);
         return;
     default:
-        reply_error(r, 500, "internal", "database error", NULL);
+        reply_store_error(r, k, store_path(rq->a->st));
     }
 }
 
@@ -72,7 +73,7 @@ void h_delete_experiment(const request *rq, reply *r)
         reply_clear(r);
         r->status = 204;
     } else {
-        reply_error(r, 500, "internal", "database error", NULL);
+        reply_store_error(r, k, store_path(rq->a->st));
     }
 }
 
@@ -98,17 +99,19 @@ void h_wait_experiment(const request *rq, reply *r)
         deadline.tv_sec++;
         deadline.tv_nsec -= 1000000000L;
     }
+    metrics_long_poll(1, 0);
+    int gone = 0;
     for (;;) {
         unsigned long gen = app_generation(rq->a);
         store_experiment e;
         int k = store_get_experiment(rq->a->st, rq->id, &e);
         if (k < 0) {
-            reply_error(r, 500, "internal", "database error", NULL);
-            return;
+            reply_store_error(r, k, store_path(rq->a->st));
+            break;
         }
         if (k == 0) {
             not_found(r, rq->id);
-            return;
+            break;
         }
         struct timespec now;
         clock_gettime(CLOCK_MONOTONIC, &now);
@@ -116,25 +119,34 @@ void h_wait_experiment(const request *rq, reply *r)
         if (ended(e.status) || past || atomic_load(&rq->a->stopping)) {
             reply_json(r, 200, experiment_json(&e));
             store_experiment_free(&e);
-            return;
+            break;
         }
         store_experiment_free(&e);
-        app_wait_change(rq->a, gen, &deadline);   /* sleeps: no polling */
+        /* Sleep until a change or for a second at most, then look whether the client is still there: a client
+         * that went away must not keep its connection and thread for the rest of the timeout. */
+        struct timespec slice = now;
+        slice.tv_sec += 1;
+        if (slice.tv_sec > deadline.tv_sec || (slice.tv_sec == deadline.tv_sec && slice.tv_nsec > deadline.tv_nsec))
+            slice = deadline;
+        app_wait_change(rq->a, gen, &slice);   /* sleeps: no polling of the database */
+        if (request_client_gone(rq)) {
+            gone = 1;
+            r->drop = 1;
+            break;
+        }
     }
+    metrics_long_poll(-1, gone);
 }
 
-/* Parse the stored spec of `e` again, with this server's data root and no size limits (the limits were
- * checked when it was submitted). Returns 0 or replies with an error and returns -1. */
-static int stored_spec(const request *rq, const store_experiment *e, dml_spec *spec, reply *r)
+/* The stored resolved spec of `e` (its names, grid and checks), read without touching any data file and
+ * without admission: it was admitted when it was submitted. Returns 0 or replies with an error and returns -1. */
+static int stored_spec(const store_experiment *e, dml_spec *spec, reply *r)
 {
-    dml_limits lim = rq->a->limits;
-    lim.max_points = lim.max_n_train = lim.max_n_test = lim.max_memory_bytes = (size_t)1 << 50;
-    lim.max_repeats = lim.max_depth = lim.max_width = 1 << 30;
     dml_error err;
     dml_error_clear(&err);
     memset(spec, 0, sizeof *spec);
-    const char *text = e->spec ? e->spec : "";
-    if (dml_spec_parse(text, strlen(text), &lim, spec, &err) != 0) {
+    const char *text = e->resolved_spec ? e->resolved_spec : e->spec ? e->spec : "";
+    if (dml_spec_parse(text, strlen(text), NULL, spec, &err) != 0) {
         char msg[sizeof err.message + 64];
         snprintf(msg, sizeof msg, "the stored spec is not valid for this server: %s", err.message);
         reply_error(r, 500, "internal", msg, err.field);
@@ -159,31 +171,36 @@ void h_get_checks(const request *rq, reply *r)
     int k = store_get_experiment(rq->a->st, rq->id, &e);
     if (k <= 0) {
         if (k < 0)
-            reply_error(r, 500, "internal", "database error", NULL);
+            reply_store_error(r, k, store_path(rq->a->st));
         else
             not_found(r, rq->id);
         return;
     }
     dml_spec spec;
-    if (stored_spec(rq, &e, &spec, r) != 0) {
+    if (stored_spec(&e, &spec, r) != 0) {
         store_experiment_free(&e);
         return;
     }
     point_list pl = {0};
-    if (store_points(rq->a->st, rq->id, &pl) != 0) {
+    if ((k = store_points(rq->a->st, rq->id, &pl)) != 0) {
         point_list_free(&pl);
         dml_spec_free(&spec);
         store_experiment_free(&e);
-        reply_error(r, 500, "internal", "database error", NULL);
+        reply_store_error(r, k, store_path(rq->a->st));
         return;
     }
     dml_point *pts = point_list_array(&pl);
     size_t n = pts ? pl.n : 0;
+    /* The verdict a CI gates on: only a succeeded experiment's checks are final; failed and cancelled ones fail,
+     * queued and running ones have no verdict yet ("passed": null, and an <error> testcase in JUnit). */
+    dml_checks_state state = strcmp(e.status, "succeeded") == 0   ? DML_CHECKS_FINAL
+                             : strcmp(e.status, "failed") == 0    ? DML_CHECKS_FAILED
+                             : strcmp(e.status, "cancelled") == 0 ? DML_CHECKS_CANCELLED
+                                                                  : DML_CHECKS_PENDING;
     if (junit) {
-        reply_text(r, 200, "application/xml; charset=utf-8", dml_checks_junit(rq->id, &spec, pts, n));
+        reply_text(r, 200, "application/xml; charset=utf-8", dml_checks_junit(rq->id, &spec, pts, n, state, e.error));
     } else {
-        int passed = 0;
-        cJSON *o = dml_checks_json(rq->id, &spec, pts, n, &passed);
+        cJSON *o = dml_checks_json(rq->id, &spec, pts, n, state, NULL);
         if (o)
             cJSON_AddStringToObject(o, "status", e.status);
         reply_json(r, 200, o);
@@ -200,7 +217,7 @@ void h_get_audit(const request *rq, reply *r)
     int k = store_get_experiment(rq->a->st, rq->id, &e);
     if (k <= 0) {
         if (k < 0)
-            reply_error(r, 500, "internal", "database error", NULL);
+            reply_store_error(r, k, store_path(rq->a->st));
         else
             not_found(r, rq->id);
         return;

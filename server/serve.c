@@ -9,13 +9,27 @@
 #include "app.h"
 #include "commands.h"
 #include "config.h"
-#include "dmilab_version.h"
+#include "health.h"
 #include "http.h"
+#include "lease.h"
 #include "queue.h"
 #include "util.h"
 
 /* How long a stopping service waits for running experiments to reach the end of their unit of work. */
 #define SHUTDOWN_GRACE_SECONDS 10
+
+static int gone_owner(void *ctx, const char *owner)
+{
+    (void)ctx;
+    return lease_owner_gone(owner);
+}
+
+static void wake_workers(void *ctx)
+{
+    app *a = ctx;
+    if (a->q)
+        queue_notify(a->q);
+}
 
 static void on_second_signal(int sig)
 {
@@ -44,23 +58,13 @@ int cmd_serve(int argc, char **argv)
     static app a;
     memset(&a, 0, sizeof a);
     a.cfg = &cfg;
-    dml_limits_defaults(&a.limits);
-    if (strlen(cfg.data_root) >= sizeof a.limits.data_root) {
+    if (strlen(cfg.data_root) >= DML_PATH_MAX) {
         util_log("--data-root is too long");
         return 2;
     }
-    memcpy(a.limits.data_root, cfg.data_root, strlen(cfg.data_root) + 1);
-    a.limits.max_points = cfg.max_points;
-    a.limits.max_n_train = cfg.max_n_train;
-    a.limits.max_n_test = cfg.max_n_test;
-    a.limits.max_repeats = cfg.max_repeats;
-    a.limits.max_depth = cfg.max_depth;
-    a.limits.max_width = cfg.max_width;
-    a.limits.max_memory_bytes = cfg.max_memory;
-    a.limits.threads = cfg.threads;
     atomic_init(&a.stopping, 0);
     app_events_init(&a);
-    snprintf(a.version, sizeof a.version, "dmilab %s (%s)", DMILAB_VERSION, DMILAB_COMMIT);
+    snprintf(a.version, sizeof a.version, "%s", util_version_text());
     if (!realpath(cfg.web_root, a.web_root)) {
         util_log("warning: web root %s does not exist: no dashboard", cfg.web_root);
         a.web_root[0] = '\0';
@@ -72,19 +76,31 @@ int cmd_serve(int argc, char **argv)
         util_log("%s", err);
         return 2;
     }
-    int requeued = store_requeue_running(a.st);
+    /* Running work of another live process on this database (a second server) keeps running there; work whose
+     * owner is gone (this process's predecessor, killed) or whose lease lapsed is queued again and resumes. */
+    lease_owner_init("serve");
+    char now[UTIL_TIME_LEN];
+    util_now(now);
+    int requeued = store_expire_leases(a.st, util_now_ms(), gone_owner, NULL, now);
     if (requeued > 0)
-        util_log("re-queued %d experiment(s) left running", requeued);
-    a.q = queue_start(&a, cfg.workers);
+        util_log("re-queued %d experiment(s) whose owner is gone", requeued);
+    health *hl = health_start(a.st, cfg.db_check_seconds);
+    lease_keeper *keeper = lease_keeper_start(a.st, lease_owner_self(), cfg.lease_seconds, wake_workers, &a);
+    a.q = keeper ? queue_start(&a, keeper, cfg.workers) : NULL;
     if (!a.q) {
+        lease_keeper_stop(keeper);
+        health_stop(hl);
         store_close(a.st);
         return 2;
     }
     http_server *h = http_start(&a, err, sizeof err);
     if (!h) {
         util_log("%s", err);
-        if (queue_stop(a.q, SHUTDOWN_GRACE_SECONDS) == 0)
+        if (queue_stop(a.q, SHUTDOWN_GRACE_SECONDS) == 0) {
+            lease_keeper_stop(keeper);
+            health_stop(hl);
             store_close(a.st);
+        }
         return 2;
     }
     util_log("%s listening on http://%s%s%s:%d/ (database %s, %d worker(s) x %d thread(s)%s)", a.version,
@@ -107,11 +123,16 @@ int cmd_serve(int argc, char **argv)
     http_stop(h);
     int busy = queue_stop(a.q, SHUTDOWN_GRACE_SECONDS);
     if (busy) {
-        /* The running unit is abandoned: its experiment stays 'running' and resumes at the next start. */
-        util_log("%d experiment(s) still running abandoned; they resume at the next start", busy);
+        /* The running unit is abandoned: its experiment goes back to the queue, for another server on this database
+         * or the next start. */
+        int n = lease_keeper_release_all(keeper);
+        util_log("%d experiment(s) still running abandoned, %d given back to the queue", busy, n);
+        util_log_flush();
         fflush(NULL);
         _exit(0);   /* no atexit handlers while worker threads still run */
     }
+    lease_keeper_stop(keeper);
+    health_stop(hl);
     store_close(a.st);
     util_log("stopped");
     return 0;

@@ -1,9 +1,12 @@
-/* dmilab server: the SQLite store. See store.h. */
+/* dmilab server: the SQLite store and the lease protocol of running work. See store.h. */
 #include "store.h"
+#include "dmilab/json.h"
 
 #include <math.h>
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,18 +15,64 @@
 #include "dmilab/results.h"
 
 #define POOL_MAX 16
-#define BUSY_TIMEOUT_MS 10000
+/* Workers wait this long for a lock before a write fails (and is retried: worker.c). */
+#define BUSY_MS 10000
+/* Writes of HTTP requests wait at most this long: a database locked by another process is a 503 with Retry-After
+ * soon, not a request thread blocked for 10 s. */
+#define REQUEST_BUSY_MS 2000
+#define MAX_FILTER_TAGS 16
 
 struct store {
     char *path;
     pthread_mutex_t mu;
     sqlite3 *idle[POOL_MAX];
     int nidle;
+    atomic_int corrupt;      /* a call met SQLITE_CORRUPT / SQLITE_NOTADB, or an integrity check failed */
+    char fault[400];         /* its reason, under mu */
 };
 
-static void log_db(sqlite3 *db, const char *what)
+static int classify(int rc)
 {
-    util_log("sqlite: %s: %s", what, db ? sqlite3_errmsg(db) : "no connection");
+    switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED: return STORE_BUSY;
+    case SQLITE_FULL: return STORE_FULL;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB: return STORE_CORRUPT;
+    default: return STORE_ERROR;
+    }
+}
+
+const char *store_error_text(int rc)
+{
+    switch (rc) {
+    case STORE_BUSY: return "the database is locked by another connection";
+    case STORE_FULL: return "the database or its disk is full";
+    case STORE_CORRUPT: return "the database is corrupted";
+    default: return "database error";
+    }
+}
+
+static void remember_corrupt(store *st, const char *why)
+{
+    pthread_mutex_lock(&st->mu);
+    if (!atomic_load(&st->corrupt)) {
+        snprintf(st->fault, sizeof st->fault, "database %s is corrupted: %s", st->path, why);
+        atomic_store(&st->corrupt, 1);
+    }
+    pthread_mutex_unlock(&st->mu);
+}
+
+/* Log the last error of `db` (doing `what`), remember corruption; returns its class (a negative STORE_* value). */
+static int fail(store *st, sqlite3 *db, const char *what)
+{
+    if (!db)
+        return STORE_ERROR;
+    int k = classify(sqlite3_extended_errcode(db));
+    util_log("sqlite: %s: %s", what, sqlite3_errmsg(db));
+    if (k == STORE_CORRUPT)
+        remember_corrupt(st, sqlite3_errmsg(db));
+    return k;
 }
 
 static sqlite3 *conn_open(const char *path, char *errbuf, size_t errlen)
@@ -36,7 +85,7 @@ static sqlite3 *conn_open(const char *path, char *errbuf, size_t errlen)
         sqlite3_close(db);
         return NULL;
     }
-    sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
+    sqlite3_busy_timeout(db, BUSY_MS);
     char *msg = NULL;
     if (sqlite3_exec(db, "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;", NULL, NULL, &msg) != SQLITE_OK) {
         if (errbuf)
@@ -48,8 +97,8 @@ static sqlite3 *conn_open(const char *path, char *errbuf, size_t errlen)
     return db;
 }
 
-/* Borrow a connection of the pool (opening one when none is idle). */
-static sqlite3 *acquire(store *st)
+/* Borrow a connection of the pool (opening one when none is idle) that waits at most busy_ms for a lock. */
+static sqlite3 *acquire_busy(store *st, int busy_ms)
 {
     sqlite3 *db = NULL;
     pthread_mutex_lock(&st->mu);
@@ -62,7 +111,14 @@ static sqlite3 *acquire(store *st)
         if (!db)
             util_log("%s", err);
     }
+    if (db)
+        sqlite3_busy_timeout(db, busy_ms);
     return db;
+}
+
+static sqlite3 *acquire(store *st)
+{
+    return acquire_busy(st, BUSY_MS);
 }
 
 static void release(store *st, sqlite3 *db)
@@ -81,25 +137,113 @@ static void release(store *st, sqlite3 *db)
         sqlite3_close(db);
 }
 
-static sqlite3_stmt *prepare(sqlite3 *db, const char *sql)
+/* Prepare `sql` and bind the arguments described by `fmt`: 't' text (NULL binds SQL NULL), 'i' int64, 'd' double
+ * (NaN and infinities bind NULL). NULL when the statement does not prepare (not logged: the caller calls fail). */
+static sqlite3_stmt *vprep(sqlite3 *db, const char *sql, const char *fmt, va_list ap)
 {
     sqlite3_stmt *s = NULL;
-    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK) {
-        log_db(db, sql);
+    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
         return NULL;
+    for (int i = 0; fmt && fmt[i]; i++) {
+        if (fmt[i] == 't') {
+            const char *v = va_arg(ap, const char *);
+            if (v)
+                sqlite3_bind_text(s, i + 1, v, -1, SQLITE_TRANSIENT);
+            else
+                sqlite3_bind_null(s, i + 1);
+        } else if (fmt[i] == 'i') {
+            sqlite3_bind_int64(s, i + 1, va_arg(ap, int64_t));
+        } else {
+            double x = va_arg(ap, double);
+            if (isfinite(x))
+                sqlite3_bind_double(s, i + 1, x);
+            else
+                sqlite3_bind_null(s, i + 1);
+        }
     }
     return s;
 }
 
-static int exec(sqlite3 *db, const char *sql)
+static sqlite3_stmt *prep(sqlite3 *db, const char *sql, const char *fmt, ...)
 {
-    char *msg = NULL;
-    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        util_log("sqlite: %s: %s", sql, msg ? msg : "?");
-        sqlite3_free(msg);
+    va_list ap;
+    va_start(ap, fmt);
+    sqlite3_stmt *s = vprep(db, sql, fmt, ap);
+    va_end(ap);
+    return s;
+}
+
+static int vrun(store *st, sqlite3 *db, const char *what, const char *sql, const char *fmt, va_list ap)
+{
+    sqlite3_stmt *s = vprep(db, sql, fmt, ap);
+    if (!s)
+        return fail(st, db, what);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    }
+    int ret = rc == SQLITE_DONE ? sqlite3_changes(db) : fail(st, db, what);
+    sqlite3_finalize(s);
+    return ret;
+}
+
+/* Run one statement to its end; the number of changed rows (>= 0) or a negative error (logged). */
+static int run(store *st, sqlite3 *db, const char *what, const char *sql, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int ret = vrun(st, db, what, sql, fmt, ap);
+    va_end(ap);
+    return ret;
+}
+
+/* run() on a connection of the pool: 1 when it changed a row, 0 when none, or a negative error. */
+static int run1(store *st, const char *what, const char *sql, const char *fmt, ...)
+{
+    sqlite3 *db = acquire(st);
+    if (!db)
+        return STORE_ERROR;
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vrun(st, db, what, sql, fmt, ap);
+    va_end(ap);
+    release(st, db);
+    return k < 0 ? k : k > 0;
+}
+
+/* BEGIN IMMEDIATE / COMMIT: 0 or a negative error. */
+static int begin(store *st, sqlite3 *db)
+{
+    return sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK ? 0 : fail(st, db, "begin");
+}
+
+static int commit(store *st, sqlite3 *db)
+{
+    return sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK ? 0 : fail(st, db, "commit");
+}
+
+/* PRAGMA quick_check on `db`: 0 when it answers "ok", else -1 with the first problem in `why`. */
+static int quick_check(sqlite3 *db, char *why, size_t cap)
+{
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(db, "PRAGMA quick_check", -1, &s, NULL) != SQLITE_OK) {
+        snprintf(why, cap, "%s", sqlite3_errmsg(db));
         return -1;
     }
-    return 0;
+    int rc = sqlite3_step(s), ret = -1;
+    if (rc == SQLITE_ROW) {
+        const char *t = (const char *)sqlite3_column_text(s, 0);
+        ret = t && strcmp(t, "ok") == 0 ? 0 : -1;
+        snprintf(why, cap, "%s", t ? t : "no answer");
+    } else {
+        snprintf(why, cap, "%s", sqlite3_errmsg(db));
+    }
+    sqlite3_finalize(s);
+    return ret;
+}
+
+static int exec_plain(sqlite3 *db, const char *sql)
+{
+    return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
 }
 
 static int apply_migrations(sqlite3 *db, char *errbuf, size_t errlen)
@@ -113,25 +257,21 @@ static int apply_migrations(sqlite3 *db, char *errbuf, size_t errlen)
         return -1;
     }
     sqlite3_finalize(s);
-    if (exec(db, "CREATE TABLE IF NOT EXISTS schema_migrations ("
-                 "version TEXT PRIMARY KEY, applied_at TEXT NOT NULL)") != 0) {
+    if (exec_plain(db, "CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")) {
         snprintf(errbuf, errlen, "cannot create schema_migrations: %s", sqlite3_errmsg(db));
         return -1;
     }
     for (int i = 0; i < migrations_count; i++) {
         const migration *m = &migrations[i];
-        if (exec(db, "BEGIN IMMEDIATE") != 0) {
+        if (exec_plain(db, "BEGIN IMMEDIATE") != 0) {
             snprintf(errbuf, errlen, "cannot lock the database: %s", sqlite3_errmsg(db));
             return -1;
         }
-        s = prepare(db, "SELECT 1 FROM schema_migrations WHERE version = ?");
-        if (!s)
-            goto fail;
-        sqlite3_bind_text(s, 1, m->version, -1, SQLITE_STATIC);
-        int rc = sqlite3_step(s);
+        s = prep(db, "SELECT 1 FROM schema_migrations WHERE version = ?", "t", m->version);
+        int rc = s ? sqlite3_step(s) : SQLITE_ERROR;
         sqlite3_finalize(s);
         if (rc == SQLITE_ROW) {
-            exec(db, "COMMIT");
+            exec_plain(db, "COMMIT");
             continue;
         }
         if (rc != SQLITE_DONE)
@@ -140,26 +280,22 @@ static int apply_migrations(sqlite3 *db, char *errbuf, size_t errlen)
         if (sqlite3_exec(db, m->sql, NULL, NULL, &msg) != SQLITE_OK) {
             snprintf(errbuf, errlen, "migration %s failed: %s", m->version, msg ? msg : "?");
             sqlite3_free(msg);
-            exec(db, "ROLLBACK");
+            exec_plain(db, "ROLLBACK");
             return -1;
         }
         char now[UTIL_TIME_LEN];
         util_now(now);
-        s = prepare(db, "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)");
-        if (!s)
-            goto fail;
-        sqlite3_bind_text(s, 1, m->version, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 2, now, -1, SQLITE_STATIC);
-        rc = sqlite3_step(s);
+        s = prep(db, "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)", "tt", m->version, now);
+        rc = s ? sqlite3_step(s) : SQLITE_ERROR;
         sqlite3_finalize(s);
-        if (rc != SQLITE_DONE || exec(db, "COMMIT") != 0)
+        if (rc != SQLITE_DONE || exec_plain(db, "COMMIT") != 0)
             goto fail;
         util_log("applied migration %s", m->version);
     }
     return 0;
 fail:
     snprintf(errbuf, errlen, "migrations failed: %s", sqlite3_errmsg(db));
-    exec(db, "ROLLBACK");
+    exec_plain(db, "ROLLBACK");
     return -1;
 }
 
@@ -176,7 +312,18 @@ store *store_open(const char *path, char *errbuf, size_t errlen)
         return NULL;
     }
     pthread_mutex_init(&st->mu, NULL);
+    atomic_init(&st->corrupt, 0);
     sqlite3 *db = conn_open(path, errbuf, errlen);
+    char why[300];
+    if (db && quick_check(db, why, sizeof why) != 0) {
+        /* A malformed file would start, answer /healthz and accept submissions, and fail on whatever reads the
+         * damaged pages: refuse it at once. */
+        snprintf(errbuf, errlen, "database %s is corrupted (PRAGMA quick_check: %s): restore it from a backup or move it "
+                 "away", path, why);
+        sqlite3_close(db);
+        store_close(st);
+        return NULL;
+    }
     if (!db || apply_migrations(db, errbuf, errlen) != 0) {
         sqlite3_close(db);
         store_close(st);
@@ -197,181 +344,124 @@ void store_close(store *st)
     free(st);
 }
 
-/* Run one statement with text parameters (NULL binds SQL NULL); the number of changed rows or -1. */
-static int run_text(store *st, const char *sql, int nparam, const char *const *params)
+const char *store_path(const store *st)
 {
-    sqlite3 *db = acquire(st);
-    if (!db)
-        return -1;
-    sqlite3_stmt *s = prepare(db, sql);
-    int ret = -1;
-    if (s) {
-        for (int i = 0; i < nparam; i++)
-            sqlite3_bind_text(s, i + 1, params[i], -1, SQLITE_STATIC);
-        if (sqlite3_step(s) == SQLITE_DONE)
-            ret = sqlite3_changes(db);
-        else
-            log_db(db, sql);
-        sqlite3_finalize(s);
-    }
-    release(st, db);
-    return ret;
+    return st->path;
 }
 
-int store_requeue_running(store *st)
-{
-    return run_text(st, "UPDATE experiments SET status = 'queued' WHERE status = 'running'", 0, NULL);
-}
+/* ---- experiments ---- */
 
-int store_insert_experiment(store *st, const char *id, const char *name, const char *created_at,
-                            const char *spec, size_t spec_len, const char *resolved_spec,
-                            const char *version)
+/* The status of experiment `id` into `status` (16 bytes): 1 found, 0 not, or a negative error. */
+static int status_in(store *st, sqlite3 *db, const char *id, char status[16])
 {
-    sqlite3 *db = acquire(st);
-    if (!db)
-        return -1;
-    sqlite3_stmt *s = prepare(db, "INSERT INTO experiments (id, name, status, progress, created_at, spec, "
-                                  "resolved_spec, version) VALUES (?, ?, 'queued', 0, ?, ?, ?, ?)");
-    int ret = -1;
-    if (s) {
-        sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 3, created_at, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 4, spec, (int)spec_len, SQLITE_STATIC);
-        sqlite3_bind_text(s, 5, resolved_spec, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 6, version, -1, SQLITE_STATIC);
-        int rc = sqlite3_step(s);
-        if (rc == SQLITE_DONE)
-            ret = 0;
-        else if (sqlite3_extended_errcode(db) == SQLITE_CONSTRAINT_PRIMARYKEY)
-            ret = 1;
-        else
-            log_db(db, "insert experiment");
-        sqlite3_finalize(s);
-    }
-    release(st, db);
-    return ret;
-}
-
-/* One step of a statement with text parameters; the SQLite result code. */
-static int step_text(sqlite3 *db, const char *sql, int nparam, const char *const *params, int *changes)
-{
-    sqlite3_stmt *s = prepare(db, sql);
+    sqlite3_stmt *s = prep(db, "SELECT status FROM experiments WHERE id = ?", "t", id);
     if (!s)
-        return SQLITE_ERROR;
-    for (int i = 0; i < nparam; i++)
-        sqlite3_bind_text(s, i + 1, params[i], -1, SQLITE_STATIC);
-    int rc = sqlite3_step(s);
-    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-        log_db(db, sql);
-    sqlite3_finalize(s);
-    if (changes)
-        *changes = sqlite3_changes(db);
-    return rc;
-}
-
-/* The status of experiment `id` into `status` (16 bytes): 1 found, 0 not, -1 error. */
-static int status_in(sqlite3 *db, const char *id, char status[16])
-{
-    sqlite3_stmt *s = prepare(db, "SELECT status FROM experiments WHERE id = ?");
-    if (!s)
-        return -1;
-    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(s), ret = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
-    if (ret == 1)
-        snprintf(status, 16, "%s", (const char *)sqlite3_column_text(s, 0));
-    sqlite3_finalize(s);
-    return ret;
-}
-
-int store_insert_idempotent(store *st, const char *id, const char *name, const char *created_at, const char *spec,
-                            size_t spec_len, const char *resolved_spec, const char *version, const char *key,
-                            const char *body_sha256, char *existing)
-{
-    if (!key)
-        return store_insert_experiment(st, id, name, created_at, spec, spec_len, resolved_spec, version);
-    sqlite3 *db = acquire(st);
-    if (!db)
-        return -1;
-    int ret = -1;
-    if (exec(db, "BEGIN IMMEDIATE") != 0)
-        goto done;
-    sqlite3_stmt *s = prepare(db, "SELECT body_sha256, experiment_id FROM idempotency_keys WHERE key = ?");
-    if (!s)
-        goto done;
-    sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(s);
+        return fail(st, db, "status");
+    int rc = sqlite3_step(s), ret;
     if (rc == SQLITE_ROW) {
-        ret = strcmp((const char *)sqlite3_column_text(s, 0), body_sha256) == 0 ? STORE_KEY_SAME : STORE_KEY_CONFLICT;
-        snprintf(existing, UTIL_ID_LEN + 8, "%s", (const char *)sqlite3_column_text(s, 1));
+        snprintf(status, 16, "%s", (const char *)sqlite3_column_text(s, 0));
+        ret = 1;
+    } else {
+        ret = rc == SQLITE_DONE ? 0 : fail(st, db, "status");
     }
     sqlite3_finalize(s);
-    if (rc == SQLITE_ROW || rc != SQLITE_DONE)
+    return ret;
+}
+
+int store_insert(store *st, const char *id, const char *name, const char *created_at, const char *spec, size_t spec_len,
+                 const char *resolved_spec, const char *version, const char *const *tags, const char *key,
+                 const char *body_sha256, char *existing)
+{
+    sqlite3 *db = acquire_busy(st, REQUEST_BUSY_MS);
+    if (!db)
+        return STORE_ERROR;
+    int ret = begin(st, db);
+    if (ret < 0)
         goto done;
-    s = prepare(db, "INSERT INTO experiments (id, name, status, progress, created_at, spec, "
-                    "resolved_spec, version) VALUES (?, ?, 'queued', 0, ?, ?, ?, ?)");
-    if (!s)
+    ret = STORE_ERROR;
+    if (key) {
+        sqlite3_stmt *s = prep(db, "SELECT body_sha256, experiment_id FROM idempotency_keys WHERE key = ?", "t", key);
+        if (!s) {
+            ret = fail(st, db, "idempotency key");
+            goto done;
+        }
+        int rc = sqlite3_step(s);
+        if (rc == SQLITE_ROW) {
+            int same = strcmp((const char *)sqlite3_column_text(s, 0), body_sha256) == 0;
+            snprintf(existing, UTIL_ID_LEN + 8, "%s", (const char *)sqlite3_column_text(s, 1));
+            ret = same ? STORE_KEY_SAME : STORE_KEY_CONFLICT;
+        } else if (rc != SQLITE_DONE) {
+            ret = fail(st, db, "idempotency key");
+        }
+        sqlite3_finalize(s);
+        if (rc != SQLITE_DONE)
+            goto done;
+    }
+    sqlite3_stmt *s = prep(db, "INSERT INTO experiments (id, name, status, progress, created_at, spec, resolved_spec, "
+                               "version) VALUES (?, ?, 'queued', 0, ?, ?, ?, ?)", "ttt", id, name, created_at);
+    if (!s) {
+        ret = fail(st, db, "insert experiment");
         goto done;
-    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 3, created_at, -1, SQLITE_STATIC);
+    }
     sqlite3_bind_text(s, 4, spec, (int)spec_len, SQLITE_STATIC);
     sqlite3_bind_text(s, 5, resolved_spec, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 6, version, -1, SQLITE_STATIC);
-    rc = sqlite3_step(s);
-    int taken = rc != SQLITE_DONE && sqlite3_extended_errcode(db) == SQLITE_CONSTRAINT_PRIMARYKEY;
+    int rc = sqlite3_step(s);
+    if (rc != SQLITE_DONE)
+        ret = sqlite3_extended_errcode(db) == SQLITE_CONSTRAINT_PRIMARYKEY ? STORE_ID_TAKEN
+                                                                           : fail(st, db, "insert experiment");
     sqlite3_finalize(s);
-    if (taken) {
-        ret = STORE_ID_TAKEN;
-        goto done;
-    }
     if (rc != SQLITE_DONE)
         goto done;
-    const char *p[] = {key, body_sha256, id, created_at};
-    if (step_text(db, "INSERT INTO idempotency_keys (key, body_sha256, experiment_id, created_at) VALUES (?, ?, ?, ?)",
-                  4, p, NULL) != SQLITE_DONE)
+    for (int i = 0; tags && tags[i]; i++)
+        if ((ret = run(st, db, "insert tag", "INSERT OR IGNORE INTO experiment_tags (tag, experiment_id) VALUES (?, ?)",
+                       "tt", tags[i], id)) < 0)
+            goto done;
+    if (key && (ret = run(st, db, "insert idempotency key", "INSERT INTO idempotency_keys (key, body_sha256, "
+                          "experiment_id, created_at) VALUES (?, ?, ?, ?)", "tttt", key, body_sha256, id, created_at)) < 0)
         goto done;
-    if (exec(db, "COMMIT") != 0)
-        goto done;
-    ret = STORE_INSERTED;
+    ret = commit(st, db);
+    if (ret == 0)
+        ret = STORE_INSERTED;
 done:
-    if (ret < 0)
-        log_db(db, "insert with idempotency key");
     release(st, db);   /* rolls back an unfinished transaction */
     return ret;
 }
 
 int store_cancel(store *st, const char *id, const char *now)
 {
-    sqlite3 *db = acquire(st);
+    sqlite3 *db = acquire_busy(st, REQUEST_BUSY_MS);
     if (!db)
-        return -1;
-    int ret = -1, changes = 0;
-    if (exec(db, "BEGIN IMMEDIATE") != 0)
+        return STORE_ERROR;
+    int ret = begin(st, db), k;
+    if (ret < 0)
         goto done;
-    const char *p1[] = {now, id};
-    if (step_text(db, "UPDATE experiments SET status = 'cancelled', finished_at = ?, cancel_requested = 1 "
-                      "WHERE id = ? AND status = 'queued'", 2, p1, &changes) != SQLITE_DONE)
+    if ((k = run(st, db, "cancel", "UPDATE experiments SET status = 'cancelled', finished_at = ?, cancel_requested = 1 "
+                 "WHERE id = ? AND status = 'queued'", "tt", now, id)) < 0) {
+        ret = k;
         goto done;
-    if (changes) {
+    }
+    if (k) {
         ret = STORE_CANCEL_QUEUED;
     } else {
-        const char *p2[] = {id};
-        if (step_text(db, "UPDATE experiments SET cancel_requested = 1 WHERE id = ? AND status = 'running'", 1, p2,
-                      &changes) != SQLITE_DONE)
+        if ((k = run(st, db, "cancel", "UPDATE experiments SET cancel_requested = 1 WHERE id = ? AND status = 'running'",
+                     "t", id)) < 0) {
+            ret = k;
             goto done;
-        if (changes) {
+        }
+        if (k) {
             ret = STORE_CANCEL_RUNNING;
         } else {
             char status[16];
-            int k = status_in(db, id, status);
-            if (k < 0)
+            if ((k = status_in(st, db, id, status)) < 0) {
+                ret = k;
                 goto done;
+            }
             ret = k ? STORE_CANCEL_ENDED : STORE_CANCEL_NOT_FOUND;
         }
     }
-    if (exec(db, "COMMIT") != 0)
-        ret = -1;
+    if ((k = commit(st, db)) < 0)
+        ret = k;
 done:
     release(st, db);
     return ret;
@@ -379,56 +469,47 @@ done:
 
 int store_delete(store *st, const char *id)
 {
-    sqlite3 *db = acquire(st);
+    sqlite3 *db = acquire_busy(st, REQUEST_BUSY_MS);
     if (!db)
-        return -1;
-    int ret = -1, changes = 0;
-    if (exec(db, "BEGIN IMMEDIATE") != 0)
+        return STORE_ERROR;
+    int ret = begin(st, db), k;
+    if (ret < 0)
         goto done;
-    const char *p[] = {id};
-    if (step_text(db, "DELETE FROM experiments WHERE id = ? AND status <> 'running'", 1, p, &changes) != SQLITE_DONE)
+    if ((k = run(st, db, "delete", "DELETE FROM experiments WHERE id = ? AND status <> 'running'", "t", id)) < 0) {
+        ret = k;
         goto done;
-    if (changes) {
+    }
+    if (k) {
         ret = 1;
     } else {
         char status[16];
-        int k = status_in(db, id, status);
-        if (k < 0)
+        if ((k = status_in(st, db, id, status)) < 0) {
+            ret = k;
             goto done;
+        }
         ret = k ? 2 : 0;
     }
-    if (exec(db, "COMMIT") != 0)
-        ret = -1;
+    if ((k = commit(st, db)) < 0)
+        ret = k;
 done:
     release(st, db);
     return ret;
-}
-
-int store_set_provenance(store *st, const char *id, const char *provenance)
-{
-    const char *p[] = {provenance, id};
-    return run_text(st, "UPDATE experiments SET provenance = ? WHERE id = ?", 2, p) < 0 ? -1 : 0;
 }
 
 long store_count_status(store *st, const char *status)
 {
     sqlite3 *db = acquire(st);
     if (!db)
-        return -1;
-    sqlite3_stmt *s = prepare(db, "SELECT count(*) FROM experiments WHERE status = ?");
-    long ret = -1;
-    if (s) {
-        sqlite3_bind_text(s, 1, status, -1, SQLITE_STATIC);
-        if (sqlite3_step(s) == SQLITE_ROW)
-            ret = (long)sqlite3_column_int64(s, 0);
-        sqlite3_finalize(s);
-    }
+        return STORE_ERROR;
+    sqlite3_stmt *s = prep(db, "SELECT count(*) FROM experiments WHERE status = ?", "t", status);
+    long ret = s && sqlite3_step(s) == SQLITE_ROW ? (long)sqlite3_column_int64(s, 0) : fail(st, db, "count");
+    sqlite3_finalize(s);
     release(st, db);
     return ret;
 }
 
-#define EXP_COLS "id, name, status, progress, created_at, started_at, finished_at, error, spec, " \
-                 "resolved_spec, version, cancel_requested, provenance"
+#define EXP_COLS "id, name, status, progress, created_at, started_at, finished_at, error, spec, resolved_spec, version, " \
+                 "cancel_requested, provenance, error_code, error_field, lease_owner, lease_expires_ms"
 
 static char *col_dup(sqlite3_stmt *s, int i)
 {
@@ -452,23 +533,23 @@ static void read_experiment(sqlite3_stmt *s, store_experiment *e)
     e->version = col_dup(s, 10);
     e->cancel_requested = sqlite3_column_int(s, 11);
     e->provenance = col_dup(s, 12);
+    e->error_code = col_dup(s, 13);
+    e->error_field = col_dup(s, 14);
+    e->lease_owner = col_dup(s, 15);
+    e->lease_expires_ms = sqlite3_column_int64(s, 16);
 }
 
-static int get_in(sqlite3 *db, const char *id, store_experiment *out)
+static int get_in(store *st, sqlite3 *db, const char *id, store_experiment *out)
 {
-    sqlite3_stmt *s = prepare(db, "SELECT " EXP_COLS " FROM experiments WHERE id = ?");
+    sqlite3_stmt *s = prep(db, "SELECT " EXP_COLS " FROM experiments WHERE id = ?", "t", id);
     if (!s)
-        return -1;
-    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+        return fail(st, db, "get experiment");
     int rc = sqlite3_step(s), ret;
     if (rc == SQLITE_ROW) {
         read_experiment(s, out);
         ret = 1;
-    } else if (rc == SQLITE_DONE) {
-        ret = 0;
     } else {
-        log_db(db, "get experiment");
-        ret = -1;
+        ret = rc == SQLITE_DONE ? 0 : fail(st, db, "get experiment");
     }
     sqlite3_finalize(s);
     return ret;
@@ -478,41 +559,49 @@ int store_get_experiment(store *st, const char *id, store_experiment *out)
 {
     sqlite3 *db = acquire(st);
     if (!db)
-        return -1;
-    int ret = get_in(db, id, out);
+        return STORE_ERROR;
+    int ret = get_in(st, db, id, out);
     release(st, db);
     return ret;
 }
 
-int store_list_experiments(store *st, const char *status, const char *after_created, const char *after_id,
-                           int limit, store_experiment **out, int *n)
+int store_list_experiments(store *st, const store_filter *f, int limit, store_experiment **out, int *n)
 {
     *out = NULL;
     *n = 0;
+    char sql[2048];
+    int k = snprintf(sql, sizeof sql, "SELECT " EXP_COLS " FROM experiments e "
+                     "WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR instr(lower(name), lower(?2)) > 0) "
+                     "AND (?3 IS NULL OR (created_at, id) < (?3, ?4))");
+    int ntags = 0;
+    while (f->tags && f->tags[ntags] && ntags < MAX_FILTER_TAGS)
+        k += snprintf(sql + k, sizeof sql - (size_t)k, " AND EXISTS (SELECT 1 FROM experiment_tags t "
+                      "WHERE t.tag = ?%d AND t.experiment_id = e.id)", 6 + ntags++);
+    snprintf(sql + k, sizeof sql - (size_t)k, " ORDER BY created_at DESC, id DESC LIMIT ?5");
     sqlite3 *db = acquire(st);
     if (!db)
-        return -1;
-    sqlite3_stmt *s = prepare(db, "SELECT " EXP_COLS " FROM experiments "
-                                  "WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR (created_at, id) < (?2, ?3)) "
-                                  "ORDER BY created_at DESC, id DESC LIMIT ?4");
-    int ret = -1;
+        return STORE_ERROR;
+    int ret = STORE_ERROR;
+    sqlite3_stmt *s = prep(db, sql, "ttttt", f->status, f->name_contains, f->after_created,
+                           f->after_id ? f->after_id : "", NULL);
     store_experiment *v = limit > 0 ? calloc((size_t)limit, sizeof *v) : NULL;
-    if (s && (v || limit <= 0)) {
-        sqlite3_bind_text(s, 1, status, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 2, after_created, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 3, after_id ? after_id : "", -1, SQLITE_STATIC);
-        sqlite3_bind_int(s, 4, limit);
-        int k = 0, rc = SQLITE_DONE;
-        while (k < limit && (rc = sqlite3_step(s)) == SQLITE_ROW)
-            read_experiment(s, &v[k++]);
-        if (k == limit || rc == SQLITE_DONE) {
+    if (!s) {
+        ret = fail(st, db, "list experiments");
+    } else if (v || limit <= 0) {
+        sqlite3_bind_int(s, 5, limit);
+        for (int i = 0; i < ntags; i++)
+            sqlite3_bind_text(s, 6 + i, f->tags[i], -1, SQLITE_STATIC);
+        int got = 0, rc = SQLITE_DONE;
+        while (got < limit && (rc = sqlite3_step(s)) == SQLITE_ROW)
+            read_experiment(s, &v[got++]);
+        if (got == limit || rc == SQLITE_DONE) {
             ret = 0;
             *out = v;
-            *n = k;
+            *n = got;
             v = NULL;
         } else {
-            log_db(db, "list experiments");
-            store_experiments_free(v, k);
+            ret = fail(st, db, "list experiments");
+            store_experiments_free(v, got);
             v = NULL;
         }
     }
@@ -522,163 +611,18 @@ int store_list_experiments(store *st, const char *status, const char *after_crea
     return ret;
 }
 
-int store_claim(store *st, const char *now, store_experiment *out)
-{
-    sqlite3 *db = acquire(st);
-    if (!db)
-        return -1;
-    int ret = -1;
-    char id[UTIL_ID_LEN + 8] = "";
-    if (exec(db, "BEGIN IMMEDIATE") != 0)
-        goto done;
-    sqlite3_stmt *s = prepare(db, "SELECT id FROM experiments WHERE status = 'queued' "
-                                  "ORDER BY created_at, rowid LIMIT 1");
-    if (!s)
-        goto done;
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW)
-        snprintf(id, sizeof id, "%s", (const char *)sqlite3_column_text(s, 0));
-    sqlite3_finalize(s);
-    if (rc == SQLITE_DONE) {
-        ret = 0;
-        goto done;
-    }
-    if (rc != SQLITE_ROW)
-        goto done;
-    s = prepare(db, "UPDATE experiments SET status = 'running', started_at = COALESCE(started_at, ?) "
-                    "WHERE id = ? AND status = 'queued'");
-    if (!s)
-        goto done;
-    sqlite3_bind_text(s, 1, now, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, id, -1, SQLITE_STATIC);
-    rc = sqlite3_step(s);
-    sqlite3_finalize(s);
-    if (rc != SQLITE_DONE || get_in(db, id, out) != 1)
-        goto done;
-    if (exec(db, "COMMIT") != 0) {
-        store_experiment_free(out);
-        goto done;
-    }
-    ret = 1;
-done:
-    if (ret < 0)
-        log_db(db, "claim");
-    release(st, db);   /* rolls back an unfinished transaction */
-    return ret;
-}
+/* ---- points ---- */
 
 int store_have_point(store *st, const char *id, const char *arm, size_t n_train, int repeat)
 {
     sqlite3 *db = acquire(st);
     if (!db)
-        return -1;
-    sqlite3_stmt *s = prepare(db, "SELECT 1 FROM points WHERE experiment_id = ? AND arm = ? "
-                                  "AND n_train = ? AND repeat = ?");
-    int ret = -1;
-    if (s) {
-        sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 2, arm, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(s, 3, (sqlite3_int64)n_train);
-        sqlite3_bind_int(s, 4, repeat);
-        int rc = sqlite3_step(s);
-        ret = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
-        sqlite3_finalize(s);
-    }
-    release(st, db);
-    return ret;
-}
-
-static void bind_real(sqlite3_stmt *s, int i, double x)
-{
-    if (isfinite(x))
-        sqlite3_bind_double(s, i, x);
-    else
-        sqlite3_bind_null(s, i);
-}
-
-int store_insert_point(store *st, const char *id, int arm_index, const dml_point *p)
-{
-    sqlite3 *db = acquire(st);
-    if (!db)
-        return -1;
-    sqlite3_stmt *s = prepare(db, "INSERT OR IGNORE INTO points (experiment_id, arm_index, arm, data, model, "
-                                  "inference, n_train, repeat, test_mse, test_accuracy, train_mse, seconds, "
-                                  "training_curve) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-    char *curve = NULL;
-    if (p->curve && p->n_curve > 0) {
-        cJSON *c = dml_training_curve_json(p->curve, p->n_curve);
-        curve = cJSON_PrintUnformatted(c);
-        cJSON_Delete(c);
-    }
-    int ret = -1;
-    if (s) {
-        sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-        sqlite3_bind_int(s, 2, arm_index);
-        sqlite3_bind_text(s, 3, p->arm, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 4, p->data, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 5, p->model, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 6, p->inference, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(s, 7, (sqlite3_int64)p->n_train);
-        sqlite3_bind_int(s, 8, p->repeat);
-        bind_real(s, 9, p->test_mse);
-        bind_real(s, 10, p->test_accuracy);
-        bind_real(s, 11, p->train_mse);
-        bind_real(s, 12, p->seconds);
-        if (curve)
-            sqlite3_bind_text(s, 13, curve, -1, SQLITE_STATIC);
-        else
-            sqlite3_bind_null(s, 13);
-        if (sqlite3_step(s) == SQLITE_DONE)
-            ret = 0;
-        else
-            log_db(db, "insert point");
-        sqlite3_finalize(s);
-    }
-    release(st, db);
-    cJSON_free(curve);
-    return ret;
-}
-
-int store_set_progress(store *st, const char *id, double progress)
-{
-    sqlite3 *db = acquire(st);
-    if (!db)
-        return -1;
-    sqlite3_stmt *s = prepare(db, "UPDATE experiments SET progress = ? WHERE id = ? AND status = 'running'");
-    int ret = -1;
-    if (s) {
-        sqlite3_bind_double(s, 1, progress < 0 ? 0 : progress > 1 ? 1 : progress);
-        sqlite3_bind_text(s, 2, id, -1, SQLITE_STATIC);
-        ret = sqlite3_step(s) == SQLITE_DONE ? 0 : -1;
-        if (ret)
-            log_db(db, "set progress");
-        sqlite3_finalize(s);
-    }
-    release(st, db);
-    return ret;
-}
-
-int store_finish(store *st, const char *id, const char *status, const char *error, const char *now)
-{
-    const char *p[] = {status, error, now, status, id};
-    return run_text(st, "UPDATE experiments SET status = ?, error = ?, finished_at = ?, "
-                        "progress = CASE WHEN ? = 'succeeded' THEN 1 ELSE progress END WHERE id = ?",
-                    5, p) < 0 ? -1 : 0;
-}
-
-int store_cancel_requested(store *st, const char *id)
-{
-    sqlite3 *db = acquire(st);
-    if (!db)
-        return -1;
-    sqlite3_stmt *s = prepare(db, "SELECT cancel_requested FROM experiments WHERE id = ?");
-    int ret = -1;
-    if (s) {
-        sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-        int rc = sqlite3_step(s);
-        ret = rc == SQLITE_ROW ? sqlite3_column_int(s, 0) != 0 : rc == SQLITE_DONE ? 0 : -1;
-        sqlite3_finalize(s);
-    }
+        return STORE_ERROR;
+    sqlite3_stmt *s = prep(db, "SELECT 1 FROM points WHERE experiment_id = ? AND arm = ? AND n_train = ? AND repeat = ?",
+                           "ttii", id, arm, (int64_t)n_train, (int64_t)repeat);
+    int rc = s ? sqlite3_step(s) : SQLITE_ERROR;
+    int ret = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : fail(st, db, "have point");
+    sqlite3_finalize(s);
     release(st, db);
     return ret;
 }
@@ -698,50 +642,293 @@ int store_points(store *st, const char *id, point_list *out)
 {
     sqlite3 *db = acquire(st);
     if (!db)
-        return -1;
-    sqlite3_stmt *s = prepare(db, "SELECT arm_index, arm, data, model, inference, n_train, repeat, test_mse, "
-                                  "test_accuracy, train_mse, seconds, training_curve FROM points WHERE experiment_id = ? "
-                                  "ORDER BY arm_index, n_train, repeat, seq");
-    int ret = -1;
-    if (s) {
-        sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-        int rc;
-        ret = 0;
-        while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-            dml_point p;
-            memset(&p, 0, sizeof p);
-            col_copy(s, 1, p.arm, sizeof p.arm);
-            col_copy(s, 2, p.data, sizeof p.data);
-            col_copy(s, 3, p.model, sizeof p.model);
-            col_copy(s, 4, p.inference, sizeof p.inference);
-            p.n_train = (size_t)sqlite3_column_int64(s, 5);
-            p.repeat = sqlite3_column_int(s, 6);
-            p.test_mse = col_real(s, 7);
-            p.test_accuracy = col_real(s, 8);
-            p.train_mse = col_real(s, 9);
-            p.seconds = col_real(s, 10);
-            dml_train_epoch *curve = NULL;
-            const unsigned char *ct = sqlite3_column_text(s, 11);
-            if (ct) {
-                cJSON *cj = cJSON_Parse((const char *)ct);
-                dml_training_curve_parse(cj, &curve, &p.n_curve);
-                p.curve = curve;
-                cJSON_Delete(cj);
-            }
-            int bad = point_list_add(out, &p, sqlite3_column_int(s, 0)) != 0;
-            free(curve);
-            if (bad) {
-                ret = -1;
-                break;
-            }
+        return STORE_ERROR;
+    sqlite3_stmt *s = prep(db, "SELECT arm_index, arm, data, model, inference, n_train, repeat, test_mse, test_accuracy, "
+                               "train_mse, seconds, training_curve FROM points WHERE experiment_id = ? "
+                               "ORDER BY arm_index, n_train, repeat, seq", "t", id);
+    if (!s) {
+        int k = fail(st, db, "points");
+        release(st, db);
+        return k;
+    }
+    int rc, ret = 0;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        dml_point p;
+        memset(&p, 0, sizeof p);
+        col_copy(s, 1, p.arm, sizeof p.arm);
+        col_copy(s, 2, p.data, sizeof p.data);
+        col_copy(s, 3, p.model, sizeof p.model);
+        col_copy(s, 4, p.inference, sizeof p.inference);
+        p.n_train = (size_t)sqlite3_column_int64(s, 5);
+        p.repeat = sqlite3_column_int(s, 6);
+        p.test_mse = col_real(s, 7);
+        p.test_accuracy = col_real(s, 8);
+        p.train_mse = col_real(s, 9);
+        p.seconds = col_real(s, 10);
+        dml_train_epoch *curve = NULL;
+        const unsigned char *ct = sqlite3_column_text(s, 11);
+        if (ct) {
+            cJSON *cj = cJSON_Parse((const char *)ct);
+            dml_training_curve_parse(cj, &curve, &p.n_curve);
+            p.curve = curve;
+            cJSON_Delete(cj);
         }
-        if (ret == 0 && rc != SQLITE_DONE) {
-            log_db(db, "points");
-            ret = -1;
+        int bad = point_list_add(out, &p, sqlite3_column_int(s, 0)) != 0;
+        free(curve);
+        if (bad) {
+            ret = STORE_ERROR;
+            break;
         }
+    }
+    if (ret == 0 && rc != SQLITE_DONE)
+        ret = fail(st, db, "points");
+    sqlite3_finalize(s);
+    release(st, db);
+    return ret;
+}
+
+int store_cancel_requested(store *st, const char *id)
+{
+    sqlite3 *db = acquire(st);
+    if (!db)
+        return STORE_ERROR;
+    sqlite3_stmt *s = prep(db, "SELECT cancel_requested FROM experiments WHERE id = ?", "t", id);
+    int rc = s ? sqlite3_step(s) : SQLITE_ERROR;
+    int ret = rc == SQLITE_ROW ? sqlite3_column_int(s, 0) != 0 : rc == SQLITE_DONE ? 0 : fail(st, db, "cancel requested");
+    sqlite3_finalize(s);
+    release(st, db);
+    return ret;
+}
+
+/* ---- the lease protocol ---- */
+
+/* The lease of a running experiment taken away: back to the queue, or cancelled when a cancel was requested. */
+#define REQUEUE_SET "status = CASE WHEN cancel_requested THEN 'cancelled' ELSE 'queued' END, " \
+                    "finished_at = CASE WHEN cancel_requested THEN ?1 ELSE finished_at END, " \
+                    "lease_owner = NULL, lease_expires_ms = NULL"
+
+int store_claim(store *st, const char *owner, int64_t now_ms, int64_t lease_ms, const char *now, store_experiment *out)
+{
+    sqlite3 *db = acquire(st);
+    if (!db)
+        return STORE_ERROR;
+    char id[UTIL_ID_LEN + 8] = "";
+    int ret = begin(st, db), k;
+    if (ret < 0)
+        goto done;
+    sqlite3_stmt *s = prep(db, "SELECT id FROM experiments WHERE status = 'queued' ORDER BY created_at, rowid LIMIT 1", "");
+    int rc = s ? sqlite3_step(s) : SQLITE_ERROR;
+    if (rc == SQLITE_ROW)
+        snprintf(id, sizeof id, "%s", (const char *)sqlite3_column_text(s, 0));
+    else
+        ret = rc == SQLITE_DONE ? 0 : fail(st, db, "claim");
+    sqlite3_finalize(s);
+    if (rc != SQLITE_ROW)
+        goto done;
+    if ((k = run(st, db, "claim", "UPDATE experiments SET status = 'running', started_at = COALESCE(started_at, ?), "
+                 "lease_owner = ?, lease_expires_ms = ?, heartbeat_ms = ? WHERE id = ? AND status = 'queued'", "ttiit",
+                 now, owner, now_ms + lease_ms, now_ms, id)) < 0) {
+        ret = k;
+        goto done;
+    }
+    if ((k = get_in(st, db, id, out)) != 1) {
+        ret = k < 0 ? k : STORE_ERROR;
+        goto done;
+    }
+    if ((k = commit(st, db)) < 0) {
+        store_experiment_free(out);
+        ret = k;
+        goto done;
+    }
+    ret = 1;
+done:
+    release(st, db);   /* rolls back an unfinished transaction */
+    return ret;
+}
+
+/* Extend the lease of `owner` on `id`: 1 held, 0 lost, or a negative error. */
+static int renew_in(store *st, sqlite3 *db, const char *id, const char *owner, int64_t now_ms, int64_t lease_ms)
+{
+    int k = run(st, db, "renew lease", "UPDATE experiments SET lease_expires_ms = ?, heartbeat_ms = ? "
+                "WHERE id = ? AND status = 'running' AND lease_owner = ?", "iitt", now_ms + lease_ms, now_ms, id, owner);
+    return k < 0 ? k : k > 0;
+}
+
+int store_renew(store *st, const char *id, const char *owner, int64_t now_ms, int64_t lease_ms, int *cancel_requested)
+{
+    sqlite3 *db = acquire(st);
+    if (!db)
+        return STORE_ERROR;
+    int ret = renew_in(st, db, id, owner, now_ms, lease_ms);
+    if (ret == 1 && cancel_requested) {
+        sqlite3_stmt *s = prep(db, "SELECT cancel_requested FROM experiments WHERE id = ?", "t", id);
+        int rc = s ? sqlite3_step(s) : SQLITE_ERROR;
+        *cancel_requested = rc == SQLITE_ROW && sqlite3_column_int(s, 0) != 0;
         sqlite3_finalize(s);
     }
     release(st, db);
+    return ret;
+}
+
+int store_report_point(store *st, const char *id, const char *owner, int64_t now_ms, int64_t lease_ms, int arm_index,
+                       const dml_point *p)
+{
+    char *curve = NULL;
+    if (p->curve && p->n_curve > 0) {
+        cJSON *c = dml_training_curve_json(p->curve, p->n_curve);
+        curve = c ? dml_json_print(c) : NULL;
+        cJSON_Delete(c);
+        if (!curve)
+            return STORE_ERROR;
+    }
+    sqlite3 *db = acquire(st);
+    int ret = STORE_ERROR;
+    if (!db)
+        goto out;
+    if ((ret = begin(st, db)) < 0)
+        goto done;
+    if ((ret = renew_in(st, db, id, owner, now_ms, lease_ms)) != 1)
+        goto done;   /* lost (0) or an error: nothing stored */
+    int k = run(st, db, "insert point", "INSERT OR IGNORE INTO points (experiment_id, arm_index, arm, data, model, inference, "
+                "n_train, repeat, test_mse, test_accuracy, train_mse, seconds, training_curve) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", "tittttiiddddt", id, (int64_t)arm_index, p->arm, p->data,
+                p->model, p->inference, (int64_t)p->n_train, (int64_t)p->repeat, p->test_mse, p->test_accuracy,
+                p->train_mse, p->seconds, curve);
+    ret = k < 0 ? k : commit(st, db);
+    if (ret == 0)
+        ret = 1;
+done:
+    release(st, db);
+out:
+    cJSON_free(curve);
+    return ret;
+}
+
+int store_set_progress(store *st, const char *id, const char *owner, double progress)
+{
+    return run1(st, "set progress", "UPDATE experiments SET progress = ? WHERE id = ? AND status = 'running' "
+                "AND lease_owner = ?", "dtt", progress < 0 ? 0 : progress > 1 ? 1 : progress, id, owner);
+}
+
+int store_set_provenance(store *st, const char *id, const char *owner, const char *provenance)
+{
+    return run1(st, "set provenance", "UPDATE experiments SET provenance = ? WHERE id = ? AND status = 'running' "
+                "AND lease_owner = ?", "ttt", provenance, id, owner);
+}
+
+int store_release(store *st, const char *id, const char *owner)
+{
+    char now[UTIL_TIME_LEN];
+    util_now(now);
+    return run1(st, "release", "UPDATE experiments SET " REQUEUE_SET " WHERE id = ?2 AND status = 'running' "
+                "AND lease_owner = ?3", "ttt", now, id, owner);
+}
+
+int store_finish(store *st, const char *id, const char *owner, const char *status, const char *code, const char *field,
+                 const char *message, const char *now)
+{
+    return run1(st, "finish", "UPDATE experiments SET status = ?1, error = ?2, error_code = ?3, error_field = ?4, "
+                "finished_at = ?5, progress = CASE WHEN ?1 = 'succeeded' THEN 1 ELSE progress END, lease_owner = NULL, "
+                "lease_expires_ms = NULL WHERE id = ?6 AND status = 'running' AND lease_owner = ?7", "ttttttt", status,
+                message, code, field && *field ? field : NULL, now, id, owner);
+}
+
+int store_expire_leases(store *st, int64_t now_ms, store_owner_gone gone, void *ctx, const char *now)
+{
+    sqlite3 *db = acquire(st);
+    if (!db)
+        return STORE_ERROR;
+    int total = run(st, db, "expire leases", "UPDATE experiments SET " REQUEUE_SET " WHERE status = 'running' AND "
+                    "(lease_owner IS NULL OR lease_expires_ms IS NULL OR lease_expires_ms < ?2)", "ti", now, now_ms);
+    if (total < 0 || !gone)
+        goto done;
+    /* Owners known to be gone: collect them first, then re-queue each only if the same owner still holds it. */
+    sqlite3_stmt *s = prep(db, "SELECT id, lease_owner FROM experiments WHERE status = 'running'", "");
+    if (!s) {
+        total = fail(st, db, "expire leases");
+        goto done;
+    }
+    char (*ids)[UTIL_ID_LEN + 8] = NULL;
+    char (*owners)[256] = NULL;
+    int n = 0, cap = 0, rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        const char *id = (const char *)sqlite3_column_text(s, 0), *ow = (const char *)sqlite3_column_text(s, 1);
+        if (!id || !ow || !gone(ctx, ow))
+            continue;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 8;
+            void *a = realloc(ids, (size_t)cap * sizeof *ids), *b = a ? realloc(owners, (size_t)cap * sizeof *owners) : NULL;
+            if (a)
+                ids = a;
+            if (b)
+                owners = b;
+            if (!a || !b)
+                break;
+        }
+        snprintf(ids[n], sizeof ids[n], "%s", id);
+        snprintf(owners[n], sizeof owners[n], "%s", ow);
+        n++;
+    }
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+        total = fail(st, db, "expire leases");
+    sqlite3_finalize(s);
+    for (int i = 0; i < n && total >= 0; i++) {
+        int k = run(st, db, "expire lease", "UPDATE experiments SET " REQUEUE_SET " WHERE id = ?2 AND status = 'running' "
+                    "AND lease_owner = ?3", "ttt", now, ids[i], owners[i]);
+        total = k < 0 ? k : total + k;
+    }
+    free(ids);
+    free(owners);
+done:
+    release(st, db);
+    return total;
+}
+
+/* ---- health ---- */
+
+int store_health(store *st, char *reason, size_t cap)
+{
+    if (atomic_load(&st->corrupt)) {
+        pthread_mutex_lock(&st->mu);
+        snprintf(reason, cap, "%s", st->fault);
+        pthread_mutex_unlock(&st->mu);
+        return STORE_CORRUPT;
+    }
+    sqlite3 *db = acquire(st);
+    if (!db) {
+        snprintf(reason, cap, "database %s cannot be opened", st->path);
+        return STORE_ERROR;
+    }
+    /* the newest experiment through its index: a few pages, whatever the size of the table */
+    sqlite3_stmt *s = prep(db, "SELECT id, status FROM experiments ORDER BY created_at DESC, id DESC LIMIT 1", "");
+    int rc = s ? sqlite3_step(s) : SQLITE_ERROR, ret = 0;
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        snprintf(reason, cap, "database %s cannot be read: %s", st->path, sqlite3_errmsg(db));
+        ret = fail(st, db, "health");
+    }
+    sqlite3_finalize(s);
+    release(st, db);
+    return ret;
+}
+
+int store_check_integrity(store *st, char *reason, size_t cap)
+{
+    char err[512], why[300];
+    sqlite3 *db = conn_open(st->path, err, sizeof err);   /* not pooled: its page cache is empty */
+    if (!db) {
+        snprintf(reason, cap, "%s", err);
+        return STORE_ERROR;
+    }
+    int ret = 0;
+    if (quick_check(db, why, sizeof why) != 0) {
+        int k = classify(sqlite3_extended_errcode(db));
+        /* a lock or a full disk does not make the file malformed; anything else quick_check reports does */
+        ret = k == STORE_BUSY || k == STORE_FULL ? k : STORE_CORRUPT;
+        snprintf(reason, cap, "database %s: PRAGMA quick_check: %s", st->path, why);
+        if (ret == STORE_CORRUPT)
+            remember_corrupt(st, why);
+    }
+    sqlite3_close(db);
     return ret;
 }
 
@@ -754,10 +941,13 @@ void store_experiment_free(store_experiment *e)
     free(e->started_at);
     free(e->finished_at);
     free(e->error);
+    free(e->error_code);
+    free(e->error_field);
     free(e->spec);
     free(e->resolved_spec);
     free(e->version);
     free(e->provenance);
+    free(e->lease_owner);
     memset(e, 0, sizeof *e);
 }
 

@@ -1,15 +1,29 @@
-/* dmilab server: the SQLite store (WAL mode) of experiments, their queue and their points.
- * Thread-safe: every call borrows a connection from a pool (one connection is used by one thread
- * at a time), so readers run concurrently with the single writer that WAL allows. */
+/* dmilab server: the SQLite store (WAL mode) of experiments, their queue, their leases and their points.
+ * Thread-safe: every call borrows a connection from a pool (one connection is used by one thread at a time), so
+ * readers run concurrently with the single writer that WAL allows. Several processes may share one database file:
+ * running work is owned through a lease (claim, renew, report, release, finish, expire below), the boundary that
+ * remote `dmilab worker` processes will reach over HTTP (issue 16). */
 #ifndef DMILAB_SERVER_STORE_H
 #define DMILAB_SERVER_STORE_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include "dmilab/experiment.h"
 #include "points.h"
 #include "util.h"
 
 typedef struct store store;
+
+/** Error results of the store functions (every function returns a negative value on an error). */
+enum {
+    STORE_ERROR = -1,     /**< an SQL error, out of memory, ... (logged) */
+    STORE_BUSY = -2,      /**< the database is locked by another connection or process beyond the busy timeout */
+    STORE_FULL = -3,      /**< the disk (or the file system holding the database) is full */
+    STORE_CORRUPT = -4    /**< the database file is malformed or not a database (remembered: see store_health) */
+};
+
+/** A short English text for a negative store result ("the database is locked", ...). */
+const char *store_error_text(int rc);
 
 /** One experiment row. Strings are malloc'd (NULL for SQL NULL); free with store_experiment_free. */
 typedef struct {
@@ -18,98 +32,145 @@ typedef struct {
     char status[16];
     double progress;
     char *created_at, *started_at, *finished_at;
-    char *error;
+    char *error;           /**< message of a failure */
+    char *error_code;      /**< the core's code of a failure ("numerical_error", ...) */
+    char *error_field;     /**< the spec field a failure names */
     char *spec;            /**< the JSON text as submitted */
     char *resolved_spec;   /**< JSON text with every default filled in */
     char *version;
     char *provenance;      /**< JSON text written when a worker starts it; NULL before */
+    char *lease_owner;     /**< owner id of the process running it; NULL unless running */
+    int64_t lease_expires_ms;   /**< Unix ms when its lease lapses unless renewed (0 without a lease) */
     int cancel_requested;
 } store_experiment;
 
-/** Open (or create) the database at `path`, switch it to WAL mode and apply every embedded migration
- *  not yet recorded in schema_migrations, in order. Returns NULL with a message in `errbuf` on failure. */
+/** Open (or create) the database at `path`: check its integrity (PRAGMA quick_check; a malformed file is refused),
+ *  switch it to WAL mode and apply every embedded migration not yet recorded in schema_migrations, in order.
+ *  Returns NULL with a message naming the file in `errbuf` on failure. */
 store *store_open(const char *path, char *errbuf, size_t errlen);
 
 /** Close every pooled connection and free the store. No call may be in flight. */
 void store_close(store *st);
 
-/** Set experiments left 'running' (by a crash or a kill) back to 'queued'. Returns their number or -1. */
-int store_requeue_running(store *st);
+/** The database file's path, as given to store_open. */
+const char *store_path(const store *st);
 
-/** Insert a new queued experiment. Returns 0, 1 when the id is already taken, -1 on error. */
-int store_insert_experiment(store *st, const char *id, const char *name, const char *created_at,
-                            const char *spec, size_t spec_len, const char *resolved_spec,
-                            const char *version);
+/* ---- experiments: submission and the routes ---- */
 
-/** Outcome of store_insert_idempotent. */
+/** Outcome of store_insert. */
 typedef enum {
-    STORE_INSERTED = 0,    /**< a new experiment was stored with the key */
+    STORE_INSERTED = 0,    /**< a new experiment was stored (with the key, when one was given) */
     STORE_ID_TAKEN = 1,    /**< the new id exists already (draw another) */
     STORE_KEY_SAME = 2,    /**< the key is known with the same body hash: *existing is its experiment */
     STORE_KEY_CONFLICT = 3 /**< the key is known with another body hash: *existing is its experiment */
 } store_idem;
 
-/** Like store_insert_experiment, and when `key` is not NULL record (key, body_sha256) with it, in one
- *  transaction: a key seen before is not inserted again (see store_idem; `existing` gets its experiment id,
- *  UTIL_ID_LEN + 8 bytes). Returns a store_idem value or -1 on error. */
-int store_insert_idempotent(store *st, const char *id, const char *name, const char *created_at, const char *spec,
-                            size_t spec_len, const char *resolved_spec, const char *version, const char *key,
-                            const char *body_sha256, char *existing);
+/** Insert a new queued experiment, and when `key` is not NULL record (key, body_sha256) with it, in one transaction:
+ *  a key seen before is not inserted again (see store_idem; `existing` gets its experiment id, UTIL_ID_LEN + 8 bytes).
+ *  `tags` (NULL-terminated, may be NULL) are stored for the list filter ?tag=. Waits at most 2 s for a lock.
+ *  Returns a store_idem value or a negative error (STORE_BUSY when the database stays locked). */
+int store_insert(store *st, const char *id, const char *name, const char *created_at, const char *spec, size_t spec_len,
+                 const char *resolved_spec, const char *version, const char *const *tags, const char *key,
+                 const char *body_sha256, char *existing);
 
 /** Outcome of store_cancel. */
 typedef enum {
     STORE_CANCEL_NOT_FOUND = 0,
     STORE_CANCEL_QUEUED = 1,    /**< was queued: now 'cancelled' (finished_at = now) */
-    STORE_CANCEL_RUNNING = 2,   /**< is running: cancel_requested set, the worker stops between units */
+    STORE_CANCEL_RUNNING = 2,   /**< is running: cancel_requested set, its owner stops between units */
     STORE_CANCEL_ENDED = 3      /**< had ended already: nothing changed */
 } store_cancel_result;
 
-/** Cancel an experiment atomically (see store_cancel_result). Returns a store_cancel_result or -1. */
+/** Cancel an experiment atomically (see store_cancel_result). Waits at most 2 s for a lock. Returns a
+ *  store_cancel_result or a negative error. */
 int store_cancel(store *st, const char *id, const char *now);
 
-/** Delete an experiment that is not running, with its points and idempotency keys.
- *  Returns 1 deleted, 0 not found, 2 running (nothing deleted), -1 on error. */
+/** Delete an experiment that is not running, with its points, tags and idempotency keys. Waits at most 2 s for a
+ *  lock. Returns 1 deleted, 0 not found, 2 running (nothing deleted), or a negative error. */
 int store_delete(store *st, const char *id);
 
-/** Record the provenance JSON text of a run. Returns 0 or -1. */
-int store_set_provenance(store *st, const char *id, const char *provenance);
-
-/** Number of experiments with this status, or -1. */
+/** Number of experiments with this status, or a negative error. */
 long store_count_status(store *st, const char *status);
 
-/** Fetch one experiment. Returns 1 when found, 0 when not, -1 on error. */
+/** Fetch one experiment. Returns 1 when found, 0 when not, or a negative error. */
 int store_get_experiment(store *st, const char *id, store_experiment *out);
 
-/** List experiments newest first (created_at, id descending), optionally only those with `status`
- *  (NULL = all), starting strictly after the cursor (`after_created`, `after_id`; NULL = from the top).
- *  Fills a malloc'd array of at most `limit` rows. Returns 0 or -1. Free with store_experiments_free. */
-int store_list_experiments(store *st, const char *status, const char *after_created, const char *after_id,
-                           int limit, store_experiment **out, int *n);
+/** Filters of store_list_experiments; NULL members do not filter. */
+typedef struct {
+    const char *status;              /**< this status only */
+    const char *name_contains;       /**< names containing this text, ASCII case-insensitive, no wildcards */
+    const char *const *tags;         /**< NULL-terminated: experiments carrying every one of these tags */
+    const char *after_created, *after_id;   /**< the cursor: start strictly after this (created_at, id) */
+} store_filter;
 
-/** Claim the oldest queued experiment: in one transaction set it 'running' (started_at = `now` unless
- *  it was started before) and return it. Returns 1 when one was claimed, 0 when the queue is empty, -1. */
-int store_claim(store *st, const char *now, store_experiment *out);
+/** List experiments newest first (created_at, id descending) that pass `f`. Fills a malloc'd array of at most
+ *  `limit` rows. Returns 0 or a negative error. Free with store_experiments_free. */
+int store_list_experiments(store *st, const store_filter *f, int limit, store_experiment **out, int *n);
 
-/** Whether the point (experiment, arm, n_train, repeat) is stored: 1 yes, 0 no, -1 error. */
+/** Every stored point of the experiment in grid order (arm, n_train, repeat) into `out` (zero-initialized by the
+ *  caller). Returns 0 or a negative error. */
+int store_points(store *st, const char *id, point_list *out);
+
+/** Whether the point (experiment, arm, n_train, repeat) is stored: 1 yes, 0 no, or a negative error. */
 int store_have_point(store *st, const char *id, const char *arm, size_t n_train, int repeat);
 
-/** Store a point once (INSERT OR IGNORE on (experiment, arm, n_train, repeat)); NaN is stored as NULL.
- *  Returns 0 or -1. */
-int store_insert_point(store *st, const char *id, int arm_index, const dml_point *p);
-
-/** Set the progress of a running experiment. Returns 0 or -1. */
-int store_set_progress(store *st, const char *id, double progress);
-
-/** End an experiment: status (succeeded, failed or cancelled), error message (NULL for none) and
- *  finished_at; progress becomes 1 on success. Returns 0 or -1. */
-int store_finish(store *st, const char *id, const char *status, const char *error, const char *now);
-
-/** Whether cancellation of the experiment was requested: 1 yes, 0 no, -1 error. */
+/** Whether cancellation of the experiment was requested: 1 yes, 0 no, or a negative error. */
 int store_cancel_requested(store *st, const char *id);
 
-/** Every stored point of the experiment in grid order (arm, n_train, repeat) into `out`
- *  (zero-initialized by the caller). Returns 0 or -1. */
-int store_points(store *st, const char *id, point_list *out);
+/* ---- running work: the lease protocol (owner ids are opaque strings of at most 255 bytes) ---- */
+
+/** Claim the oldest queued experiment for `owner`: in one transaction set it 'running' (started_at = `now` unless it
+ *  was started before) with a lease lapsing at now_ms + lease_ms, and return it. Returns 1 when one was claimed,
+ *  0 when the queue is empty, or a negative error. */
+int store_claim(store *st, const char *owner, int64_t now_ms, int64_t lease_ms, const char *now, store_experiment *out);
+
+/** Renew the lease of `owner` on experiment `id` to now_ms + lease_ms. Returns 1 when it still holds the lease (then
+ *  *cancel_requested, when not NULL, tells whether a cancel was asked for), 0 when it lost it (re-queued, finished or
+ *  claimed by another owner: stop working on it and write nothing more), or a negative error. */
+int store_renew(store *st, const char *id, const char *owner, int64_t now_ms, int64_t lease_ms, int *cancel_requested);
+
+/** Report a finished point: renew the lease as store_renew does and store the point once (INSERT OR IGNORE on
+ *  (experiment, arm, n_train, repeat); NaN is stored as NULL), in one transaction. Returns 1 when stored (or stored
+ *  before), 0 when the lease is lost (nothing stored), or a negative error (nothing stored: retry). */
+int store_report_point(store *st, const char *id, const char *owner, int64_t now_ms, int64_t lease_ms, int arm_index,
+                       const dml_point *p);
+
+/** Set the progress of an experiment `owner` runs. Returns 1, 0 (lease lost) or a negative error. */
+int store_set_progress(store *st, const char *id, const char *owner, double progress);
+
+/** Record the provenance JSON text of the run of an experiment `owner` runs. Returns 1, 0 or a negative error. */
+int store_set_provenance(store *st, const char *id, const char *owner, const char *provenance);
+
+/** Give an experiment back: 'queued' again without a lease (or 'cancelled' when a cancel was requested meanwhile),
+ *  for another owner to resume; its points stay. Returns 1, 0 (not held by `owner`) or a negative error. */
+int store_release(store *st, const char *id, const char *owner);
+
+/** The end of an experiment `owner` runs: status (succeeded, failed or cancelled), the error's code, field and
+ *  message (NULL for none), finished_at = now; progress becomes 1 on success; the lease ends. Written only while
+ *  `owner` holds the lease, so an experiment is finished once. Returns 1, 0 (lease lost: nothing written) or a
+ *  negative error. */
+int store_finish(store *st, const char *id, const char *owner, const char *status, const char *code, const char *field,
+                 const char *message, const char *now);
+
+/** Whether the owner of a lease is known to be gone (a process of this machine that no longer runs): 1 gone,
+ *  0 alive or unknown. */
+typedef int (*store_owner_gone)(void *ctx, const char *owner);
+
+/** Re-queue running experiments whose owner is gone: the lease lapsed (lease_expires_ms < now_ms), there is none
+ *  (a row from before leases), or `gone` (may be NULL) says so. An experiment whose cancel was requested becomes
+ *  'cancelled' instead. Returns the number re-queued or cancelled, or a negative error. */
+int store_expire_leases(store *st, int64_t now_ms, store_owner_gone gone, void *ctx, const char *now);
+
+/* ---- health ---- */
+
+/** Whether the database can be read: the corruption remembered from any earlier call or integrity check, then a
+ *  cheap read (the newest experiment, through its index). Returns 0 when healthy, else a negative error with the
+ *  reason in `reason`. */
+int store_health(store *st, char *reason, size_t cap);
+
+/** Run PRAGMA quick_check on a fresh connection (no cached pages). Returns 0 when the file is sound, else
+ *  STORE_CORRUPT (remembered for store_health) or another negative error, with the reason in `reason`. */
+int store_check_integrity(store *st, char *reason, size_t cap);
 
 /** Free the strings of one experiment row. */
 void store_experiment_free(store_experiment *e);

@@ -1,7 +1,10 @@
 /* dmilab server: small helpers (time, ids, files, hex, logging). */
 #include "util.h"
 
+#include "dmilab_version.h"
+
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -9,15 +12,26 @@
 #include <time.h>
 #include <unistd.h>
 
-void util_now(char buf[UTIL_TIME_LEN])
+void util_format_ms(int64_t ms, char buf[UTIL_TIME_LEN])
 {
-    struct timespec ts;
     struct tm tm;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
+    time_t sec = (time_t)(ms / 1000);
+    gmtime_r(&sec, &tm);
     snprintf(buf, UTIL_TIME_LEN, "%04u-%02u-%02uT%02u:%02u:%02u.%03uZ", (unsigned)(tm.tm_year + 1900) % 10000u,
              (unsigned)(tm.tm_mon + 1) % 100u, (unsigned)tm.tm_mday % 100u, (unsigned)tm.tm_hour % 100u,
-             (unsigned)tm.tm_min % 100u, (unsigned)tm.tm_sec % 100u, (unsigned)(ts.tv_nsec / 1000000) % 1000u);
+             (unsigned)tm.tm_min % 100u, (unsigned)tm.tm_sec % 100u, (unsigned)(ms % 1000) % 1000u);
+}
+
+int64_t util_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void util_now(char buf[UTIL_TIME_LEN])
+{
+    util_format_ms(util_now_ms(), buf);
 }
 
 int util_new_id(char buf[UTIL_ID_LEN])
@@ -136,19 +150,120 @@ char *util_hex_decode(const char *hex, size_t *len)
     return s;
 }
 
+/* Rate limits of the log (a client sending malformed requests in a loop must not fill the disk): a line repeated
+ * within a window is printed LOG_REPEAT_SHOWN times, then counted and summarised when the window ends; and all lines
+ * together are capped by a token bucket of LOG_RATE lines a second with bursts of LOG_BURST, the rest counted. */
+#define LOG_SLOTS 128
+#define LOG_WINDOW_SECONDS 10.0
+#define LOG_REPEAT_SHOWN 5
+#define LOG_RATE 50.0
+#define LOG_BURST 200.0
+
+typedef struct {
+    uint64_t hash;
+    double window_start;
+    long seen, suppressed;
+    char text[160];
+} log_slot;
+
+static pthread_mutex_t log_mu = PTHREAD_MUTEX_INITIALIZER;
+static log_slot log_slots[LOG_SLOTS];
+static double log_tokens = LOG_BURST, log_refilled;
+static long log_dropped;
+
+static double log_clock(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void log_write(const char *line)
+{
+    char t[UTIL_TIME_LEN];
+    util_now(t);
+    fprintf(stderr, "%s dmilab: %s\n", t, line);
+}
+
+/* Print the summary of a slot whose window holds suppressed lines, and empty it (under log_mu). */
+static void log_summarise(log_slot *sl)
+{
+    if (sl->suppressed > 0) {
+        char line[320];
+        snprintf(line, sizeof line, "(the last line was repeated %ld more times in %.0f s: %s)", sl->suppressed,
+                 LOG_WINDOW_SECONDS, sl->text);
+        log_write(line);
+    }
+    memset(sl, 0, sizeof *sl);
+}
+
+/* Say how many lines the rate cap dropped since the last note (under log_mu). */
+static void log_dropped_note(void)
+{
+    if (log_dropped > 0) {
+        char note[96];
+        snprintf(note, sizeof note, "(%ld log lines dropped: more than %.0f a second)", log_dropped, LOG_RATE);
+        log_write(note);
+        log_dropped = 0;
+    }
+}
+
 void util_log(const char *fmt, ...)
 {
-    char t[UTIL_TIME_LEN], line[2048];
-    util_now(t);
+    char line[2048];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "%s dmilab: %s\n", t, line);
+    uint64_t h = 1469598103934665603ull;   /* FNV-1a */
+    for (const unsigned char *p = (const unsigned char *)line; *p; p++)
+        h = (h ^ *p) * 1099511628211ull;
+    h |= 1;   /* 0 marks an empty slot */
+    pthread_mutex_lock(&log_mu);
+    double now = log_clock();
+    log_tokens += (now - log_refilled) * LOG_RATE;
+    if (log_tokens > LOG_BURST)
+        log_tokens = LOG_BURST;
+    log_refilled = now;
+    log_slot *sl = &log_slots[h % LOG_SLOTS];
+    if (sl->hash && (sl->hash != h || now - sl->window_start > LOG_WINDOW_SECONDS))
+        log_summarise(sl);   /* another line takes the slot, or the window ended */
+    if (!sl->hash) {
+        sl->hash = h;
+        sl->window_start = now;
+        snprintf(sl->text, sizeof sl->text, "%.159s", line);
+    }
+    if (++sl->seen > LOG_REPEAT_SHOWN) {
+        sl->suppressed++;
+    } else if (log_tokens < 1) {
+        log_dropped++;
+    } else {
+        log_tokens -= 1;
+        log_dropped_note();
+        log_write(line);
+    }
+    pthread_mutex_unlock(&log_mu);
+}
+
+void util_log_flush(void)
+{
+    pthread_mutex_lock(&log_mu);
+    double now = log_clock();
+    for (int i = 0; i < LOG_SLOTS; i++)
+        if (log_slots[i].hash && now - log_slots[i].window_start > LOG_WINDOW_SECONDS)
+            log_summarise(&log_slots[i]);
+    log_dropped_note();
+    fflush(stderr);
+    pthread_mutex_unlock(&log_mu);
 }
 
 int util_ncpu(void)
 {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n >= 1 ? (int)n : 1;
+}
+
+const char *util_version_text(void)
+{
+    return "dmilab " DMILAB_VERSION " (" DMILAB_COMMIT ")";
 }

@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static int check_passed, check_failed;
 
@@ -42,6 +43,21 @@ static inline char *slurp(const char *path)
     if (b) b[n] = 0;
     fclose(f);
     return b;
+}
+
+/* A new directory /tmp/dmilab-<name>-XXXXXX in dir[size] (size >= 64); returns dir or NULL. */
+static inline char *check_tmpdir(const char *name, char *dir, size_t size)
+{
+    snprintf(dir, size, "/tmp/dmilab-%s-XXXXXX", name);
+    return mkdtemp(dir);
+}
+
+/* Remove a directory made by check_tmpdir with everything in it; 0 on success. */
+static inline int check_rmdir(const char *dir)
+{
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd);
 }
 
 static inline int check_summary(const char *name)

@@ -267,7 +267,7 @@ static void test_requests(void)
     url[n + 20] = '\0';
     get(url, &r);
     check(((r.status >= 400 && r.status < 500) || r.status == 200) && healthy(),
-          "a 200 KB URL: %ld (unknown query parameters are ignored)", r.status);
+          "a 200 KB URL: %ld (an unknown query parameter is a 400)", r.status);
     resp_free(&r);
     free(url);
     char *hdr = malloc(n + 32);

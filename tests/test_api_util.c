@@ -175,7 +175,7 @@ int is_error(const resp *r, const char *code, const char *field)
     return ok;
 }
 
-static int free_port(void)
+int t_free_port(void)
 {
     int s = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a;
@@ -204,7 +204,7 @@ void t_init(const char *exe, const char *name)
     snprintf(t_db, sizeof t_db, "%s/test.db", t_dir);
     snprintf(t_log, sizeof t_log, "%s/server.log", t_dir);
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    t_port = free_port();
+    t_port = t_free_port();
     printf("# dmilab %s on port %d, database %s\n", exe, t_port, t_db);
 }
 
@@ -213,47 +213,68 @@ int start_server(const char *const *extra)
     return start_server_env(extra, NULL);
 }
 
-int start_server_env(const char *const *extra, const char *const *env)
+pid_t spawn_server(int port, const char *db, const char *log, const char *const *extra, const char *const *env)
 {
-    t_server = fork();
-    if (t_server < 0)
-        return -1;
-    if (t_server == 0) {
-        int fd = open(t_log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-        if (fd >= 0) {
-            dup2(fd, 1);
-            dup2(fd, 2);
-        }
-        unsetenv("DMILAB_TOKEN");
-        for (int i = 0; env && env[i]; i++)
-            putenv((char *)env[i]);
-        char p[16];
-        snprintf(p, sizeof p, "%d", t_port);
-        const char *argv[64] = {"dmilab", "serve", "--bind", "127.0.0.1", "--port", p, "--db", t_db, "--threads", "2",
-                                "--workers", "1", "--data-root", "/usr/share/datasets"};
-        int n = 14;
-        for (int i = 0; extra && extra[i] && n < 62; i++)
-            argv[n++] = extra[i];
-        argv[n] = NULL;
-        execv(t_exe, (char *const *)argv);
-        _exit(127);
+    pid_t pid = fork();
+    if (pid != 0)
+        return pid;
+    int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (fd >= 0) {
+        dup2(fd, 1);
+        dup2(fd, 2);
     }
+    unsetenv("DMILAB_TOKEN");
+    for (int i = 0; env && env[i]; i++)
+        putenv((char *)env[i]);
+    char p[16];
+    snprintf(p, sizeof p, "%d", port);
+    const char *argv[64] = {"dmilab", "serve", "--bind", "127.0.0.1", "--port", p, "--db", db, "--threads", "2",
+                            "--workers", "1", "--data-root", "/usr/share/datasets"};
+    int n = 14;
+    for (int i = 0; extra && extra[i] && n < 62; i++)
+        argv[n++] = extra[i];
+    argv[n] = NULL;
+    execv(t_exe, (char *const *)argv);
+    _exit(127);
+}
+
+int wait_up(int port, pid_t pid, double seconds, int *exit_status)
+{
+    int saved = t_port;
+    t_port = port;
     double t0 = now_s();
-    while (now_s() - t0 < 20) {
+    int ret = -1;
+    while (now_s() - t0 < seconds) {
         int st;
-        if (waitpid(t_server, &st, WNOHANG) == t_server) {
+        if (waitpid(pid, &st, WNOHANG) == pid) {
             printf("# the server ended while starting\n");
-            t_server = -1;
-            return -1;
+            if (exit_status)
+                *exit_status = st;
+            ret = -2;
+            break;
         }
         resp r;
         long s = get("/healthz", &r);
         resp_free(&r);
-        if (s == 200)
-            return 0;
+        if (s == 200) {
+            ret = 0;
+            break;
+        }
         usleep(20000);
     }
-    return -1;
+    t_port = saved;
+    return ret;
+}
+
+int start_server_env(const char *const *extra, const char *const *env)
+{
+    t_server = spawn_server(t_port, t_db, t_log, extra, env);
+    if (t_server < 0)
+        return -1;
+    int k = wait_up(t_port, t_server, 20, NULL);
+    if (k == -2)
+        t_server = -1;
+    return k == 0 ? 0 : -1;
 }
 
 int stop_server(int sig)

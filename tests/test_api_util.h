@@ -42,6 +42,8 @@ double num_at(const cJSON *o, const char *k);   /* NAN when missing */
 /** Whether the reply is the error shape with this code (and field when not NULL). */
 int is_error(const resp *r, const char *code, const char *field);
 
+/** A TCP port of 127.0.0.1 free at the time of the call. */
+int t_free_port(void);
 /** Set up t_dir (mkdtemp), t_db, t_log, t_port, curl; `name` goes into the directory name. */
 void t_init(const char *exe, const char *name);
 /** Start `dmilab serve` with --threads 2 --workers 1 and the extra flags (NULL-terminated, may be NULL).
@@ -50,6 +52,12 @@ int start_server(const char *const *extra);
 /** start_server, and the child also puts the "NAME=value" strings of `env` (NULL-terminated, may be NULL)
  *  into its environment after clearing DMILAB_TOKEN. */
 int start_server_env(const char *const *extra, const char *const *env);
+/** Fork and exec `dmilab serve` on `port` with database `db`, output appended to `log`, the flags of start_server and
+ *  `extra`, and `env` as start_server_env. Returns the child's pid (or -1). */
+pid_t spawn_server(int port, const char *db, const char *log, const char *const *extra, const char *const *env);
+/** Wait until the server `pid` answers /healthz on `port` (up to `seconds`): 0, -1 on timeout, -2 when it ended
+ *  (then its wait status goes to *exit_status when not NULL). */
+int wait_up(int port, pid_t pid, double seconds, int *exit_status);
 /** Send `sig` and wait up to 30 s; the wait status, or -1. */
 int stop_server(int sig);
 /** Kill the server, print the log tail on failures, remove t_dir; returns the exit status of the test. */

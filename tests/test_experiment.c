@@ -2,11 +2,18 @@
  * learning-curve behaviour, exact permutation invariance of fcn kernels, resume and cancel. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 #include "dmilab/experiment.h"
 #include "dmilab/checks.h"
+#include "dmilab/cost.h"
 #include "dmilab/results.h"
 #include "check.h"
+#include "idx_fixture.h"
+#include "sha256_file.h"
+
+#define ROOT "/usr/share/datasets"
 
 typedef struct {
     dml_point pts[256];
@@ -51,7 +58,7 @@ static void on_progress(void *ctx, double f) { ((store *)ctx)->last_progress = f
 static int run(const char *json, store *st, dml_error *err)
 {
     dml_spec s;
-    if (dml_spec_parse(json, strlen(json), NULL, &s, err)) return -1;
+    if (dml_spec_parse(json, strlen(json), ROOT, &s, err)) return -1;
     dml_run_hooks h = {.ctx = st, .have_point = have, .on_point = on_point, .cancelled = cancelled,
                        .on_progress = on_progress, .threads = 2};
     int rc = dml_experiment_run(&s, &h, err);
@@ -64,6 +71,117 @@ static const dml_point *find(const store *s, const char *arm, size_t n, int rep)
     for (int i = 0; i < s->n; i++)
         if (strcmp(s->pts[i].arm, arm) == 0 && s->pts[i].n_train == n && s->pts[i].repeat == rep) return &s->pts[i];
     return NULL;
+}
+
+
+/* The data files a run reports (on_data): what the provenance records. */
+typedef struct {
+    store st;
+    char path[8][1024], sha[8][DML_SHA256_HEX];
+    int nfiles, calls;
+} data_store;
+
+static int on_data(void *ctx, const dml_data_file *f, int n, dml_error *err)
+{
+    (void)err;
+    data_store *d = ctx;
+    d->calls++;
+    d->nfiles = n < 8 ? n : 8;
+    for (int i = 0; i < d->nfiles; i++) {
+        snprintf(d->path[i], sizeof d->path[i], "%s", f[i].path);
+        snprintf(d->sha[i], sizeof d->sha[i], "%s", f[i].sha256);
+    }
+    return 0;
+}
+
+static int data_on_point(void *ctx, const dml_point *p) { return on_point(&((data_store *)ctx)->st, p); }
+
+/* Run a spec parsed with data root `root`, reporting its data files. */
+static int run_root(const char *json, const char *root, data_store *d, dml_error *err)
+{
+    dml_spec s;
+    if (dml_spec_parse(json, strlen(json), root, &s, err)) return -1;
+    dml_run_hooks h = {.ctx = d, .on_point = data_on_point, .on_data = on_data, .threads = 2};
+    int rc = dml_experiment_run(&s, &h, err);
+    dml_spec_free(&s);
+    return rc;
+}
+
+/* Data of the user's own (16x16 IDX files, constant images, files replaced or removed between runs). */
+static void test_own_data(const char *tmp)
+{
+    char dir[512], json[1400], p[700], hex[DML_SHA256_HEX];
+    dml_error err = {0};
+    snprintf(dir, sizeof dir, "%s/flat", tmp);
+    /* images that standardise to all zeros: the NNGP and NTK are 0 (b_std 0), and the zero predictor answers:
+     * test MSE = 0.9^2 + 9 * 0.1^2 = 0.9 per point, accuracy = the share of label 0 (the argmax of zeros) */
+    CHECK(fx_write_dir(dir, 40, 20, 16, 16, 1, 77) == 0, "write %s", dir);
+    const char *fmt = "{\"data\": {\"name\": \"d\", \"source\": \"mnist\", \"path\": \"%s\", \"resize\": %d, \"subset\": \"head\","
+                      " \"n_train\": [20, 40], \"n_test\": 20}, \"models\": {\"name\": \"m\", \"arch\": \"%s\"},"
+                      " \"inference\": [{\"name\": \"ntk\", \"method\": \"ntk\"}, {\"name\": \"nngp\", \"method\": \"nngp\"}]}";
+    snprintf(json, sizeof json, fmt, dir, 8, "cnn-gap");
+    data_store *d = calloc(1, sizeof *d);
+    int rc = run_root(json, tmp, d, &err);
+    CHECK(rc == 0 && d->st.n == 4, "constant images run: %s (%d points)", err.message, d->st.n);
+    for (int i = 0; i < d->st.n; i++)
+        CHECK(close_rel(d->st.pts[i].test_mse, 0.9, 1e-12) && close_rel(d->st.pts[i].train_mse, 0.9, 1e-12) &&
+                  d->st.pts[i].test_accuracy == 0.1,
+              "%s n %zu: the zero predictor (test MSE %g, accuracy %g)", d->st.pts[i].arm, d->st.pts[i].n_train,
+              d->st.pts[i].test_mse, d->st.pts[i].test_accuracy);
+    /* the four files, hashed as read */
+    static const char *const names[4] = {"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+                                         "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"};
+    int ok = d->calls == 1 && d->nfiles == 4;
+    for (int k = 0; ok && k < 4; k++) {
+        snprintf(p, sizeof p, "%s/%s", dir, names[k]);
+        sha256_file(p, hex);
+        ok &= strstr(d->path[k], names[k]) != NULL && strcmp(d->sha[k], hex) == 0;
+    }
+    CHECK(ok, "on_data reports the four files with the SHA-256 of their bytes (%d calls, %d files)", d->calls, d->nfiles);
+    char old[DML_SHA256_HEX];
+    memcpy(old, d->sha[0], sizeof old);
+    /* the files replaced (real patterns now): the next run computes on the new images and says so */
+    CHECK(fx_write_dir(dir, 40, 20, 16, 16, 5, -1) == 0, "rewrite %s", dir);
+    memset(d, 0, sizeof *d);
+    rc = run_root(json, tmp, d, &err);
+    snprintf(p, sizeof p, "%s/%s", dir, names[0]);
+    sha256_file(p, hex);
+    CHECK(rc == 0 && d->st.n == 4 && fabs(d->st.pts[0].test_mse - 0.9) > 1e-6 && strcmp(d->sha[0], hex) == 0 && strcmp(d->sha[0], old),
+          "replaced files: new results (test MSE %g) and the new hash: %s", d->st.n ? d->st.pts[0].test_mse : -1,
+          err.message);
+    /* a moved-away file: the run fails with a clear message */
+    snprintf(p, sizeof p, "%s/%s", dir, names[3]);
+    char moved[800];
+    snprintf(moved, sizeof moved, "%s.moved", p);
+    dml_spec sp;
+    CHECK(dml_spec_parse(json, strlen(json), tmp, &sp, &err) == 0, "parse before the file goes: %s", err.message);
+    CHECK(rename(p, moved) == 0, "move %s", p);
+    memset(d, 0, sizeof *d);
+    dml_run_hooks h = {.ctx = d, .on_point = data_on_point, .threads = 2};
+    CHECK(dml_experiment_run(&sp, &h, &err) == -1 && err.code == DML_ERR_IO && strstr(err.message, "does not exist") &&
+              d->st.n == 0,
+          "a missing data file fails the run: %s", err.message);
+    dml_spec_free(&sp);
+    CHECK(rename(moved, p) == 0, "move back");
+    free(d);
+}
+
+/* err may be NULL: a failing run (a kernel of a 'standard' model, which parsing would refuse) returns -1. */
+static void test_null_err(void)
+{
+    const char *j = "{\"data\": {\"source\": \"fashion-mnist\", \"resize\": 7, \"n_train\": 5, \"n_test\": 5},"
+                    " \"models\": {\"arch\": \"fcn\"}, \"inference\": {\"method\": \"ntk\"}}";
+    dml_spec s;
+    dml_error err = {0};
+    CHECK(dml_spec_parse(j, strlen(j), ROOT, &s, &err) == 0, "parse: %s", err.message);
+    s.models[0].parameterization = DML_PARAM_STANDARD;
+    pid_t pid = fork();
+    if (pid == 0) _exit(dml_experiment_run(&s, NULL, NULL) == -1 ? 0 : 1);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "a failing run with err NULL returns -1 (status %d%s)",
+          status, WIFSIGNALED(status) ? ", killed by a signal" : "");
+    dml_spec_free(&s);
 }
 
 int main(int argc, char **argv)
@@ -105,16 +223,16 @@ int main(int argc, char **argv)
             " {\"arm\": \"fmnist14/fcn/nngp\", \"metric\": \"test_accuracy\", \"n_train\": 100, \"op\": \">\", \"value\": 0.9},"
             " {\"arm\": \"fmnist14/fcn/ntk\", \"metric\": \"test_accuracy\", \"op\": \"==\", \"value\": 0.82, \"tolerance\": 0.005}]}";
         dml_spec cs;
-        CHECK(dml_spec_parse(cj, strlen(cj), NULL, &cs, &err) == 0, "checks spec: %s (%s)", err.message, err.field);
+        CHECK(dml_spec_parse(cj, strlen(cj), ROOT, &cs, &err) == 0, "checks spec: %s (%s)", err.message, err.field);
         int all = -1;
-        cJSON *res = dml_checks_json("x", &cs, st->pts, (size_t)st->n, &all);
+        cJSON *res = dml_checks_json("x", &cs, st->pts, (size_t)st->n, DML_CHECKS_FINAL, &all);
         cJSON *arr = cJSON_GetObjectItem(res, "checks");
         CHECK(all == 0 && cJSON_IsFalse(cJSON_GetObjectItem(res, "passed")), "one check fails, so the experiment fails");
         int want[4] = {1, 1, 0, 1};
         for (int i = 0; i < 4; i++)
             CHECK(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetArrayItem(arr, i), "passed")) == want[i], "check %d verdict", i);
         CHECK(fabs(cJSON_GetObjectItem(cJSON_GetArrayItem(arr, 0), "actual")->valuedouble - 0.818) < 1e-12, "actual 0.818");
-        char *xml = dml_checks_junit("x", &cs, st->pts, (size_t)st->n);
+        char *xml = dml_checks_junit("x", &cs, st->pts, (size_t)st->n, DML_CHECKS_FINAL, NULL);
         CHECK(xml && strstr(xml, "tests=\"4\" failures=\"1\"") && strstr(xml, "<failure"), "JUnit: %s", xml);
         free(xml);
         cJSON_Delete(res);
@@ -137,7 +255,7 @@ int main(int argc, char **argv)
                      " \"models\": {\"arch\": \"cnn-gap\", \"width\": 64}, \"inference\": [{\"method\": \"sgd\", "
                      "\"epochs\": %d}, {\"method\": \"adam\", \"epochs\": %d}], \"repeats\": 2}", 20 * (k + 1), 20 * (k + 1));
             dml_spec ts;
-            CHECK(dml_spec_parse(tj, strlen(tj), NULL, &ts, &err) == 0, "training spec: %s", err.message);
+            CHECK(dml_spec_parse(tj, strlen(tj), ROOT, &ts, &err) == 0, "training spec: %s", err.message);
             cJSON *c = dml_spec_cost_json(&ts, 2);
             CHECK(cJSON_GetObjectItem(c, "points")->valuedouble == 8 && cJSON_GetObjectItem(c, "units")->valuedouble == 8 &&
                       cJSON_GetObjectItem(c, "kernel_pairs")->valuedouble == 0 &&
@@ -217,5 +335,10 @@ int main(int argc, char **argv)
     CHECK(same, "same seed and threads: identical training results");
     free(st2);
     free(st);
+    test_null_err();
+    char tmp[64];
+    CHECK(check_tmpdir("experiment", tmp, sizeof tmp) != NULL, "mkdtemp");
+    test_own_data(tmp);
+    CHECK(check_rmdir(tmp) == 0, "cleanup");
     return check_summary("experiment");
 }

@@ -8,17 +8,23 @@
  *     float32, same seed).
  *   - Lists the presets cannot express (avg-pool, conv-local before gap, an activation after gap, dense on
  *     spatial inputs, flat inputs without flatten) are accepted by both engines.
- *   - Errors: the layer index in the field path (models[1].layers[3]), through dml_spec_parse; arch and layers
+ *   - Errors: the layer index in the field path (models[1].layers[3]), through dml_spec_parse and
+ *     dml_spec_admit (a list that does not fit the data's input shape is admission's error); arch and layers
  *     together are one too many. */
 #include <stdlib.h>
 #include <string.h>
 #include <cjson/cJSON.h>
 #include "check.h"
+#include "dmilab/admission.h"
 #include "dmilab/kernel.h"
 #include "dmilab/nn.h"
 #include "dmilab/rng.h"
 #include "dmilab/spec.h"
 #include "reference.h"
+
+#define DATA_ROOT "/usr/share/datasets"
+/* the depth and width limits of a default server (server/config.c) */
+static const dml_limits server_limits = {.max_depth = 30, .max_width = 16384};
 
 static const char *act_word(dml_activation a) { return a == DML_ACT_ERF ? "erf" : "relu"; }
 
@@ -53,7 +59,7 @@ static int parse_model(const char *json, dml_model *m, dml_error *err)
 {
     cJSON *o = cJSON_Parse(json);
     if (!o) return dml_fail(err, DML_ERR_INVALID_JSON, "", "bad test JSON: %s", json);
-    int rc = dml_model_parse(o, "model", NULL, m, err);
+    int rc = dml_model_parse(o, "model", m, err);
     cJSON_Delete(o);
     return rc;
 }
@@ -152,7 +158,7 @@ static void preset_equals_list(dml_rng *r, int k)
     char *t1 = cJSON_PrintUnformatted(j1);
     dml_model e2;
     cJSON *o = cJSON_Parse(t1);
-    rc = dml_model_parse(o, "model", NULL, &e2, &err);
+    rc = dml_model_parse(o, "model", &e2, &err);
     cJSON *j2 = rc ? NULL : dml_model_json(&e2);
     char *t2 = j2 ? cJSON_PrintUnformatted(j2) : NULL;
     CHECK(t2 && strcmp(t1, t2) == 0, "%s: resolved model round-trips: %s / %s", label, t1, t2 ? t2 : err.message);
@@ -161,7 +167,7 @@ static void preset_equals_list(dml_rng *r, int k)
     char *t3 = cJSON_PrintUnformatted(j3);
     dml_model m3;
     cJSON *o3 = cJSON_Parse(t3);
-    rc = dml_model_parse(o3, "model", NULL, &m3, &err);
+    rc = dml_model_parse(o3, "model", &m3, &err);
     CHECK(rc == 0 && m3.nlayers == 0 && m3.arch == m.arch && !strstr(t3, "\"layers\""),
           "%s: a preset resolves to its arch and fields and parses back to itself: %s (%s)", label, t3,
           rc ? err.message : "");
@@ -236,7 +242,9 @@ static void expect(const char *models, dml_code code, const char *field)
              "\"inference\": {\"method\": \"ntk\"}}", models);
     dml_spec s;
     dml_error err = {0};
-    int rc = dml_spec_parse(spec, strlen(spec), NULL, &s, &err);
+    /* as a server does: parse within the data root, then admit against its default limits */
+    int rc = dml_spec_parse(spec, strlen(spec), DATA_ROOT, &s, &err);
+    if (rc == 0 && (rc = dml_spec_admit(&s, &server_limits, &err)) != 0) dml_spec_free(&s);
     CHECK(rc == -1 && err.code == code && strcmp(err.field, field) == 0,
           "%s: want %s at '%s', got rc %d %s at '%s' (%s)", models, dml_code_name(code), field, rc,
           dml_code_name(err.code), err.field, err.message);

@@ -13,7 +13,7 @@
 static int load(const char *dir, const char *prefix, size_t off, size_t n, dml_dataset *d)
 {
     dml_error err;
-    const dml_idx_split *s = dml_idx_cached(dir, prefix, &err);
+    const dml_idx_split *s = dml_idx_acquire("/", dir, prefix, &err);
     if (!s) {
         fprintf(stderr, "%s\n", err.message);
         return -1;

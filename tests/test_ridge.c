@@ -24,5 +24,13 @@ int main(void)
     double B[4] = {1, 2, 2, 1};
     CHECK(dml_ridge_predict(B, 2, 2, Kt, 2, 1, Y, 1, 0.0, pt, NULL, &err) == -1 && err.code == DML_ERR_NUMERIC,
           "indefinite matrix is an error: %s", err.message);
+    /* a zero training kernel (inputs that standardise to zeros, b_std 0): no ridge can make it positive definite;
+     * every solution predicts 0, so the zero predictor is the answer, on train and test alike */
+    double Z[9] = {0}, Zt[6] = {0}, Yz[6] = {0.9, -0.1, -0.1, 0.9, 0.9, -0.1}, pz[4] = {1, 1, 1, 1}, nz[6] = {1, 1, 1, 1, 1, 1};
+    int rc = dml_ridge_predict(Z, 3, 3, Zt, 3, 2, Yz, 2, 1e-4, pz, nz, &err);
+    int zero = 1;
+    for (int i = 0; i < 4; i++) zero &= pz[i] == 0.0;
+    for (int i = 0; i < 6; i++) zero &= nz[i] == 0.0;
+    CHECK(rc == 0 && zero, "zero training kernel: the zero predictor (rc %d: %s)", rc, rc ? err.message : "");
     return check_summary("ridge");
 }

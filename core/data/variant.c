@@ -15,14 +15,12 @@ static size_t *eligible(const dml_idx_split *s, int classes, size_t *count)
     return idx;
 }
 
-static int fill(const dml_idx_split *s, const size_t *idx, size_t n, int resize, int k, dml_dataset *out,
+static int fill(const dml_idx_split *s, const size_t *idx, size_t n, const dml_data_spec *d, int k, dml_dataset *out,
                 dml_error *err)
 {
+    int resize = d->resize;
     memset(out, 0, sizeof *out);
-    out->shape.nd = 2;
-    out->shape.size[0] = s->rows / resize;
-    out->shape.size[1] = s->cols / resize;
-    out->shape.channels = 1;
+    out->shape = dml_data_shape(d);
     out->n = n;
     out->k = k;
     size_t D = dml_shape_numel(&out->shape);
@@ -42,17 +40,16 @@ static int fill(const dml_idx_split *s, const size_t *idx, size_t n, int resize,
     return 0;
 }
 
-int dml_variant_load(const dml_data_spec *d, uint64_t seed, int repeat, size_t n_train, dml_dataset *train,
-                     dml_dataset *test, dml_error *err)
+int dml_variant_load(const dml_data_spec *d, uint64_t seed, int repeat, size_t n_train, const dml_idx_split *tr,
+                     const dml_idx_split *te, dml_dataset *train, dml_dataset *test, dml_error *err)
 {
-    const dml_idx_split *tr = dml_idx_cached(d->path, "train", err);
-    if (!tr) return -1;
-    const dml_idx_split *te = dml_idx_cached(d->path, "t10k", err);
-    if (!te) return -1;
-    if (tr->rows % d->resize || tr->cols % d->resize || te->rows != tr->rows || te->cols != tr->cols)
-        return dml_fail(err, DML_ERR_INVALID_SPEC, "resize", "resize %d does not divide the %dx%d images of %s",
-                        d->resize, tr->rows, tr->cols, d->path);
-    int k = d->classes ? d->classes : 10;
+    memset(train, 0, sizeof *train);
+    memset(test, 0, sizeof *test);
+    /* the spec was checked against the headers at submission: the files must still have those images */
+    if (tr->rows != d->rows || tr->cols != d->cols || te->rows != d->rows || te->cols != d->cols)
+        return dml_fail(err, DML_ERR_IO, NULL, "the images of %s are now %dx%d (train) and %dx%d (test), not the %dx%d "
+                        "the spec was checked against", d->path, tr->rows, tr->cols, te->rows, te->cols, d->rows, d->cols);
+    int k = dml_data_outputs(d);
     size_t ntr = 0, nte = 0;
     size_t *itr = eligible(tr, d->classes, &ntr), *ite = eligible(te, d->classes, &nte);
     int rc = -1;
@@ -86,8 +83,8 @@ int dml_variant_load(const dml_data_spec *d, uint64_t seed, int repeat, size_t n
         free(itr);
         itr = perm;
     }
-    if (fill(tr, itr, n_train, d->resize, k, train, err)) goto out;
-    if (fill(te, ite, d->n_test, d->resize, k, test, err)) {
+    if (fill(tr, itr, n_train, d, k, train, err)) goto out;
+    if (fill(te, ite, d->n_test, d, k, test, err)) {
         dml_dataset_free(train);
         goto out;
     }

@@ -10,17 +10,27 @@ int dml_ridge_predict(const double *K, size_t ldk, size_t n, const double *Kt, s
                       dml_error *err)
 {
     if (n == 0) return dml_fail(err, DML_ERR_NUMERIC, NULL, "kernel ridge regression needs n_train >= 1");
+    double trace = 0.0;
+    int zero = 1;
+    for (size_t i = 0; i < n; i++) {
+        trace += K[i * ldk + i];
+        zero &= K[i * ldk + i] == 0.0;
+    }
+    if (zero) {
+        /* a zero training kernel (every training input maps to the zero function, e.g. inputs that standardise
+         * to all zeros with b_std 0): then K_test is 0 as well, as |K(x, x')|^2 <= K(x, x) K(x', x') for a
+         * kernel, and every solution predicts 0 */
+        if (m) memset(pred_test, 0, sizeof *pred_test * m * k);
+        if (pred_train) memset(pred_train, 0, sizeof *pred_train * n * k);
+        return 0;
+    }
     double *A = malloc(sizeof *A * n * n), *alpha = malloc(sizeof *alpha * n * k);
     if (!A || !alpha) {
         free(A);
         free(alpha);
         return dml_fail(err, DML_ERR_NOMEM, NULL, "out of memory for a %zu x %zu solve", n, n);
     }
-    double trace = 0.0;
-    for (size_t i = 0; i < n; i++) {
-        memcpy(A + i * n, K + i * ldk, sizeof *A * n);
-        trace += K[i * ldk + i];
-    }
+    for (size_t i = 0; i < n; i++) memcpy(A + i * n, K + i * ldk, sizeof *A * n);
     double lambda = ridge * trace / (double)n;
     for (size_t i = 0; i < n; i++) A[i * n + i] += lambda;
     memcpy(alpha, Y, sizeof *alpha * n * k);

@@ -86,19 +86,18 @@ double dml_kernel_unit_memory_bytes(const dml_model *m, const dml_shape *shape, 
                                     int outputs, int threads)
 {
     if (threads < 1) threads = 1;
-    double N = (double)n_train, M = (double)n_test, k = outputs, D = (double)dml_shape_numel(shape);
+    double N = (double)n_train, M = (double)n_test, k = outputs;
     dml_layers *L = malloc(sizeof *L);
     dml_kplan *pl = malloc(sizeof *pl);
     double bytes = 0;
     if (L && pl && plan_of(m, shape, L, pl) == 0) {
         double gram = work_doubles(pl, n_train, n_train, 1, threads);
         double cross = work_doubles(pl, n_test, n_train, 0, threads);
-        bytes = 8.0 * (2 * N * N + 2 * M * N          /* NNGP and NTK: train Gram, test-train cross block */
-                       + N * N + N * k                /* the ridge solve: Cholesky factor, coefficients */
-                       + M * k + N * k                /* test and train predictions */
-                       + (gram > cross ? gram : cross) /* the larger dml_kernel call's own memory */
-                       + (N + M) * (D + k))           /* the dataset: inputs and targets */
-                + 4.0 * (N + M);                      /* labels */
+        double solve = N * N + N * k;               /* the ridge solve: Cholesky factor, coefficients */
+        double work = gram > cross ? gram : cross;  /* the larger dml_kernel call's own memory */
+        bytes = 8.0 * (2 * N * N + 2 * M * N        /* NNGP and NTK: train Gram, test-train cross block */
+                       + M * k + N * k              /* test and train predictions */
+                       + (work > solve ? work : solve));
         dml_kplan_free(pl);
     }
     free(L);

@@ -10,9 +10,6 @@ static const char *const model_keys[] = {"name", "arch", "depth", "width", "acti
                                          "readout_w_std", "readout_b_std", "filter", "stride", "padding",
                                          "parameterization", "layers", NULL};
 
-/* A bound of 0 is no bound beyond the valid range. */
-static long long bound(int limit, long long hi) { return limit > 0 && limit < hi ? limit : hi; }
-
 /* ---- layer lists ---- */
 
 /* A layer's key in a spec: the kind word, and the layer kind (and activation) it stands for. */
@@ -61,8 +58,7 @@ static int int_list_field(const cJSON *o, const char *key, const char *path, int
 }
 
 /* One layer {"<kind>": {fields}} at `path` ("models[0].layers[3]"), its fields defaulting to the model's. */
-static int parse_layer(const cJSON *o, const char *path, int last, const dml_model *m, const dml_model_limits *lim,
-                       dml_layer_spec *s, dml_error *err)
+static int parse_layer(const cJSON *o, const char *path, int last, const dml_model *m, dml_layer_spec *s, dml_error *err)
 {
     char f[200];
     if (!cJSON_IsObject(o) || !o->child || o->child->next)
@@ -91,7 +87,7 @@ static int parse_layer(const cJSON *o, const char *path, int last, const dml_mod
     s->activation = w->kind == DML_LAYER_ACT ? w->activation : s->activation;
     long long v;
     int rc;
-    if ((rc = jf_int_limited(body, "width", f, 1, 1LL << 40, bound(lim->max_width, 1LL << 40), &v, err)) < 0) return -1;
+    if ((rc = jf_int(body, "width", f, 1, DML_WIDTH_MAX, &v, err)) < 0) return -1;
     if (rc) s->width = (int)v;
     if (jf_number(body, "w_std", f, 0, 1e6, &s->w_std, err) < 0) return -1;
     if (jf_number(body, "b_std", f, 0, 1e6, &s->b_std, err) < 0) return -1;
@@ -110,7 +106,7 @@ static int parse_layer(const cJSON *o, const char *path, int last, const dml_mod
     return 0;
 }
 
-static int parse_layers(const cJSON *jl, const char *path, const dml_model_limits *lim, dml_model *m, dml_error *err)
+static int parse_layers(const cJSON *jl, const char *path, dml_model *m, dml_error *err)
 {
     char f[200], g[220];
     jf_path(f, sizeof f, path, "layers");
@@ -120,15 +116,9 @@ static int parse_layers(const cJSON *jl, const char *path, const dml_model_limit
     if (n > DML_MAX_LAYERS)
         return dml_fail(err, DML_ERR_INVALID_SPEC, f, "%s has %d layers, more than %d", f, n, DML_MAX_LAYERS);
     dml_layer_spec list[DML_MAX_LAYERS];
-    int i = 0, hidden = 0;
-    for (const cJSON *it = jl->child; it; it = it->next, i++) {
-        if (parse_layer(it, jf_index(g, sizeof g, f, i), i == n - 1, m, lim, &list[i], err)) return -1;
-        hidden += list[i].kind == DML_LAYER_DENSE || list[i].kind == DML_LAYER_CONV ||
-                  list[i].kind == DML_LAYER_CONV_LOCAL;
-    }
-    if (lim->max_depth > 0 && hidden > lim->max_depth)
-        return dml_fail(err, DML_ERR_LIMIT, f, "%s has %d hidden dense/conv layers, above the limit %d (max_depth)", f,
-                        hidden, lim->max_depth);
+    int i = 0;
+    for (const cJSON *it = jl->child; it; it = it->next, i++)
+        if (parse_layer(it, jf_index(g, sizeof g, f, i), i == n - 1, m, &list[i], err)) return -1;
     memcpy(m->layers, list, sizeof *list * (size_t)n);
     m->nlayers = n;
     m->arch = DML_ARCH_LAYERS;
@@ -137,10 +127,8 @@ static int parse_layers(const cJSON *jl, const char *path, const dml_model_limit
 
 /* ---- the model ---- */
 
-int dml_model_parse(const cJSON *obj, const char *path, const dml_model_limits *lim_in, dml_model *m, dml_error *err)
+int dml_model_parse(const cJSON *obj, const char *path, dml_model *m, dml_error *err)
 {
-    static const dml_model_limits none = {0, 0};
-    const dml_model_limits *lim = lim_in ? lim_in : &none;
     dml_model_defaults(m);
     if (jf_object(obj, path, model_keys, err)) return -1;
     int e, rc;
@@ -169,9 +157,9 @@ int dml_model_parse(const cJSON *obj, const char *path, const dml_model_limits *
     if (rc == 1 && !jf_valid_name(m->name))
         return dml_fail(err, DML_ERR_INVALID_SPEC, jf_path(f, sizeof f, path, "name"),
                         "names are 1 to 64 of letters, digits, '-', '_', '.'");
-    if (jf_int_limited(obj, "depth", path, 0, 1000000, bound(lim->max_depth, 1000000), &v, err) < 0) return -1;
+    if (jf_int(obj, "depth", path, 0, 1000000, &v, err) < 0) return -1;
     if (cJSON_GetObjectItemCaseSensitive(obj, "depth")) m->depth = (int)v;
-    if (jf_int_limited(obj, "width", path, 1, 1LL << 40, bound(lim->max_width, 1LL << 40), &v, err) < 0) return -1;
+    if (jf_int(obj, "width", path, 1, DML_WIDTH_MAX, &v, err) < 0) return -1;
     if (cJSON_GetObjectItemCaseSensitive(obj, "width")) m->width = (int)v;
     if (jf_enum(obj, "activation", path, dml_activation_names, DML_NACTIVATIONS, &e, err) < 0) return -1;
     if (cJSON_GetObjectItemCaseSensitive(obj, "activation")) m->activation = (dml_activation)e;
@@ -186,7 +174,7 @@ int dml_model_parse(const cJSON *obj, const char *path, const dml_model_limits *
     if (jf_enum(obj, "parameterization", path, dml_parameterization_names, DML_NPARAMETERIZATIONS, &e, err) < 0)
         return -1;
     if (cJSON_GetObjectItemCaseSensitive(obj, "parameterization")) m->parameterization = (dml_parameterization)e;
-    if (jl && parse_layers(jl, path, lim, m, err)) return -1;
+    if (jl && parse_layers(jl, path, m, err)) return -1;
     return 0;
 }
 

@@ -466,31 +466,6 @@ int dml_net_loss_grad(dml_net *net, dml_loss loss, const double *x, size_t n, co
 
 /* ---- training ---- */
 
-void dml_train_config_defaults(dml_train_config *c, dml_optimizer method)
-{
-    memset(c, 0, sizeof *c);
-    c->method = method;
-    c->lr = method == DML_OPT_ADAM ? 0.001 : 0.1;
-    c->momentum = method == DML_OPT_SGD ? 0.9 : 0.0;
-    c->nesterov = 0;
-    c->beta1 = 0.9;
-    c->beta2 = 0.999;
-    c->eps = 1e-8;
-    c->weight_decay = 0.0;
-    c->schedule = DML_SCHED_CONSTANT;
-    c->epochs = 20;
-    c->batch = 64;
-    c->loss = DML_LOSS_MSE;
-    c->eval_every = 0;
-    c->shuffle_seed = 0;
-}
-
-const char *dml_optimizer_name(dml_optimizer m)
-{
-    static const char *n[] = {"gd", "sgd", "adam"};
-    return (unsigned)m < 3 ? n[m] : "?";
-}
-
 void dml_train_result_free(dml_train_result *r)
 {
     free(r->curve);

@@ -1,11 +1,15 @@
-/* Fuzzer of the spec parser (dml_spec_parse) and what the server does with a parsed spec: the resolved spec,
- * the grid size, the dry-run cost and the checks with no points. Built with AddressSanitizer and UBSan over
- * the core sources (tests/meson.build). Seeds: the .json files of the seed directories plus built-in specs.
- * Invariants: a failure names a code and a message; an accepted spec's resolved JSON parses again to the same
- * resolved JSON. usage: fuzz_spec SECONDS [SEED_DIR...]   (FUZZ_SEED=N changes the random sequence)
+/* Fuzzer of the spec parser (dml_spec_parse, with the Debian data root) and what the server does with a parsed
+ * spec: admission with the default limits, the resolved spec, the grid size, the dry-run cost and the checks
+ * with no points. Built with AddressSanitizer and UBSan over the core sources (tests/meson.build). Seeds: the
+ * .json files of the seed directories plus built-in specs. Invariants: a failure names a code and a message (and
+ * a limit error its limit); an accepted spec's resolved JSON parses again to the same resolved JSON.
+ * usage: fuzz_spec SECONDS [SEED_DIR...]   (FUZZ_SEED=N changes the random sequence)
  * A crash or a broken invariant writes the input to fuzz-spec-crash.json in the working directory. */
 
+#include "dmilab/admission.h"
 #include "dmilab/checks.h"
+#include "dmilab/cost.h"
+#include "dmilab/json.h"
 #include "dmilab/spec.h"
 #include "fuzz_common.h"
 
@@ -20,6 +24,14 @@ static const char *const builtin[] = {
     " \"checks\": [{\"arm\": \"a/cnn-gap/ntk\", \"metric\": \"test_accuracy\", \"op\": \">=\", \"value\": 0.5},"
     " {\"arm\": \"a/lcn/nngp\", \"metric\": \"test_mse\", \"op\": \"==\", \"value\": 1, \"tolerance\": 0.1, \"n_train\": 5},"
     " {\"arm\": \"a/lcn/nngp\", \"metric\": \"train_mse\", \"op\": \"<\", \"than_arm\": \"a/cnn-gap/ntk\"}]}",
+    /* \u0000 in a string (rejected naming the field) and an escaped backslash before u0000 (accepted) */
+    "{\"name\": \"nul\\u0000byte\", \"data\": {\"source\": \"fashion-mnist\", \"n_train\": 10, \"n_test\": 10},"
+    " \"models\": {\"arch\": \"fcn\"}, \"inference\": {\"method\": \"ntk\"}}",
+    "{\"name\": \"not nul \\\\u0000\", \"tags\": [\"ci\", \"v1.2\"], \"data\": {\"source\": \"fashion-mnist\","
+    " \"n_train\": 10, \"n_test\": 10}, \"models\": [{\"arch\": \"fcn\"}, {\"arch\": \"fcn\", \"parameterization\": \"standard\"}],"
+    " \"inference\": [{\"method\": \"sgd\"}, {\"method\": \"adam\", \"lr\": {\"ntk\": 0.01}}]}",
+    "{\"data\": {\"source\": \"fashion-mnist\", \"path\": \"/usr/share/datasets/fashion-mnist\\u0000/../../../etc\","
+    " \"n_train\": 10, \"n_test\": 10}, \"models\": {\"arch\": \"fcn\"}, \"inference\": {\"method\": \"ntk\"}}",
 };
 
 int main(int argc, char **argv)
@@ -38,8 +50,11 @@ int main(int argc, char **argv)
     int from_dirs = 0;
     for (int i = 2; i < argc; i++)
         from_dirs += fz_add_dir(&c, argv[i]);
-    dml_limits lim;
-    dml_limits_defaults(&lim);
+    /* the limits of a default server (server/config.c), on 2 threads */
+    const dml_limits lim = {.max_points = 10000, .max_n_train = 60000, .max_n_test = 10000, .max_repeats = 100,
+                            .max_depth = 30, .max_width = 16384, .max_memory_bytes = (size_t)16 << 30,
+                            .max_experiment_seconds = 7 * 24 * 3600, .threads = 2};
+    const char *root = "/usr/share/datasets";
     double t0 = fz_now();
     long runs = 0, accepted = 0, codes[16] = {0};
     size_t seeds = c.n;
@@ -53,34 +68,41 @@ int main(int argc, char **argv)
             dml_spec s;
             dml_error err;
             dml_error_clear(&err);
-            int rc = dml_spec_parse(buf, len, &lim, &s, &err);
+            int rc = dml_spec_parse(buf, len, root, &s, &err);
+            if (rc == 0 && (rc = dml_spec_admit(&s, &lim, &err)) != 0)
+                dml_spec_free(&s);
             runs++;
             if (rc != 0) {
                 if (err.code == DML_OK || !err.message[0]) {
                     fz_save("a rejected spec without an error code or message");
                     return 1;
                 }
+                if ((err.code == DML_ERR_LIMIT) != (err.limit != 0)) {
+                    fz_save("a limit error without its limit id, or a limit id on another error");
+                    return 1;
+                }
                 codes[err.code & 15]++;
             } else {
                 accepted++;
                 cJSON *res = dml_spec_resolved_json(&s);
-                char *text = res ? cJSON_PrintUnformatted(res) : NULL;
+                char *text = res ? dml_json_print(res) : NULL;
                 (void)dml_spec_points(&s);
                 cJSON *cost = dml_spec_cost_json(&s, 2);
                 int passed;
-                cJSON *ck = dml_checks_json("fuzz", &s, NULL, 0, &passed);
-                char *junit = dml_checks_junit("fuzz", &s, NULL, 0);
+                cJSON *ck = dml_checks_json("fuzz", &s, NULL, 0, (dml_checks_state)(accepted % 4), &passed);
+                char *junit = dml_checks_junit("fuzz", &s, NULL, 0, (dml_checks_state)(accepted % 4),
+                                               "an <error> & \"message\"\n");
                 dml_spec s2;
                 dml_error e2;
                 dml_error_clear(&e2);
-                int rc2 = text ? dml_spec_parse(text, strlen(text), &lim, &s2, &e2) : -1;
+                int rc2 = text ? dml_spec_parse(text, strlen(text), root, &s2, &e2) : -1;
                 if (rc2 != 0) {
                     fz_save("the resolved spec of an accepted spec does not parse again");
                     fprintf(stderr, "resolved: %s\nerror: %s at %s\n", text ? text : "(null)", e2.message, e2.field);
                     return 1;
                 }
                 cJSON *res2 = dml_spec_resolved_json(&s2);
-                char *text2 = res2 ? cJSON_PrintUnformatted(res2) : NULL;
+                char *text2 = res2 ? dml_json_print(res2) : NULL;
                 if (!text2 || strcmp(text, text2) != 0) {
                     fz_save("resolving the resolved spec changes it");
                     fprintf(stderr, "first:  %s\nsecond: %s\n", text, text2 ? text2 : "(null)");

@@ -25,6 +25,12 @@ typedef struct {
     int n_curve;
 } dml_point;
 
+/** A data file the runner read: its canonical path and the SHA-256 (hex) of the very bytes read. */
+typedef struct {
+    const char *path;
+    const char *sha256;
+} dml_data_file;
+
 /** Callbacks from the runner to whoever stores results. All may be NULL. */
 typedef struct {
     void *ctx;
@@ -34,19 +40,27 @@ typedef struct {
     int (*have_point)(void *ctx, const char *arm, size_t n_train, int repeat);
     /** Store a finished point at once; nonzero aborts the run with DML_ERR_INTERNAL. */
     int (*on_point)(void *ctx, const dml_point *p);
+    /** Data files were read (before the first point computed from them): every file of this run so far, in
+     *  the order read (valid during the call only). The provenance of the results. Nonzero stops the run
+     *  with `err` as the hook filled it (e.g. a resumed run whose files changed since its first points). */
+    int (*on_data)(void *ctx, const dml_data_file *files, int n, dml_error *err);
     /** Fraction of points done, in [0, 1]. */
     void (*on_progress)(void *ctx, double fraction);
     /** Threads for kernels and solves (>= 1). */
     int threads;
 } dml_run_hooks;
 
-/** Run every point of `s` that `have_point` does not report as stored.
+/** Run every point of `s` that `have_point` does not report as stored. `s` must have been parsed with a
+ *  data root (dml_spec_parse): the data files are opened inside s->data_root, read once per run (the cache
+ *  re-checks them, dml_idx_acquire) and held until the run ends, so every point of one run is computed from
+ *  the same bytes, those reported to on_data.
  *  Kernel arms: one NNGP+NTK computation per (data variant, model, repeat) on the largest n_train
  *  serves every size and both kernel methods (nested subsets, leading blocks of one Gram matrix).
+ *  The kernel matrices are freed before the unit's trained arms run.
  *  Trained arms (gd, sgd, adam): one network per point, initialised from (seed, repeat, model index) so
  *  every method and size of a repeat starts from the same weights, trained on the first n_train images.
  *  Returns 0 when all points are done; -1 with err (DML_ERR_CANCELLED when cancelled between units,
- *  DML_ERR_IO for unreadable data, DML_ERR_NUMERIC, ...). */
+ *  DML_ERR_IO for missing or unreadable data, DML_ERR_NUMERIC, ...). `err` may be NULL. */
 int dml_experiment_run(const dml_spec *s, const dml_run_hooks *h, dml_error *err);
 
 #endif

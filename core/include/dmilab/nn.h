@@ -47,8 +47,7 @@
 #include "dmilab/data.h"
 #include "dmilab/error.h"
 #include "dmilab/model.h"
-
-typedef enum { DML_F32, DML_F64 } dml_precision;
+#include "dmilab/training.h"
 
 typedef struct dml_net dml_net;
 
@@ -96,8 +95,6 @@ int dml_net_forward(dml_net *net, const double *x, size_t n, double *out, dml_er
 int dml_net_backward(dml_net *net, const double *x, size_t n, const double *gout, double *out, double *gparams,
                      double *gx, dml_error *err);
 
-typedef enum { DML_LOSS_MSE, DML_LOSS_CROSS_ENTROPY } dml_loss;
-
 /** Loss of a batch and its gradients (DESIGN section 3): mse = mean over the batch of
  *  1/2 * sum_k (f_k - y_k)^2; cross-entropy = mean over the batch of -log softmax(f)[label].
  *  y (n, outputs) is used by mse; labels (n) by cross-entropy (NULL: the argmax of y).
@@ -123,26 +120,7 @@ double dml_train_memory_bytes(const dml_layers *L, dml_precision prec, size_t ba
                               int threads);
 
 
-typedef enum { DML_OPT_GD, DML_OPT_SGD, DML_OPT_ADAM } dml_optimizer;
-typedef enum { DML_SCHED_CONSTANT, DML_SCHED_COSINE } dml_schedule;
-
-/** Training hyper-parameters (DESIGN section 3). */
-typedef struct {
-    dml_optimizer method;
-    double lr;            /**< 0.1 for gd/sgd, 0.001 for adam */
-    double momentum;      /**< 0.9 for sgd, 0 for gd (heavy ball, PyTorch convention: v = mu v + g) */
-    int nesterov;         /**< 0: step lr*v; 1: step lr*(g + mu v) */
-    double beta1, beta2, eps;   /**< adam: 0.9, 0.999, 1e-8 (bias-corrected, PyTorch's Adam) */
-    double weight_decay;  /**< L2: weight_decay * theta added to the gradient of every parameter; 0 */
-    dml_schedule schedule;      /**< constant, or cosine: lr_t = lr * (1 + cos(pi t / T)) / 2 over the T steps */
-    int epochs;           /**< 20 */
-    int batch;            /**< 64 (sgd, adam); gd always uses the whole training set per step. Batches above
-                               256 examples are processed as micro-batches of 256 whose gradients are summed
-                               (the same step, less memory). */
-    dml_loss loss;        /**< mse */
-    int eval_every;       /**< test metrics every this many epochs and at the last; 0: about 10 points */
-    uint64_t shuffle_seed;/**< seeds the per-epoch minibatch shuffles (dml_rng seeded {shuffle_seed, 1}) */
-} dml_train_config;
+/* The training hyper-parameters (dml_train_config) and their defaults: dmilab/training.h. */
 
 /** Estimated seconds of one training point (dml_train through the experiment runner) of a network with layer
  *  list L: `epochs` epochs over n_train examples in minibatches of `batch` (gd: the whole set per step), the
@@ -152,10 +130,6 @@ typedef struct {
  *  parameter; float64 costs twice float32. */
 double dml_train_seconds(const dml_layers *L, dml_precision prec, dml_optimizer method, size_t n_train, size_t n_test,
                          int epochs, int batch, int threads);
-
-/** Fill `c` with the defaults of DESIGN section 3 for `method`. */
-void dml_train_config_defaults(dml_train_config *c, dml_optimizer method);
-const char *dml_optimizer_name(dml_optimizer m);
 
 typedef struct {
     int epoch;              /**< 1-based */

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <cjson/cJSON.h>
 #include "dmilab/experiment.h"
+#include "dmilab/json.h"   /* dml_format_double: the numbers of every output */
 
 /** Learning curves of the given points (any order): one curve per arm (in order of first appearance),
  *  sizes ascending, with mean and sample standard deviation over repeats (0 with one repeat) of test MSE
@@ -27,10 +28,8 @@ cJSON *dml_training_curve_json(const dml_train_epoch *c, int n);
  *  `a` is not such an array (then *out is NULL). Missing numbers read as NaN. */
 int dml_training_curve_parse(const cJSON *a, dml_train_epoch **out, int *n);
 
-/** Print v with the fewest of 15, 16 or 17 significant digits that read back as exactly v. */
-void dml_format_double(char *buf, size_t size, double v);
-
-/** CSV, one row per point, header `arm,data,model,inference,n_train,repeat,test_mse,test_accuracy,train_mse,seconds`.
+/** CSV, one row per point, numbers as dml_format_double (dmilab/json.h) prints them, so they equal the
+ *  JSON results' digit for digit, header `arm,data,model,inference,n_train,repeat,test_mse,test_accuracy,train_mse,seconds`.
  *  Returns a malloc'd NUL-terminated string. */
 char *dml_results_csv(const dml_point *pts, size_t n);
 
