@@ -61,9 +61,25 @@ void dml_unit_memory_estimate(const dml_spec *s, int d, int m, int threads, dml_
             }
         }
     }
+    if (s->audit.ngroups && fits) {
+        double na = (double)s->audit.n_train, fits_max = 0;
+        int orth = 0;
+        for (int g = 0; g < s->audit.ngroups; g++) orth |= s->audit.groups[g].kind == DML_TF_ORTHOGONAL;
+        for (int i = 0; i < s->ninference; i++) {
+            const dml_inference *inf = &s->inference[i];
+            double b = dml_method_is_kernel(inf->method)
+                           ? dml_kernel_unit_memory_bytes(&s->models[m], &sh, (size_t)na, (size_t)M, k, threads)
+                           : dml_train_memory_bytes(L, DML_F64, inf->method == DML_INF_GD ? (size_t)na
+                                                                                       : (size_t)inf->train.batch,
+                                                    (size_t)na, (size_t)M, threads);
+            fits_max = fmax(fits_max, b);
+        }
+        out->audit = (na + M) * (8.0 * (D + k) + 4.0) + (orth ? 8.0 * D * D : 0) + 3.0 * 8.0 * M * k + fits_max;
+    }
     free(L);
     /* the training stage's count already holds the inputs and targets (in both precisions) */
-    out->total = out->cached + fmax(out->dataset + fmax(out->loading, out->kernel), out->train);
+    out->total = out->cached + fmax(fmax(out->dataset + fmax(out->loading, out->kernel), out->train),
+                                    out->dataset + out->audit);
 }
 
 /* The data must hold the images asked for, and every model's windows must fit every input shape. */

@@ -43,9 +43,24 @@ typedef struct {
     int passed;
 } outcome;
 
-static outcome evaluate(const dml_check *c, const dml_point *pts, size_t n)
+/* The stored audit cell of an audit check, NULL when not stored. */
+static const dml_audit_entry *audit_cell(const dml_check *c, const dml_audit_entry *aud, size_t na)
+{
+    for (size_t i = 0; i < na; i++)
+        if (aud[i].group == c->group && strcmp(aud[i].arm, c->arm) == 0) return &aud[i];
+    return NULL;
+}
+
+static outcome evaluate(const dml_check *c, const dml_point *pts, size_t n, const dml_audit_entry *aud, size_t na)
 {
     outcome o;
+    if (c->audit) {
+        const dml_audit_entry *e = audit_cell(c, aud, na);
+        o.actual = e ? (double)(e->invariant != 0) : NAN;
+        o.target = c->value;
+        o.passed = e && o.actual == o.target;
+        return o;
+    }
     o.actual = mean_metric(pts, n, c->arm, c->n_train, c->metric);
     o.target = c->than_arm[0] ? mean_metric(pts, n, c->than_arm, c->n_train, c->metric) : c->value;
     o.passed = compare(o.actual, c->op, o.target, c->tolerance);
@@ -59,8 +74,8 @@ static const char *state_word(dml_checks_state st)
     return st == DML_CHECKS_FAILED ? "failed" : st == DML_CHECKS_CANCELLED ? "cancelled" : "not finished";
 }
 
-cJSON *dml_checks_json(const char *id, const dml_spec *s, const dml_point *pts, size_t n, dml_checks_state state,
-                       int *verdict)
+cJSON *dml_checks_json(const char *id, const dml_spec *s, const dml_point *pts, size_t n, const dml_audit_entry *aud,
+                       size_t na, dml_checks_state state, int *verdict)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON *arr = cJSON_CreateArray();
@@ -73,9 +88,24 @@ cJSON *dml_checks_json(const char *id, const dml_spec *s, const dml_point *pts, 
     int all = 1;
     for (int i = 0; i < s->nchecks; i++) {
         const dml_check *c = &s->checks[i];
-        outcome r = evaluate(c, pts, n);
+        outcome r = evaluate(c, pts, n, aud, na);
         all &= r.passed;
         cJSON *j = cJSON_CreateObject();
+        if (c->audit) {
+            const dml_audit_entry *e = audit_cell(c, aud, na);
+            cJSON *a = cJSON_AddObjectToObject(j, "audit");
+            cJSON_AddStringToObject(a, "arm", c->arm);
+            cJSON_AddStringToObject(a, "group", dml_transform_name(c->group));
+            cJSON_AddStringToObject(j, "op", "==");
+            cJSON_AddBoolToObject(j, "value", c->value != 0);
+            if (e) cJSON_AddBoolToObject(j, "actual", e->invariant);
+            else cJSON_AddNullToObject(j, "actual");
+            if (e) cJSON_AddStringToObject(j, "method", dml_audit_method_name(e->method));
+            cJSON_AddItemToObject(j, "gap", num_or_null(e ? e->gap : NAN));
+            cJSON_AddBoolToObject(j, "passed", r.passed);
+            cJSON_AddItemToArray(arr, j);
+            continue;
+        }
         cJSON_AddStringToObject(j, "arm", c->arm);
         cJSON_AddStringToObject(j, "metric", dml_metric_name(c->metric));
         cJSON_AddNumberToObject(j, "n_train", (double)c->n_train);
@@ -152,14 +182,14 @@ static void putf(text_buf *b, const char *fmt, ...)
     if (k > 0) put(b, tmp, (size_t)k < sizeof tmp ? (size_t)k : sizeof tmp - 1);
 }
 
-char *dml_checks_junit(const char *id, const dml_spec *s, const dml_point *pts, size_t n, dml_checks_state state,
-                       const char *error)
+char *dml_checks_junit(const char *id, const dml_spec *s, const dml_point *pts, size_t n, const dml_audit_entry *aud,
+                       size_t na, dml_checks_state state, const char *error)
 {
     text_buf b = {malloc(4096), 0, 4096};
     if (!b.t) return NULL;
     b.t[0] = 0;
     int failures = 0, errors = state != DML_CHECKS_FINAL;
-    for (int i = 0; i < s->nchecks; i++) failures += !evaluate(&s->checks[i], pts, n).passed;
+    for (int i = 0; i < s->nchecks; i++) failures += !evaluate(&s->checks[i], pts, n, aud, na).passed;
     puts_(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n<testsuite name=\"dmilab checks\" id=\"");
     put_xml(&b, id ? id : "");
     putf(&b, "\" tests=\"%d\" failures=\"%d\" errors=\"%d\">\n", s->nchecks + errors, failures, errors);
@@ -176,7 +206,18 @@ char *dml_checks_junit(const char *id, const dml_spec *s, const dml_point *pts, 
     }
     for (int i = 0; i < s->nchecks; i++) {
         const dml_check *c = &s->checks[i];
-        outcome r = evaluate(c, pts, n);
+        outcome r = evaluate(c, pts, n, aud, na);
+        if (c->audit) {
+            const char *want = c->value != 0 ? "true" : "false";
+            puts_(&b, "  <testcase classname=\"");
+            put_xml(&b, c->arm);
+            putf(&b, "\" name=\"audit %s invariant == %s\">\n", dml_transform_name(c->group), want);
+            if (!r.passed)
+                putf(&b, "    <failure message=\"actual %s, expected == %s\"/>\n",
+                     isnan(r.actual) ? "not measured" : r.actual != 0 ? "true" : "false", want);
+            puts_(&b, "  </testcase>\n");
+            continue;
+        }
         char target[40];
         dml_format_double(target, sizeof target, c->value);
         puts_(&b, "  <testcase classname=\"");

@@ -3,6 +3,7 @@
  * seconds from the layers' own costs (dml_train_seconds), memory from dml_unit_memory_estimate. */
 #include <math.h>
 #include "dmilab/admission.h"
+#include "dmilab/audit.h"
 #include "dmilab/cost.h"
 #include "dmilab/kernel.h"
 #include "dmilab/nn.h"
@@ -12,10 +13,41 @@
 /* Reading, decompressing and preprocessing a data set's IDX files once (bench/estimate.sh). */
 #define SEC_PER_DATA_LOAD 0.4
 
+/* The audit of one (data variant, model): per kernel arm, the kernels of D and of every g.D at audit.n_train
+ * (and their solves); per trained arm the float64 trainings of each cell's measurement (dml_audit_trainings). */
+static double audit_seconds(const dml_spec *s, const dml_model *mod, const dml_layers *L, const dml_shape *sh, int k,
+                            size_t M, int threads)
+{
+    size_t na = s->audit.n_train;
+    int ng = s->audit.ngroups;
+    double t = 0, n = (double)na;
+    for (int i = 0; i < s->ninference; i++) {
+        const dml_inference *inf = &s->inference[i];
+        if (dml_method_is_kernel(inf->method)) {
+            dml_kernel_cost gram, cross;
+            dml_kernel_cost_estimate(mod, sh, na, na, 1, threads, &gram);
+            dml_kernel_cost_estimate(mod, sh, M, na, 0, threads, &cross);
+            double solve = (n * n * n / 3.0 + 2.0 * n * n * k + 2.0 * (double)M * n * k) * SEC_PER_FLOP;
+            t += (ng + 1) * (gram.seconds + cross.seconds + solve);
+            continue;
+        }
+        double one = dml_train_seconds(L, DML_F64, inf->train.method, na, M, inf->train.epochs, inf->train.batch,
+                                       threads);
+        int per_arm[3] = {0, 0, 0}, cells = 0;   /* the fits on D, shared by the cells of one method */
+        for (int g = 0; g < ng; g++) {
+            dml_audit_method am = dml_audit_method_for(L, inf->method, s->audit.groups[g].kind);
+            cells += dml_audit_trainings(am, s->audit.seeds, 0);
+            per_arm[am] = dml_audit_trainings(am, s->audit.seeds, 1);
+        }
+        t += one * (cells + per_arm[1] + per_arm[2]);
+    }
+    return t;
+}
+
 void dml_spec_cost(const dml_spec *s, int threads, dml_cost *out)
 {
     if (threads < 1) threads = 1;
-    double pairs = 0, duals = 0, seconds = 0, mem = 0, train_steps = 0, units = 0;
+    double pairs = 0, duals = 0, seconds = 0, mem = 0, train_steps = 0, units = 0, audit = 0;
     double R = (double)s->repeats;
     int nkernel = 0;   /* kernel methods: they share one kernel per (data, model, repeat) */
     for (int i = 0; i < s->ninference; i++) nkernel += dml_method_is_kernel(s->inference[i].method);
@@ -49,6 +81,7 @@ void dml_spec_cost(const dml_spec *s, int threads, dml_cost *out)
                 duals += (gram.dual_evaluations + cross.dual_evaluations) * R;
                 seconds += R * (gram.seconds + cross.seconds + solve * nkernel * SEC_PER_FLOP / (threads > 1 ? 1.6 : 1.0));
             }
+            if (s->audit.ngroups) audit += audit_seconds(s, mod, &L, &sh, k, (size_t)M, threads);
             /* training arms: one unit per point (dml_train_seconds: the layers' own costs, core/layers/) */
             for (int i = 0; i < s->ninference; i++) {
                 const dml_inference *inf = &s->inference[i];
@@ -70,7 +103,8 @@ void dml_spec_cost(const dml_spec *s, int threads, dml_cost *out)
     out->dual_evaluations = duals;
     out->training_steps = train_steps;
     out->memory_bytes = ceil(mem);
-    out->seconds = seconds;
+    out->seconds = seconds + audit;
+    out->audit_seconds = audit;
 }
 
 cJSON *dml_cost_json(const dml_cost *c)
@@ -83,6 +117,7 @@ cJSON *dml_cost_json(const dml_cost *c)
     cJSON_AddNumberToObject(o, "training_steps", c->training_steps);
     cJSON_AddNumberToObject(o, "memory_bytes", c->memory_bytes);
     cJSON_AddNumberToObject(o, "estimated_seconds", c->seconds);
+    cJSON_AddNumberToObject(o, "audit_seconds", c->audit_seconds);
     return o;
 }
 

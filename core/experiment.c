@@ -10,6 +10,7 @@
 #include "dmilab/kernel.h"
 #include "dmilab/ridge.h"
 #include "dmilab/rng.h"
+#include "dmilab/transform.h"
 #include "data/variant.h"
 
 static double now(void)
@@ -115,6 +116,17 @@ static int on_epoch(void *ctx, int epoch, int epochs)
     return h->cancelled && h->cancelled(h->ctx);
 }
 
+/* The initial weights' and the minibatches' seeds of model m's networks in repeat rep (every method and size of a
+ * repeat starts from the same weights; the coupled audit uses those of repeat 0). */
+static void net_seeds(const dml_spec *s, int rep, int m, uint64_t *init_seed, uint64_t *shuffle_seed)
+{
+    uint64_t keys[4] = {s->seed, (uint64_t)rep, 0x6e6574776f726bULL /* "network" */, (uint64_t)m};
+    dml_rng r;
+    dml_rng_seed(&r, keys, 4);
+    *init_seed = dml_rng_next(&r);
+    *shuffle_seed = dml_rng_next(&r);
+}
+
 /* Train one network of model m with inference i on the first n training images and evaluate it. */
 static int train_point(runner *R, int m, int i, int rep, const dml_dataset *tr, size_t n, const dml_dataset *te,
                        dml_train_result *res, dml_error *err)
@@ -130,10 +142,8 @@ static int train_point(runner *R, int m, int i, int rep, const dml_dataset *tr, 
         free(L);
         return -1;
     }
-    uint64_t keys[4] = {s->seed, (uint64_t)rep, 0x6e6574776f726bULL /* "network" */, (uint64_t)m};
-    dml_rng r;
-    dml_rng_seed(&r, keys, 4);
-    uint64_t init_seed = dml_rng_next(&r), shuffle_seed = dml_rng_next(&r);
+    uint64_t init_seed, shuffle_seed;
+    net_seeds(s, rep, m, &init_seed, &shuffle_seed);
     int batch = inf->method == DML_INF_GD ? (int)n : cfg.batch;
     dml_net *net = dml_net_create(L, s->models[m].parameterization, inf->precision, init_seed, threads,
                                   (size_t)(batch < 1024 ? batch : 1024), err);
@@ -226,6 +236,88 @@ out:
     return rc;
 }
 
+/* The audit cells of unit (d, m) not yet stored: need[i * ngroups + k] for inference i and group k. */
+static int audit_missing(runner *R, int d, int m, char *need)
+{
+    const dml_spec *s = R->s;
+    const dml_run_hooks *h = R->h;
+    int ng = s->audit.ngroups, missing = 0;
+    for (int i = 0; i < s->ninference; i++)
+        for (int k = 0; k < ng; k++) {
+            dml_point p;
+            arm_name(s, d, m, i, &p);
+            int have = h->have_audit && h->have_audit(h->ctx, p.arm, dml_transform_name(s->audit.groups[k].kind));
+            need[i * ng + k] = (char)!have;
+            missing += !have;
+            if (have) R->done++;
+        }
+    return missing;
+}
+
+/* The audit of unit (d, m) on repeat 0's data: each arm under each missing group (docs/audit.md). */
+static int audit_stage(runner *R, int d, int m, const char *need, const dml_dataset *tr, const dml_dataset *te,
+                       dml_error *err)
+{
+    const dml_spec *s = R->s;
+    const dml_run_hooks *h = R->h;
+    int ng = s->audit.ngroups, rc = -1;
+    dml_group_elem *g = calloc((size_t)ng, sizeof *g);
+    if (!g) return dml_fail(err, DML_ERR_NOMEM, NULL, "out of memory");
+    int drawn = 0;
+    for (; drawn < ng; drawn++)
+        if (dml_group_draw(s->audit.groups[drawn].kind, s->audit.groups[drawn].seed, &tr->shape, &g[drawn], err)) {
+            char f[64];
+            snprintf(f, sizeof f, "audit.groups[%d]", drawn);
+            set_field(err, f);
+            goto out;
+        }
+    for (int i = 0; i < s->ninference; i++) {
+        dml_audit_arm a = {.model = &s->models[m], .inf = &s->inference[i], .train = tr,
+                           .n_train = s->audit.n_train, .test = te, .seeds = s->audit.seeds,
+                           .threads = h->threads > 0 ? h->threads : 1};
+        net_seeds(s, 0, m, &a.init_seed, &a.shuffle_seed);
+        uint64_t keys[4] = {s->seed, 0x656e73656d626c65ULL /* "ensemble" */, (uint64_t)m, (uint64_t)i};
+        dml_rng r;
+        dml_rng_seed(&r, keys, 4);
+        a.ensemble_seed = dml_rng_next(&r);
+        for (int k = 0; k < ng; k++) {
+            if (!need[i * ng + k]) continue;
+            if (h->cancelled && h->cancelled(h->ctx)) {
+                dml_fail(err, DML_ERR_CANCELLED, NULL, "cancelled");
+                dml_audit_arm_free(&a);
+                goto out;
+            }
+            double t1 = now();
+            dml_audit_entry e;
+            memset(&e, 0, sizeof e);
+            dml_point p;
+            arm_name(s, d, m, i, &p);
+            memcpy(e.arm, p.arm, sizeof e.arm);
+            memcpy(e.data, p.data, sizeof e.data);
+            memcpy(e.model, p.model, sizeof e.model);
+            memcpy(e.inference, p.inference, sizeof e.inference);
+            if (dml_audit_measure(&a, &g[k], &e, err)) {
+                dml_audit_arm_free(&a);
+                goto out;
+            }
+            e.seconds = now() - t1;
+            if (h->on_audit && h->on_audit(h->ctx, &e)) {
+                dml_audit_arm_free(&a);
+                dml_fail(err, DML_ERR_INTERNAL, NULL, "storing an audit result failed");
+                goto out;
+            }
+            R->done++;
+            progress(R);
+        }
+        dml_audit_arm_free(&a);
+    }
+    rc = 0;
+out:
+    for (int k = 0; k < drawn; k++) dml_group_free(&g[k]);
+    free(g);
+    return rc;
+}
+
 /* One unit: data variant d, model m, repeat r: its kernel arms, then (their matrices freed) its trained arms. */
 static int run_unit(runner *R, int d, int m, int rep, dml_error *err)
 {
@@ -247,9 +339,17 @@ static int run_unit(runner *R, int d, int m, int rep, dml_error *err)
             else train_missing += !have;
             if (have) R->done++;
         }
-    progress(R);
-    if (!missing && !train_missing) {
+    int ng = rep == 0 ? s->audit.ngroups : 0, amissing = 0;
+    char *aneed = calloc((size_t)(ng * ninf) + 1, 1);
+    if (!aneed) {
         free(need);
+        return dml_fail(err, DML_ERR_NOMEM, NULL, "out of memory");
+    }
+    if (ng) amissing = audit_missing(R, d, m, aneed);
+    progress(R);
+    if (!missing && !train_missing && !amissing) {
+        free(need);
+        free(aneed);
         return 0;
     }
     size_t N = ds->n_train[nsz - 1];
@@ -259,6 +359,7 @@ static int run_unit(runner *R, int d, int m, int rep, dml_error *err)
     if (data_splits(R, d, &str, &ste, err) ||
         dml_variant_load(ds, s->seed, rep, N, str, ste, &tr, &te, err)) {
         free(need);
+        free(aneed);
         char f[200];
         if (err && err->field[0]) {   /* point the field at this data variant */
             dml_spec_field(s, "data", d, err->field, f, sizeof f);
@@ -300,9 +401,11 @@ static int run_unit(runner *R, int d, int m, int rep, dml_error *err)
             if (bad) goto out;
         }
     }
+    if (amissing && audit_stage(R, d, m, aneed, &tr, &te, err)) goto out;
     rc = 0;
 out:
     free(need);
+    free(aneed);
     dml_dataset_free(&tr);
     dml_dataset_free(&te);
     return rc;
@@ -312,7 +415,9 @@ int dml_experiment_run(const dml_spec *s, const dml_run_hooks *h, dml_error *err
 {
     dml_run_hooks none = {0};
     if (!h) h = &none;
-    runner R = {.s = s, .h = h, .total = dml_spec_points(s)};
+    runner R = {.s = s, .h = h,
+                .total = dml_spec_points(s) + (size_t)s->ndata * (size_t)s->nmodels * (size_t)s->ninference *
+                                                  (size_t)s->audit.ngroups};
     R.split = calloc((size_t)s->ndata + 1, sizeof *R.split);
     if (!R.split) return dml_fail(err, DML_ERR_NOMEM, NULL, "out of memory");
     int rc = 0;

@@ -7,6 +7,7 @@
 #include "dmilab/data.h"
 #include "dmilab/json.h"
 #include "dmilab/model_json.h"
+#include "dmilab/audit.h"
 #include "dmilab/spec.h"
 #include "jfield.h"
 
@@ -326,8 +327,7 @@ static int parse_tags(const cJSON *root, dml_spec *s, dml_error *err)
     return 0;
 }
 
-/* Find the data variant of an arm "<data>/<model>/<inference>"; -1 when the arm is not in the grid. */
-static int arm_data(const dml_spec *s, const char *arm)
+int dml_spec_arm_data(const dml_spec *s, const char *arm)
 {
     for (int d = 0; d < s->ndata; d++)
         for (int m = 0; m < s->nmodels; m++)
@@ -348,7 +348,7 @@ static int parse_check(const cJSON *o, const char *path, const dml_spec *s, dml_
     int rc, e;
     if ((rc = jf_string(o, "arm", path, c->arm, sizeof c->arm, err)) < 0) return -1;
     if (rc == 0) return dml_fail(err, DML_ERR_INVALID_SPEC, jf_path(f, sizeof f, path, "arm"), "%s is required", f);
-    int d = arm_data(s, c->arm);
+    int d = dml_spec_arm_data(s, c->arm);
     if (d < 0)
         return dml_fail(err, DML_ERR_INVALID_SPEC, jf_path(f, sizeof f, path, "arm"),
                         "arm '%s' is not in the experiment's grid (arms are <data>/<model>/<inference>)", c->arm);
@@ -371,7 +371,7 @@ static int parse_check(const cJSON *o, const char *path, const dml_spec *s, dml_
     }
     if ((rc = jf_string(o, "than_arm", path, c->than_arm, sizeof c->than_arm, err)) < 0) return -1;
     if (rc) {
-        int d2 = arm_data(s, c->than_arm);
+        int d2 = dml_spec_arm_data(s, c->than_arm);
         if (d2 < 0)
             return dml_fail(err, DML_ERR_INVALID_SPEC, jf_path(f, sizeof f, path, "than_arm"),
                             "arm '%s' is not in the experiment's grid", c->than_arm);
@@ -438,10 +438,6 @@ int dml_spec_from_json(const cJSON *root, const char *data_root, dml_spec *s, dm
     int rc = -1;
     char(*taken)[DML_NAME_MAX] = NULL;
     if (jf_object(root, "", keys, err)) goto out;
-    if (cJSON_GetObjectItemCaseSensitive(root, "audit")) {
-        dml_fail(err, DML_ERR_INVALID_SPEC, "audit", "symmetry audits are not supported yet by this server");
-        goto out;
-    }
     if (data_root) {
         if (strlen(data_root) >= sizeof s->data_root) {
             dml_fail(err, DML_ERR_INVALID_SPEC, NULL, "the data root is too long");
@@ -513,6 +509,7 @@ int dml_spec_from_json(const cJSON *root, const char *data_root, dml_spec *s, dm
                      "kernel depends on the layer widths");
             goto out;
         }
+    if (dml_audit_spec_parse(cJSON_GetObjectItemCaseSensitive(root, "audit"), s, err)) goto out;
     const cJSON *jc = cJSON_GetObjectItemCaseSensitive(root, "checks");
     if (jc) {
         if (!cJSON_IsArray(jc)) {
@@ -527,8 +524,13 @@ int dml_spec_from_json(const cJSON *root, const char *data_root, dml_spec *s, dm
         s->checks = calloc((size_t)nc + 1, sizeof *s->checks);
         if (!s->checks) goto out;
         int i = 0;
-        for (const cJSON *it = jc->child; it; it = it->next, i++, s->nchecks++)
-            if (parse_check(it, jf_index(f, sizeof f, "checks", i), s, &s->checks[i], err)) goto out;
+        for (const cJSON *it = jc->child; it; it = it->next, i++, s->nchecks++) {
+            const char *p = jf_index(f, sizeof f, "checks", i);
+            if (cJSON_IsObject(it) && cJSON_GetObjectItemCaseSensitive(it, "audit")
+                    ? dml_audit_check_parse(it, p, s, &s->checks[i], err)
+                    : parse_check(it, p, s, &s->checks[i], err))
+                goto out;
+        }
     }
     rc = 0;
 out:
@@ -636,10 +638,21 @@ cJSON *dml_spec_resolved_json(const dml_spec *s)
         }
         cJSON_AddItemToArray(inf, j);
     }
+    cJSON *audit = dml_audit_spec_json(s);
+    if (audit) cJSON_AddItemToObject(o, "audit", audit);
     cJSON *checks = cJSON_AddArrayToObject(o, "checks");
     for (int i = 0; i < s->nchecks; i++) {
         const dml_check *c = &s->checks[i];
         cJSON *j = cJSON_CreateObject();
+        if (c->audit) {
+            cJSON *a = cJSON_AddObjectToObject(j, "audit");
+            cJSON_AddStringToObject(a, "arm", c->arm);
+            cJSON_AddStringToObject(a, "group", dml_transform_name(c->group));
+            cJSON_AddStringToObject(j, "op", "==");
+            cJSON_AddBoolToObject(j, "value", c->value != 0);
+            cJSON_AddItemToArray(checks, j);
+            continue;
+        }
         cJSON_AddStringToObject(j, "arm", c->arm);
         cJSON_AddStringToObject(j, "metric", metric_names[c->metric]);
         cJSON_AddNumberToObject(j, "n_train", (double)c->n_train);

@@ -19,6 +19,17 @@ int checks_report(FILE *f, const char *prog, const cJSON *checks)
     {
         if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, "passed")))
             continue;
+        const cJSON *au = cJSON_GetObjectItemCaseSensitive(c, "audit");
+        if (cJSON_IsObject(au)) {
+            const cJSON *arm = cJSON_GetObjectItemCaseSensitive(au, "arm"), *g = cJSON_GetObjectItemCaseSensitive(au, "group");
+            const cJSON *act = cJSON_GetObjectItemCaseSensitive(c, "actual");
+            fprintf(f, "%s: check failed: %s invariant under %s: actual %s, expected %s\n", prog,
+                    cJSON_IsString(arm) ? arm->valuestring : "?", cJSON_IsString(g) ? g->valuestring : "?",
+                    cJSON_IsBool(act) ? (cJSON_IsTrue(act) ? "true" : "false") : "not measured",
+                    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, "value")) ? "true" : "false");
+            n++;
+            continue;
+        }
         const cJSON *arm = cJSON_GetObjectItemCaseSensitive(c, "arm"), *metric = cJSON_GetObjectItemCaseSensitive(c, "metric");
         const cJSON *op = cJSON_GetObjectItemCaseSensitive(c, "op"), *than = cJSON_GetObjectItemCaseSensitive(c, "than_arm");
         const cJSON *nt = cJSON_GetObjectItemCaseSensitive(c, "n_train"), *tol = cJSON_GetObjectItemCaseSensitive(c, "tolerance");

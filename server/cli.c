@@ -157,7 +157,24 @@ typedef struct {
     /* the data files read (copies: the runner's strings live during on_data only), for the provenance */
     char (*file_path)[DML_DATA_PATH_MAX], (*file_sha)[DML_DATA_SHA256_HEX];
     int nfiles;
+    dml_audit_entry *audit;   /* the audit cells measured, in the order measured (the grid's) */
+    size_t naudit, audit_cap;
 } run_ctx;
+
+static int run_on_audit(void *p, const dml_audit_entry *e)
+{
+    run_ctx *c = p;
+    if (c->naudit == c->audit_cap) {
+        size_t cap = c->audit_cap ? 2 * c->audit_cap : 16;
+        dml_audit_entry *v = realloc(c->audit, cap * sizeof *v);
+        if (!v)
+            return -1;
+        c->audit = v;
+        c->audit_cap = cap;
+    }
+    c->audit[c->naudit++] = *e;
+    return 0;
+}
 
 static int run_on_data(void *p, const dml_data_file *files, int n, dml_error *err)
 {
@@ -200,7 +217,7 @@ int cmd_run(int argc, char **argv)
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             printf("usage: dmilab run [--data-root DIR] [--threads N] SPEC.json   (- reads standard input)\n\n"
                    "Runs one experiment spec (docs/spec.md) in this process, without a server or database, with a\n"
-                   "progress line on standard error, and prints its results JSON (points, curves, checks,\n"
+                   "progress line on standard error, and prints its results JSON (points, curves, audit, checks,\n"
                    "resolved_spec, version, provenance) on standard output; each failing check is also named on\n"
                    "standard error. Exit status: 0 when every check passes (or there are none), 1 when a check\n"
                    "fails, 2 when the spec is invalid or the experiment fails (the error as JSON on standard error).\n");
@@ -234,13 +251,15 @@ int cmd_run(int argc, char **argv)
         return 2;
     }
     run_ctx ctx = {.spec = &spec, .points = {0}, .show_progress = isatty(STDERR_FILENO)};
-    dml_run_hooks h = {.ctx = &ctx, .on_point = run_on_point, .on_data = run_on_data, .on_progress = run_on_progress,
+    dml_run_hooks h = {.ctx = &ctx, .on_point = run_on_point, .on_audit = run_on_audit, .on_data = run_on_data,
+                       .on_progress = run_on_progress,
                        .threads = threads};
     rc = dml_experiment_run(&spec, &h, &err);
     if (ctx.show_progress)
         fputc('\n', stderr);
     if (rc != 0) {
         dml_spec_free(&spec);
+        free(ctx.audit);
         point_list_free(&ctx.points);
         free(ctx.file_path);
         free(ctx.file_sha);
@@ -253,7 +272,10 @@ int cmd_run(int argc, char **argv)
     /* what the API's experiment and results carry: results, checks, resolved_spec, version, provenance */
     cJSON *res = dml_results_json("run", arr ? arr : &dummy, n);
     int passed = 0;
-    cJSON *checks = dml_checks_json("run", &spec, arr ? arr : &dummy, n, DML_CHECKS_FINAL, &passed);
+    cJSON *checks = dml_checks_json("run", &spec, arr ? arr : &dummy, n, ctx.audit, ctx.naudit, DML_CHECKS_FINAL,
+                                    &passed);
+    cJSON *audit = dml_audit_json("run", ctx.audit, ctx.naudit);
+    free(ctx.audit);
     cJSON *resolved = dml_spec_resolved_json(&spec);
     dml_data_file *files = calloc((size_t)ctx.nfiles + 1, sizeof *files);
     for (int i = 0; files && i < ctx.nfiles; i++)
@@ -266,7 +288,9 @@ int cmd_run(int argc, char **argv)
     point_list_free(&ctx.points);   /* after use: the array borrows the list's training curves */
     dml_spec_free(&spec);
     char *out = NULL;
-    if (res && checks && resolved && prov) {
+    if (res && checks && resolved && prov && audit) {
+        cJSON_AddItemToObject(res, "audit", cJSON_DetachItemFromObjectCaseSensitive(audit, "audit"));
+        cJSON_Delete(audit);
         cJSON_AddItemToObject(res, "checks", checks);
         cJSON_AddItemToObject(res, "resolved_spec", resolved);
         cJSON_AddStringToObject(res, "version", util_version_text());
@@ -274,6 +298,7 @@ int cmd_run(int argc, char **argv)
         checks_report(stderr, "dmilab run", checks);
         out = dml_json_print(res);
     } else {
+        cJSON_Delete(audit);
         cJSON_Delete(checks);
         cJSON_Delete(resolved);
         cJSON_Delete(prov);

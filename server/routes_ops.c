@@ -191,6 +191,16 @@ void h_get_checks(const request *rq, reply *r)
     }
     dml_point *pts = point_list_array(&pl);
     size_t n = pts ? pl.n : 0;
+    dml_audit_entry *aud = NULL;
+    size_t na = 0;
+    if (spec.audit.ngroups && (k = store_audit(rq->a->st, rq->id, &aud, &na)) != 0) {
+        free(pts);
+        point_list_free(&pl);
+        dml_spec_free(&spec);
+        store_experiment_free(&e);
+        reply_store_error(r, k, store_path(rq->a->st));
+        return;
+    }
     /* The verdict a CI gates on: only a succeeded experiment's checks are final; failed and cancelled ones fail,
      * queued and running ones have no verdict yet ("passed": null, and an <error> testcase in JUnit). */
     dml_checks_state state = strcmp(e.status, "succeeded") == 0   ? DML_CHECKS_FINAL
@@ -198,14 +208,16 @@ void h_get_checks(const request *rq, reply *r)
                              : strcmp(e.status, "cancelled") == 0 ? DML_CHECKS_CANCELLED
                                                                   : DML_CHECKS_PENDING;
     if (junit) {
-        reply_text(r, 200, "application/xml; charset=utf-8", dml_checks_junit(rq->id, &spec, pts, n, state, e.error));
+        reply_text(r, 200, "application/xml; charset=utf-8", dml_checks_junit(rq->id, &spec, pts, n, aud, na, state,
+                                                                          e.error));
     } else {
-        cJSON *o = dml_checks_json(rq->id, &spec, pts, n, state, NULL);
+        cJSON *o = dml_checks_json(rq->id, &spec, pts, n, aud, na, state, NULL);
         if (o)
             cJSON_AddStringToObject(o, "status", e.status);
         reply_json(r, 200, o);
     }
     free(pts);
+    free(aud);
     point_list_free(&pl);   /* after use: the array borrows the list's training curves */
     dml_spec_free(&spec);
     store_experiment_free(&e);
@@ -213,6 +225,12 @@ void h_get_checks(const request *rq, reply *r)
 
 void h_get_audit(const request *rq, reply *r)
 {
+    const char *format = request_query(rq, "format");
+    int csv = format && strcmp(format, "csv") == 0;
+    if (format && *format && !csv && strcmp(format, "json") != 0) {
+        reply_error(r, 400, "invalid_spec", "format must be json or csv", "format");
+        return;
+    }
     store_experiment e;
     int k = store_get_experiment(rq->a->st, rq->id, &e);
     if (k <= 0) {
@@ -223,8 +241,15 @@ void h_get_audit(const request *rq, reply *r)
         return;
     }
     store_experiment_free(&e);
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "id", rq->id);
-    cJSON_AddArrayToObject(o, "audit");
-    reply_json(r, 200, o);
+    dml_audit_entry *aud = NULL;
+    size_t na = 0;
+    if ((k = store_audit(rq->a->st, rq->id, &aud, &na)) != 0) {
+        reply_store_error(r, k, store_path(rq->a->st));
+        return;
+    }
+    if (csv)
+        reply_text(r, 200, "text/csv; charset=utf-8", dml_audit_csv(aud, na));
+    else
+        reply_json(r, 200, dml_audit_json(rq->id, aud, na));
+    free(aud);
 }

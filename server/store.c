@@ -804,6 +804,98 @@ out:
     return ret;
 }
 
+/* ---- audit cells ---- */
+
+int store_have_audit(store *st, const char *id, const char *arm, const char *group)
+{
+    sqlite3 *db = acquire(st);
+    if (!db)
+        return STORE_ERROR;
+    sqlite3_stmt *s = prep(db, "SELECT 1 FROM audit WHERE experiment_id = ? AND arm = ? AND grp = ?", "ttt", id, arm,
+                           group);
+    int rc = s ? sqlite3_step(s) : SQLITE_ERROR;
+    int ret = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : fail(st, db, "have audit");
+    sqlite3_finalize(s);
+    release(st, db);
+    return ret;
+}
+
+int store_audit(store *st, const char *id, dml_audit_entry **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    sqlite3 *db = acquire(st);
+    if (!db)
+        return STORE_ERROR;
+    sqlite3_stmt *s = prep(db, "SELECT arm, grp, method, n_train, gap, seed_gap, threshold, invariant, seconds FROM audit "
+                           "WHERE experiment_id = ? ORDER BY arm_index, grp", "t", id);
+    int ret = s ? 0 : fail(st, db, "audit");
+    size_t cap = 0;
+    int rc = SQLITE_DONE;
+    while (s && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? 2 * cap : 16;
+            dml_audit_entry *v = realloc(*out, cap * sizeof *v);
+            if (!v) {
+                ret = STORE_ERROR;
+                break;
+            }
+            *out = v;
+        }
+        dml_audit_entry *e = &(*out)[(*n)++];
+        memset(e, 0, sizeof *e);
+        col_copy(s, 0, e->arm, sizeof e->arm);
+        char g[32], m[32];
+        col_copy(s, 1, g, sizeof g);
+        col_copy(s, 2, m, sizeof m);
+        for (int k = 0; k < DML_N_TRANSFORMS; k++)
+            if (strcmp(g, dml_transform_name((dml_transform_kind)k)) == 0)
+                e->group = (dml_transform_kind)k;
+        for (int k = 0; k < 3; k++)
+            if (strcmp(m, dml_audit_method_name((dml_audit_method)k)) == 0)
+                e->method = (dml_audit_method)k;
+        e->n_train = (size_t)sqlite3_column_int64(s, 3);
+        e->gap = col_real(s, 4);
+        e->seed_gap = col_real(s, 5);
+        e->threshold = col_real(s, 6);
+        e->invariant = sqlite3_column_int(s, 7);
+        e->seconds = col_real(s, 8);
+    }
+    if (s && ret == 0 && rc != SQLITE_DONE)
+        ret = fail(st, db, "audit");
+    sqlite3_finalize(s);
+    release(st, db);
+    if (ret) {
+        free(*out);
+        *out = NULL;
+        *n = 0;
+    }
+    return ret;
+}
+
+int store_report_audit(store *st, const char *id, const char *owner, int64_t now_ms, int64_t lease_ms, int arm_index,
+                       const dml_audit_entry *e)
+{
+    sqlite3 *db = acquire(st);
+    if (!db)
+        return STORE_ERROR;
+    int ret = begin(st, db);
+    if (ret < 0)
+        goto done;
+    if ((ret = renew_in(st, db, id, owner, now_ms, lease_ms)) != 1)
+        goto done;
+    int k = run(st, db, "insert audit", "INSERT OR IGNORE INTO audit (experiment_id, arm_index, arm, grp, method, n_train, "
+                "gap, seed_gap, threshold, invariant, seconds) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", "titttidddid", id,
+                (int64_t)arm_index, e->arm, dml_transform_name(e->group), dml_audit_method_name(e->method),
+                (int64_t)e->n_train, e->gap, e->seed_gap, e->threshold, (int64_t)e->invariant, e->seconds);
+    ret = k < 0 ? k : commit(st, db);
+    if (ret == 0)
+        ret = 1;
+done:
+    release(st, db);
+    return ret;
+}
+
 int store_set_progress(store *st, const char *id, const char *owner, double progress)
 {
     return run1(st, "set progress", "UPDATE experiments SET progress = ? WHERE id = ? AND status = 'running' "

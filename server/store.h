@@ -114,6 +114,18 @@ int store_points(store *st, const char *id, point_list *out);
 /** Whether the point (experiment, arm, n_train, repeat) is stored: 1 yes, 0 no, or a negative error. */
 int store_have_point(store *st, const char *id, const char *arm, size_t n_train, int repeat);
 
+/** Whether the audit cell (experiment, arm, group) is stored: 1 yes, 0 no, or a negative error. */
+int store_have_audit(store *st, const char *id, const char *arm, const char *group);
+
+/** Every stored audit cell of the experiment, in grid order (arm index, then group name), into a malloc'd
+ *  array *out of *n entries (NULL when none; the caller frees). Returns 0 or a negative error. */
+int store_audit(store *st, const char *id, dml_audit_entry **out, size_t *n);
+
+/** Store one audit cell for the lease holder `owner`, renewing the lease as store_report_point does: 1 stored
+ *  (or already there), 0 when the lease is lost, or a negative error. */
+int store_report_audit(store *st, const char *id, const char *owner, int64_t now_ms, int64_t lease_ms, int arm_index,
+                       const dml_audit_entry *e);
+
 /** Whether cancellation of the experiment was requested: 1 yes, 0 no, or a negative error. */
 int store_cancel_requested(store *st, const char *id);
 

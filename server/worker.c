@@ -107,6 +107,33 @@ static int hook_on_point(void *p, const dml_point *pt)
     return r != 1;   /* nonzero stops the run: lease lost or the store keeps failing */
 }
 
+static int hook_have_audit(void *p, const char *arm, const char *group)
+{
+    run_ctx *c = p;
+    return store_have_audit(c->a->st, c->id, arm, group) == 1;   /* on an error measure it again */
+}
+
+static int op_report_audit(run_ctx *c, const void *arg)
+{
+    const dml_audit_entry *e = arg;
+    dml_point p;
+    memset(&p, 0, sizeof p);
+    snprintf(p.data, sizeof p.data, "%s", e->data);
+    snprintf(p.model, sizeof p.model, "%s", e->model);
+    snprintf(p.inference, sizeof p.inference, "%s", e->inference);
+    return store_report_audit(c->a->st, c->id, c->w->owner, util_now_ms(), c->w->lease_ms, points_arm_index(c->spec, &p),
+                              e);
+}
+
+static int hook_on_audit(void *p, const dml_audit_entry *e)
+{
+    run_ctx *c = p;
+    int r = with_retry(c, "store an audit result", op_report_audit, e);
+    if (r < 0)
+        c->store_failed = 1;
+    return r != 1;
+}
+
 /* Record the provenance with the data files read so far (their hashes are of the bytes the run computes on). */
 static void record_provenance(run_ctx *c, const dml_data_file *files, int n)
 {
@@ -224,6 +251,8 @@ int worker_run(app *a, const store_experiment *e, const worker_env *w)
         .cancelled = hook_cancelled,
         .have_point = hook_have_point,
         .on_point = hook_on_point,
+        .have_audit = hook_have_audit,
+        .on_audit = hook_on_audit,
         .on_data = hook_on_data,
         .on_progress = hook_on_progress,
         .threads = a->cfg->threads,

@@ -225,14 +225,14 @@ int main(int argc, char **argv)
         dml_spec cs;
         CHECK(dml_spec_parse(cj, strlen(cj), ROOT, &cs, &err) == 0, "checks spec: %s (%s)", err.message, err.field);
         int all = -1;
-        cJSON *res = dml_checks_json("x", &cs, st->pts, (size_t)st->n, DML_CHECKS_FINAL, &all);
+        cJSON *res = dml_checks_json("x", &cs, st->pts, (size_t)st->n, NULL, 0, DML_CHECKS_FINAL, &all);
         cJSON *arr = cJSON_GetObjectItem(res, "checks");
         CHECK(all == 0 && cJSON_IsFalse(cJSON_GetObjectItem(res, "passed")), "one check fails, so the experiment fails");
         int want[4] = {1, 1, 0, 1};
         for (int i = 0; i < 4; i++)
             CHECK(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetArrayItem(arr, i), "passed")) == want[i], "check %d verdict", i);
         CHECK(fabs(cJSON_GetObjectItem(cJSON_GetArrayItem(arr, 0), "actual")->valuedouble - 0.818) < 1e-12, "actual 0.818");
-        char *xml = dml_checks_junit("x", &cs, st->pts, (size_t)st->n, DML_CHECKS_FINAL, NULL);
+        char *xml = dml_checks_junit("x", &cs, st->pts, (size_t)st->n, NULL, 0, DML_CHECKS_FINAL, NULL);
         CHECK(xml && strstr(xml, "tests=\"4\" failures=\"1\"") && strstr(xml, "<failure"), "JUnit: %s", xml);
         free(xml);
         cJSON_Delete(res);

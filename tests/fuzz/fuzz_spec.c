@@ -89,8 +89,8 @@ int main(int argc, char **argv)
                 (void)dml_spec_points(&s);
                 cJSON *cost = dml_spec_cost_json(&s, 2);
                 int passed;
-                cJSON *ck = dml_checks_json("fuzz", &s, NULL, 0, (dml_checks_state)(accepted % 4), &passed);
-                char *junit = dml_checks_junit("fuzz", &s, NULL, 0, (dml_checks_state)(accepted % 4),
+                cJSON *ck = dml_checks_json("fuzz", &s, NULL, 0, NULL, 0, (dml_checks_state)(accepted % 4), &passed);
+                char *junit = dml_checks_junit("fuzz", &s, NULL, 0, NULL, 0, (dml_checks_state)(accepted % 4),
                                                "an <error> & \"message\"\n");
                 dml_spec s2;
                 dml_error e2;

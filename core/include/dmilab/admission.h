@@ -36,7 +36,9 @@ typedef struct {
     double kernel;   /**< the kernel stage, 0 without kernel arms */
     double train;    /**< the largest training stage, 0 without trained arms */
     int train_inference;   /**< the inference index of that training stage, -1 without */
-    double total;    /**< the peak: cached + max(dataset + loading, dataset + kernel, train) */
+    double audit;    /**< the audit stage (repeat 0): g.D and g.X_test, g's matrix, and the larger of its kernel
+                          fits and its float64 trainings at audit.n_train; 0 without an audit */
+    double total;    /**< the peak: cached + max(dataset + loading, dataset + kernel, train, dataset + audit) */
 } dml_unit_memory;
 void dml_unit_memory_estimate(const dml_spec *s, int d, int m, int threads, dml_unit_memory *out);
 

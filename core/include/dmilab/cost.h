@@ -15,7 +15,8 @@ typedef struct {
     double points, units, kernel_pairs, dual_evaluations;
     double training_steps;   /**< optimizer steps of every trained point */
     double memory_bytes;     /**< the largest unit of work (dml_unit_memory_estimate) */
-    double seconds;          /**< of the whole experiment on `threads` threads */
+    double seconds;          /**< of the whole experiment on `threads` threads, the audit included */
+    double audit_seconds;    /**< of the audit alone (0 without one) */
 } dml_cost;
 
 /** Estimate the cost of `s` on `threads` threads per unit of work (< 1: 1). Models that do not fit a data
@@ -23,7 +24,7 @@ typedef struct {
 void dml_spec_cost(const dml_spec *s, int threads, dml_cost *out);
 
 /** {"points", "units", "kernel_pairs", "dual_evaluations", "training_steps", "memory_bytes",
- *  "estimated_seconds"} (caller frees). */
+ *  "estimated_seconds", "audit_seconds"} (caller frees). */
 cJSON *dml_cost_json(const dml_cost *c);
 
 /** dml_cost_json of dml_spec_cost(s, threads). */

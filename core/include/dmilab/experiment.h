@@ -5,6 +5,7 @@
 #define DMILAB_EXPERIMENT_H
 
 #include <stddef.h>
+#include "dmilab/audit.h"
 #include "dmilab/error.h"
 #include "dmilab/nn.h"
 #include "dmilab/spec.h"
@@ -44,7 +45,11 @@ typedef struct {
      *  the order read (valid during the call only). The provenance of the results. Nonzero stops the run
      *  with `err` as the hook filled it (e.g. a resumed run whose files changed since its first points). */
     int (*on_data)(void *ctx, const dml_data_file *files, int n, dml_error *err);
-    /** Fraction of points done, in [0, 1]. */
+    /** Nonzero when the audit cell of `arm` under `group` (a transform name) is already stored. */
+    int (*have_audit)(void *ctx, const char *arm, const char *group);
+    /** Store a measured audit cell at once; nonzero aborts the run with DML_ERR_INTERNAL. */
+    int (*on_audit)(void *ctx, const dml_audit_entry *e);
+    /** Fraction of work done (points and audit cells), in [0, 1]. */
     void (*on_progress)(void *ctx, double fraction);
     /** Threads for kernels and solves (>= 1). */
     int threads;
@@ -59,6 +64,10 @@ typedef struct {
  *  The kernel matrices are freed before the unit's trained arms run.
  *  Trained arms (gd, sgd, adam): one network per point, initialised from (seed, repeat, model index) so
  *  every method and size of a repeat starts from the same weights, trained on the first n_train images.
+ *  The audit (s->audit.ngroups > 0): after the points of repeat 0 of each (data variant, model), every arm
+ *  of the unit is measured under each group not yet stored (have_audit), on the first audit.n_train training
+ *  points and the whole test set (dml_audit_measure; the group element drawn once per run from its seed);
+ *  each cell is reported through on_audit as soon as it is measured.
  *  Returns 0 when all points are done; -1 with err (DML_ERR_CANCELLED when cancelled between units,
  *  DML_ERR_IO for missing or unreadable data, DML_ERR_NUMERIC, ...). `err` may be NULL. */
 int dml_experiment_run(const dml_spec *s, const dml_run_hooks *h, dml_error *err);

@@ -107,6 +107,16 @@ typedef struct {
  *  model's parameterization. */
 void dml_arm_train_config(const dml_inference *inf, const dml_model *m, dml_train_config *out);
 
+/** The symmetry audit (DESIGN 2.2, 3.1; docs/audit.md): every arm measured under each group, fitted on the
+ *  first n_train training points of repeat 0. ngroups 0: no audit. */
+typedef struct {
+    int ngroups;
+    dml_transform groups[DML_N_TRANSFORMS];   /**< distinct kinds; seed from the spec or dml_audit_group_seed */
+    size_t n_train;          /**< default: the smallest over data variants of their largest size not above 1000
+                                  (or of their smallest size when every size is above 1000) */
+    int seeds;               /**< S, the ensemble size of distributional measurements: 1..256, default 8 */
+} dml_audit_spec;
+
 /** One check (DESIGN section 4): `metric` of `arm` at `n_train`, mean over repeats, compared by `op` with
  *  `value` or with the same mean of `than_arm` (when than_arm[0] != 0). */
 typedef struct {
@@ -117,6 +127,10 @@ typedef struct {
     dml_op op;
     double value;
     double tolerance;        /**< for ==; default 0 */
+    int audit;               /**< 1: an audit check {"audit": {"arm", "group"}, "op": "==", "value": bool}: the
+                                  verdict of `arm` under `group` equals value (1 true, 0 false); metric and
+                                  n_train unused */
+    dml_transform_kind group;
 } dml_check;
 
 /** A parsed experiment with every default filled in. */
@@ -130,6 +144,7 @@ typedef struct {
     dml_model *models;        int nmodels;
     dml_inference *inference; int ninference;
     dml_check *checks;        int nchecks;
+    dml_audit_spec audit;
     /** The data root the paths were resolved in, "" when parsed without file access; the runner opens every
      *  data file inside it. */
     char data_root[DML_PATH_MAX];
@@ -162,6 +177,9 @@ const char *dml_spec_field(const dml_spec *s, const char *part, int i, const cha
  *  same dml_spec. A training method's `lr` is a number, or {"ntk": a, "standard": b} when it trains models of
  *  both parameterizations without an lr of its own. */
 cJSON *dml_spec_resolved_json(const dml_spec *s);
+
+/** The data variant of arm "<data>/<model>/<inference>", or -1 when the arm is not in the grid. */
+int dml_spec_arm_data(const dml_spec *s, const char *arm);
 
 /** Number of points of the full grid: sum over data variants of sizes, times models, inference and repeats. */
 size_t dml_spec_points(const dml_spec *s);

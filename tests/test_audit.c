@@ -1,0 +1,184 @@
+/* The symmetry audit reproduces DESIGN 2.2's table, row by row, on small synthetic data with C = 2 channels in
+ * 1D and 2D: kernel arms exactly, trained arms (float64, fixed seeds) coupled or distributional. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "check.h"
+#include "dmilab/audit.h"
+#include "dmilab/spec.h"
+#include "dmilab/synthetic.h"
+
+/* DESIGN 2.2 as data: the model (arch, padding), the inference, the group, the measurement the audit must
+ * choose and the verdict the table gives. */
+typedef struct {
+    dml_arch arch;
+    dml_padding padding;
+    dml_method method;
+    dml_transform_kind group;
+    dml_audit_method measured;
+    int invariant;
+} row;
+
+#define X DML_AUDIT_EXACT
+#define CP DML_AUDIT_COUPLED
+#define DS DML_AUDIT_DISTRIBUTIONAL
+#define CIRC DML_PAD_CIRCULAR
+static const row table[] = {
+    /* fcn + nngp/ntk: orthogonal and every transform below */
+    {DML_ARCH_FCN, CIRC, DML_INF_NTK, DML_TF_ORTHOGONAL, X, 1},
+    {DML_ARCH_FCN, CIRC, DML_INF_NNGP, DML_TF_ORTHOGONAL, X, 1},
+    {DML_ARCH_FCN, CIRC, DML_INF_NTK, DML_TF_PERMUTATION, X, 1},
+    {DML_ARCH_FCN, CIRC, DML_INF_NTK, DML_TF_LOCAL_ORTHOGONAL, X, 1},
+    {DML_ARCH_FCN, CIRC, DML_INF_NTK, DML_TF_CHANNEL_ORTHOGONAL, X, 1},
+    {DML_ARCH_FCN, CIRC, DML_INF_NTK, DML_TF_TRANSLATION, X, 1},
+    {DML_ARCH_FCN, CIRC, DML_INF_NTK, DML_TF_SIGNED_PERMUTATION, X, 1},
+    /* lcn + nngp/ntk and cnn-vec + nngp/ntk (the same kernel) */
+    {DML_ARCH_LCN, CIRC, DML_INF_NTK, DML_TF_LOCAL_ORTHOGONAL, X, 1},
+    {DML_ARCH_LCN, CIRC, DML_INF_NTK, DML_TF_CHANNEL_ORTHOGONAL, X, 1},
+    {DML_ARCH_LCN, CIRC, DML_INF_NNGP, DML_TF_TRANSLATION, X, 1},
+    {DML_ARCH_LCN, CIRC, DML_INF_NTK, DML_TF_ORTHOGONAL, X, 0},
+    {DML_ARCH_LCN, CIRC, DML_INF_NTK, DML_TF_PERMUTATION, X, 0},
+    {DML_ARCH_CNN_VEC, CIRC, DML_INF_NTK, DML_TF_LOCAL_ORTHOGONAL, X, 1},
+    {DML_ARCH_CNN_VEC, CIRC, DML_INF_NTK, DML_TF_CHANNEL_ORTHOGONAL, X, 1},
+    {DML_ARCH_CNN_VEC, CIRC, DML_INF_NTK, DML_TF_TRANSLATION, X, 1},
+    {DML_ARCH_CNN_VEC, CIRC, DML_INF_NTK, DML_TF_ORTHOGONAL, X, 0},
+    {DML_ARCH_CNN_VEC, CIRC, DML_INF_NNGP, DML_TF_PERMUTATION, X, 0},
+    /* cnn-gap + nngp/ntk; translation needs circular padding */
+    {DML_ARCH_CNN_GAP, CIRC, DML_INF_NTK, DML_TF_CHANNEL_ORTHOGONAL, X, 1},
+    {DML_ARCH_CNN_GAP, CIRC, DML_INF_NTK, DML_TF_TRANSLATION, X, 1},
+    {DML_ARCH_CNN_GAP, DML_PAD_SAME, DML_INF_NTK, DML_TF_TRANSLATION, X, 0},
+    {DML_ARCH_CNN_GAP, CIRC, DML_INF_NTK, DML_TF_LOCAL_ORTHOGONAL, X, 0},
+    {DML_ARCH_CNN_GAP, CIRC, DML_INF_NNGP, DML_TF_PERMUTATION, X, 0},
+    {DML_ARCH_CNN_GAP, CIRC, DML_INF_NTK, DML_TF_ORTHOGONAL, X, 0},
+    /* fcn + sgd: orthogonal (coupled, to rounding); fcn + adam: signed permutations only */
+    {DML_ARCH_FCN, CIRC, DML_INF_SGD, DML_TF_ORTHOGONAL, CP, 1},
+    {DML_ARCH_FCN, CIRC, DML_INF_GD, DML_TF_ORTHOGONAL, CP, 1},
+    {DML_ARCH_FCN, CIRC, DML_INF_ADAM, DML_TF_ORTHOGONAL, CP, 0},
+    {DML_ARCH_FCN, CIRC, DML_INF_ADAM, DML_TF_SIGNED_PERMUTATION, CP, 1},
+    {DML_ARCH_FCN, CIRC, DML_INF_ADAM, DML_TF_PERMUTATION, CP, 1},
+    {DML_ARCH_FCN, CIRC, DML_INF_ADAM, DML_TF_TRANSLATION, CP, 1},
+    {DML_ARCH_FCN, CIRC, DML_INF_ADAM, DML_TF_LOCAL_ORTHOGONAL, CP, 0},   /* C = 2: not sign flips */
+    /* lcn + sgd */
+    {DML_ARCH_LCN, CIRC, DML_INF_SGD, DML_TF_LOCAL_ORTHOGONAL, CP, 1},
+    {DML_ARCH_LCN, CIRC, DML_INF_SGD, DML_TF_CHANNEL_ORTHOGONAL, CP, 1},
+    {DML_ARCH_LCN, CIRC, DML_INF_SGD, DML_TF_TRANSLATION, DS, 1},
+    {DML_ARCH_LCN, CIRC, DML_INF_SGD, DML_TF_ORTHOGONAL, DS, 0},
+    {DML_ARCH_LCN, CIRC, DML_INF_ADAM, DML_TF_LOCAL_ORTHOGONAL, CP, 0},   /* any M + adam */
+    /* cnn-vec + sgd: weight sharing breaks local-orthogonal */
+    {DML_ARCH_CNN_VEC, CIRC, DML_INF_SGD, DML_TF_CHANNEL_ORTHOGONAL, CP, 1},
+    {DML_ARCH_CNN_VEC, CIRC, DML_INF_SGD, DML_TF_TRANSLATION, DS, 1},
+    {DML_ARCH_CNN_VEC, CIRC, DML_INF_SGD, DML_TF_LOCAL_ORTHOGONAL, DS, 0},
+    /* cnn-gap + sgd: translation-invariant predictors with circular padding, not with same */
+    {DML_ARCH_CNN_GAP, CIRC, DML_INF_SGD, DML_TF_TRANSLATION, CP, 1},
+    {DML_ARCH_CNN_GAP, CIRC, DML_INF_SGD, DML_TF_CHANNEL_ORTHOGONAL, CP, 1},
+    {DML_ARCH_CNN_GAP, DML_PAD_SAME, DML_INF_SGD, DML_TF_TRANSLATION, DS, 0},
+    {DML_ARCH_CNN_GAP, CIRC, DML_INF_SGD, DML_TF_LOCAL_ORTHOGONAL, DS, 0},
+    {DML_ARCH_CNN_GAP, CIRC, DML_INF_ADAM, DML_TF_CHANNEL_ORTHOGONAL, CP, 0},   /* any M + adam */
+};
+
+static const char *const tf_names[] = {DML_TRANSFORMS(DML_ENUM_NAME)};
+
+static dml_synthetic source(dml_shape shape)
+{
+    dml_synthetic s;
+    memset(&s, 0, sizeof s);
+    s.input = DML_SYN_SPHERE;
+    s.shape = shape;
+    s.target.kind = DML_TARGET_LOCAL_POLYNOMIAL;
+    s.target.outputs = 2;
+    s.target.seed = 5;
+    s.target.degree = 2;
+    s.target.support = 2;
+    s.target.shared = 0;
+    dml_model_defaults(&s.target.model);
+    return s;
+}
+
+static void run_row(const row *r, const dml_shape *shape, const dml_dataset *tr, const dml_dataset *te)
+{
+    dml_model m;
+    dml_model_defaults(&m);
+    m.arch = r->arch;
+    m.padding = r->padding;
+    m.depth = 1;
+    m.width = 16;
+    m.b_std = 0.1;
+    snprintf(m.name, sizeof m.name, "%s", dml_arch_name(r->arch));
+    dml_inference inf;
+    memset(&inf, 0, sizeof inf);
+    inf.method = r->method;
+    inf.ridge = 1e-4;
+    inf.precision = DML_F64;
+    if (!dml_method_is_kernel(r->method)) {
+        dml_train_config_defaults_for(&inf.train, dml_method_optimizer(r->method), DML_PARAM_NTK);
+        inf.lr[DML_PARAM_NTK] = inf.train.lr;
+        inf.lr[DML_PARAM_STANDARD] = inf.train.lr;
+        inf.train.epochs = 8;
+        inf.train.batch = 16;
+        if (r->method == DML_INF_ADAM) inf.lr[0] = inf.lr[1] = 0.02;
+    }
+    dml_audit_arm a = {.model = &m, .inf = &inf, .train = tr, .n_train = tr->n, .test = te, .init_seed = 11,
+                       .shuffle_seed = 12, .ensemble_seed = 13, .seeds = 16, .threads = 1};
+    dml_group_elem g;
+    dml_error err = {0};
+    char what[160];
+    snprintf(what, sizeof what, "%s (%s) + %s under %s, %dD", dml_arch_name(r->arch), dml_padding_name(r->padding),
+             dml_method_name(r->method), tf_names[r->group], shape->nd);
+    if (dml_group_draw(r->group, 21, shape, &g, &err)) {
+        CHECK(0, "%s: draw: %s", what, err.message);
+        return;
+    }
+    dml_audit_entry e;
+    memset(&e, 0, sizeof e);
+    int rc = dml_audit_measure(&a, &g, &e, &err);
+    CHECK(rc == 0, "%s: %s", what, err.message);
+    printf("%-50s %-14s gap %-10.3g seed_gap %-10.3g threshold %-9.3g %s\n", what, dml_audit_method_name(e.method),
+           e.gap, e.seed_gap, e.threshold, e.invariant ? "invariant" : "not invariant");
+    CHECK(e.method == r->measured, "%s: measured %s, expected %s", what, dml_audit_method_name(e.method),
+          dml_audit_method_name(r->measured));
+    CHECK(e.invariant == r->invariant, "%s: verdict %d, DESIGN 2.2 says %d (gap %.3g)", what, e.invariant,
+          r->invariant, e.gap);
+    if (e.method != DML_AUDIT_DISTRIBUTIONAL && !r->invariant)
+        CHECK(e.gap > 1e-3, "%s: a gap above 1e-3 where not invariant (%.3g)", what, e.gap);
+    if (e.method == DML_AUDIT_EXACT) CHECK(e.threshold <= 1e-9, "%s: threshold %.3g", what, e.threshold);
+    dml_group_free(&g);
+    dml_audit_arm_free(&a);
+}
+
+int main(int argc, char **argv)
+{
+    const char *only = argc > 1 ? argv[1] : NULL;   /* e.g. "kernel" or "trained" */
+    const dml_shape shapes[2] = {{1, {8}, 2}, {2, {4, 4}, 2}};
+    for (int s = 0; s < 2; s++) {
+        dml_synthetic src = source(shapes[s]);
+        dml_dataset tr, te;
+        dml_error err = {0};
+        if (dml_synthetic_load(&src, 3, 0, 48, 24, &tr, &te, &err)) {
+            CHECK(0, "load: %s", err.message);
+            continue;
+        }
+        for (size_t i = 0; i < sizeof table / sizeof *table; i++) {
+            int kernel = dml_method_is_kernel(table[i].method);
+            if (only && strcmp(only, kernel ? "kernel" : "trained") != 0) continue;
+            run_row(&table[i], &shapes[s], &tr, &te);
+        }
+        dml_dataset_free(&tr);
+        dml_dataset_free(&te);
+    }
+    /* the gap and the verdict rule */
+    double a[3] = {1, 2, 2}, b[3] = {1, 2, 3};
+    CHECK(dml_audit_gap(a, b, 3) == 1.0 / 9.0, "gap = 1/9 (%.17g)", dml_audit_gap(a, b, 3));
+    CHECK(dml_audit_gap(a, a, 3) == 0.0, "gap 0 for equal predictions");
+    dml_audit_entry e = {.method = DML_AUDIT_DISTRIBUTIONAL, .gap = 0.2, .seed_gap = 0.1, .threshold = 3};
+    dml_audit_verdict(&e);
+    CHECK(e.invariant, "distributional: 0.2 <= 3 * 0.1");
+    e.gap = 0.31;
+    dml_audit_verdict(&e);
+    CHECK(!e.invariant, "distributional: 0.31 > 3 * 0.1");
+    e.gap = NAN;
+    dml_audit_verdict(&e);
+    CHECK(!e.invariant, "a NaN gap is not invariant");
+    printf("audit: %d passed, %d failed\n", check_passed, check_failed);
+    return check_failed != 0;
+}
