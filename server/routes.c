@@ -17,7 +17,7 @@ static const route table[] = {
     {"DELETE", "/api/v1/experiments/{id}", h_delete_experiment, 0, ""},
     {"GET", "/api/v1/experiments/{id}/results", h_get_results, 0, "format"},
     {"GET", "/api/v1/experiments/{id}/checks", h_get_checks, 0, "format"},
-    {"GET", "/api/v1/experiments/{id}/audit", h_get_audit, 0, ""},
+    {"GET", "/api/v1/experiments/{id}/audit", h_get_audit, 0, "format"},
     {"GET", "/api/v1/experiments/{id}/wait", h_wait_experiment, 0, "timeout"},
     {"POST", "/api/v1/experiments/{id}/cancel", h_cancel_experiment, 0, ""},
     {"POST", "/api/v1/kernels", h_post_kernels, 1, ""},

@@ -285,6 +285,78 @@ static void test_idempotency_dry_run(void)
     free(id);
 }
 
+/* An experiment with an audit: GET /audit (JSON and CSV), audit checks passing and failing (JSON and JUnit),
+ * a bad audit field named in the 400. */
+static void test_audit_route(void)
+{
+    resp r;
+    post_json("/api/v1/experiments",
+              "{\"data\": {\"source\": \"fashion-mnist\", \"n_train\": [10], \"n_test\": 10}, \"models\": {\"arch\": \"fcn\"},"
+              " \"inference\": {\"method\": \"ntk\"}, \"audit\": {\"groups\": [\"orthogonal\", \"orthogonal\"]}}", &r);
+    check(r.status == 400 && is_error(&r, "invalid_spec", "audit.groups[1]"), "an audit group twice: 400 naming audit.groups[1]");
+    resp_free(&r);
+    post_json("/api/v1/experiments",
+              "{\"data\": {\"source\": \"fashion-mnist\", \"n_train\": [10], \"n_test\": 10}, \"models\": {\"arch\": \"fcn\"},"
+              " \"inference\": {\"method\": \"ntk\"}, \"audit\": {\"groups\": [\"orthogonal\"], \"n_train\": 11}}", &r);
+    check(r.status == 400 && is_error(&r, "invalid_spec", "audit.n_train"), "audit.n_train above the sizes: 400 naming it");
+    resp_free(&r);
+    const char *spec =
+        "{\"name\": \"audit\", \"data\": {\"name\": \"fm\", \"source\": \"fashion-mnist\", \"resize\": 7, \"n_train\": [20, 40],"
+        " \"n_test\": 20, \"classes\": 2},"
+        " \"models\": [{\"name\": \"fcn\", \"arch\": \"fcn\", \"depth\": 1},"
+        "  {\"name\": \"gap\", \"arch\": \"cnn-gap\", \"depth\": 1, \"padding\": \"circular\"}],"
+        " \"inference\": {\"name\": \"ntk\", \"method\": \"ntk\"},"
+        " \"audit\": {\"groups\": [\"orthogonal\", \"translation\"]},"
+        " \"checks\": [{\"audit\": {\"arm\": \"fm/gap/ntk\", \"group\": \"translation\"}, \"op\": \"==\", \"value\": true},"
+        "  {\"audit\": {\"arm\": \"fm/gap/ntk\", \"group\": \"orthogonal\"}, \"op\": \"==\", \"value\": true}]}";
+    char *id = post_spec(spec, NULL);
+    char *st = wait_status(id, 60);
+    check(strcmp(st, "succeeded") == 0, "experiment with an audit: %s", st);
+    free(st);
+    op("GET", id, "/audit", &r);
+    cJSON *j = json_of(&r);
+    const cJSON *a = cJSON_GetObjectItem(j, "audit");
+    int right = cJSON_GetArraySize(a) == 4;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, a)
+    {
+        const char *arm = str_at(e, "arm"), *g = str_at(e, "group");
+        int want = !(arm && strcmp(arm, "fm/gap/ntk") == 0 && g && strcmp(g, "orthogonal") == 0);
+        right &= cJSON_IsBool(cJSON_GetObjectItem(e, "invariant")) &&
+                 cJSON_IsTrue(cJSON_GetObjectItem(e, "invariant")) == want && str_at(e, "method") &&
+                 strcmp(str_at(e, "method"), "exact") == 0 && cJSON_IsNull(cJSON_GetObjectItem(e, "seed_gap")) &&
+                 (want ? num_at(e, "gap") < 1e-12 : num_at(e, "gap") > 1e-3) && num_at(e, "n_train") == 40;
+    }
+    check(r.status == 200 && right, "GET audit: 4 exact cells, fcn invariant under both, cnn-gap (circular) under translation only");
+    cJSON_Delete(j);
+    resp_free(&r);
+    op("GET", id, "/audit?format=csv", &r);
+    int lines = 0;
+    for (const char *p = r.body; p && *p; p++)
+        lines += *p == '\n';
+    check(r.status == 200 && strncmp(r.ctype, "text/csv", 8) == 0 && r.body &&
+              strncmp(r.body, "arm,group,method,n_train,gap,seed_gap,threshold,invariant,seconds\n", 66) == 0 && lines == 5 &&
+              strstr(r.body, "fm/gap/ntk,orthogonal,exact,40,") && strstr(r.body, ",false,"),
+          "audit?format=csv: a header and 4 rows");
+    resp_free(&r);
+    op("GET", id, "/checks", &r);
+    j = json_of(&r);
+    const cJSON *cs = cJSON_GetObjectItem(j, "checks");
+    const cJSON *c0 = cJSON_GetArrayItem(cs, 0), *c1 = cJSON_GetArrayItem(cs, 1);
+    check(r.status == 200 && cJSON_IsFalse(cJSON_GetObjectItem(j, "passed")) && cJSON_IsTrue(cJSON_GetObjectItem(c0, "passed")) &&
+              cJSON_IsTrue(cJSON_GetObjectItem(c0, "actual")) && cJSON_IsFalse(cJSON_GetObjectItem(c1, "passed")) &&
+              cJSON_IsFalse(cJSON_GetObjectItem(c1, "actual")),
+          "audit checks: translation passes, orthogonal fails");
+    cJSON_Delete(j);
+    resp_free(&r);
+    op("GET", id, "/checks?format=junit", &r);
+    check(r.status == 200 && r.body && strstr(r.body, "audit translation invariant == true") &&
+              strstr(r.body, "<failure message=\"actual false, expected == true\""),
+          "audit checks in JUnit: one testcase each, the orthogonal one failing");
+    resp_free(&r);
+    free(id);
+}
+
 static void test_checks_audit_provenance(void)
 {
     char *id = post_spec(tiny_spec, NULL);
@@ -329,11 +401,7 @@ static void test_checks_audit_provenance(void)
     op("GET", "exp_0000000000000000", "/audit", &r);
     check(r.status == 404 && is_error(&r, "not_found", NULL), "audit of an unknown experiment: 404");
     resp_free(&r);
-    post_json("/api/v1/experiments",
-              "{\"data\": {\"source\": \"fashion-mnist\", \"n_train\": [10], \"n_test\": 10}, \"models\": {\"arch\": \"fcn\"},"
-              " \"inference\": {\"method\": \"ntk\"}, \"audit\": {\"groups\": [\"orthogonal\"]}}", &r);
-    check(r.status == 400 && is_error(&r, "invalid_spec", "audit"), "a spec with an audit: 400 naming audit (not supported yet)");
-    resp_free(&r);
+    test_audit_route();
 
     /* provenance */
     op("GET", id, "", &r);
