@@ -7,6 +7,8 @@
 #include <string.h>
 #include "check.h"
 #include "dmilab/audit.h"
+#include "dmilab/cost.h"
+#include "dmilab/json.h"
 #include "dmilab/spec.h"
 #include "dmilab/synthetic.h"
 
@@ -152,8 +154,89 @@ static void run_row(const row *r, const dml_shape *shape, const dml_dataset *tr,
     dml_audit_arm_free(&a);
 }
 
+/* The spec's audit field: defaults written in the resolved spec (which parses back to the same), errors naming
+ * the field, audit checks, and the dry-run cost counting the audit (Fashion-MNIST's headers, from Debian's
+ * dataset-fashion-mnist, give the cost its image shape). */
+#define ROOT "/usr/share/datasets"
+static int parse(const char *json, dml_spec *s, dml_error *err) { return dml_spec_parse(json, strlen(json), ROOT, s, err); }
+
+#define BASE "\"data\": [{\"name\": \"a\", \"source\": \"fashion-mnist\", \"n_train\": [100, 800, 2000]}," \
+             " {\"name\": \"b\", \"source\": \"fashion-mnist\", \"n_train\": [50, 400, 1500]}]," \
+             " \"models\": {\"name\": \"fcn\", \"arch\": \"fcn\"}, \"inference\": [{\"name\": \"ntk\", \"method\": \"ntk\"}," \
+             " {\"name\": \"sgd\", \"method\": \"sgd\"}]"
+
+static void spec_field(void)
+{
+    dml_spec s, t;
+    dml_error err = {0};
+    int rc = parse("{\"seed\": 3, " BASE ", \"audit\": {\"groups\": [\"translation\", {\"kind\": \"orthogonal\", \"seed\": 7}]},"
+                   " \"checks\": [{\"audit\": {\"arm\": \"a/fcn/ntk\", \"group\": \"orthogonal\"}, \"op\": \"==\", \"value\": true}]}",
+                   &s, &err);
+    CHECK(rc == 0, "audit spec parses: %s", err.message);
+    if (rc) return;
+    CHECK(s.audit.ngroups == 2 && s.audit.groups[0].kind == DML_TF_TRANSLATION &&
+              s.audit.groups[0].seed == dml_audit_group_seed(3, DML_TF_TRANSLATION) && s.audit.groups[1].seed == 7,
+          "groups and their seeds");
+    CHECK(s.audit.n_train == 400 && s.audit.seeds == 8,
+          "defaults: n_train the smallest of the variants' largest sizes <= 1000 (%zu), seeds 8", s.audit.n_train);
+    CHECK(s.nchecks == 1 && s.checks[0].audit && s.checks[0].group == DML_TF_ORTHOGONAL && s.checks[0].value == 1,
+          "an audit check");
+    cJSON *j = dml_spec_resolved_json(&s);
+    char *text = dml_json_print(j);
+    CHECK(text && strstr(text, "\"audit\":{\"groups\":[{\"kind\":\"translation\",\"seed\":") &&
+              strstr(text, "\"n_train\":400,\"seeds\":8}"),
+          "the resolved spec writes every default: %.300s", text ? strstr(text, "\"audit\"") : "");
+    CHECK(text && parse(text, &t, &err) == 0 && t.audit.ngroups == 2 && t.audit.groups[0].seed == s.audit.groups[0].seed &&
+              t.audit.n_train == 400 && t.nchecks == 1 && t.checks[0].audit,
+          "the resolved spec parses back to the same audit");
+    dml_cost with, without;
+    dml_spec_cost(&s, 1, &with);
+    s.audit.ngroups = 0;
+    dml_spec_cost(&s, 1, &without);
+    CHECK(with.audit_seconds > 0 && without.audit_seconds == 0 && with.seconds > without.seconds,
+          "the dry-run cost counts the audit (%.3g s of %.3g)", with.audit_seconds, with.seconds);
+    dml_spec_free(&t);
+    dml_spec_free(&s);
+    free(text);
+    cJSON_Delete(j);
+    static const struct {
+        const char *audit, *field;
+    } bad[] = {
+        {"{\"groups\": []}", "audit.groups"},
+        {"{\"groups\": [\"rotation\"]}", "audit.groups[0]"},
+        {"{\"groups\": [\"permutation\", {\"kind\": \"permutation\"}]}", "audit.groups[1]"},
+        {"{\"groups\": [{\"kind\": \"permutation\", \"seed\": -1}]}", "audit.groups[0].seed"},
+        {"{\"groups\": [\"permutation\"], \"n_train\": 1501}", "audit.n_train"},
+        {"{\"groups\": [\"permutation\"], \"seeds\": 0}", "audit.seeds"},
+        {"{\"groups\": [\"permutation\"], \"size\": 3}", "audit.size"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char text2[1024];
+        snprintf(text2, sizeof text2, "{" BASE ", \"audit\": %s}", bad[i].audit);
+        dml_error e = {0};
+        CHECK(parse(text2, &s, &e) == -1 && e.code == DML_ERR_INVALID_SPEC && strcmp(e.field, bad[i].field) == 0,
+              "%s: 400 naming %s (got %s: %s)", bad[i].audit, bad[i].field, e.field, e.message);
+    }
+    static const struct {
+        const char *check, *field;
+    } badc[] = {
+        {"{\"audit\": {\"arm\": \"a/fcn/ntk\", \"group\": \"translation\"}, \"op\": \"==\", \"value\": true}", "checks[0].audit.group"},
+        {"{\"audit\": {\"arm\": \"z/fcn/ntk\", \"group\": \"permutation\"}, \"op\": \"==\", \"value\": true}", "checks[0].audit.arm"},
+        {"{\"audit\": {\"arm\": \"a/fcn/ntk\", \"group\": \"permutation\"}, \"op\": \">=\", \"value\": true}", "checks[0].op"},
+        {"{\"audit\": {\"arm\": \"a/fcn/ntk\", \"group\": \"permutation\"}, \"op\": \"==\", \"value\": 1}", "checks[0].value"},
+    };
+    for (size_t i = 0; i < sizeof badc / sizeof *badc; i++) {
+        char text2[1024];
+        snprintf(text2, sizeof text2, "{" BASE ", \"audit\": {\"groups\": [\"permutation\"]}, \"checks\": [%s]}", badc[i].check);
+        dml_error e = {0};
+        CHECK(parse(text2, &s, &e) == -1 && e.code == DML_ERR_INVALID_SPEC && strcmp(e.field, badc[i].field) == 0,
+              "check %s: 400 naming %s (got %s: %s)", badc[i].check, badc[i].field, e.field, e.message);
+    }
+}
+
 int main(int argc, char **argv)
 {
+    spec_field();
     const char *only = argc > 1 ? argv[1] : NULL;   /* e.g. "kernel" or "trained" */
     const dml_shape shapes[2] = {{1, {8}, 2}, {2, {6, 6}, 2}};
     for (int s = 0; s < 2; s++) {
