@@ -159,7 +159,7 @@ cJSON *dml_results_json(const char *id, const dml_point *pts, size_t n)
     return o;
 }
 
-static void csv_num(char *buf, size_t size, double v)
+void dml_csv_number(char *buf, size_t size, double v)
 {
     if (isfinite(v))
         dml_format_double(buf, size, v);
@@ -175,10 +175,10 @@ char *dml_results_csv(const dml_point *pts, size_t n)
     p += snprintf(p, cap, "arm,data,model,inference,n_train,repeat,test_mse,test_accuracy,train_mse,seconds\n");
     for (size_t i = 0; i < n; i++) {
         char a[40], b[40], c[40], d[40];
-        csv_num(a, sizeof a, pts[i].test_mse);
-        csv_num(b, sizeof b, pts[i].test_accuracy);
-        csv_num(c, sizeof c, pts[i].train_mse);
-        csv_num(d, sizeof d, pts[i].seconds);
+        dml_csv_number(a, sizeof a, pts[i].test_mse);
+        dml_csv_number(b, sizeof b, pts[i].test_accuracy);
+        dml_csv_number(c, sizeof c, pts[i].train_mse);
+        dml_csv_number(d, sizeof d, pts[i].seconds);
         /* names are [A-Za-z0-9._-] only: no quoting needed */
         p += snprintf(p, cap - (size_t)(p - out), "%s,%s,%s,%s,%zu,%d,%s,%s,%s,%s\n", pts[i].arm, pts[i].data,
                       pts[i].model, pts[i].inference, pts[i].n_train, pts[i].repeat, a, b, c, d);

@@ -35,17 +35,20 @@ static const char *audit_spec =
     " \"signed-permutation\"], \"seeds\": 2}}";
 static const int audit_cells = 2 * 2 * 6;
 
-/* The results' points (caller frees), NULL on error. */
-static cJSON *points_of(const char *id)
+/* GET /api/v1/experiments/ID/WHAT as JSON (caller frees), NULL on error. */
+static cJSON *get_of(const char *id, const char *what)
 {
     char p[160];
-    snprintf(p, sizeof p, "/api/v1/experiments/%s/results", id);
+    snprintf(p, sizeof p, "/api/v1/experiments/%s/%s", id, what);
     resp r;
     get(p, &r);
     cJSON *j = r.status == 200 ? json_of(&r) : NULL;
     resp_free(&r);
     return j;
 }
+
+static cJSON *points_of(const char *id) { return get_of(id, "results"); }
+static cJSON *audit_of(const char *id) { return get_of(id, "audit"); }
 
 static int npoints(const char *id)
 {
@@ -53,18 +56,6 @@ static int npoints(const char *id)
     int n = j ? cJSON_GetArraySize(cJSON_GetObjectItem(j, "points")) : -1;
     cJSON_Delete(j);
     return n;
-}
-
-/* The stored audit cells (caller frees), NULL on error. */
-static cJSON *audit_of(const char *id)
-{
-    char p[160];
-    snprintf(p, sizeof p, "/api/v1/experiments/%s/audit", id);
-    resp r;
-    get(p, &r);
-    cJSON *j = r.status == 200 ? json_of(&r) : NULL;
-    resp_free(&r);
-    return j;
 }
 
 static int ncells(const char *id)

@@ -5,6 +5,7 @@
 #include <string.h>
 #include "dmilab/audit.h"
 #include "dmilab/json.h"
+#include "dmilab/results.h"
 
 static cJSON *num_or_null(double v) { return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull(); }
 
@@ -45,14 +46,6 @@ cJSON *dml_audit_json(const char *id, const dml_audit_entry *e, size_t n)
     return o;
 }
 
-static void csv_num(char *buf, size_t size, double v)
-{
-    if (isfinite(v))
-        dml_format_double(buf, size, v);
-    else
-        buf[0] = 0;
-}
-
 char *dml_audit_csv(const dml_audit_entry *e, size_t n)
 {
     size_t cap = 128 + n * (sizeof e->arm + 240);
@@ -61,10 +54,10 @@ char *dml_audit_csv(const dml_audit_entry *e, size_t n)
     p += snprintf(p, cap, "arm,group,method,n_train,gap,seed_gap,threshold,invariant,seconds\n");
     for (size_t i = 0; i < n; i++) {
         char a[40], b[40], c[40], d[40];
-        csv_num(a, sizeof a, e[i].gap);
-        csv_num(b, sizeof b, e[i].seed_gap);
-        csv_num(c, sizeof c, e[i].threshold);
-        csv_num(d, sizeof d, e[i].seconds);
+        dml_csv_number(a, sizeof a, e[i].gap);
+        dml_csv_number(b, sizeof b, e[i].seed_gap);
+        dml_csv_number(c, sizeof c, e[i].threshold);
+        dml_csv_number(d, sizeof d, e[i].seconds);
         /* names are [A-Za-z0-9._-] only: no quoting needed */
         p += snprintf(p, cap - (size_t)(p - out), "%s,%s,%s,%zu,%s,%s,%s,%s,%s\n", e[i].arm,
                       dml_transform_name(e[i].group), dml_audit_method_name(e[i].method), e[i].n_train, a, b, c,

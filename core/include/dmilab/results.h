@@ -33,4 +33,7 @@ int dml_training_curve_parse(const cJSON *a, dml_train_epoch **out, int *n);
  *  Returns a malloc'd NUL-terminated string. */
 char *dml_results_csv(const dml_point *pts, size_t n);
 
+/** A number of a CSV cell as dml_format_double prints it, or "" for NaN and infinities (buf: at least 32). */
+void dml_csv_number(char *buf, size_t size, double v);
+
 #endif
