@@ -8,6 +8,7 @@
 #include "dmilab/cost.h"
 #include "dmilab/kernel.h"
 #include "dmilab/nn.h"
+#include "dmilab/spectrum.h"
 
 #define GIB (1024.0 * 1024.0 * 1024.0)
 
@@ -33,7 +34,8 @@ void dml_unit_memory_estimate(const dml_spec *s, int d, int m, int threads, dml_
     const dml_data_spec *ds = &s->data[d];
     dml_shape sh = dml_data_shape(ds);
     int k = dml_data_outputs(ds);
-    double N = (double)ds->n_train[ds->nn_train - 1], M = (double)ds->n_test, D = (double)dml_shape_numel(&sh);
+    /* repeat 0 loads the spectrum's points when they are more (dml_unit_train_points) */
+    double N = (double)dml_unit_train_points(s, d, 0), M = (double)ds->n_test, D = (double)dml_shape_numel(&sh);
     out->cached = cached_bytes(s);
     /* x and y in double, labels in int (variant.c) */
     out->dataset = (N + M) * (8.0 * (D + k) + 4.0);
@@ -58,6 +60,12 @@ void dml_unit_memory_estimate(const dml_spec *s, int d, int m, int threads, dml_
             double work = fmax(fmax(gram.memory_bytes - 16.0 * N * N, cross.memory_bytes - 16.0 * M * N),
                                8.0 * (N * N + N * k));
             out->kernel = matrices + fmax(work, 0);
+            /* the spectral readout, with the matrices held: its workspace (dml_spectrum_bytes) and the arrays
+             * of one arm kept while it is stored */
+            if (s->spectrum_n) {
+                out->spectrum = dml_spectrum_bytes(s->spectrum_n, (size_t)k, 0) + 8.0 * 3.0 * (double)s->spectrum_n;
+                out->kernel += out->spectrum;
+            }
         } else if (fits) {
             double b = dml_train_memory_bytes(L, inf->precision, inf->method == DML_INF_GD ? (size_t)N : (size_t)inf->train.batch,
                                               (size_t)N, (size_t)M, threads);
@@ -79,6 +87,10 @@ static int admit_fit(const dml_spec *s, dml_error *err)
     for (int d = 0; d < s->ndata; d++) {
         const dml_data_spec *ds = &s->data[d];
         if (!ds->rows) continue;   /* parsed without file access */
+        if (s->spectrum_n > ds->train_images)
+            return dml_fail(err, DML_ERR_INVALID_SPEC, "spectrum.n",
+                            "spectrum.n %zu is more than the %zu training images of %s (data '%s')%s", s->spectrum_n,
+                            ds->train_images, ds->path, ds->name, s->spectrum_n_given ? "" : " (its default: the largest n_train)");
         if (ds->n_train[ds->nn_train - 1] > ds->train_images)
             return dml_fail(err, DML_ERR_INVALID_SPEC, dml_spec_field(s, "data", d, "n_train", f, sizeof f),
                             "n_train %zu is more than the %zu training images of %s", ds->n_train[ds->nn_train - 1],
@@ -125,6 +137,9 @@ int dml_spec_admit(const dml_spec *s, const dml_limits *lim, dml_error *err)
                 return dml_fail_limit(err, DML_LIMIT_N_TRAIN, g, "%s is %zu, above the limit %zu", g, ds->n_train[k],
                                       lim->max_n_train);
             }
+        if (lim->max_n_train > 0 && s->spectrum_n > lim->max_n_train)
+            return dml_fail_limit(err, DML_LIMIT_N_TRAIN, "spectrum.n", "spectrum.n is %zu, above the limit %zu",
+                                  s->spectrum_n, lim->max_n_train);
         if (lim->max_n_test > 0 && ds->n_test > lim->max_n_test)
             return dml_fail_limit(err, DML_LIMIT_N_TEST, dml_spec_field(s, "data", d, "n_test", f, sizeof f),
                                   "%s is %zu, above the limit %zu", f, ds->n_test, lim->max_n_test);
@@ -159,6 +174,12 @@ int dml_spec_admit(const dml_spec *s, const dml_limits *lim, dml_error *err)
                                       "its data, more than the limit of %.2f GiB; reduce the width or the batch",
                                       s->models[m].name, s->models[m].width, inf->name, ds->name, N, u.total / GIB, limit);
             }
+            if (u.spectrum > 0 && u.total - u.spectrum <= (double)lim->max_memory_bytes)
+                return dml_fail_limit(err, DML_LIMIT_MEMORY, "spectrum.n",
+                                      "the spectrum on %zu points%s needs about %.2f GiB besides the kernel matrices of "
+                                      "n_train %zu, %.2f GiB in all, more than the limit of %.2f GiB: ask for fewer "
+                                      "points with spectrum.n", s->spectrum_n, s->spectrum_n_given ? "" : " (the largest n_train)",
+                                      u.spectrum / GIB, N, u.total / GIB, limit);
             return dml_fail_limit(err, DML_LIMIT_MEMORY, dml_spec_field(s, "data", d, "n_train", f, sizeof f),
                                   "the kernel matrices for n_train %zu and n_test %zu with the data they are computed "
                                   "from need about %.2f GiB, more than the limit of %.2f GiB",

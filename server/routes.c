@@ -18,6 +18,7 @@ static const route table[] = {
     {"GET", "/api/v1/experiments/{id}/results", h_get_results, 0, "format"},
     {"GET", "/api/v1/experiments/{id}/checks", h_get_checks, 0, "format"},
     {"GET", "/api/v1/experiments/{id}/audit", h_get_audit, 0, ""},
+    {"GET", "/api/v1/experiments/{id}/spectrum", h_get_spectrum, 0, "format max_points"},
     {"GET", "/api/v1/experiments/{id}/wait", h_wait_experiment, 0, "timeout"},
     {"POST", "/api/v1/experiments/{id}/cancel", h_cancel_experiment, 0, ""},
     {"POST", "/api/v1/kernels", h_post_kernels, 1, ""},

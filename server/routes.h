@@ -77,7 +77,8 @@ void h_post_experiments(const request *rq, reply *r);
 void h_list_experiments(const request *rq, reply *r);
 /** GET /api/v1/experiments/{id}: the experiment, or 404 not_found. */
 void h_get_experiment(const request *rq, reply *r);
-/** GET /api/v1/experiments/{id}/results[?format=csv]: stored points in grid order and their curves. */
+/** GET /api/v1/experiments/{id}/results[?format=csv]: stored points in grid order and their curves (with the
+ *  predicted MSEs of the arms that have a spectral readout). */
 void h_get_results(const request *rq, reply *r);
 /** POST /api/v1/experiments/{id}/cancel: 202 with the experiment (queued: cancelled at once; running: the
  *  worker stops between units of work); 200 no-op for an ended one; 404. */
@@ -88,6 +89,10 @@ void h_delete_experiment(const request *rq, reply *r);
 void h_wait_experiment(const request *rq, reply *r);
 /** GET /api/v1/experiments/{id}/checks[?format=junit]: the check outcomes on the stored points. */
 void h_get_checks(const request *rq, reply *r);
+/** GET /api/v1/experiments/{id}/spectrum[?format=csv][&max_points=M]: the kernel arms' spectral readouts
+ *  (docs/spectrum.md), modes thinned to at most M (default 2000) per arm; 404 for an experiment whose spec asks for
+ *  no spectrum. */
+void h_get_spectrum(const request *rq, reply *r);
 /** GET /api/v1/experiments/{id}/audit: {"id", "audit": [...]} (empty until the core runs audits). */
 void h_get_audit(const request *rq, reply *r);
 /** GET /metrics: Prometheus text format. */

@@ -324,10 +324,26 @@ void h_get_results(const request *rq, reply *r)
         return;
     }
     const dml_point *pts = arr ? arr : &dummy;
-    if (csv)
+    if (csv) {
         reply_text(r, 200, "text/csv; charset=utf-8", dml_results_csv(pts, n));
-    else
-        reply_json(r, 200, dml_results_json(rq->id, pts, n));
+    } else {
+        cJSON *o = dml_results_json(rq->id, pts, n);
+        spectrum_list sl = {0};   /* the predicted curves of the kernel arms with a spectrum, beside the measured */
+        if ((k = store_spectra(rq->a->st, rq->id, 0, &sl)) != 0) {
+            cJSON_Delete(o);
+            spectrum_list_free(&sl);
+            free(arr);
+            point_list_free(&pl);
+            reply_store_error(r, k, store_path(rq->a->st));
+            return;
+        }
+        dml_arm_spectrum *sa = spectrum_list_array(&sl);
+        if (sa)
+            dml_curves_add_predicted(cJSON_GetObjectItemCaseSensitive(o, "curves"), sa, sl.n);
+        free(sa);
+        spectrum_list_free(&sl);
+        reply_json(r, 200, o);
+    }
     free(arr);
     point_list_free(&pl);   /* after the reply: the array borrows the list's training curves */
 }

@@ -14,6 +14,8 @@ typedef struct {
     double points, units, kernel_pairs, dual_evaluations;
     double training_steps;   /**< optimizer steps of every trained point */
     double memory_bytes;     /**< the largest unit of work (dml_unit_memory_estimate) */
+    double spectra;          /**< eigendecompositions of the spectral readout: one per kernel method, data and model */
+    double spectrum_flops;   /**< their floating-point operations (dml_spectrum_flops) */
     double seconds;          /**< of the whole experiment on `threads` threads */
 } dml_cost;
 
@@ -21,8 +23,8 @@ typedef struct {
  *  variant cost nothing there (admission refuses them). */
 void dml_spec_cost(const dml_spec *s, int threads, dml_cost *out);
 
-/** {"points", "units", "kernel_pairs", "dual_evaluations", "training_steps", "memory_bytes",
- *  "estimated_seconds"} (caller frees). */
+/** {"points", "units", "kernel_pairs", "dual_evaluations", "training_steps", "memory_bytes", "spectra",
+ *  "spectrum_flops", "estimated_seconds"} (caller frees). */
 cJSON *dml_cost_json(const dml_cost *c);
 
 /** dml_cost_json of dml_spec_cost(s, threads). */
