@@ -174,12 +174,16 @@ int dml_spec_admit(const dml_spec *s, const dml_limits *lim, dml_error *err)
                                       "its data, more than the limit of %.2f GiB; reduce the width or the batch",
                                       s->models[m].name, s->models[m].width, inf->name, ds->name, N, u.total / GIB, limit);
             }
-            if (u.spectrum > 0 && u.total - u.spectrum <= (double)lim->max_memory_bytes)
+            dml_spec plain = *s;   /* the same unit without the readout: does the spectrum make it too large? */
+            plain.spectrum_n = 0;
+            dml_unit_memory up;
+            dml_unit_memory_estimate(&plain, d, m, lim->threads, &up);
+            if (s->spectrum_n && up.total <= (double)lim->max_memory_bytes)
                 return dml_fail_limit(err, DML_LIMIT_MEMORY, "spectrum.n",
-                                      "the spectrum on %zu points%s needs about %.2f GiB besides the kernel matrices of "
-                                      "n_train %zu, %.2f GiB in all, more than the limit of %.2f GiB: ask for fewer "
-                                      "points with spectrum.n", s->spectrum_n, s->spectrum_n_given ? "" : " (the largest n_train)",
-                                      u.spectrum / GIB, N, u.total / GIB, limit);
+                                      "the spectrum on %zu points%s makes the kernel stage of data '%s' need about %.2f "
+                                      "GiB (%.2f GiB without it), more than the limit of %.2f GiB: ask for fewer points "
+                                      "with spectrum.n", s->spectrum_n, s->spectrum_n_given ? "" : " (the largest n_train)",
+                                      ds->name, u.total / GIB, up.total / GIB, limit);
             return dml_fail_limit(err, DML_LIMIT_MEMORY, dml_spec_field(s, "data", d, "n_train", f, sizeof f),
                                   "the kernel matrices for n_train %zu and n_test %zu with the data they are computed "
                                   "from need about %.2f GiB, more than the limit of %.2f GiB",
