@@ -7,8 +7,6 @@
 #include "dmilab/json.h"
 #include "dmilab/results.h"
 
-static cJSON *num_or_null(double v) { return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull(); }
-
 /* The kept mode indices (dml_spectrum_thin; all when max_points is 0 or at least n): malloc'd, count in *count. */
 static size_t *kept_modes(size_t n, size_t max_points, size_t *count)
 {
@@ -36,13 +34,13 @@ cJSON *dml_arm_spectrum_json(const dml_arm_spectrum *a, size_t max_points)
     cJSON_AddStringToObject(o, "inference", a->inference);
     cJSON_AddNumberToObject(o, "n", (double)sp->n);
     cJSON_AddNumberToObject(o, "outputs", (double)sp->k);
-    cJSON_AddItemToObject(o, "ridge", num_or_null(a->ridge));
-    cJSON_AddItemToObject(o, "label_noise", num_or_null(a->label_noise));
-    cJSON_AddItemToObject(o, "trace", num_or_null(sp->trace));
-    cJSON_AddItemToObject(o, "target_power", num_or_null(sp->target_power));
-    cJSON_AddItemToObject(o, "alignment", num_or_null(sp->alignment));
-    cJSON_AddItemToObject(o, "effective_dimension", num_or_null(sp->effective_dimension));
-    cJSON_AddItemToObject(o, "seconds", num_or_null(a->seconds));
+    cJSON_AddItemToObject(o, "ridge", dml_json_number(a->ridge));
+    cJSON_AddItemToObject(o, "label_noise", dml_json_number(a->label_noise));
+    cJSON_AddItemToObject(o, "trace", dml_json_number(sp->trace));
+    cJSON_AddItemToObject(o, "target_power", dml_json_number(sp->target_power));
+    cJSON_AddItemToObject(o, "alignment", dml_json_number(sp->alignment));
+    cJSON_AddItemToObject(o, "effective_dimension", dml_json_number(sp->effective_dimension));
+    cJSON_AddItemToObject(o, "seconds", dml_json_number(a->seconds));
     cJSON *modes = cJSON_AddObjectToObject(o, "modes");
     cJSON_AddBoolToObject(modes, "thinned", cnt < sp->n);
     cJSON *jm = cJSON_AddArrayToObject(modes, "mode"), *je = cJSON_AddArrayToObject(modes, "eigenvalue");
@@ -50,9 +48,9 @@ cJSON *dml_arm_spectrum_json(const dml_arm_spectrum *a, size_t max_points)
     for (size_t q = 0; q < cnt; q++) {
         size_t i = idx[q];
         cJSON_AddItemToArray(jm, cJSON_CreateNumber((double)(i + 1)));
-        cJSON_AddItemToArray(je, num_or_null(sp->eigenvalue[i]));
-        cJSON_AddItemToArray(jp, sp->power ? num_or_null(sp->power[i]) : cJSON_CreateNull());
-        cJSON_AddItemToArray(jc, sp->cumulative ? num_or_null(sp->cumulative[i]) : cJSON_CreateNull());
+        cJSON_AddItemToArray(je, dml_json_number(sp->eigenvalue[i]));
+        cJSON_AddItemToArray(jp, sp->power ? dml_json_number(sp->power[i]) : cJSON_CreateNull());
+        cJSON_AddItemToArray(jc, sp->cumulative ? dml_json_number(sp->cumulative[i]) : cJSON_CreateNull());
     }
     cJSON_AddItemToObject(o, "predicted", dml_predictions_json(a->pred, a->npred));
     free(idx);
@@ -66,21 +64,15 @@ cJSON *dml_predictions_json(const dml_prediction *pred, int n)
         const dml_prediction *p = &pred[j];
         cJSON *e = cJSON_CreateObject();
         cJSON_AddNumberToObject(e, "n_train", (double)p->n_train);
-        cJSON_AddItemToObject(e, "test_mse", num_or_null(p->test_mse));
-        cJSON_AddItemToObject(e, "train_mse", num_or_null(p->train_mse));
-        cJSON_AddItemToObject(e, "delta", num_or_null(p->delta));
-        cJSON_AddItemToObject(e, "kappa", num_or_null(p->kappa));
-        cJSON_AddItemToObject(e, "learned", num_or_null(p->learned));
-        cJSON_AddItemToObject(e, "e0", num_or_null(p->e0));
+        cJSON_AddItemToObject(e, "test_mse", dml_json_number(p->test_mse));
+        cJSON_AddItemToObject(e, "train_mse", dml_json_number(p->train_mse));
+        cJSON_AddItemToObject(e, "delta", dml_json_number(p->delta));
+        cJSON_AddItemToObject(e, "kappa", dml_json_number(p->kappa));
+        cJSON_AddItemToObject(e, "learned", dml_json_number(p->learned));
+        cJSON_AddItemToObject(e, "e0", dml_json_number(p->e0));
         cJSON_AddItemToArray(pr, e);
     }
     return pr;
-}
-
-static double num_or_nan(const cJSON *o, const char *k)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
 }
 
 int dml_predictions_parse(const cJSON *a, dml_prediction *out, int max)
@@ -92,14 +84,14 @@ int dml_predictions_parse(const cJSON *a, dml_prediction *out, int max)
     {
         if (n == max) return -1;
         dml_prediction *p = &out[n++];
-        double sz = num_or_nan(e, "n_train");
+        double sz = dml_json_get_number(e, "n_train");
         p->n_train = isfinite(sz) && sz >= 0 ? (size_t)sz : 0;
-        p->test_mse = num_or_nan(e, "test_mse");
-        p->train_mse = num_or_nan(e, "train_mse");
-        p->delta = num_or_nan(e, "delta");
-        p->kappa = num_or_nan(e, "kappa");
-        p->learned = num_or_nan(e, "learned");
-        p->e0 = num_or_nan(e, "e0");
+        p->test_mse = dml_json_get_number(e, "test_mse");
+        p->train_mse = dml_json_get_number(e, "train_mse");
+        p->delta = dml_json_get_number(e, "delta");
+        p->kappa = dml_json_get_number(e, "kappa");
+        p->learned = dml_json_get_number(e, "learned");
+        p->e0 = dml_json_get_number(e, "e0");
     }
     return n;
 }
@@ -116,14 +108,6 @@ cJSON *dml_spectra_json(const dml_arm_spectrum *v, size_t n, size_t max_points)
         cJSON_AddItemToArray(a, o);
     }
     return a;
-}
-
-static void csv_num(char *buf, size_t size, double v)
-{
-    if (isfinite(v))
-        dml_format_double(buf, size, v);
-    else
-        buf[0] = 0;
 }
 
 char *dml_spectra_csv(const dml_arm_spectrum *v, size_t n, size_t max_points)
@@ -147,9 +131,9 @@ char *dml_spectra_csv(const dml_arm_spectrum *v, size_t n, size_t max_points)
         }
         for (size_t q = 0; q < cnt; q++) {
             char e[40], w[40], c[40];
-            csv_num(e, sizeof e, sp->eigenvalue[idx[q]]);
-            csv_num(w, sizeof w, sp->power ? sp->power[idx[q]] : NAN);
-            csv_num(c, sizeof c, sp->cumulative ? sp->cumulative[idx[q]] : NAN);
+            dml_csv_number(e, sizeof e, sp->eigenvalue[idx[q]]);
+            dml_csv_number(w, sizeof w, sp->power ? sp->power[idx[q]] : NAN);
+            dml_csv_number(c, sizeof c, sp->cumulative ? sp->cumulative[idx[q]] : NAN);
             /* names are [A-Za-z0-9._-] only: no quoting needed */
             p += snprintf(p, cap - (size_t)(p - out), "%s,%s,%s,%s,%zu,%s,%s,%s\n", v[i].arm, v[i].data, v[i].model,
                           v[i].inference, idx[q] + 1, e, w, c);
@@ -176,8 +160,8 @@ void dml_curves_add_predicted(cJSON *curves, const dml_arm_spectrum *v, size_t n
             const dml_prediction *p = NULL;
             for (int j = 0; j < a->npred && !p; j++)
                 if ((double)a->pred[j].n_train == sz->valuedouble) p = &a->pred[j];
-            cJSON_AddItemToArray(pt, p ? num_or_null(p->test_mse) : cJSON_CreateNull());
-            cJSON_AddItemToArray(pn, p ? num_or_null(p->train_mse) : cJSON_CreateNull());
+            cJSON_AddItemToArray(pt, p ? dml_json_number(p->test_mse) : cJSON_CreateNull());
+            cJSON_AddItemToArray(pn, p ? dml_json_number(p->train_mse) : cJSON_CreateNull());
         }
     }
 }

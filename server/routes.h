@@ -66,6 +66,14 @@ int request_query_all(const request *rq, const char *key, const char **out, int 
  *  (DML_ERR_LIMIT) exceeded, from its err->limit id (config_limit_hint), or "" when it is not one of them. */
 void limit_hint(const app *a, const dml_error *err, char *out, size_t cap);
 
+/** The ?format= of a route that answers JSON or `other` ("csv"): 0 for json (or none), 1 for `other`, -1 after a 400
+ *  naming `format`. */
+int request_format(const request *rq, reply *r, const char *other);
+
+/** Read the experiment of the route's {id} into `e`: 1 when found (free it with store_experiment_free), 0 after a 404
+ *  not_found or a store error reply. */
+int request_experiment(const request *rq, reply *r, store_experiment *e);
+
 /** Reply with the stored experiment `id` and this status; 404 not_found or 500 internal. */
 void reply_experiment(const request *rq, reply *r, unsigned status, const char *id);
 

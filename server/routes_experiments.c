@@ -288,27 +288,10 @@ void h_get_experiment(const request *rq, reply *r)
 
 void h_get_results(const request *rq, reply *r)
 {
-    const char *format = request_query(rq, "format");
-    int csv = 0;
-    if (format && *format) {
-        if (strcmp(format, "csv") == 0)
-            csv = 1;
-        else if (strcmp(format, "json") != 0) {
-            reply_error(r, 400, "invalid_spec", "format must be json or csv", "format");
-            return;
-        }
-    }
+    int csv = request_format(rq, r, "csv"), k;
     store_experiment e;
-    int k = store_get_experiment(rq->a->st, rq->id, &e);
-    if (k <= 0) {
-        char msg[160];
-        snprintf(msg, sizeof msg, "no experiment '%s'", rq->id);
-        if (k < 0)
-            reply_store_error(r, k, store_path(rq->a->st));
-        else
-            reply_error(r, 404, "not_found", msg, NULL);
+    if (csv < 0 || !request_experiment(rq, r, &e))
         return;
-    }
     store_experiment_free(&e);
     point_list pl = {0};
     if ((k = store_points(rq->a->st, rq->id, &pl)) != 0) {

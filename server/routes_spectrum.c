@@ -13,16 +13,10 @@
 
 void h_get_spectrum(const request *rq, reply *r)
 {
-    const char *format = request_query(rq, "format"), *mp = request_query(rq, "max_points");
-    int csv = 0;
-    if (format && *format) {
-        if (strcmp(format, "csv") == 0)
-            csv = 1;
-        else if (strcmp(format, "json") != 0) {
-            reply_error(r, 400, "invalid_spec", "format must be json or csv", "format");
-            return;
-        }
-    }
+    const char *mp = request_query(rq, "max_points");
+    int csv = request_format(rq, r, "csv"), k;
+    if (csv < 0)
+        return;
     size_t max_points = SPECTRUM_POINTS;
     if (mp && *mp) {
         char *end;
@@ -34,16 +28,8 @@ void h_get_spectrum(const request *rq, reply *r)
         max_points = (size_t)v;
     }
     store_experiment e;
-    int k = store_get_experiment(rq->a->st, rq->id, &e);
-    if (k <= 0) {
-        char msg[160];
-        snprintf(msg, sizeof msg, "no experiment '%s'", rq->id);
-        if (k < 0)
-            reply_store_error(r, k, store_path(rq->a->st));
-        else
-            reply_error(r, 404, "not_found", msg, NULL);
+    if (!request_experiment(rq, r, &e))
         return;
-    }
     /* the stored resolved spec says whether it asked for a spectrum, and on how many points */
     cJSON *rs = e.resolved_spec ? cJSON_Parse(e.resolved_spec) : NULL;
     const cJSON *n = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(rs, "spectrum"), "n");
