@@ -171,8 +171,8 @@ static int report(runner *R, const dml_point *p, dml_error *err)
 /* The kernel arms of one unit: one NNGP+NTK computation on the largest n_train serves every kernel method and
  * size (nested subsets: leading blocks of one Gram matrix), and the spectral readout (its Gram on the tr->n >= N
  * points the unit loaded). `t0`: when the unit started loading its data. */
-static int kernel_stage(runner *R, int d, int m, int rep, const char *need, int missing, const dml_dataset *tr,
-                        const dml_dataset *te, double t0, dml_error *err)
+static int kernel_stage(runner *R, int d, int m, int rep, const char *need, int missing, int readout,
+                        const dml_dataset *tr, const dml_dataset *te, double t0, dml_error *err)
 {
     const dml_spec *s = R->s;
     const dml_run_hooks *h = R->h;
@@ -193,7 +193,7 @@ static int kernel_stage(runner *R, int d, int m, int rep, const char *need, int 
         set_field(err, dml_spec_field(s, "models", m, NULL, f, sizeof f));
         goto out;
     }
-    if (rep == 0 && dml_readout_stage(s, d, m, Knn, Tnn, Nk, tr, h, err)) goto out;
+    if (readout && dml_readout_stage(s, d, m, Knn, Tnn, Nk, tr, h, err)) goto out;
     double share = missing ? (now() - t0) / (double)missing : 0.0;
     for (int i = 0; i < s->ninference; i++) {
         const dml_inference *inf = &s->inference[i];
@@ -261,7 +261,7 @@ static int run_unit(runner *R, int d, int m, int rep, dml_error *err)
         free(need);
         return 0;
     }
-    size_t N = missing || readout ? dml_unit_train_points(s, d, rep) : ds->n_train[nsz - 1];
+    size_t N = readout ? dml_unit_train_points(s, d, rep) : ds->n_train[nsz - 1];
     dml_dataset tr, te;
     const dml_idx_split *str = NULL, *ste = NULL;
     double t0 = now();
@@ -277,7 +277,7 @@ static int run_unit(runner *R, int d, int m, int rep, dml_error *err)
     }
     double load = now() - t0;   /* loading and preprocessing, shared by the points of this unit */
     int rc = -1;
-    if ((missing || readout) && kernel_stage(R, d, m, rep, need, missing, &tr, &te, t0, err)) goto out;
+    if ((missing || readout) && kernel_stage(R, d, m, rep, need, missing, readout, &tr, &te, t0, err)) goto out;
     for (int i = 0; i < ninf; i++) {
         if (dml_method_is_kernel(s->inference[i].method)) continue;
         for (int j = 0; j < nsz; j++) {

@@ -43,6 +43,8 @@ int dml_readout_stage(const dml_spec *s, int d, int m, const double *Knn, const 
 {
     if (!s->spectrum_n) return 0;
     size_t N = s->spectrum_n;
+    if (ldk < N || tr->n < N)   /* the unit must have loaded dml_unit_train_points */
+        return dml_fail(err, DML_ERR_INTERNAL, NULL, "the spectrum needs %zu training points, the unit has %zu", N, tr->n);
     const dml_data_spec *ds = &s->data[d];
     int ninf = s->ninference;
     char *need = calloc((size_t)ninf + 1, 1);
