@@ -54,7 +54,7 @@ void dml_spec_cost(const dml_spec *s, int threads, dml_cost *out)
         double N = (double)ds->n_train[ds->nn_train - 1], M = (double)ds->n_test;
         dml_shape sh = dml_data_shape(ds);
         int k = dml_data_outputs(ds);
-        seconds += SEC_PER_DATA_LOAD;
+        seconds += SEC_PER_DATA_LOAD;   /* synthetic data is generated, at about the same cost for small sets */
         /* kernel arms: one unit per (data, model, repeat), the kernel of the largest n_train shared by every
          * kernel method and size */
         double solve = 0;
@@ -70,6 +70,8 @@ void dml_spec_cost(const dml_spec *s, int threads, dml_cost *out)
             dml_unit_memory_estimate(s, d, mi, threads, &um);
             mem = fmax(mem, um.total);
             if (any_kernel) {
+                /* kernel arms on a `subset: head` variant compute one repeat (dml_spec_arm_repeats) */
+                double R = ds->subset == DML_SUBSET_HEAD ? 1.0 : (double)s->repeats;
                 dml_kernel_cost gram, cross;
                 dml_kernel_cost_estimate(mod, &sh, (size_t)N, (size_t)N, 1, threads, &gram);
                 dml_kernel_cost_estimate(mod, &sh, (size_t)M, (size_t)N, 0, threads, &cross);
