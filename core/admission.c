@@ -151,7 +151,10 @@ int dml_spec_admit(const dml_spec *s, const dml_limits *lim, dml_error *err)
     for (int m = 0; m < s->nmodels; m++) {
         dml_limits ml = *lim;
         if (!trained && !(s->width_given >> m & 1)) ml.max_width = 0;
-        if (dml_model_admit(&s->models[m], dml_spec_field(s, "models", m, NULL, f, sizeof f), &ml, err)) return -1;
+        if (dml_model_admit(&s->models[m], dml_spec_field(s, "models", m, NULL, f, sizeof f), &ml, err)) {
+            dml_spec_sweep_field(s, "models", m, err);
+            return -1;
+        }
     }
     /* the grid with its sweeps expanded; a teacher network is a model too */
     for (int d = 0; d < s->ndata; d++)

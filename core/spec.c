@@ -327,11 +327,11 @@ static int expand_part(const dml_spec *s, const cJSON *v, int n, const char *par
     return total;
 }
 
-/* After entry i of `part` failed to parse: a field it took from a sweep names the value ("models[0].width[2]"). */
-static void sweep_field(const dml_spec *s, const char *part, int i, dml_error *err)
+void dml_spec_sweep_field(const dml_spec *s, const char *part, int i, dml_error *err)
 {
-    const dml_entry_origin *o = (strcmp(part, "models") == 0 ? s->model_origin : s->inference_origin) + i;
-    if (!err) return;
+    const dml_entry_origin *o = strcmp(part, "models") == 0 ? s->model_origin : s->inference_origin;
+    if (!err || !o) return;
+    o += i;
     for (int k = 0; k < o->nswept; k++) {
         char f[200];
         dml_spec_field(s, part, i, NULL, f, sizeof f);
@@ -424,7 +424,7 @@ int dml_spec_from_json(const cJSON *root, const char *data_root, dml_spec *s, dm
         char p[64];
         dml_spec_field(s, "models", i, NULL, p, sizeof p);
         if (dml_model_parse(cJSON_GetArrayItem(xm, i), p, &s->models[i], err)) {
-            sweep_field(s, "models", i, err);
+            dml_spec_sweep_field(s, "models", i, err);
             goto out;
         }
         if (cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(xm, i), "width")) s->width_given |= (uint64_t)1 << i;
@@ -435,7 +435,7 @@ int dml_spec_from_json(const cJSON *root, const char *data_root, dml_spec *s, dm
     for (int i = 0; i < ni; i++, s->ninference++) {
         dml_spec_field(s, "inference", i, NULL, f, sizeof f);
         if (parse_inference(cJSON_GetArrayItem(xi, i), f, &s->inference[i], err)) {
-            sweep_field(s, "inference", i, err);
+            dml_spec_sweep_field(s, "inference", i, err);
             goto out;
         }
         unique_name(s->inference[i].name, dml_method_name(s->inference[i].method), taken, i);

@@ -193,6 +193,11 @@ int dml_spec_parse(const char *text, size_t len, const char *data_root, dml_spec
  *  "models[1].width", or "models.width" when the part was one object. Writes into out[size], returns out. */
 const char *dml_spec_field(const dml_spec *s, const char *part, int i, const char *key, char *out, size_t size);
 
+/** After an error about entry i of `part` ("models", "inference") whose err->field names one of its fields: when
+ *  that field came from a sweep, append the index of the value the entry took ("models[0].width" becomes
+ *  "models[0].width[2]"), so that the error names the submitted value. */
+void dml_spec_sweep_field(const dml_spec *s, const char *part, int i, dml_error *err);
+
 /** The spec with every default filled in, as JSON (caller frees with cJSON_Delete). It parses back to the
  *  same dml_spec. A training method's `lr` is a number, or {"ntk": a, "standard": b} when it trains models of
  *  both parameterizations without an lr of its own. */
