@@ -13,34 +13,13 @@
 #include "dmilab/spec.h"
 #include "check.h"
 #include "idx_fixture.h"
+#include "npy_fixture.h"
 
 static char root[256];
 
 static const dml_limits limits = {.max_points = 10000, .max_n_train = 60000, .max_n_test = 10000, .max_repeats = 100,
                                   .max_depth = 30, .max_width = 16384, .max_memory_bytes = (size_t)16 << 30,
                                   .max_experiment_seconds = 7 * 24 * 3600, .threads = 1};
-
-/* A .npy file (format 1.0) of `count` values of `itemsize` bytes, dtype descr and shape text as numpy writes
- * them ("<f8", "(10, 4)"), optionally Fortran order. */
-static int write_npy(const char *dir, const char *name, const char *descr, const char *shape, int fortran,
-                     const void *data, size_t bytes)
-{
-    char path[512], head[256];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    int n = snprintf(head, sizeof head, "{'descr': '%s', 'fortran_order': %s, 'shape': %s, }", descr,
-                     fortran ? "True" : "False", shape);
-    int total = 10 + n + 1, pad = (64 - total % 64) % 64;
-    FILE *f = fopen(path, "wb");
-    if (!f) return -1;
-    unsigned char pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (unsigned char)((n + pad + 1) & 255),
-                             (unsigned char)((n + pad + 1) >> 8)};
-    fwrite(pre, 1, 10, f);
-    fwrite(head, 1, (size_t)n, f);
-    for (int i = 0; i < pad; i++) fputc(' ', f);
-    fputc('\n', f);
-    if (bytes) fwrite(data, 1, bytes, f);
-    return fclose(f);
-}
 
 static int parse_admit(const char *json, dml_spec *s, dml_error *err)
 {
@@ -120,43 +99,43 @@ static void write_fixtures(void)
     mkdir(npy, 0755);
     char sh[64];
     snprintf(sh, sizeof sh, "(%zu, 8, 8, 1)", tr.n);
-    write_npy(npy, "x_train.npy", "|u1", sh, 0, tr.images, tr.n * 64);
+    fx_write_npy(npy, "x_train.npy", "|u1", sh, 0, tr.images, tr.n * 64);
     snprintf(sh, sizeof sh, "(%zu, 8, 8, 1)", te.n);
-    write_npy(npy, "x_test.npy", "|u1", sh, 0, te.images, te.n * 64);
+    fx_write_npy(npy, "x_test.npy", "|u1", sh, 0, te.images, te.n * 64);
     /* labels as int64, little-endian, and big-endian for the test split: either byte order reads the same */
     long long *l = malloc(sizeof *l * tr.n);
     for (size_t i = 0; i < tr.n; i++) l[i] = tr.labels[i];
     snprintf(sh, sizeof sh, "(%zu,)", tr.n);
-    write_npy(npy, "y_train.npy", "<i8", sh, 0, l, 8 * tr.n);
+    fx_write_npy(npy, "y_train.npy", "<i8", sh, 0, l, 8 * tr.n);
     unsigned char *b = malloc(8 * te.n);
     for (size_t i = 0; i < te.n; i++)
         for (int k = 0; k < 8; k++) b[8 * i + k] = k == 7 ? te.labels[i] : 0;
     snprintf(sh, sizeof sh, "(%zu,)", te.n);
-    write_npy(npy, "y_test.npy", ">i8", sh, 0, b, 8 * te.n);
+    fx_write_npy(npy, "y_test.npy", ">i8", sh, 0, b, 8 * te.n);
     /* regression targets (n, 2) float64, and hostile files */
     double *y = malloc(sizeof *y * 2 * tr.n);
     for (size_t i = 0; i < 2 * tr.n; i++) y[i] = 0.25 * (double)(i % 7) - 0.5;
     snprintf(sh, sizeof sh, "(%zu, 2)", tr.n);
-    write_npy(npy, "t_train.npy", "<f8", sh, 0, y, 16 * tr.n);
+    fx_write_npy(npy, "t_train.npy", "<f8", sh, 0, y, 16 * tr.n);
     snprintf(sh, sizeof sh, "(%zu, 2)", te.n);
-    write_npy(npy, "t_test.npy", "<f8", sh, 0, y, 16 * te.n);
+    fx_write_npy(npy, "t_test.npy", "<f8", sh, 0, y, 16 * te.n);
     snprintf(sh, sizeof sh, "(%zu, 64)", tr.n);
-    write_npy(npy, "flat_train.npy", "<f8", sh, 0, NULL, 0);   /* lying size: no data */
+    fx_write_npy(npy, "flat_train.npy", "<f8", sh, 0, NULL, 0);   /* lying size: no data */
     double *fx = calloc(64 * tr.n, sizeof *fx);
     for (size_t i = 0; i < 64 * tr.n; i++) fx[i] = tr.images[i] / 255.0;
-    write_npy(npy, "flatx_train.npy", "<f8", sh, 0, fx, 8 * 64 * tr.n);
+    fx_write_npy(npy, "flatx_train.npy", "<f8", sh, 0, fx, 8 * 64 * tr.n);
     snprintf(sh, sizeof sh, "(%zu, 64)", te.n);
-    write_npy(npy, "flatx_test.npy", "<f8", sh, 0, fx, 8 * 64 * te.n);
+    fx_write_npy(npy, "flatx_test.npy", "<f8", sh, 0, fx, 8 * 64 * te.n);
     free(fx);
-    write_npy(npy, "object.npy", "|O", "(3,)", 0, "abc", 3);
-    write_npy(npy, "fortran.npy", "|u1", "(60, 8, 8, 1)", 1, tr.images, tr.n * 64);
+    fx_write_npy(npy, "object.npy", "|O", "(3,)", 0, "abc", 3);
+    fx_write_npy(npy, "fortran.npy", "|u1", "(60, 8, 8, 1)", 1, tr.images, tr.n * 64);
     snprintf(sh, sizeof sh, "(%zu, 4, 4, 1)", te.n);
-    write_npy(npy, "small_test.npy", "|u1", sh, 0, te.images, te.n * 16);
+    fx_write_npy(npy, "small_test.npy", "|u1", sh, 0, te.images, te.n * 16);
     /* a link out of the root, and a directory outside it with a real file */
     char out[400], link[500];
     snprintf(out, sizeof out, "%s-outside", root);
     mkdir(out, 0755);
-    write_npy(out, "x.npy", "|u1", "(60, 8, 8, 1)", 0, tr.images, tr.n * 64);
+    fx_write_npy(out, "x.npy", "|u1", "(60, 8, 8, 1)", 0, tr.images, tr.n * 64);
     snprintf(link, sizeof link, "%s/escape.npy", npy);
     snprintf(out, sizeof out, "%s-outside/x.npy", root);
     CHECK(symlink(out, link) == 0, "symlink");
