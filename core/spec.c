@@ -147,7 +147,7 @@ static int parse_inference(const cJSON *o, const char *path, dml_inference *inf,
     if ((rc = jf_string(o, "name", path, inf->name, sizeof inf->name, err)) < 0) return -1;
     if (rc && !jf_valid_name(inf->name))
         return dml_fail(err, DML_ERR_INVALID_SPEC, jf_path(f, sizeof f, path, "name"),
-                        "names are 1 to 64 of letters, digits, '-', '_', '.'");
+                        "names are 1 to 64 of letters, digits, '-', '_', '.', '='");
     if (kernel) return jf_number(o, "ridge", path, 0, 1e6, &inf->ridge, err) < 0 ? -1 : 0;
     dml_train_config *t = &inf->train;
     dml_optimizer opt = dml_method_optimizer(inf->method);

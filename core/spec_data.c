@@ -407,7 +407,7 @@ int dml_spec_parse_data(const cJSON *o, const char *path, const char *root, dml_
     if ((rc = jf_string(o, "name", path, d->name, sizeof d->name, err)) < 0) return -1;
     if (rc && !jf_valid_name(d->name))
         return dml_fail(err, DML_ERR_INVALID_SPEC, jf_path(f, sizeof f, path, "name"),
-                        "names are 1 to 64 of letters, digits, '-', '_', '.'");
+                        "names are 1 to 64 of letters, digits, '-', '_', '.', '='");
     if (dml_source_is_idx(d->source) ? parse_idx(o, path, root, d, err)
         : d->source == DML_SRC_NPY   ? parse_npy(o, path, root, d, err)
                                      : parse_synthetic(o, path, d, err))
