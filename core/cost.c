@@ -69,7 +69,7 @@ void dml_spec_cost(const dml_spec *s, int threads, dml_cost *out)
             dml_unit_memory um;
             dml_unit_memory_estimate(s, d, mi, threads, &um);
             mem = fmax(mem, um.total);
-            if (any_kernel) {
+            if (any_kernel && dml_spec_kernel_twin(s, mi) < 0) {   /* a width sweep's twins reuse the kernel */
                 /* kernel arms on a `subset: head` variant compute one repeat (dml_spec_arm_repeats) */
                 double R = ds->subset == DML_SUBSET_HEAD ? 1.0 : (double)s->repeats;
                 dml_kernel_cost gram, cross;

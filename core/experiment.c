@@ -50,7 +50,35 @@ typedef struct {
     char *loaded;
     dml_data_file files[4 * 64];
     int nfiles;
+    /* kernel points of models whose kernel a later model shares (dml_spec_kernel_twin), for reuse */
+    struct kept { int d, m, rep, i; dml_point p; } *kept;
+    size_t nkept, capkept;
 } runner;
+
+/* Keep a kernel point of model m when a later model of the spec has the same kernel. */
+static void keep_point(runner *R, int d, int m, int rep, int i, const dml_point *p)
+{
+    int wanted = 0;
+    for (int q = m + 1; q < R->s->nmodels && !wanted; q++) wanted = dml_spec_kernel_twin(R->s, q) == m;
+    if (!wanted) return;
+    if (R->nkept == R->capkept) {
+        size_t cap = R->capkept ? 2 * R->capkept : 64;
+        struct kept *k = realloc(R->kept, cap * sizeof *k);
+        if (!k) return;   /* the later model computes its kernel itself */
+        R->kept = k;
+        R->capkept = cap;
+    }
+    R->kept[R->nkept++] = (struct kept){d, m, rep, i, *p};
+}
+
+static const dml_point *kept_point(const runner *R, int d, int m, int rep, int i, size_t n)
+{
+    for (size_t k = 0; k < R->nkept; k++) {
+        const struct kept *q = &R->kept[k];
+        if (q->d == d && q->m == m && q->rep == rep && q->i == i && q->p.n_train == n) return &q->p;
+    }
+    return NULL;
+}
 
 /* Name a field of err, when there is an err. */
 static void set_field(dml_error *err, const char *field)
@@ -254,6 +282,7 @@ static int kernel_stage(runner *R, int d, int m, int rep, const char *need, int 
             metrics(pn, tr->y, tr->label, n, k, &p.train_mse, NULL);
             p.seconds = share + (now() - t1);
             if (report(R, &p, err)) goto out;
+            keep_point(R, d, m, rep, i, &p);
         }
     }
     rc = 0;
@@ -289,6 +318,28 @@ static int run_unit(runner *R, int d, int m, int rep, dml_error *err)
             if (have) R->done++;
         }
     progress(R);
+    /* a model whose kernel an earlier one computed (they differ in width only): its kernel points are those */
+    int twin = missing ? dml_spec_kernel_twin(s, m) : -1;
+    for (int pass = 0; twin >= 0 && pass < 2; pass++)
+        for (int i = 0; i < ninf; i++)
+            for (int k = 0; k < nsz; k++) {
+                if (!need[i * nsz + k] || !dml_method_is_kernel(s->inference[i].method)) continue;
+                const dml_point *q = kept_point(R, d, twin, rep, i, ds->n_train[k]);
+                if (!q) {   /* not kept (a resumed run): compute the kernel */
+                    twin = -1;
+                    break;
+                }
+                if (pass == 0) continue;
+                dml_point p = *q;
+                arm_name(s, d, m, i, &p);
+                p.seconds = 0;   /* the computation was the twin's */
+                if (report(R, &p, err)) {
+                    free(need);
+                    return -1;
+                }
+                need[i * nsz + k] = 0;
+                missing--;
+            }
     if (!missing && !train_missing) {
         free(need);
         return 0;
@@ -377,6 +428,7 @@ out:
     free(R.npy);
     free(R.npy_sha);
     free(R.loaded);
+    free(R.kept);
     if (rc) return -1;
     R.done = R.total;
     progress(&R);

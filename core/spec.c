@@ -475,6 +475,18 @@ out:
     return rc;
 }
 
+int dml_spec_kernel_twin(const dml_spec *s, int m)
+{
+    for (int q = 0; q < m; q++) {
+        dml_model a = s->models[q], b = s->models[m];
+        memset(a.name, 0, sizeof a.name);
+        memset(b.name, 0, sizeof b.name);
+        a.width = b.width = 0;   /* kernels are the infinite-width limit: the width does not enter */
+        if (memcmp(&a, &b, sizeof a) == 0) return q;
+    }
+    return -1;
+}
+
 long long dml_spec_arm_repeats(const dml_spec *s, int d, int i)
 {
     return dml_method_is_kernel(s->inference[i].method) && s->data[d].subset == DML_SUBSET_HEAD ? 1 : s->repeats;

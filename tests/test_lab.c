@@ -380,6 +380,18 @@ static void test_shared_kernels(void)
                     "\"local-polynomial\"}, \"n_train\": [8, 16], \"n_test\": 8, \"subset\": \"head\"},"
                     " \"models\": {\"arch\": \"fcn\", \"depth\": 1, \"width\": 8},"
                     " \"inference\": [{\"method\": \"ntk\"}, {\"method\": \"sgd\", \"epochs\": 1}], \"repeats\": 3}";
+    /* a width sweep: kernels ignore the width, so its kernel arms share one computation per repeat */
+    const char *w = "{\"data\": {\"source\": \"gaussian\", \"shape\": [4, 2], \"target\": {\"kind\": "
+                    "\"local-polynomial\"}, \"n_train\": [8, 16], \"n_test\": 8},"
+                    " \"models\": [{\"arch\": \"fcn\", \"depth\": 1, \"width\": [8, 16, 32]}],"
+                    " \"inference\": [{\"method\": \"ntk\"}, {\"method\": \"sgd\", \"epochs\": 1}], \"repeats\": 2}";
+    CHECK(run(w, &c, &err) == 0, "width sweep: %s", err.message);
+    const dml_point *w8 = find(&c, "gaussian/fcn.width=8/ntk", 16, 1), *w32 = find(&c, "gaussian/fcn.width=32/ntk", 16, 1),
+                    *s8 = find(&c, "gaussian/fcn.width=8/sgd", 16, 1), *s32 = find(&c, "gaussian/fcn.width=32/sgd", 16, 1);
+    CHECK(c.kernels == 2 && c.n == 3 * 2 * 2 * 2 && w8 && w32 && w8->test_mse == w32->test_mse && s8 && s32 &&
+              s8->test_mse != s32->test_mse,
+          "a width sweep computes its kernel once per repeat (%d kernels, %d points); the trained widths differ",
+          c.kernels, c.n);
     dml_spec s;
     CHECK(parse_admit(h, &s, &err) == 0 && dml_spec_points(&s) == 2 * 1 + 2 * 3, "head: kernel arms count 1 repeat");
     if (!err.code) dml_spec_free(&s);

@@ -203,6 +203,11 @@ void dml_spec_sweep_field(const dml_spec *s, const char *part, int i, dml_error 
  *  both parameterizations without an lr of its own. */
 cJSON *dml_spec_resolved_json(const dml_spec *s);
 
+/** The first model before model m whose infinite-width kernels equal m's (every field equal but the name and
+ *  the width, which kernels ignore: the entries of a width sweep), or -1. The runner reuses that model's kernel
+ *  points for m (one kernel computation for a width sweep's kernel arms), and the dry run counts one. */
+int dml_spec_kernel_twin(const dml_spec *s, int m);
+
 /** The repeats computed for the arms of data variant d and inference entry i: `repeats`, but 1 for kernel arms
  *  (nngp, ntk) on a `subset: head` variant, whose repeats would all be the same computation on the same
  *  examples (the results' curves say how many repeats each mean holds). */
