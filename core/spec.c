@@ -442,6 +442,18 @@ int dml_spec_from_json(const cJSON *root, const char *data_root, dml_spec *s, dm
         memcpy(taken[i], s->inference[i].name, DML_NAME_MAX);
         any_kernel |= dml_method_is_kernel(s->inference[i].method);
     }
+    /* cross-entropy trains against class labels: regression targets (synthetic, npy float targets) have none */
+    for (int i = 0; i < s->ninference; i++)
+        for (int d = 0; !dml_method_is_kernel(s->inference[i].method) && s->inference[i].train.loss == DML_LOSS_CROSS_ENTROPY &&
+                        d < s->ndata; d++) {
+            const dml_data_spec *ds = &s->data[d];
+            int regression = dml_source_is_synthetic(ds->source) ||
+                             (ds->source == DML_SRC_NPY && ds->npy_shape.channels > 0 && !ds->npy_labels);
+            if (!regression) continue;
+            dml_fail(err, DML_ERR_INVALID_SPEC, dml_spec_field(s, "inference", i, "loss", f, sizeof f),
+                     "loss cross-entropy needs class labels, but data '%s' holds regression targets", ds->name);
+            goto out;
+        }
     for (int i = 0; any_kernel && i < s->nmodels; i++)
         if (s->models[i].parameterization != DML_PARAM_NTK) {
             dml_fail(err, DML_ERR_INVALID_SPEC, dml_spec_field(s, "models", i, "parameterization", f, sizeof f),

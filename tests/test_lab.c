@@ -219,6 +219,9 @@ static void test_synthetic_errors(void)
     expect_error(SYN(", \"shape\": [8, 2], \"target\": {\"kind\": \"local-polynomial\", \"support\": 9}"),
                  "data.target.support", NULL);
     expect_error(SYN(TARGET ", \"noise\": -1"), "data.noise", NULL);
+    expect_error("{\"data\": {\"source\": \"sphere\", \"n_train\": 10, \"n_test\": 5" TARGET "}, \"models\": "
+                 "{\"arch\": \"fcn\"}, \"inference\": {\"method\": \"sgd\", \"loss\": [\"mse\", \"cross-entropy\"]}}",
+                 "inference.loss[1]", "class labels");
     expect_error(SYN(TARGET ", \"classes\": 3"), "data.classes", "applies to");
     expect_error(SYN(TARGET ", \"resize\": 2"), "data.resize", "applies to");
     expect_error(SYN(TARGET ", \"transform\": {\"kind\": \"orthogonal\", \"per_example\": true}"),
