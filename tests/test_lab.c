@@ -219,6 +219,23 @@ static void test_synthetic_errors(void)
     expect_error(SYN(", \"shape\": [8, 2], \"target\": {\"kind\": \"local-polynomial\", \"support\": 9}"),
                  "data.target.support", NULL);
     expect_error(SYN(TARGET ", \"noise\": -1"), "data.noise", NULL);
+    expect_error(SYN(", \"shape\": [8, 2], \"target\": {\"kind\": \"local-polynomial\", \"outputs\": 0}"),
+                 "data.target.outputs", NULL);
+    expect_error(SYN(", \"shape\": [8, 2], \"target\": {\"kind\": \"local-polynomial\", \"shared\": 1}"),
+                 "data.target.shared", NULL);
+    expect_error(SYN(", \"shape\": [8, 2], \"target\": {\"kind\": \"local-polynomial\", \"seed\": -1}"),
+                 "data.target.seed", NULL);
+    expect_error(SYN(", \"shape\": [8, 2], \"target\": {\"kind\": \"teacher\", \"model\": {\"arch\": \"fcn\"}, "
+                     "\"width\": 0}"),
+                 "data.target.width", NULL);
+    expect_error(SYN(", \"shape\": [8, 2], \"target\": {\"kind\": \"teacher\", \"model\": {\"arch\": \"cnn-gap\", "
+                     "\"padding\": \"valid\", \"filter\": 9}}"),
+                 "data.target.model.filter", NULL);
+    expect_error(SYN(", \"shape\": [8, 2], \"target\": {\"kind\": \"teacher\", \"model\": {\"arch\": \"fcn\", "
+                     "\"depth\": 40}}"),
+                 "data.target.model.depth", NULL);
+    expect_error(SYN(TARGET ", \"transform\": {\"kind\": \"translation\", \"per_example\": true, \"max_shift\": -1}"),
+                 "data.transform.max_shift", NULL);
     expect_error("{\"data\": {\"source\": \"sphere\", \"n_train\": 10, \"n_test\": 5" TARGET "}, \"models\": "
                  "{\"arch\": \"fcn\"}, \"inference\": {\"method\": \"sgd\", \"loss\": [\"mse\", \"cross-entropy\"]}}",
                  "inference.loss[1]", "class labels");
