@@ -57,15 +57,9 @@ void dml_unit_memory_estimate(const dml_spec *s, int d, int m, int threads, dml_
         const dml_inference *inf = &s->inference[i];
         if (dml_method_is_kernel(inf->method)) {
             if (out->kernel > 0 || !fits) continue;
-            /* NNGP and NTK of train x train and test x train, predictions (experiment.c), then the larger of the
-             * engine's own allocations (its estimate counts the outputs too) and the ridge solve (ridge.c) */
-            dml_kernel_cost gram, cross;
-            dml_kernel_cost_estimate(&s->models[m], &sh, (size_t)N, (size_t)N, 1, threads, &gram);
-            dml_kernel_cost_estimate(&s->models[m], &sh, (size_t)M, (size_t)N, 0, threads, &cross);
-            double matrices = 8.0 * (2.0 * N * N + 2.0 * M * N + (N + M) * k);
-            double work = fmax(fmax(gram.memory_bytes - 16.0 * N * N, cross.memory_bytes - 16.0 * M * N),
-                               8.0 * (N * N + N * k));
-            out->kernel = matrices + fmax(work, 0);
+            /* the kernel stage: the kernel engine's memory model (matrices, predictions, and the larger of its
+             * own workspaces and the ridge solve) */
+            out->kernel = dml_kernel_unit_memory_bytes(&s->models[m], &sh, (size_t)N, (size_t)M, k, threads);
         } else if (fits) {
             double b = dml_train_memory_bytes(L, inf->precision, inf->method == DML_INF_GD ? (size_t)N : (size_t)inf->train.batch,
                                               (size_t)N, (size_t)M, threads);

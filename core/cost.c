@@ -1,5 +1,6 @@
 /* The cost estimate of an experiment (dmilab/cost.h): the dry run of a submission and the time limit of
- * admission. The rates below were measured on the reference machine (docs/api.md, "Submitting"). */
+ * admission. Kernel seconds come from the kernel engine's cost model (dml_kernel_cost_estimate), training
+ * seconds from the layers' own costs (dml_train_seconds), memory from dml_unit_memory_estimate. */
 #include <math.h>
 #include "dmilab/admission.h"
 #include "dmilab/cost.h"
@@ -8,38 +9,8 @@
 
 /* Seconds per flop of the ridge solves (Cholesky and triangular solves, LAPACK). */
 #define SEC_PER_FLOP 3.5e-11
-/* Reading, decompressing and preprocessing a data set's IDX files once. */
-#define SEC_PER_DATA_LOAD 0.25
-/* Training, per thread (docs/training.md, the Fashion-MNIST examples at 14x14): effective flops/s of the layer
- * kinds, counting a convolution at its direct cost (Winograd makes it cheaper) and a step as 3 forward passes
- * (forward, input gradient, weight gradient). */
-#define TRAIN_FLOPS_CONV 150e9
-#define TRAIN_FLOPS_DENSE 45e9
-#define TRAIN_FLOPS_LOCAL 37e9
-/* Seconds per parameter and step of the optimizer update and the sum of the per-thread gradients (one thread):
- * sgd with momentum, adam. */
-#define SEC_PER_PARAM_STEP_SGD 1.5e-9
-#define SEC_PER_PARAM_STEP_ADAM 6e-9
-
-/* Seconds of one forward pass of one example through L on one thread. */
-static double forward_seconds(const dml_layers *L)
-{
-    double t = 0;
-    for (int l = 0; l < L->n; l++) {
-        const dml_layer *ly = &L->layer[l];
-        double Pout = 1, F = 1;
-        for (int a = 0; a < ly->nd; a++) {
-            Pout *= ly->out_size[a];
-            F *= ly->filter[a];
-        }
-        double macs = Pout * F * ly->in_channels * ly->out_channels;
-        if (ly->kind == DML_LAYER_CONV) t += 2 * macs / TRAIN_FLOPS_CONV;
-        else if (ly->kind == DML_LAYER_CONV_LOCAL) t += 2 * macs / TRAIN_FLOPS_LOCAL;
-        else if (ly->kind == DML_LAYER_DENSE || ly->kind == DML_LAYER_READOUT)
-            t += 2.0 * ly->in_channels * ly->out_channels / TRAIN_FLOPS_DENSE;
-    }
-    return t;
-}
+/* Reading, decompressing and preprocessing a data set's IDX files once (bench/estimate.sh). */
+#define SEC_PER_DATA_LOAD 0.4
 
 void dml_spec_cost(const dml_spec *s, int threads, dml_cost *out)
 {
@@ -80,21 +51,17 @@ void dml_spec_cost(const dml_spec *s, int threads, dml_cost *out)
                 duals += (gram.dual_evaluations + cross.dual_evaluations) * R;
                 seconds += R * (gram.seconds + cross.seconds + solve * nkernel * SEC_PER_FLOP / (threads > 1 ? 1.6 : 1.0));
             }
-            /* training arms: one unit per point; epochs of 3 passes over n_train, test metrics about 10 times
-             * (docs/training.md), and a final pass over train and test */
-            double fwd = forward_seconds(&L);
+            /* training arms: one unit per point (dml_train_seconds: the layers' own costs, core/layers/) */
             for (int i = 0; i < s->ninference; i++) {
                 const dml_inference *inf = &s->inference[i];
                 if (dml_method_is_kernel(inf->method)) continue;
-                double prec = inf->precision == DML_F64 ? 2.0 : 1.0, np = (double)dml_layers_num_params(&L);
-                double per_step = np * (inf->method == DML_INF_ADAM ? SEC_PER_PARAM_STEP_ADAM : SEC_PER_PARAM_STEP_SGD);
-                int epochs = inf->train.epochs, evals = (epochs < 10 ? epochs : 10) + 1;
+                int epochs = inf->train.epochs;
                 for (int j = 0; j < ds->nn_train; j++) {
                     double n = (double)ds->n_train[j];
-                    double steps = inf->method == DML_INF_GD ? epochs : epochs * ceil(n / inf->train.batch);
                     units += R;
-                    train_steps += R * steps;
-                    seconds += R * (prec * fwd * (3.0 * n * epochs + M * evals + n) / threads + prec * per_step * steps);
+                    train_steps += R * (inf->method == DML_INF_GD ? epochs : epochs * ceil(n / inf->train.batch));
+                    seconds += R * dml_train_seconds(&L, inf->precision, inf->train.method, ds->n_train[j], ds->n_test, epochs,
+                                                     inf->train.batch, threads);
                 }
             }
         }

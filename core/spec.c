@@ -355,6 +355,16 @@ int dml_spec_parse(const char *text, size_t len, const char *data_root, dml_spec
     return rc;
 }
 
+/* Whether a model object writes a width: its own, or one of its layers'. */
+static int writes_width(const cJSON *o)
+{
+    if (cJSON_GetObjectItemCaseSensitive(o, "width")) return 1;
+    const cJSON *jl = cJSON_GetObjectItemCaseSensitive(o, "layers");
+    for (const cJSON *it = cJSON_IsArray(jl) ? jl->child : NULL; it; it = it->next)
+        if (it->child && cJSON_GetObjectItemCaseSensitive(it->child, "width")) return 1;
+    return 0;
+}
+
 int dml_spec_from_json(const cJSON *root, const char *data_root, dml_spec *s, dml_error *err)
 {
     static const char *const keys[] = {"name", "seed", "data", "models", "inference", "repeats", "audit", "checks",
@@ -427,7 +437,7 @@ int dml_spec_from_json(const cJSON *root, const char *data_root, dml_spec *s, dm
             dml_spec_sweep_field(s, "models", i, err);
             goto out;
         }
-        if (cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(xm, i), "width")) s->width_given |= (uint64_t)1 << i;
+        if (writes_width(cJSON_GetArrayItem(xm, i))) s->width_given |= (uint64_t)1 << i;
         unique_name(s->models[i].name, dml_arch_name(s->models[i].arch), taken, i);
         memcpy(taken[i], s->models[i].name, DML_NAME_MAX);
     }
@@ -493,7 +503,8 @@ int dml_spec_kernel_twin(const dml_spec *s, int m)
         dml_model a = s->models[q], b = s->models[m];
         memset(a.name, 0, sizeof a.name);
         memset(b.name, 0, sizeof b.name);
-        a.width = b.width = 0;   /* kernels are the infinite-width limit: the width does not enter */
+        a.width = b.width = 0;   /* kernels are the infinite-width limit: the widths do not enter */
+        for (int l = 0; l < DML_MAX_LAYERS; l++) a.layers[l].width = b.layers[l].width = 0;
         if (memcmp(&a, &b, sizeof a) == 0) return q;
     }
     return -1;

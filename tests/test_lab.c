@@ -378,6 +378,15 @@ static void test_synthetic_runs(void)
     CHECK(a.n == 2 * 2 * 2 && !same_points(&a, &c), "another experiment seed gives other data");
     CHECK(!same_points(&d, &e) && d.n == e.n, "per-example translations change the data");
     CHECK(a.n && isnan(a.p[0].test_accuracy) && a.p[0].test_mse > 0, "regression targets: accuracy NaN");
+    /* a teacher given as a layer list, and a width sweep over layer lists: one kernel per repeat */
+    const char *lj = "{\"data\": {\"source\": \"gaussian\", \"shape\": [3, 3, 2], \"target\": {\"kind\": \"teacher\", "
+                     "\"model\": {\"layers\": [{\"conv\": {\"filter\": [3, 3], \"padding\": \"circular\"}}, {\"relu\": {}}, "
+                     "{\"gap\": {}}, {\"dense\": {}}]}, \"width\": 8}, \"n_train\": [6, 12], \"n_test\": 6},"
+                     " \"models\": {\"layers\": [{\"conv\": {}}, {\"erf\": {}}, {\"flatten\": {}}, {\"dense\": {}}], "
+                     "\"width\": [4, 8]}, \"inference\": [{\"method\": \"nngp\"}, {\"method\": \"gd\", \"epochs\": 1}]}";
+    CHECK(run(lj, &a, &err) == 0 && a.n == 2 * 2 * 2 && a.kernels == 1 && find(&a, "gaussian/layers.width=8/gd", 12, 0),
+          "a teacher layer list and a width sweep of a layer list: %d points, %d kernels (%s)", a.n, a.kernels,
+          err.message);
 }
 
 /* Ridge-only differences share one kernel computation; identical head repeats of kernel arms are computed once. */

@@ -25,11 +25,10 @@ int dml_spec_admit(const dml_spec *s, const dml_limits *lim, dml_error *err);
  *  cached IDX splits of every data directory of the spec (uint8 images and labels); for the unit, the
  *  preprocessed train and test sets (x and one-hot y in double, int labels); while loading, the index
  *  arrays of the subsets and a transform's temporaries (a copy of the inputs and a D x D matrix for
- *  `orthogonal`). Then the kernel stage (NNGP and NTK of train x train and test x train, the predictions, and
- *  the larger of the kernel engine's workspace, from dml_kernel_cost_estimate, and the ridge solve's matrix),
- *  freed before the training stage (the largest dml_train_memory_bytes of the trained arms: network,
- *  optimizer state, per-thread workspaces, the inputs in both precisions). `threads`: threads of one unit.
- *  (One function until the kernel engine offers its own memory model; then its kernel stage comes from there.) */
+ *  `orthogonal`). Then the kernel stage (dml_kernel_unit_memory_bytes, the kernel engine's memory model: NNGP
+ *  and NTK of train x train and test x train, the predictions, and the larger of the engine's own workspaces
+ *  and the ridge solve's matrix), freed before the training stage (the largest dml_train_memory_bytes of the trained arms: network,
+ *  optimizer state, per-thread workspaces, the inputs in both precisions). `threads`: threads of one unit. */
 typedef struct {
     double cached;   /**< IDX splits held by the run */
     double dataset;  /**< preprocessed train and test sets of the unit */

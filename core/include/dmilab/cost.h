@@ -6,10 +6,11 @@
 #include <cjson/cJSON.h>
 #include "dmilab/spec.h"
 
-/** The estimate. Kernel arms: one unit per (data, model, repeat); seconds from measured per-entry costs of the
- *  kernel engine. Training arms: one unit per point; seconds from measured per-layer-kind training rates and
- *  optimizer costs. A rough guide (within about 2x), from rates measured on the reference machine (docs/api.md,
- *  "Submitting"). */
+/** The estimate. Kernel arms: one unit per (data, model, repeat); seconds from dml_kernel_cost_estimate (the
+ *  kernel engine's per-layer costs) and the ridge solves. Training arms: one unit per point; seconds from
+ *  dml_train_seconds (the layers' own costs, core/layers/). Memory from dml_unit_memory_estimate. The
+ *  per-operation times are those of the reference machine, calibrated so that the examples' estimates stay
+ *  within a factor 1.5 of their measured times (bench/estimate.sh; figures in bench/README.md). */
 typedef struct {
     double points, units, kernel_pairs, dual_evaluations;
     double training_steps;   /**< optimizer steps of every trained point */
