@@ -10,16 +10,25 @@
 #include "dmilab/nn.h"
 #include "dmilab/spectrum.h"
 
-/* Bytes of the IDX splits of every distinct data directory of the spec (the runner holds them all). */
+/* Bytes of the data files every distinct data source of the spec holds through the run: IDX splits as read, npy
+ * arrays as doubles (synthetic data holds none). */
 static double cached_bytes(const dml_spec *s)
 {
     double b = 0;
     for (int d = 0; d < s->ndata; d++) {
         int seen = 0;
-        for (int e = 0; e < d && !seen; e++) seen = strcmp(s->data[e].path, s->data[d].path) == 0;
+        for (int e = 0; e < d && !seen; e++)
+            seen = s->data[e].source == s->data[d].source &&
+                   (s->data[d].source == DML_SRC_NPY ? memcmp(s->data[e].npy, s->data[d].npy, sizeof s->data[d].npy) == 0
+                                                     : strcmp(s->data[e].path, s->data[d].path) == 0);
         if (seen) continue;
         const dml_data_spec *ds = &s->data[d];
-        b += (double)(ds->train_images + ds->test_images) * ((double)ds->rows * ds->cols + 1.0);
+        if (ds->source == DML_SRC_NPY) {   /* the four arrays as doubles (experiment.c) */
+            double D = (double)dml_shape_numel(&ds->npy_shape);
+            b += 8.0 * (double)(ds->train_images + ds->test_images) * (D + (double)dml_data_outputs(ds));
+        } else if (dml_source_is_idx(ds->source)) {
+            b += (double)(ds->train_images + ds->test_images) * ((double)ds->rows * ds->cols + 1.0);
+        }
     }
     return b;
 }
@@ -98,7 +107,7 @@ void dml_spec_cost(const dml_spec *s, int threads, dml_cost *out)
         double N = (double)ds->n_train[ds->nn_train - 1], M = (double)ds->n_test;
         dml_shape sh = dml_data_shape(ds);
         int k = dml_data_outputs(ds);
-        seconds += SEC_PER_DATA_LOAD;
+        seconds += SEC_PER_DATA_LOAD;   /* synthetic data is generated, at about the same cost for small sets */
         /* kernel arms: one unit per (data, model, repeat), the kernel of the largest n_train shared by every
          * kernel method and size */
         double solve = 0;
@@ -113,7 +122,9 @@ void dml_spec_cost(const dml_spec *s, int threads, dml_cost *out)
             dml_unit_memory um;
             dml_unit_memory_estimate(s, d, mi, threads, &um);
             mem = fmax(mem, um.total);
-            if (any_kernel) {
+            if (any_kernel && dml_spec_kernel_twin(s, mi) < 0) {   /* a width sweep's twins reuse the kernel */
+                /* kernel arms on a `subset: head` variant compute one repeat (dml_spec_arm_repeats) */
+                double R = ds->subset == DML_SUBSET_HEAD ? 1.0 : (double)s->repeats;
                 dml_kernel_cost gram, cross;
                 dml_kernel_cost_estimate(mod, &sh, (size_t)N, (size_t)N, 1, threads, &gram);
                 dml_kernel_cost_estimate(mod, &sh, (size_t)M, (size_t)N, 0, threads, &cross);

@@ -108,6 +108,7 @@ cJSON *dml_curves_json(const dml_point *pts, size_t n)
         cJSON *mm = cJSON_AddArrayToObject(c, "test_mse_mean"), *ms = cJSON_AddArrayToObject(c, "test_mse_std");
         cJSON *am = cJSON_AddArrayToObject(c, "test_accuracy_mean"), *as = cJSON_AddArrayToObject(c, "test_accuracy_std");
         cJSON *le = cJSON_AddArrayToObject(c, "local_exponent");
+        cJSON *rp = cJSON_AddArrayToObject(c, "repeats");
         double prev_mean = NAN;
         for (size_t q = 0; q < ns; q++) {
             size_t k = 0;
@@ -125,6 +126,7 @@ cJSON *dml_curves_json(const dml_point *pts, size_t n)
             cJSON_AddItemToArray(ms, dml_json_number(s1));
             cJSON_AddItemToArray(am, dml_json_number(m2));
             cJSON_AddItemToArray(as, dml_json_number(s2));
+            cJSON_AddItemToArray(rp, cJSON_CreateNumber((double)k));
             if (q > 0) {
                 double e = log(m1 / prev_mean) / log((double)sizes[q] / (double)sizes[q - 1]);
                 cJSON_AddItemToArray(le, dml_json_number(e));

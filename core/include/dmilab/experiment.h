@@ -76,6 +76,10 @@ typedef struct {
      *  the order read (valid during the call only). The provenance of the results. Nonzero stops the run
      *  with `err` as the hook filled it (e.g. a resumed run whose files changed since its first points). */
     int (*on_data)(void *ctx, const dml_data_file *files, int n, dml_error *err);
+    /** One NNGP+NTK kernel computation (train x train and test x train) of data variant d, model m, repeat r
+     *  is about to start: every kernel inference entry of the unit (a ridge sweep too) and every size is served
+     *  by it. */
+    void (*on_kernel)(void *ctx, int d, int m, int repeat);
     /** Fraction of points done, in [0, 1]. */
     void (*on_progress)(void *ctx, double fraction);
     /** Threads for kernels and solves (>= 1). */
@@ -87,7 +91,8 @@ typedef struct {
  *  re-checks them, dml_idx_acquire) and held until the run ends, so every point of one run is computed from
  *  the same bytes, those reported to on_data.
  *  Kernel arms: one NNGP+NTK computation per (data variant, model, repeat) on the largest n_train
- *  serves every size and both kernel methods (nested subsets, leading blocks of one Gram matrix).
+ *  serves every size and every kernel inference entry, whatever their ridge (nested subsets, leading blocks of
+ *  one Gram matrix); on a `subset: head` variant only repeat 0 is computed (dml_spec_arm_repeats).
  *  With spec.spectrum_n (docs/spectrum.md), repeat 0's unit computes its Gram on dml_unit_train_points and
  *  reports each kernel arm's spectral readout (on_spectrum) that have_spectrum does not report as stored: one
  *  eigendecomposition per kernel (NNGP, NTK) serves every arm of it, before the arms' points.

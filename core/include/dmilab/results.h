@@ -10,7 +10,9 @@
 /** Learning curves of the given points (any order): one curve per arm (in order of first appearance),
  *  sizes ascending, with mean and sample standard deviation over repeats (0 with one repeat) of test MSE
  *  and test accuracy, and the local exponent between neighbouring sizes,
- *  log(mse[i+1]/mse[i]) / log(n[i+1]/n[i]) (DESIGN section 1). Returns a JSON array (caller frees).
+ *  log(mse[i+1]/mse[i]) / log(n[i+1]/n[i]) (DESIGN section 1), and `repeats`, the number of points behind each
+ *  mean (1 for kernel arms on a `subset: head` variant, whose repeats would be identical and are computed
+ *  once: dml_spec_arm_repeats). Returns a JSON array (caller frees).
  *  `pts` may be NULL when n == 0 (as for every function below). */
 cJSON *dml_curves_json(const dml_point *pts, size_t n);
 
