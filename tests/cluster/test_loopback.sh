@@ -11,9 +11,12 @@ SPEC=$2
 dir=$(mktemp -d)
 pids=()
 cleanup() {
+    local rc=$?
+    set +e
     for p in "${pids[@]}" ${SERVER_PID:-}; do kill -9 "$p" 2>/dev/null || true; done
     wait 2>/dev/null || true
     rm -rf "$dir"
+    exit $rc
 }
 trap cleanup EXIT
 
