@@ -384,9 +384,10 @@ static int do_report(app *a, const cJSON *req, cJSON **answer, char *err, size_t
             return store_status(r, err, cap);
         if (r == 1 && strcmp(status, "failed") == 0) {
             const cJSON *e = cJSON_GetObjectItemCaseSensitive(req, "error");
-            const char *code = str_field(e, "code"), *msg = str_field(e, "message"), *f = str_field(e, "field");
-            char full[600];
-            snprintf(full, sizeof full, "%s", msg ? msg : "the shard failed");
+            const cJSON *m = cJSON_GetObjectItemCaseSensitive(e, "message");
+            const char *code = str_field(e, "code"), *msg = cJSON_IsString(m) ? m->valuestring : NULL, *f = str_field(e, "field");
+            char full[1024];
+            snprintf(full, sizeof full, "%s", msg && *msg ? msg : "the shard failed");
             util_log("experiment %s: shard %d failed on %s", id, idx, worker);
             finish(c, id, "failed", code ? code : "internal", f, full);
         }

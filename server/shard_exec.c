@@ -82,8 +82,9 @@ static int hook_data(void *p, const dml_data_file *files, int n, dml_error *err)
                         strcmp(path->valuestring + rl, files[i].path + ml) == 0);
             if (same && strcmp(sha->valuestring, files[i].sha256) != 0)
                 return dml_fail(err, DML_ERR_IO, NULL,
-                                "the data file %s differs from the one this experiment's other shards read (SHA-256 "
-                                "%.16s... there, %.16s... here): this worker's data root holds other data",
+                                "the data file %s changed since this experiment's other shards read it (SHA-256 "
+                                "%.16s... then, %.16s... here and now): computing on would mix two data sets (a "
+                                "worker on another machine: its data root holds other data)",
                                 files[i].path, sha->valuestring, files[i].sha256);
         }
     }

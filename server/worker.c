@@ -95,6 +95,8 @@ static void report(running *r, cJSON *q)
                      attempt);
             return;
         }
+        util_log("shard %d of %s: cannot report it (%s); retrying in %.2f s", r->idx, r->id,
+                 st == CLUSTER_UNAVAILABLE ? "the server's database refused" : "the server cannot be reached", wait);
         usleep((useconds_t)(wait * 1e6));
         spent += wait;
         wait = fmin(2 * wait, 8.0);
