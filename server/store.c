@@ -497,16 +497,24 @@ done:
     return ret;
 }
 
-long store_count_status(store *st, const char *status)
+long store_db_count(store *st, const char *what, const char *sql, const char *fmt, ...)
 {
     sqlite3 *db = acquire(st);
     if (!db)
         return STORE_ERROR;
-    sqlite3_stmt *s = prep(db, "SELECT count(*) FROM experiments WHERE status = ?", "t", status);
-    long ret = s && sqlite3_step(s) == SQLITE_ROW ? (long)sqlite3_column_int64(s, 0) : fail(st, db, "count");
+    va_list ap;
+    va_start(ap, fmt);
+    sqlite3_stmt *s = vprep(db, sql, fmt, ap);
+    va_end(ap);
+    long ret = s && sqlite3_step(s) == SQLITE_ROW ? (long)sqlite3_column_int64(s, 0) : fail(st, db, what);
     sqlite3_finalize(s);
     release(st, db);
     return ret;
+}
+
+long store_count_status(store *st, const char *status)
+{
+    return store_db_count(st, "count", "SELECT count(*) FROM experiments WHERE status = ?", "t", status);
 }
 
 #define EXP_COLS "id, name, status, progress, created_at, started_at, finished_at, error, spec, resolved_spec, version, " \

@@ -18,6 +18,10 @@ sqlite3_stmt *store_db_prep(sqlite3 *db, const char *sql, const char *fmt, ...);
 /** Run one statement to its end: the number of changed rows, or a negative store error (logged as `what`). */
 int store_db_run(store *st, sqlite3 *db, const char *what, const char *sql, const char *fmt, ...);
 
+/** The integer that the one-row query `sql` (bound as store_db_prep does) answers, on a pooled connection, or a
+ *  negative error (logged as `what`). */
+long store_db_count(store *st, const char *what, const char *sql, const char *fmt, ...);
+
 /** BEGIN IMMEDIATE and COMMIT: 0 or a negative store error. */
 int store_db_begin(store *st, sqlite3 *db);
 int store_db_commit(store *st, sqlite3 *db);

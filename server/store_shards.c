@@ -284,14 +284,7 @@ int store_shards_slurm_jobs(store *st, const char *id, char *out, size_t cap)
 
 long store_workers_seen(store *st, int64_t since_ms)
 {
-    sqlite3 *db = store_db_acquire(st);
-    if (!db)
-        return STORE_ERROR;
-    sqlite3_stmt *s = store_db_prep(db, "SELECT count(*) FROM workers WHERE last_seen_ms >= ?", "i", since_ms);
-    long n = s && sqlite3_step(s) == SQLITE_ROW ? (long)sqlite3_column_int64(s, 0) : store_db_fail(st, db, "workers");
-    sqlite3_finalize(s);
-    store_db_release(st, db);
-    return n;
+    return store_db_count(st, "workers", "SELECT count(*) FROM workers WHERE last_seen_ms >= ?", "i", since_ms);
 }
 
 int store_running_of(store *st, const char *owner, char (*out)[UTIL_ID_LEN + 8], int max)
@@ -314,14 +307,7 @@ int store_running_of(store *st, const char *owner, char (*out)[UTIL_ID_LEN + 8],
 
 long store_shards_claimable(store *st)
 {
-    sqlite3 *db = store_db_acquire(st);
-    if (!db)
-        return STORE_ERROR;
-    sqlite3_stmt *s = store_db_prep(db, "SELECT (SELECT count(*) FROM shards s JOIN experiments e ON e.id = "
-                                    "s.experiment_id WHERE s.status = 'queued' AND e.status = 'running' AND "
-                                    "e.cancel_requested = 0) + (SELECT count(*) FROM experiments WHERE status = 'queued')", "");
-    long n = s && sqlite3_step(s) == SQLITE_ROW ? (long)sqlite3_column_int64(s, 0) : store_db_fail(st, db, "claimable");
-    sqlite3_finalize(s);
-    store_db_release(st, db);
-    return n;
+    return store_db_count(st, "claimable", "SELECT (SELECT count(*) FROM shards s JOIN experiments e ON e.id = "
+                          "s.experiment_id WHERE s.status = 'queued' AND e.status = 'running' AND e.cancel_requested = 0) "
+                          "+ (SELECT count(*) FROM experiments WHERE status = 'queued')", "");
 }
