@@ -486,10 +486,12 @@ void cluster_stop(cluster *c)
         return;
     ticker_stop(c->t);
     c->a->cl = NULL;
-    while (c->held) {
+    while (c->held) {   /* the experiments it coordinates go back to the queue, for another server or the next start */
         held *h = c->held;
         c->held = h->next;
         lease_keeper_remove(c->keeper, &h->claim);
+        if (!atomic_load(&h->claim.lost) && store_release(c->a->st, h->claim.id, lease_owner_self()) == 1)
+            util_log("experiment %s: given back to the queue (its shards keep their state)", h->claim.id);
         free(h);
     }
     pthread_mutex_destroy(&c->mu);

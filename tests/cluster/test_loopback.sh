@@ -40,6 +40,24 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -XPOST -H 'Content-Type: applicati
        "$url/api/v1/workers/claim")
 [ "$code" = 401 ] || fail "a claim without the worker token was answered $code"
 
+# a report whose payload does not check out is refused naming the field, before any lease is looked at
+report_field() {
+    curl -s -XPOST -H 'Authorization: Bearer wtok' -H 'Content-Type: application/json' -d "$1" "$url/api/v1/workers/report" |
+        jq -r .error.field
+}
+good=$(python3 -c 'import base64, hashlib, zlib; t = b"{\"points\":[]}"; print(len(t), hashlib.sha256(t).hexdigest(), base64.b64encode(zlib.compress(t)).decode())')
+read -r size sha data <<<"$good"
+ref='"worker": "w@x", "experiment_id": "exp_0000000000000000", "index": 0, "status": "done", "encoding": "zlib+base64"'
+[ "$(report_field "{$ref, \"size\": $size, \"sha256\": \"${sha//[0-9a-f]/0}\", \"data\": \"$data\"}")" = sha256 ] ||
+    fail "a report with a wrong checksum was not refused naming sha256"
+[ "$(report_field "{$ref, \"size\": $((size + 1)), \"sha256\": \"$sha\", \"data\": \"$data\"}")" = data ] ||
+    fail "a report of the wrong size was not refused naming data"
+[ "$(report_field "{$ref, \"size\": $size, \"sha256\": \"$sha\", \"data\": \"${data:0:8}\"}")" = data ] ||
+    fail "a truncated report was not refused naming data"
+code=$(curl -s -o /dev/null -w '%{http_code}' -XPOST -H 'Authorization: Bearer wtok' -H 'Content-Type: application/json' \
+       -d "{$ref, \"size\": $size, \"sha256\": \"$sha\", \"data\": \"$data\"}" "$url/api/v1/workers/report")
+[ "$code" = 409 ] || fail "a sound report of a shard nobody holds was answered $code, not 409"
+
 id=$(curl -fsS -XPOST -H 'Authorization: Bearer admin' -H 'Content-Type: application/json' --data @"$SPEC" \
      "$url/api/v1/experiments" | jq -r .id)
 
