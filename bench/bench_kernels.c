@@ -43,6 +43,14 @@ static int parse_long(const char *opt, const char *s, long lo, long hi, long *ou
     return 0;
 }
 
+/* Index of `s` in names[0..n), or -1. */
+static int lookup(const char *s, const char *const *names, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(s, names[i]) == 0) return i;
+    return -1;
+}
+
 static int is_little_endian(void)
 {
     const uint16_t one = 1;
@@ -139,21 +147,17 @@ int main(int argc, char **argv)
 
     dml_model m;
     dml_model_defaults(&m);
-    if (!strcmp(arch_s, "fcn")) m.arch = DML_ARCH_FCN;
-    else if (!strcmp(arch_s, "lcn")) m.arch = DML_ARCH_LCN;
-    else if (!strcmp(arch_s, "cnn-vec")) m.arch = DML_ARCH_CNN_VEC;
-    else if (!strcmp(arch_s, "cnn-gap")) m.arch = DML_ARCH_CNN_GAP;
-    else {
+    int arch = lookup(arch_s, dml_arch_names, DML_NARCHS), pad = lookup(padding_s, dml_padding_names, DML_NPADDINGS);
+    if (arch < 0) {
         fprintf(stderr, "bench_kernels: --arch must be fcn, lcn, cnn-vec or cnn-gap, got '%s'\n", arch_s);
         return 2;
     }
-    if (!strcmp(padding_s, "same")) m.padding = DML_PAD_SAME;
-    else if (!strcmp(padding_s, "valid")) m.padding = DML_PAD_VALID;
-    else if (!strcmp(padding_s, "circular")) m.padding = DML_PAD_CIRCULAR;
-    else {
+    if (pad < 0) {
         fprintf(stderr, "bench_kernels: --padding must be same, valid or circular, got '%s'\n", padding_s);
         return 2;
     }
+    m.arch = (dml_arch)arch;
+    m.padding = (dml_padding)pad;
     m.depth = (int)depth;
     m.filter[0] = m.filter[1] = (int)filter;
     m.nfilter = 1;

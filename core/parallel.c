@@ -1,3 +1,4 @@
+/* A minimal parallel-for over a pool of pthreads with dynamic scheduling (parallel.h). */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -41,13 +42,18 @@ int dml_parallel_for(size_t ntasks, int threads, dml_task_fn fn, void *ctx)
     if (threads < 1) threads = 1;
     if ((size_t)threads > ntasks) threads = ntasks ? (int)ntasks : 1;
     pthread_t *tid = threads > 1 ? malloc(sizeof *tid * (size_t)(threads - 1)) : NULL;
-    worker_arg *args = malloc(sizeof *args * (size_t)threads);
+    worker_arg *args = threads > 1 ? malloc(sizeof *args * (size_t)threads) : NULL;
+    worker_arg self = {&p, 0};
     int started = 0;
-    for (int i = 0; i < threads; i++) args[i] = (worker_arg){&p, i};
-    for (int i = 1; tid && i < threads; i++)
-        if (pthread_create(&tid[i - 1], NULL, run, &args[i]) == 0) started = i;
-        else break;
-    run(&args[0]);
+    /* out of memory for the thread handles: every task on the caller's thread, which is still correct
+     * (workers only pick tasks; results do not depend on which thread ran them) */
+    if (tid && args) {
+        for (int i = 0; i < threads; i++) args[i] = (worker_arg){&p, i};
+        for (int i = 1; i < threads; i++)
+            if (pthread_create(&tid[i - 1], NULL, run, &args[i]) == 0) started = i;
+            else break;
+    }
+    run(&self);
     for (int i = 1; i <= started; i++) pthread_join(tid[i - 1], NULL);
     free(tid);
     free(args);

@@ -1,3 +1,4 @@
+/* Deterministic random numbers: xoshiro256** seeded by splitmix64; uniform, bounded, normal draws, permutations. */
 #include <math.h>
 #include "dmilab/rng.h"
 

@@ -419,6 +419,16 @@ int dml_spec_parse(const char *text, size_t len, const char *data_root, dml_spec
     return rc;
 }
 
+/* Whether a model object writes a width: its own, or one of its layers'. */
+static int writes_width(const cJSON *o)
+{
+    if (cJSON_GetObjectItemCaseSensitive(o, "width")) return 1;
+    const cJSON *jl = cJSON_GetObjectItemCaseSensitive(o, "layers");
+    for (const cJSON *it = cJSON_IsArray(jl) ? jl->child : NULL; it; it = it->next)
+        if (it->child && cJSON_GetObjectItemCaseSensitive(it->child, "width")) return 1;
+    return 0;
+}
+
 int dml_spec_from_json(const cJSON *root, const char *data_root, dml_spec *s, dml_error *err)
 {
     static const char *const keys[] = {"name", "seed", "data", "models", "inference", "repeats", "audit", "checks",
@@ -484,7 +494,7 @@ int dml_spec_from_json(const cJSON *root, const char *data_root, dml_spec *s, dm
         char p[64];
         dml_spec_field(s, "models", i, NULL, p, sizeof p);
         if (dml_model_parse(list_item(jm, i), p, &s->models[i], err)) goto out;
-        if (cJSON_GetObjectItemCaseSensitive(list_item(jm, i), "width")) s->width_given |= (uint64_t)1 << i;
+        if (writes_width(list_item(jm, i))) s->width_given |= (uint64_t)1 << i;
         unique_name(s->models[i].name, dml_arch_name(s->models[i].arch), taken, i);
         memcpy(taken[i], s->models[i].name, DML_NAME_MAX);
     }

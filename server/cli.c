@@ -80,7 +80,7 @@ int cmd_kernel(int argc, char **argv)
     int threads = util_ncpu(), npos;
     char *pos[1];
     /* --empirical [--width W] [--samples S] [--outputs K] [--seed N]: Monte Carlo kernels of finite networks */
-    dml_empirical_opts emp = {.width = 512, .samples = 8, .outputs = 1, .seed = 0};
+    dml_empirical_opts emp = DML_EMPIRICAL_DEFAULTS;
     int empirical = 0;
     char *rest[64];
     int nrest = 0;
@@ -98,7 +98,8 @@ int cmd_kernel(int argc, char **argv)
                    "optional: the Gram matrix of x1) on standard input and prints {\"nngp\": {\"shape\": [n1, n2],\n"
                    "\"data\": [...]}, \"ntk\": {...}} with 17 significant digits: the infinite-width kernels (Neural\n"
                    "Tangents conventions, parameterization ntk). With --empirical: the Monte Carlo NNGP and the\n"
-                   "empirical NTK of S random finite networks of width W (default 512, 8 samples, 1 output, seed 0).\n"
+                   "empirical NTK of S random finite networks of width W (default 512, 8 samples, 1 output, seed 0),\n"
+                   "each matrix with its Monte Carlo \"standard_error\" beside \"data\" (S >= 2).\n"
                    "Errors go to standard error as {\"error\": {...}} with exit status 2. See docs/kernels.md.\n");
             return 0;
         }
@@ -137,16 +138,10 @@ int cmd_kernel(int argc, char **argv)
     }
     dml_error err;
     dml_error_clear(&err);
-    cJSON *resp = dml_kernel_request_ex(req, NULL, threads, empirical ? &emp : NULL, &err);
+    char *out = dml_kernel_request_text(req, NULL, threads, empirical ? &emp : NULL, &err);
     cJSON_Delete(req);
-    if (!resp) {
-        print_api_error(&err);
-        return 2;
-    }
-    char *out = dml_kernel_response_print(resp);
-    cJSON_Delete(resp);
     if (!out) {
-        print_error("internal", "out of memory", NULL);
+        print_api_error(&err);
         return 2;
     }
     size_t n = strlen(out);

@@ -38,18 +38,21 @@ void h_post_kernels(const request *rq, reply *r)
     const dml_limits *l = &c->limits;
     dml_kernel_limits lim = {.max_numbers = l->max_kernel_numbers, .max_seconds = l->max_kernel_seconds,
                              .max_memory_bytes = (double)l->max_memory_bytes, .max_depth = l->max_depth,
-                             .max_width = l->max_width};
-    cJSON *resp = dml_kernel_request(req, &lim, c->threads, &err);
+                             .max_width = l->max_width, .request_bytes = rq->body_len};
+    /* the response is printed straight into the reply buffer (no tree of every number) */
+    char *text = dml_kernel_request_text(req, &lim, c->threads, NULL, &err);
     cJSON_Delete(req);
-    if (!resp) {
+    if (!text) {
         switch (err.code) {
         case DML_ERR_LIMIT: {
             /* the size of the work (numbers, time, memory) is 413; a model beyond the spec limits is 400 */
             char msg[sizeof err.message + 96], hint[96];
             limit_hint(rq->a, &err, hint, sizeof hint);
             snprintf(msg, sizeof msg, "%s%s", err.message, hint);
-            if (strncmp(err.field, "model", 5) == 0) reply_error(r, 400, "limit_exceeded", msg, err.field);
-            else reply_error(r, 413, "payload_too_large", msg, err.field);
+            if (strncmp(err.field, "model", 5) == 0 || strncmp(err.field, "empirical", 9) == 0)
+                reply_error(r, 400, "limit_exceeded", msg, err.field);
+            else
+                reply_error(r, 413, "payload_too_large", msg, err.field);
             break;
         }
         default:
@@ -58,8 +61,6 @@ void h_post_kernels(const request *rq, reply *r)
         }
         return;
     }
-    char *text = dml_kernel_response_print(resp);
-    cJSON_Delete(resp);
     reply_json_text(r, 200, text);
 }
 

@@ -1,7 +1,7 @@
 /* Shared by the tests that compare core/ with independent implementations (test_kernel_reference.c,
- * test_nn_reference.c, test_nn_winograd.c): the window geometry of DESIGN 2.1 written without core/ (output
- * size and low padding per axis, the input position a window tap reads), uniform draws, and the relative
- * max-norm difference. */
+ * test_nn_reference.c, test_nn_winograd.c, test_layers_reference.c): the window geometry of DESIGN 2.1 written
+ * without core/ (output size and low padding per axis, the input position a window tap reads), the activation
+ * duals as written, uniform draws, and the relative max-norm difference. */
 #ifndef DMILAB_TESTS_REFERENCE_H
 #define DMILAB_TESTS_REFERENCE_H
 
@@ -52,6 +52,29 @@ static inline int src_pos(const geo *g, const int *osz, const int *lo, int o, in
         p = p * g->size[a] + i;
     }
     return p;
+}
+
+/* The activation duals of DESIGN 2.1 as written (ReLU: Cho & Saul 2009 without the factor 2; erf: Williams
+ * 1997): T and T' of (k11, k22, k12). For a ReLU pair of distinct inputs (self == 0) the smallest
+ * sin(theta) seen is kept in *min_sin: where it is tiny the angle itself is known only to eps / sin(theta). */
+static inline void ref_dual(dml_activation act, double k11, double k22, double k12, double *t, double *tp, int self,
+                            double *min_sin)
+{
+    if (act == DML_ACT_RELU) {
+        if (!self && k11 > 0 && k22 > 0) {
+            double c = k12 / sqrt(k11 * k22), sn = 1 - c * c > 0 ? sqrt(1 - c * c) : 0;
+            if (sn < *min_sin) *min_sin = sn;
+        }
+        double s = k11 * k22 - k12 * k12;
+        double th = atan2(sqrt(s > 0 ? s : 0), k12);
+        if (s <= 0 && k12 == 0) th = M_PI / 2;
+        *t = (sqrt(k11 * k22) * sin(th) + (M_PI - th) * k12) / (2 * M_PI);
+        *tp = (M_PI - th) / (2 * M_PI);
+    } else {
+        double q = (1 + 2 * k11) * (1 + 2 * k22);
+        *t = 2 / M_PI * asin(2 * k12 / sqrt(q));
+        *tp = 4 / M_PI / sqrt(q - 4 * k12 * k12);
+    }
 }
 
 /* Uniform draw in [a, b). */

@@ -1,10 +1,13 @@
 /* Every golden case through the `dmilab kernel` command (stdin -> stdout, %.17g), cross and Gram,
- * at 1e-10 relative; and a malformed request exits 2 with a JSON error naming the field. */
+ * at 1e-10 relative; a malformed request exits 2 with a JSON error naming the field; --empirical gives
+ * Monte Carlo kernels with their standard errors. */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <cjson/cJSON.h>
 #include "check.h"
+
+static double num_or(const cJSON *v) { return cJSON_IsNumber(v) ? v->valuedouble : NAN; }
 
 static char *slurp_stream(FILE *f)
 {
@@ -104,6 +107,31 @@ int main(int argc, char **argv)
             CHECK(fabs(a->valuedouble - b->valuedouble) <= 0.15 * fabs(a->valuedouble), "empirical NTK %g vs %g",
                   b->valuedouble, a->valuedouble);
     }
+    /* every entry has its Monte Carlo standard error beside it, and the exact kernel lies within a few of them
+     * plus the O(1/width) finite-width bias (2/W of sqrt(K_aa K_bb), as test_nn_kernel.c); one network has none */
+    for (int k = 0; je && jm && k < 2; k++) {
+        const char *name = k ? "ntk" : "nngp";
+        const cJSON *mm = cJSON_GetObjectItem(jm, name), *me = cJSON_GetObjectItem(je, name);
+        const cJSON *se = cJSON_GetObjectItem(mm, "standard_error"), *d = cJSON_GetObjectItem(mm, "data");
+        const cJSON *ex = cJSON_GetObjectItem(me, "data");
+        CHECK(cJSON_GetArraySize(se) == 4 && cJSON_GetArraySize(d) == 4, "%s: 4 standard errors beside 4 entries", name);
+        double diag[2] = {cJSON_GetArrayItem(ex, 0)->valuedouble, cJSON_GetArrayItem(ex, 3)->valuedouble};
+        for (int e = 0; e < 4 && cJSON_GetArraySize(se) == 4; e++) {
+            double s = cJSON_GetArrayItem(se, e)->valuedouble, v = cJSON_GetArrayItem(d, e)->valuedouble;
+            double x = cJSON_GetArrayItem(ex, e)->valuedouble, sc = sqrt(diag[e / 2] * diag[e % 2]);
+            CHECK(s > 0 && fabs(v - x) <= 5 * s + 2.0 / 1024 * sc, "%s[%d]: empirical %g exact %g, standard error %g",
+                  name, e, v, x, s);
+        }
+    }
+    CHECK(jm && cJSON_GetObjectItem(jm, "empirical") &&
+              num_or(cJSON_GetObjectItem(cJSON_GetObjectItem(jm, "empirical"), "samples")) == 16,
+          "the response records the Monte Carlo settings");
+    char *one = run_kernel_args(argv[1], "--empirical --width 64 --samples 1", req, &status);
+    cJSON *j1 = cJSON_Parse(one);
+    CHECK(status == 0 && j1 && !cJSON_GetObjectItem(cJSON_GetObjectItem(j1, "nngp"), "standard_error"),
+          "one network: no standard error");
+    cJSON_Delete(j1);
+    free(one);
     cJSON_Delete(je);
     cJSON_Delete(jm);
     free(exact);

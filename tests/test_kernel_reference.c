@@ -31,21 +31,7 @@ static double min_sin;
 
 static void dual(dml_activation act, double k11, double k22, double k12, double *t, double *tp, int self)
 {
-    if (act == DML_ACT_RELU) {
-        if (!self && k11 > 0 && k22 > 0) {
-            double c = k12 / sqrt(k11 * k22), sn = 1 - c * c > 0 ? sqrt(1 - c * c) : 0;
-            if (sn < min_sin) min_sin = sn;
-        }
-        double s = k11 * k22 - k12 * k12;
-        double th = atan2(sqrt(s > 0 ? s : 0), k12);
-        if (s <= 0 && k12 == 0) th = M_PI / 2;
-        *t = (sqrt(k11 * k22) * sin(th) + (M_PI - th) * k12) / (2 * M_PI);
-        *tp = (M_PI - th) / (2 * M_PI);
-    } else {
-        double q = (1 + 2 * k11) * (1 + 2 * k22);
-        *t = 2 / M_PI * asin(2 * k12 / sqrt(q));
-        *tp = 4 / M_PI / sqrt(q - 4 * k12 * k12);
-    }
+    ref_dual(act, k11, k22, k12, t, tp, self, &min_sin);
 }
 
 /* Reference NNGP and NTK of one pair (xa, xb) of inputs of geometry g under model m; `same`: xa is xb. */

@@ -13,7 +13,8 @@
  * The NNGP uses the exact readout average (exact_readout = 1; the literal mean over output units is
  * checked against it separately). Sizes keep the test fast: 3 inputs, width 512, S = 8 networks with 4 outputs each; fcn on 8x8x1,
  * lcn on 1D length 8 with 2 channels (its unshared weights grow as positions x width^2), cnn-vec and
- * cnn-gap on 6x6x1 (3x3 filters, same padding; cnn-gap also with circular padding and stride 2). */
+ * cnn-gap on 6x6x1 (3x3 filters, same padding; cnn-gap also with circular padding and stride 2); average
+ * pooling in two explicit layer lists (run_pool). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,17 +29,8 @@
 #define W 512
 #define OUT 4
 
-static void run(const char *name, dml_arch arch, dml_activation act, dml_shape sh, dml_padding pad, int stride)
+static void run_model(const char *name, dml_model m, dml_shape sh)
 {
-    dml_model m;
-    dml_model_defaults(&m);
-    m.arch = arch;
-    m.activation = act;
-    m.padding = pad;
-    m.stride[0] = stride;
-    m.b_std = 0.2;
-    m.readout_b_std = 0.1;
-    if (act == DML_ACT_ERF) m.w_std = 1.5;
     size_t D = dml_shape_numel(&sh);
     double *x = malloc(sizeof *x * NIN * D);
     dml_rng r;
@@ -81,6 +73,48 @@ static void run(const char *name, dml_arch arch, dml_activation act, dml_shape s
                worst_t, (double)(clock() - c0) / CLOCKS_PER_SEC);
     }
     free(x);
+}
+
+static void run(const char *name, dml_arch arch, dml_activation act, dml_shape sh, dml_padding pad, int stride)
+{
+    dml_model m;
+    dml_model_defaults(&m);
+    m.arch = arch;
+    m.activation = act;
+    m.padding = pad;
+    m.stride[0] = stride;
+    m.b_std = 0.2;
+    m.readout_b_std = 0.1;
+    if (act == DML_ACT_ERF) m.w_std = 1.5;
+    run_model(name, m, sh);
+}
+
+/* Average pooling (explicit layer lists, DESIGN 3.1): conv, act, avg-pool, conv, act, gap, dense on 6x6 (window
+ * 2, same padding), and conv, act, avg-pool (window 3, stride 2, circular), flatten, dense on 1D length 9. */
+static void run_pool(const char *name, dml_activation act, int mixed)
+{
+    dml_model m;
+    dml_model_defaults(&m);
+    m.b_std = 0.2;
+    m.readout_b_std = 0.1;
+    if (act == DML_ACT_ERF) m.w_std = 1.5;
+    const dml_layer_kind a[] = {DML_LAYER_CONV, DML_LAYER_ACT, DML_LAYER_AVG_POOL, DML_LAYER_CONV, DML_LAYER_ACT,
+                                DML_LAYER_GAP, DML_LAYER_READOUT};
+    const dml_layer_kind b[] = {DML_LAYER_CONV, DML_LAYER_ACT, DML_LAYER_AVG_POOL, DML_LAYER_FLATTEN, DML_LAYER_READOUT};
+    const dml_layer_kind *k = mixed ? a : b;
+    m.nlayers = mixed ? 7 : 5;
+    m.arch = DML_ARCH_LAYERS;
+    for (int l = 0; l < m.nlayers; l++) {
+        m.layers[l] = dml_layer_spec_from_model(&m, k[l]);
+        m.layers[l].activation = act;
+    }
+    m.layers[2].filter[0] = mixed ? 2 : 3;
+    if (!mixed) {
+        m.layers[2].stride[0] = 2;
+        m.layers[2].padding = DML_PAD_CIRCULAR;
+    }
+    dml_shape img6 = {.nd = 2, .size = {6, 6}, .channels = 1}, seq9 = {.nd = 1, .size = {9, 0}, .channels = 2};
+    run_model(name, m, mixed ? img6 : seq9);
 }
 
 /* The literal estimator (mean over sampled output units) against the exact readout average of the same
@@ -133,8 +167,43 @@ static void cross_block(void)
         }
 }
 
+/* The standard errors of dml_empirical_kernel_se are those of the per-network estimates: network s's own
+ * estimate is recovered from the means over s and s + 1 networks, (s + 1) m_{s+1} - s m_s, and their sample
+ * standard deviation over sqrt(S) must match (to the rounding of that recovery). */
+static void standard_errors(void)
+{
+    enum { NS = 5 };
+    dml_model m;
+    dml_model_defaults(&m);
+    m.arch = DML_ARCH_CNN_GAP;
+    dml_shape sh = {.nd = 1, .size = {5, 0}, .channels = 2};
+    double x[3 * 10], mk[NS + 1][9], mt[NS + 1][9], sek[9], set[9];
+    dml_rng r;
+    uint64_t key = 12;
+    dml_rng_seed(&r, &key, 1);
+    for (int j = 0; j < 30; j++) x[j] = dml_rng_normal(&r);
+    dml_error err;
+    int rc = 0;
+    memset(mk[0], 0, sizeof mk[0]);
+    memset(mt[0], 0, sizeof mt[0]);
+    for (int s = 1; s <= NS; s++) rc |= dml_empirical_kernel(&m, &sh, x, 3, NULL, 3, 32, 2, s, 0, 9, mk[s], mt[s], 1, &err);
+    double ek[9], et[9];
+    rc |= dml_empirical_kernel_se(&m, &sh, x, 3, NULL, 3, 32, 2, NS, 0, 9, ek, et, sek, set, 1, &err);
+    CHECK(rc == 0, "standard errors: %s", err.message);
+    for (int e = 0; e < 9 && rc == 0; e++)
+        for (int k = 0; k < 2; k++) {
+            double (*mm)[9] = k ? mt : mk, v[NS], mean = 0, var = 0;
+            for (int s = 0; s < NS; s++) mean += (v[s] = (s + 1) * mm[s + 1][e] - s * mm[s][e]) / NS;
+            for (int s = 0; s < NS; s++) var += (v[s] - mean) * (v[s] - mean) / (NS - 1);
+            double want = sqrt(var / NS), got = (k ? set : sek)[e];
+            CHECK(fabs(got - want) <= 1e-9 * fabs(mean) && (k ? et : ek)[e] == mm[NS][e],
+                  "%s[%d]: standard error %.10g, from the per-network estimates %.10g", k ? "ntk" : "nngp", e, got, want);
+        }
+}
+
 int main(void)
 {
+    standard_errors();
     literal_readout();
     cross_block();
     dml_shape img8 = {.nd = 2, .size = {8, 8}, .channels = 1};
@@ -154,6 +223,10 @@ int main(void)
         run(name, DML_ARCH_CNN_GAP, act, img6, DML_PAD_SAME, 1);
         snprintf(name, sizeof name, "cnn-gap %s 6x6 circ s2", an);
         run(name, DML_ARCH_CNN_GAP, act, img6, DML_PAD_CIRCULAR, 2);
+        snprintf(name, sizeof name, "avg-pool gap %s 6x6", an);
+        run_pool(name, act, 1);
+        snprintf(name, sizeof name, "avg-pool flatten %s 1D 9x2", an);
+        run_pool(name, act, 0);
     }
     return check_summary("nn_kernel");
 }

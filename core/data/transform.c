@@ -7,7 +7,7 @@
 #include <string.h>
 #include "dmilab/rng.h"
 #include "dmilab/transform.h"
-#include "../kernel/spatial.h"
+#include "../layers/window.h"
 #include "variant.h"
 
 /* A Haar-random orthogonal d x d matrix (row-major): QR of a Gaussian matrix, columns signed by diag(R)

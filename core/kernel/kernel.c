@@ -1,95 +1,43 @@
-/* The infinite-width kernel engine: NNGP and NTK of a layer list (DESIGN 2.1).
+/* The infinite-width kernel engine: NNGP and NTK of a layer list (DESIGN 2.1), a fold over the list as Neural
+ * Tangents' serial: each layer's kernel rule (core/layers/, dml_layer_table) maps the covariances of a pair of
+ * inputs to the next layer's.
  *
- * A layer list is split in two stages. The spatial stage (Conv / ConvLocal / Act before Flatten or GAP)
- * runs per pair of inputs on position-diagonal covariances (when the pooling layer is Flatten: lcn,
- * cnn-vec) or on full P x P covariances (GAP: cnn-gap). The scalar stage (Dense / Act / Readout after
- * Flatten or GAP) runs on whole n1 x n2 matrices, row by row; for fcn the spatial stage is empty and the
- * input covariance is one GEMM. Self covariances of each input are propagated alongside with the same
- * array functions, so self pairs of a Gram matrix see k12 == k11 == k22 exactly. */
+ * The fold runs in two stages. Up to the layer that pools the positions (Flatten or GAP on spatial inputs), the
+ * spatial stage runs per pair of inputs, on position-diagonal covariances or on full P x P ones, whichever the
+ * rest of the list needs (chosen per layer, backwards from the end: GAP and AvgPool read off-diagonal pairs).
+ * After it, the row stage runs on whole rows of the n1 x n2 matrices. Specialisations the fold selects:
+ *   - an empty spatial stage (Flatten first, or flat inputs): the input covariance is one GEMM (SYRK for a
+ *     Gram matrix);
+ *   - a Gram matrix computes each unordered pair once and mirrors it in 64 x 64 tiles;
+ *   - self covariances (which every activation reads) are propagated per input on the position diagonal with
+ *     the same rules, or, when an activation follows GAP or AvgPool (whose diagonal needs off-diagonal
+ *     entries), by the pair run of the input with itself; either way a self pair of a Gram matrix sees
+ *     k12 == k11 == k22 bit for bit, so its ReLU angle is exactly 0;
+ *   - the window sums of full covariances are fused one-pass rows and the duals SIMD (core/layers/). */
+#include <assert.h>
 #include <cblas.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "dmilab/kernel.h"
-#include "dual.h"
-#include "spatial.h"
+#include "../layers/layer.h"
 #include "../parallel.h"
+#include "plan.h"
 
 #define CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 
 typedef struct {
-    const dml_layers *L;
-    int pool;              /* index of the Flatten / GAP layer */
-    int full;              /* pool is GAP: full covariances */
-    size_t P0;             /* input positions */
-    int C;                 /* input channels */
-    size_t maxP;           /* largest position count in the spatial stage */
-    size_t margin;         /* doubles of zeros kept before and after each full-covariance buffer */
-    size_t nself;          /* doubles of one input's self trajectory */
-    size_t self_off[DML_MAX_LAYERS];   /* offset of the pre-activation self diagonal at each Act */
-    dml_window_table win[DML_MAX_LAYERS]; /* window tables of the spatial Conv / ConvLocal layers */
-} plan;
-
-typedef struct {
-    const plan *pl;
+    const dml_kplan *pl;
     const double *x1, *x2;
     size_t n1, n2;
     int gram;
     double *s1, *s2;       /* self trajectories, n x nself */
     double *K, *T;         /* outputs n1 x n2 */
-    double *f1, *f2;       /* scalar self covariances after the pooling layer (NaN after GAP) */
-    double *g1, *g2;       /* self covariances before each scalar-stage layer */
+    double *f1, *f2;       /* self covariances after the pooling layer (NaN when nothing reads them) */
+    double *g1, *g2;       /* self covariances before each row-stage layer */
     double **work;         /* per-thread workspace */
 } job;
-
-static int build_plan(const dml_layers *L, plan *pl, dml_error *err)
-{
-    memset(pl, 0, sizeof *pl);
-    pl->L = L;
-    pl->pool = -1;
-    for (int i = 0; i < L->n; i++)
-        if (L->layer[i].kind == DML_LAYER_FLATTEN || L->layer[i].kind == DML_LAYER_GAP) {
-            pl->pool = i;
-            break;
-        }
-    if (pl->pool < 0) return dml_fail(err, DML_ERR_INTERNAL, "model", "layer list without Flatten or GAP");
-    pl->full = L->layer[pl->pool].kind == DML_LAYER_GAP;
-    pl->P0 = dml_shape_positions(&L->input);
-    pl->C = L->input.channels;
-    pl->maxP = pl->P0;
-    size_t off = pl->P0;   /* slot 0: the input covariance diagonal */
-    for (int i = 0; i < pl->pool; i++) {
-        const dml_layer *ly = &L->layer[i];
-        if (ly->kind == DML_LAYER_ACT) {
-            pl->self_off[i] = off;
-            size_t np = 1;
-            for (int a = 0; a < ly->nd; a++) np *= (size_t)ly->in_size[a];
-            off += np;
-        } else if (ly->kind == DML_LAYER_CONV || ly->kind == DML_LAYER_CONV_LOCAL) {
-            if (pl->full && ly->kind == DML_LAYER_CONV_LOCAL)
-                return dml_fail(err, DML_ERR_INVALID_SPEC, "model",
-                                "locally connected layers followed by global average pooling have no "
-                                "position-diagonal kernel; not supported");
-            if (dml_window_table_build(ly, &pl->win[i]))
-                return dml_fail(err, DML_ERR_NOMEM, "model", "out of memory for window tables");
-            size_t p = pl->win[i].P_out;
-            if (p > pl->maxP) pl->maxP = p;
-            if ((size_t)pl->win[i].max_shift + 8 > pl->margin) pl->margin = (size_t)pl->win[i].max_shift + 8;
-        } else {
-            return dml_fail(err, DML_ERR_INTERNAL, "model", "unexpected layer before pooling");
-        }
-    }
-    pl->nself = off;
-    for (int i = pl->pool + 1; i < L->n; i++) {
-        dml_layer_kind k = L->layer[i].kind;
-        if (k == DML_LAYER_ACT && pl->full)
-            return dml_fail(err, DML_ERR_INVALID_SPEC, "model", "activation after global average pooling not supported");
-        if (k != DML_LAYER_DENSE && k != DML_LAYER_ACT && k != DML_LAYER_READOUT)
-            return dml_fail(err, DML_ERR_INTERNAL, "model", "unexpected layer after pooling");
-    }
-    return 0;
-}
 
 /* Input covariance on the position diagonal: out[p] = (sum_c a[p,c] b[p,c]) * (1/C). */
 static void input_cov_diag(const double *a, const double *b, size_t P, int C, double *out)
@@ -121,135 +69,109 @@ CLONES static void input_cov_full(const double *restrict a, const double *restri
         }
 }
 
-/* Sum with eight independent partial sums (vectorisable, and more accurate than one running sum). */
-CLONES static double sum(const double *a, size_t n)
+/* The four buffers of a pair run in workspace w. */
+static void pair_buffers(const dml_kplan *pl, double *w, dml_kstate *s)
 {
-    double p[8] = {0};
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8)
-        for (int k = 0; k < 8; k++) p[k] += a[i + k];
-    for (; i < n; i++) p[i & 7] += a[i];
-    return ((p[0] + p[1]) + (p[2] + p[3])) + ((p[4] + p[5]) + (p[6] + p[7]));
-}
-
-/* K <- w^2/F * S + b^2 and, when T != NULL, T <- w^2/F * ST + K (the Conv / Dense update). */
-CLONES static void affine(size_t n, double scale, double b2, const double *S, double *K, const double *ST, double *T)
-{
-    for (size_t i = 0; i < n; i++) K[i] = scale * S[i] + b2;
-    if (T)
-        for (size_t i = 0; i < n; i++) T[i] = scale * ST[i] + K[i];
-}
-
-static double filter_size(const dml_layer *ly)
-{
-    double F = 1.0;
-    for (int a = 0; a < ly->nd; a++) F *= ly->filter[a];
-    return F;
-}
-
-/* The self trajectory of one input: its diagonal covariance before every spatial Act, and the
- * scalar self covariance after Flatten (NaN after GAP: not needed by the supported layer lists). */
-static void self_trajectory(const plan *pl, const double *x, double *traj, double *scalar, double *w)
-{
-    const dml_layers *L = pl->L;
-    double *cur = w, *nxt = w + pl->maxP;
-    input_cov_diag(x, x, pl->P0, pl->C, traj);
-    memcpy(cur, traj, sizeof *cur * pl->P0);
-    size_t P = pl->P0;
-    for (int i = 0; i < pl->pool; i++) {
-        const dml_layer *ly = &L->layer[i];
-        if (ly->kind == DML_LAYER_ACT) {
-            memcpy(traj + pl->self_off[i], cur, sizeof *cur * P);
-            dml_dual(ly->activation, P, cur, 1, cur, cur, cur, NULL);
-        } else {
-            dml_window_diag(&pl->win[i], cur, nxt);
-            P = pl->win[i].P_out;
-            affine(P, ly->w_std * ly->w_std / filter_size(ly), ly->b_std * ly->b_std, nxt, cur, NULL, NULL);
-        }
-    }
-    if (pl->full) {
-        *scalar = NAN;
-    } else {
-        double s = 0.0;
-        for (size_t p = 0; p < P; p++) s += cur[p];
-        *scalar = s / (double)P;
-    }
-}
-
-static size_t workspace_doubles(const plan *pl)
-{
-    size_t P = pl->maxP;
-    return pl->full ? 4 * (P * P + 2 * pl->margin) + 4 : 4 * P + 4;
-}
-
-/* One pair in the spatial stage: returns K and Theta after the pooling layer. */
-static void pair_spatial(const job *jb, size_t i, size_t j, double *w, double *kout, double *tout)
-{
-    const plan *pl = jb->pl;
-    const dml_layers *L = pl->L;
-    const double *xi = jb->x1 + i * pl->P0 * (size_t)pl->C;
-    const double *xj = (jb->gram ? jb->x1 : jb->x2) + j * pl->P0 * (size_t)pl->C;
-    const double *si = jb->s1 + i * pl->nself;
-    const double *sj = (jb->gram ? jb->s1 : jb->s2) + j * pl->nself;
     /* full buffers keep zero margins on both sides for the fused window (never written) */
-    size_t g = pl->full ? pl->margin : 0, m = (pl->full ? pl->maxP * pl->maxP : pl->maxP) + 2 * g;
-    double *K = w + g, *T = w + m + g, *SK = w + 2 * m + g, *ST = w + 3 * m + g;
+    size_t g = pl->any_full ? pl->margin : 0, m = (pl->any_full ? pl->maxP * pl->maxP : pl->maxP) + 2 * g;
+    s->K = w + g;
+    s->T = w + m + g;
+    s->SK = w + 2 * m + g;
+    s->ST = w + 3 * m + g;
+}
+
+/* The spatial stage on one pair (xi, xj) with self trajectories si, sj: NNGP and NTK after the pooling layer.
+ * self_traj != NULL: the pair of an input with itself in a full self run, whose activations read their self
+ * covariances from the pair's own diagonal and record them into self_traj (the NTK is not computed). */
+static void pair_run(const dml_kplan *pl, const double *xi, const double *xj, const double *si, const double *sj,
+                     int self_pair, double *self_traj, double *w, double *kout, double *tout)
+{
+    dml_kstate s = {0};
+    pair_buffers(pl, w, &s);
+    if (self_traj) s.T = NULL;
+    s.theta_zero = 1;
     size_t P = pl->P0;
-    int self_pair = jb->gram && i == j;
-    if (pl->full)
-        input_cov_full(xi, xj, P, pl->C, K);
-    else if (self_pair)
-        memcpy(K, si, sizeof *K * P);      /* the very numbers of the self covariance */
+    s.full = pl->full0;
+    s.rows = pl->full0 ? P : 1;
+    s.cols = P;
+    if (pl->full0)
+        input_cov_full(xi, xj, P, pl->C, s.K);
+    else if (self_pair && !pl->self_full)
+        memcpy(s.K, si, sizeof *s.K * P);   /* the very numbers of the self covariance */
     else
-        input_cov_diag(xi, xj, P, pl->C, K);
-    int theta_zero = 1;
-    for (int l = 0; l < pl->pool; l++) {
-        const dml_layer *ly = &L->layer[l];
-        if (ly->kind == DML_LAYER_ACT) {
-            const double *a = si + pl->self_off[l], *b = sj + pl->self_off[l];
-            if (pl->full)
-                for (size_t p = 0; p < P; p++)
-                    dml_dual(ly->activation, P, a + p, 0, b, K + p * P, K + p * P, theta_zero ? NULL : T + p * P);
-            else
-                dml_dual(ly->activation, P, a, 1, b, K, K, theta_zero ? NULL : T);
-            if (theta_zero) memset(T, 0, sizeof *T * (pl->full ? P * P : P));
-        } else {
-            const dml_window_table *wt = &pl->win[l];
-            size_t Pn = wt->P_out;
-            size_t n = pl->full ? Pn * Pn : Pn;
-            double scale = ly->w_std * ly->w_std / filter_size(ly);
-            if (pl->full) {
-                dml_window_full(wt, K, SK);
-                if (!theta_zero) dml_window_full(wt, T, ST);
+        input_cov_diag(xi, xj, P, pl->C, s.K);
+    for (int l = 0; l <= pl->pool; l++) {
+        const dml_kstep *st = &pl->step[l];
+        assert(s.cols == st->P_in && s.full == st->full_in);
+        if (st->d->kind == DML_LAYER_ACT) {
+            if (self_traj) {
+                double *dst = self_traj + st->self_off;
+                for (size_t p = 0; p < st->P_in; p++) dst[p] = s.K[s.full ? p * st->P_in + p : p];
+                s.s1 = s.s2 = dst;
             } else {
-                dml_window_diag(wt, K, SK);
-                if (!theta_zero) dml_window_diag(wt, T, ST);
+                s.s1 = si + st->self_off;
+                s.s2 = sj + st->self_off;
             }
-            /* the first layer's NTK is its NNGP (the input has no parameters to differentiate) */
-            affine(n, scale, ly->b_std * ly->b_std, SK, K, theta_zero ? SK : ST, theta_zero ? NULL : T);
-            if (theta_zero) memcpy(T, K, sizeof *T * n);
-            theta_zero = 0;
-            P = Pn;
         }
+        dml_layer_table[st->d->kind]->kernel(st, &s);
+        assert(s.full == st->full_out && s.cols <= pl->maxP);
     }
-    size_t n = pl->full ? P * P : P;
-    *kout = sum(K, n) / (double)n;
-    *tout = theta_zero ? 0.0 : sum(T, n) / (double)n;
+    *kout = s.K[0];
+    *tout = self_traj ? NAN : s.T[0];
+}
+
+/* The self trajectory of one input: its diagonal covariance before every spatial Act, and its covariance
+ * after the pooling layer (*scalar; NaN when a layer before needs off-diagonal entries and nothing reads it). */
+static void self_trajectory(const dml_kplan *pl, const double *x, double *traj, double *scalar, double *w)
+{
+    input_cov_diag(x, x, pl->P0, pl->C, traj);
+    if (pl->gemm) {
+        /* the GEMM's diagonal is replaced by these numbers (kernel.c, dml_kernel) */
+        double s = 0.0;
+        for (size_t p = 0; p < pl->P0; p++) s += traj[p];
+        *scalar = s / (double)pl->P0;
+        return;
+    }
+    if (pl->self_full) {
+        double t;
+        pair_run(pl, x, x, traj, traj, 1, traj, w, scalar, &t);
+        return;
+    }
+    dml_kstate s = {.K = w, .SK = w + pl->maxP, .rows = 1, .cols = pl->P0};
+    memcpy(s.K, traj, sizeof *s.K * pl->P0);
+    for (int l = 0; l <= pl->pool; l++) {
+        const dml_kstep *st = &pl->diag_step[l];
+        dml_layer_kind k = st->d->kind;
+        if (k == DML_LAYER_AVG_POOL) {
+            *scalar = NAN;   /* nothing after it reads self covariances (else self_full) */
+            return;
+        }
+        if (k == DML_LAYER_ACT) {
+            memcpy(traj + st->self_off, s.K, sizeof *s.K * s.cols);
+            s.s1 = s.s2 = s.K;
+        }
+        dml_layer_table[k]->kernel(st, &s);
+    }
+    *scalar = s.K[0];
 }
 
 static int spatial_row(size_t i, int worker, void *ctx)
 {
     job *jb = ctx;
-    size_t j0 = jb->gram ? i : 0;
+    const dml_kplan *pl = jb->pl;
+    size_t D = pl->P0 * (size_t)pl->C, j0 = jb->gram ? i : 0;
+    const double *xi = jb->x1 + i * D, *si = jb->s1 + i * pl->nself;
+    const double *X2 = jb->gram ? jb->x1 : jb->x2, *S2 = jb->gram ? jb->s1 : jb->s2;
     for (size_t j = j0; j < jb->n2; j++)
-        pair_spatial(jb, i, j, jb->work[worker], &jb->K[i * jb->n2 + j], &jb->T[i * jb->n2 + j]);
+        pair_run(pl, xi, X2 + j * D, si, S2 + j * pl->nself, jb->gram && i == j, NULL, jb->work[worker],
+                 &jb->K[i * jb->n2 + j], &jb->T[i * jb->n2 + j]);
     return 0;
 }
 
 static int self_task(size_t t, int worker, void *ctx)
 {
     job *jb = ctx;
-    const plan *pl = jb->pl;
+    const dml_kplan *pl = jb->pl;
     size_t D = pl->P0 * (size_t)pl->C;
     if (t < jb->n1)
         self_trajectory(pl, jb->x1 + t * D, jb->s1 + t * pl->nself, &jb->f1[t], jb->work[worker]);
@@ -260,9 +182,9 @@ static int self_task(size_t t, int worker, void *ctx)
     return 0;
 }
 
-/* Self covariances through the scalar stage: g[(l - pool - 1) * n + i] is input i's self covariance
- * before layer l, computed with the same array functions as the matrix entries. */
-static void scalar_selves(const plan *pl, const double *f, size_t n, double *g)
+/* Self covariances through the row stage: g[(l - pool - 1) * n + i] is input i's self covariance before
+ * layer l, computed with the same rules as the matrix entries (on the diagonal: entry i is input i). */
+static void row_selves(const dml_kplan *pl, const double *f, size_t n, double *g)
 {
     const dml_layers *L = pl->L;
     size_t k = 0;
@@ -271,29 +193,26 @@ static void scalar_selves(const plan *pl, const double *f, size_t n, double *g)
         double *dst = g + k * n;
         memcpy(dst, src, sizeof *dst * n);
         if (k == 0) continue;
-        const dml_layer *ly = &L->layer[l - 1];
-        if (ly->kind == DML_LAYER_ACT)
-            dml_dual(ly->activation, n, dst, 1, dst, dst, dst, NULL);
-        else
-            affine(n, ly->w_std * ly->w_std, ly->b_std * ly->b_std, dst, dst, NULL, NULL);
+        const dml_kstep *st = &pl->diag_step[l - 1];
+        dml_kstate s = {.K = dst, .rows = 1, .cols = n, .s1 = dst, .s2 = dst};
+        dml_layer_table[st->d->kind]->kernel(st, &s);
     }
 }
 
-/* The scalar stage, one row at a time. */
-static int scalar_row(size_t i, int worker, void *ctx)
+/* The row stage, one row of n2 pairs at a time. */
+static int row_task(size_t i, int worker, void *ctx)
 {
     (void)worker;
     job *jb = ctx;
-    const dml_layers *L = jb->pl->L;
-    double *K = jb->K + i * jb->n2, *T = jb->T + i * jb->n2;
+    const dml_kplan *pl = jb->pl;
     const double *g2 = jb->gram ? jb->g1 : jb->g2;
+    dml_kstate s = {.full = 1, .rows = 1, .cols = jb->n2, .K = jb->K + i * jb->n2, .T = jb->T + i * jb->n2};
     size_t k = 0;
-    for (int l = jb->pl->pool + 1; l < L->n; l++, k++) {
-        const dml_layer *ly = &L->layer[l];
-        if (ly->kind == DML_LAYER_ACT)
-            dml_dual(ly->activation, jb->n2, jb->g1 + k * jb->n1 + i, 0, g2 + k * jb->n2, K, K, T);
-        else
-            affine(jb->n2, ly->w_std * ly->w_std, ly->b_std * ly->b_std, K, K, T, T);
+    for (int l = pl->pool + 1; l < pl->L->n; l++, k++) {
+        const dml_kstep *st = &pl->step[l];
+        s.s1 = jb->g1 + k * jb->n1 + i;
+        s.s2 = g2 + k * jb->n2;
+        dml_layer_table[st->d->kind]->kernel(st, &s);
     }
     return 0;
 }
@@ -309,8 +228,12 @@ int dml_kernel(const dml_model *m, const dml_shape *shape, const double *x1, siz
     if (gram) n2 = n1;
     if (threads < 1) threads = 1;
     dml_layers *L = malloc(sizeof *L);
-    if (!L) return dml_fail(err, DML_ERR_NOMEM, NULL, "out of memory");
-    plan pl;
+    dml_kplan *pl = malloc(sizeof *pl);
+    if (!L || !pl) {
+        free(L);
+        free(pl);
+        return dml_fail(err, DML_ERR_NOMEM, NULL, "out of memory");
+    }
     if (dml_model_layers(m, shape, 1, L, err)) {
         if (err) {
             char f[sizeof err->field];
@@ -318,24 +241,26 @@ int dml_kernel(const dml_model *m, const dml_shape *shape, const double *x1, siz
             memcpy(err->field, f, sizeof f);
         }
         free(L);
+        free(pl);
         return -1;
     }
-    if (build_plan(L, &pl, err)) {
-        for (int i = 0; i < L->n; i++) dml_window_table_free(&pl.win[i]);
+    if (dml_kplan_build(L, pl, err)) {
+        dml_kplan_free(pl);
+        free(pl);
         free(L);
         return -1;
     }
-    job jb = {.pl = &pl, .x1 = x1, .x2 = x2, .n1 = n1, .n2 = n2, .gram = gram};
+    job jb = {.pl = pl, .x1 = x1, .x2 = x2, .n1 = n1, .n2 = n2, .gram = gram};
     size_t nn = n1 * n2;
     int own_K = nngp == NULL;
     jb.K = nngp ? nngp : malloc(sizeof(double) * (nn ? nn : 1));
     jb.T = ntk ? ntk : malloc(sizeof(double) * (nn ? nn : 1));
-    jb.s1 = malloc(sizeof(double) * (n1 * pl.nself + 1));
-    jb.s2 = gram ? NULL : malloc(sizeof(double) * (n2 * pl.nself + 1));
+    jb.s1 = malloc(sizeof(double) * (n1 * pl->nself + 1));
+    jb.s2 = gram ? NULL : malloc(sizeof(double) * (n2 * pl->nself + 1));
     jb.f1 = malloc(sizeof(double) * (n1 + 1));
     jb.f2 = gram ? NULL : malloc(sizeof(double) * (n2 + 1));
     jb.work = calloc((size_t)threads, sizeof *jb.work);
-    size_t wn = workspace_doubles(&pl);
+    size_t wn = dml_kplan_workspace_doubles(pl);
     if (wn < n2 + 4) wn = n2 + 4;
     int ok = jb.K && jb.T && jb.s1 && (gram || jb.s2) && jb.f1 && (gram || jb.f2) && jb.work;
     for (int t = 0; ok && t < threads; t++) ok = (jb.work[t] = calloc(wn, sizeof(double))) != NULL;
@@ -345,11 +270,11 @@ int dml_kernel(const dml_model *m, const dml_shape *shape, const double *x1, siz
         goto out;
     }
     dml_parallel_for(gram ? n1 : n1 + n2, threads, self_task, &jb);
-    if (pl.pool == 0 && !pl.full) {
+    if (pl->gemm) {
         /* Flatten first (fcn; lcn and cnn-vec of depth 0, whose position-mean of the diagonal input covariance is
-         * the same number), so the kernel is x.x'/(P*C): one GEMM (SYRK for a Gram matrix). GAP first (cnn-gap of
-         * depth 0) takes the spatial stage: the mean over all position pairs. */
-        size_t D = pl.P0 * (size_t)pl.C;
+         * the same number) or flat inputs, so the kernel is x.x'/(P*C): one GEMM (SYRK for a Gram matrix). GAP
+         * first (cnn-gap of depth 0) takes the spatial stage: the mean over all position pairs. */
+        size_t D = pl->P0 * (size_t)pl->C;
         double alpha = 1.0 / (double)D;
         if (nn && D) {
             if (gram) {
@@ -375,16 +300,16 @@ int dml_kernel(const dml_model *m, const dml_shape *shape, const double *x1, siz
                         jb.K[j * n1 + i] = jb.K[i * n1 + j];
                         jb.T[j * n1 + i] = jb.T[i * n1 + j];
                     }
-    size_t npost = (size_t)(L->n - pl.pool - 1);
-    jb.g1 = malloc(sizeof(double) * (npost * n1 + 1));
-    jb.g2 = gram ? NULL : malloc(sizeof(double) * (npost * n2 + 1));
+    size_t nrow = (size_t)(L->n - pl->pool - 1);
+    jb.g1 = malloc(sizeof(double) * (nrow * n1 + 1));
+    jb.g2 = gram ? NULL : malloc(sizeof(double) * (nrow * n2 + 1));
     if (!jb.g1 || (!gram && !jb.g2)) {
         rc = dml_fail(err, DML_ERR_NOMEM, NULL, "out of memory");
         goto out;
     }
-    scalar_selves(&pl, jb.f1, n1, jb.g1);
-    if (!gram) scalar_selves(&pl, jb.f2, n2, jb.g2);
-    dml_parallel_for(n1, threads, scalar_row, &jb);
+    row_selves(pl, jb.f1, n1, jb.g1);
+    if (!gram) row_selves(pl, jb.f2, n2, jb.g2);
+    dml_parallel_for(n1, threads, row_task, &jb);
     for (size_t i = 0; i < nn; i++)
         if (!isfinite(jb.K[i]) || !isfinite(jb.T[i])) {
             rc = dml_fail(err, DML_ERR_NUMERIC, "x1",
@@ -405,7 +330,8 @@ out:
     free(jb.s2);
     free(jb.f1);
     free(jb.f2);
-    for (int i = 0; i < L->n; i++) dml_window_table_free(&pl.win[i]);
+    dml_kplan_free(pl);
+    free(pl);
     free(L);
     return rc;
 }

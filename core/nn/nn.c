@@ -13,28 +13,21 @@
 
 #define F32(net) ((net)->prec == DML_F32)
 
-static size_t positions(int nd, const int *size)
-{
-    size_t p = 1;
-    for (int a = 0; a < nd; a++) p *= (size_t)size[a];
-    return p;
-}
-
 static void free_ws(dml_net *net, nn_ws *ws)
 {
     free(ws->act[0]);
     for (int l = 0; l < net->n; l++)
-        if (net->lay[l].kind != DML_LAYER_FLATTEN) free(ws->act[l + 1]);
+        if (!dml_layer_table[net->lay[l].kind]->output_is_input) free(ws->act[l + 1]);
     free(ws->g[0]);
     free(ws->g[1]);
-    free(ws->cols);
-    free(ws->dcols);
-    free(ws->wv);
-    free(ws->wm);
-    free(ws->wu);
-    free(ws->wdu);
-    free(ws->wzero);
-    free(ws->wscratch);
+    free(ws->s.cols);
+    free(ws->s.dcols);
+    free(ws->s.wv);
+    free(ws->s.wm);
+    free(ws->s.wu);
+    free(ws->s.wdu);
+    free(ws->s.wzero);
+    free(ws->s.wscratch);
     free(ws->grads);
     free(ws->y);
     free(ws->gout);
@@ -54,33 +47,30 @@ int nn_reserve(dml_net *net, int w, size_t cap, int train, dml_error *err)
     free_ws(net, ws);
     size_t e = net->elt;
     int ok = (ws->act[0] = malloc(e * cap * net->in_numel)) != NULL;
-    size_t cols_n = 0, wv_n = 0, wm_n = 0, wu_n = 0, wz_n = 0;
+    dml_scratch_need most = {0};
     for (int l = 0; ok && l < net->n; l++) {
-        nn_layer *ly = &net->lay[l];
-        if (ly->kind == DML_LAYER_FLATTEN) ws->act[l + 1] = ws->act[l];
+        dml_net_layer *ly = &net->lay[l];
+        const dml_layer_ops *ops = dml_layer_table[ly->kind];
+        if (ops->output_is_input) ws->act[l + 1] = ws->act[l];
         else ok = (ws->act[l + 1] = malloc(e * cap * ly->out_numel)) != NULL;
-        size_t need = 0;
-        if (ly->wino.on) {
-            size_t tc = ly->wino.chunk, ch = (size_t)(ly->Cin > ly->Cout ? ly->Cin : ly->Cout);
-            if (16 * tc * ly->Cin > wv_n) wv_n = 16 * tc * ly->Cin;
-            if (16 * tc * ly->Cout > wm_n) wm_n = 16 * tc * ly->Cout;
-            if (16 * (size_t)ly->Cin * ly->Cout > wu_n) wu_n = 16 * (size_t)ly->Cin * ly->Cout;
-            if (ch > wz_n) wz_n = ch;
-        } else if (ly->kind == DML_LAYER_CONV) {
-            size_t c = cap < ly->chunk ? cap : ly->chunk;
-            need = c * ly->P_out * ly->K;
-        } else if (ly->kind == DML_LAYER_CONV_LOCAL) {
-            need = ly->P_out * cap * ly->K;
-            if (need > NN_COLS_MAX) need = NN_COLS_MAX;
-            if (need < cap * ly->K) need = cap * ly->K;
-        }
-        if (need > cols_n) cols_n = need;
+        dml_scratch_need need = {0};
+        if (ops->scratch) ops->scratch(ly, cap, &need);
+        if (need.cols > most.cols) most.cols = need.cols;
+        if (need.wv > most.wv) most.wv = need.wv;
+        if (need.wm > most.wm) most.wm = need.wm;
+        if (need.wu > most.wu) most.wu = need.wu;
+        if (need.wzero > most.wzero) most.wzero = need.wzero;
     }
+    dml_net_scratch *sc = &ws->s;
     if (ok) ok = (ws->g[0] = malloc(e * cap * net->max_numel)) && (ws->g[1] = malloc(e * cap * net->max_numel));
-    if (ok && cols_n) ok = (ws->cols = malloc(e * cols_n)) && (ws->dcols = malloc(e * cols_n));
-    if (ok && wv_n)
-        ok = (ws->wv = malloc(e * wv_n)) && (ws->wm = malloc(e * wm_n)) && (ws->wu = malloc(e * wu_n)) &&
-             (ws->wdu = malloc(e * wu_n)) && (ws->wzero = calloc(wz_n, e)) && (ws->wscratch = malloc(e * 16 * wz_n));
+    if (ok && most.cols) ok = (sc->cols = malloc(e * most.cols)) && (sc->dcols = malloc(e * most.cols));
+    if (ok && most.wv)
+        ok = (sc->wv = malloc(e * most.wv)) && (sc->wm = malloc(e * most.wm)) && (sc->wu = malloc(e * most.wu)) &&
+             (sc->wdu = malloc(e * most.wu)) && (sc->wzero = calloc(most.wzero, e)) &&
+             (sc->wscratch = malloc(e * 16 * most.wzero));
+    sc->cols_cap = most.cols;
+    sc->wv_cap = most.wv;
+    sc->wm_cap = most.wm;
     if (ok && train) {
         size_t no = cap * (size_t)net->outputs;
         ok = (ws->grads = malloc(e * (net->nparams ? net->nparams : 1))) && (ws->y = malloc(e * no)) &&
@@ -190,37 +180,6 @@ int nn_parallel(const dml_net *net, size_t ntasks, int (*fn)(size_t, int, void *
     return 0;
 }
 
-/* Use Winograd F(2x2, 3x3) for a Conv layer when it is 2D with a 3x3 filter and stride 1 and has at least
- * NN_WINO_MIN_CIN input channels (with fewer, the transforms cost more than the multiplications they save:
- * cnn-gap 14x14, 2 threads, im2col / Winograd images/s at width 4: 75k / 36k, 6: 50k / 46k, 8: 50k / 59k,
- * 16: 24k / 41k).
- * Blocks hold about NN_WINO_BLOCK bytes of transformed planes (V and M), sized for the L2 cache. */
-#define NN_WINO_MIN_CIN 8
-#define NN_WINO_BLOCK ((size_t)1 << 20)
-
-static void wino_setup(nn_layer *ly, const dml_layer *d, size_t elt)
-{
-    if (d->nd != 2 || d->filter[0] != 3 || d->filter[1] != 3 || d->stride[0] != 1 || d->stride[1] != 1 ||
-        d->in_channels < NN_WINO_MIN_CIN)
-        return;
-    nn_wino *g = &ly->wino;
-    g->H = d->in_size[0];
-    g->W = d->in_size[1];
-    g->Ho = d->out_size[0];
-    g->Wo = d->out_size[1];
-    g->pad_y = d->pad_lo[0];
-    g->pad_x = d->pad_lo[1];
-    g->circular = d->padding == DML_PAD_CIRCULAR;
-    g->ty = (g->Ho + 1) / 2;
-    g->tx = (g->Wo + 1) / 2;
-    g->tiles = (size_t)g->ty * g->tx;
-    g->chunk = NN_WINO_BLOCK / (16 * elt * (size_t)(d->in_channels + d->out_channels));
-    if (g->chunk < 16) g->chunk = 16;
-    const char *env = getenv("DMILAB_WINO_CHUNK");
-    if (env && atoi(env) > 0) g->chunk = (size_t)atoi(env);
-    g->on = 1;
-}
-
 static dml_net *create_keys(const dml_layers *L, dml_parameterization par, dml_precision prec,
                             const uint64_t *keys, size_t nkeys, int threads, size_t max_batch, dml_error *err)
 {
@@ -243,59 +202,16 @@ static dml_net *create_keys(const dml_layers *L, dml_parameterization par, dml_p
     int wino_allowed = !(conv && strcmp(conv, "im2col") == 0);
     for (int l = 0; l < net->n; l++) {
         const dml_layer *d = &net->L.layer[l];
-        nn_layer *ly = &net->lay[l];
+        dml_net_layer *ly = &net->lay[l];
         ly->kind = d->kind;
-        ly->ly = d;
+        ly->d = d;
         ly->in_numel = numel;
         ly->P_in = ly->P_out = 1;
         ly->F = 1;
-        double fan_in = 1.0;
-        switch (d->kind) {
-        case DML_LAYER_DENSE:
-        case DML_LAYER_READOUT:
-            if ((size_t)d->in_channels != numel) goto bad;
-            ly->Cin = d->in_channels;
-            ly->Cout = d->out_channels;
-            ly->K = (size_t)ly->Cin;
-            ly->out_numel = (size_t)ly->Cout;
-            ly->nw = (size_t)ly->Cin * ly->Cout;
-            ly->nb = (size_t)ly->Cout;
-            fan_in = ly->Cin;
-            break;
-        case DML_LAYER_CONV:
-        case DML_LAYER_CONV_LOCAL:
-            ly->P_in = positions(d->nd, d->in_size);
-            ly->P_out = positions(d->nd, d->out_size);
-            ly->Cin = d->in_channels;
-            ly->Cout = d->out_channels;
-            if (ly->P_in * ly->Cin != numel) goto bad;
-            if (dml_window_table_build(d, &ly->win)) {
-                dml_fail(err, DML_ERR_NOMEM, "", "out of memory");
-                dml_net_free(net);
-                return NULL;
-            }
-            ly->F = ly->win.F;
-            ly->K = (size_t)ly->F * ly->Cin;
-            ly->out_numel = ly->P_out * ly->Cout;
-            ly->nw = ly->K * ly->Cout * (d->kind == DML_LAYER_CONV_LOCAL ? ly->P_out : 1);
-            ly->nb = (size_t)ly->Cout * (d->kind == DML_LAYER_CONV_LOCAL ? ly->P_out : 1);
-            ly->chunk = NN_COLS_MAX / (ly->P_out * ly->K);
-            if (ly->chunk < 1) ly->chunk = 1;
-            if (d->kind == DML_LAYER_CONV && wino_allowed) wino_setup(ly, d, net->elt);
-            fan_in = (double)ly->K;
-            break;
-        case DML_LAYER_ACT:
-        case DML_LAYER_FLATTEN:
-            ly->out_numel = numel;
-            break;
-        case DML_LAYER_GAP:
-            ly->P_in = positions(d->nd, d->in_size);
-            ly->Cin = ly->Cout = d->in_channels;
-            if (ly->P_in * ly->Cin != numel) goto bad;
-            ly->out_numel = (size_t)ly->Cin;
-            break;
-        default:
-            goto bad;
+        if ((unsigned)d->kind >= DML_NLAYER_KINDS) goto bad;
+        if (dml_layer_table[d->kind]->setup(ly, net->elt, wino_allowed, err)) {
+            dml_net_free(net);
+            return NULL;
         }
         if (ly->nw) {
             ly->has_params = 1;
@@ -304,12 +220,12 @@ static dml_net *create_keys(const dml_layers *L, dml_parameterization par, dml_p
             ly->b_off = off;
             off += ly->nb;
             if (par == DML_PARAM_NTK) {
-                ly->alpha = d->w_std / sqrt(fan_in);
+                ly->alpha = d->w_std / sqrt(ly->fan_in);
                 ly->beta = d->b_std;
                 ly->w_init = ly->b_init = 1.0;
             } else {
                 ly->alpha = ly->beta = 1.0;
-                ly->w_init = d->w_std / sqrt(fan_in);
+                ly->w_init = d->w_std / sqrt(ly->fan_in);
                 ly->b_init = d->b_std;
             }
         }
@@ -349,18 +265,7 @@ dml_net *dml_net_create(const dml_layers *L, dml_parameterization par, dml_preci
 size_t dml_layers_num_params(const dml_layers *L)
 {
     size_t params = 0;
-    for (int l = 0; l < L->n; l++) {
-        const dml_layer *d = &L->layer[l];
-        size_t Pout = 1, F = 1;
-        for (int a = 0; a < d->nd; a++) {
-            Pout *= (size_t)d->out_size[a];
-            F *= (size_t)d->filter[a];
-        }
-        size_t K = F * (size_t)d->in_channels, co = (size_t)d->out_channels;
-        if (d->kind == DML_LAYER_DENSE || d->kind == DML_LAYER_READOUT) params += (size_t)d->in_channels * co + co;
-        else if (d->kind == DML_LAYER_CONV) params += K * co + co;
-        else if (d->kind == DML_LAYER_CONV_LOCAL) params += Pout * (K * co + co);
-    }
+    for (int l = 0; l < L->n; l++) params += dml_layer_num_params(&L->layer[l]);
     return params;
 }
 
@@ -372,39 +277,16 @@ double dml_train_memory_bytes(const dml_layers *L, dml_precision prec, size_t ba
     double micro = (double)(batch < n_train ? batch : n_train);
     if (micro > NN_MICRO_MAX) micro = NN_MICRO_MAX;
     double cap = ceil(micro / T);   /* examples per thread workspace */
-    double in = (double)dml_shape_numel(&L->input), numel = in, acts = in, maxn = in, cols = 0;
+    double in = (double)dml_shape_numel(&L->input), acts = in, maxn = in, cols = 0;
     double params = (double)dml_layers_num_params(L);
     for (int l = 0; l < L->n; l++) {
         const dml_layer *d = &L->layer[l];
-        double Pout = 1, F = 1;
-        for (int a = 0; a < d->nd; a++) {
-            Pout *= d->out_size[a];
-            F *= d->filter[a];
-        }
-        double K = F * d->in_channels, out = numel;
-        switch (d->kind) {
-        case DML_LAYER_DENSE:
-        case DML_LAYER_READOUT:
-            out = d->out_channels;
-            break;
-        case DML_LAYER_CONV:
-            out = Pout * d->out_channels;
-            cols = fmax(cols, fmin(cap * Pout * K, (double)NN_COLS_MAX) + 16.0 * 128 * (d->in_channels + d->out_channels));
-            break;
-        case DML_LAYER_CONV_LOCAL:
-            out = Pout * d->out_channels;
-            cols = fmax(cols, fmax(fmin(Pout * cap * K, (double)NN_COLS_MAX), cap * K));
-            break;
-        case DML_LAYER_GAP:
-            out = d->in_channels;
-            break;
-        case DML_LAYER_ACT:
-        case DML_LAYER_FLATTEN:
-            break;
-        }
-        if (d->kind != DML_LAYER_FLATTEN) acts += out;
-        maxn = fmax(maxn, out);
-        numel = out;
+        const dml_layer_ops *ops = dml_layer_table[d->kind];
+        dml_layer_cost c = {0};
+        ops->cost(d, 0, cap, &c);
+        if (!ops->output_is_input) acts += c.train_out;
+        maxn = fmax(maxn, c.train_out);
+        cols = fmax(cols, c.train_scratch);
     }
     double per_thread = cap * (acts + 2 * maxn + 2.0 * L->outputs) + 2 * cols + params;   /* + its gradient copy */
     double model = 4 * params;                         /* parameters, gradient, two optimizer moments */
@@ -413,10 +295,42 @@ double dml_train_memory_bytes(const dml_layers *L, dml_precision prec, size_t ba
     return 1.1 * (e * (model + T * per_thread) + data) + 256.0 * (1 << 20);
 }
 
+/* Seconds per parameter and step of the optimizer update and the sum of the per-thread gradients (one
+ * thread): sgd with momentum, adam (bench/estimate.sh). */
+#define SEC_PER_PARAM_STEP_SGD 1.5e-9
+#define SEC_PER_PARAM_STEP_ADAM 6e-9
+
+/* One float32 forward pass of one example on one thread: the layers' own costs. */
+static double forward_seconds(const dml_layers *L)
+{
+    double fwd = 0;
+    for (int l = 0; l < L->n; l++) {
+        dml_layer_cost c = {0};
+        dml_layer_table[L->layer[l].kind]->cost(&L->layer[l], 0, 1, &c);
+        fwd += c.train_seconds;
+    }
+    return fwd;
+}
+
+double dml_train_seconds(const dml_layers *L, dml_precision prec, dml_optimizer method, size_t n_train, size_t n_test,
+                         int epochs, int batch, int threads)
+{
+    if (threads < 1) threads = 1;
+    double fwd = forward_seconds(L);
+    double n = (double)n_train, M = (double)n_test, np = (double)dml_layers_num_params(L);
+    double p = prec == DML_F64 ? 2.0 : 1.0;
+    double steps = method == DML_OPT_GD ? epochs : epochs * ceil(n / (batch > 0 ? batch : 1));
+    int evals = (epochs < 10 ? epochs : 10) + 1;
+    double per_step = np * (method == DML_OPT_ADAM ? SEC_PER_PARAM_STEP_ADAM : SEC_PER_PARAM_STEP_SGD);
+    /* epochs of 3 passes over n_train (forward, input and weight gradients), the test metrics about 10 times,
+     * and a final pass over train and test */
+    return p * fwd * (3.0 * n * epochs + M * evals + n) / threads + p * per_step * steps;
+}
+
 const char *dml_net_conv_algorithm(const dml_net *net, int i)
 {
     if (i < 0 || i >= net->n) return NULL;
-    const nn_layer *ly = &net->lay[i];
+    const dml_net_layer *ly = &net->lay[i];
     if (ly->kind == DML_LAYER_CONV_LOCAL) return "local";
     if (ly->kind != DML_LAYER_CONV) return NULL;
     return ly->wino.on ? "winograd" : "im2col";
@@ -445,7 +359,7 @@ void dml_net_set_threads(dml_net *net, int threads)
 int dml_net_layer_params(const dml_net *net, int i, size_t *w_off, size_t *nw, size_t *b_off, size_t *nb)
 {
     if (i < 0 || i >= net->n || !net->lay[i].has_params) return -1;
-    const nn_layer *ly = &net->lay[i];
+    const dml_net_layer *ly = &net->lay[i];
     if (w_off) *w_off = ly->w_off;
     if (nw) *nw = ly->nw;
     if (b_off) *b_off = ly->b_off;
@@ -587,26 +501,78 @@ int dml_train(dml_net *net, const dml_train_config *cfg, const dml_dataset *trai
 
 /* ---- empirical kernels ---- */
 
+/* Per-entry Monte Carlo spread of the per-network estimates e_s (entry i of sample s), by sums shifted by the
+ * first sample (stable when the spread is small against the mean). */
+typedef struct {
+    double *first, *sum, *sq;
+} mc_spread;
+
+static int spread_alloc(mc_spread *m, size_t n)
+{
+    m->first = malloc(sizeof(double) * (n ? n : 1));
+    m->sum = calloc(n ? n : 1, sizeof(double));
+    m->sq = calloc(n ? n : 1, sizeof(double));
+    return m->first && m->sum && m->sq ? 0 : -1;
+}
+
+static void spread_free(mc_spread *m)
+{
+    free(m->first);
+    free(m->sum);
+    free(m->sq);
+}
+
+static inline void spread_add(mc_spread *m, int s, size_t i, double e)
+{
+    if (s == 0) m->first[i] = e;
+    double d = e - m->first[i];
+    m->sum[i] += d;
+    m->sq[i] += d * d;
+}
+
+/* Standard error of the mean of S >= 2 estimates: sample standard deviation / sqrt(S). */
+static void spread_se(const mc_spread *m, size_t n, int S, double *se)
+{
+    for (size_t i = 0; i < n; i++) {
+        double v = (m->sq[i] - m->sum[i] * m->sum[i] / S) / (S - 1);
+        se[i] = sqrt(v > 0 ? v / S : 0.0);
+    }
+}
+
 int dml_empirical_kernel(const dml_model *m, const dml_shape *shape, const double *x1, size_t n1, const double *x2,
                          size_t n2, int width, int outputs, int samples, int exact_readout, uint64_t seed,
                          double *nngp, double *ntk, int threads, dml_error *err)
 {
+    return dml_empirical_kernel_se(m, shape, x1, n1, x2, n2, width, outputs, samples, exact_readout, seed, nngp, ntk,
+                                   NULL, NULL, threads, err);
+}
+
+int dml_empirical_kernel_se(const dml_model *m, const dml_shape *shape, const double *x1, size_t n1, const double *x2,
+                            size_t n2, int width, int outputs, int samples, int exact_readout, uint64_t seed,
+                            double *nngp, double *ntk, double *nngp_se, double *ntk_se, int threads, dml_error *err)
+{
     if (width < 1 || outputs < 1 || samples < 1)
         return dml_fail(err, DML_ERR_INVALID_SPEC, "", "width, outputs and samples must be >= 1");
+    if ((nngp_se && !nngp) || (ntk_se && !ntk))
+        return dml_fail(err, DML_ERR_INVALID_SPEC, "", "a standard error needs its kernel");
+    if ((nngp_se || ntk_se) && samples < 2)
+        return dml_fail(err, DML_ERR_INVALID_SPEC, "", "a standard error needs at least 2 samples");
     if (!x2) {
         if (n2 != n1) return dml_fail(err, DML_ERR_INVALID_SPEC, "", "x2 == NULL needs n2 == n1");
         n2 = 0;
     }
     dml_model mm = *m;
     mm.width = width;
+    for (int l = 0; l < mm.nlayers; l++) mm.layers[l].width = width;   /* an explicit list's hidden layers too */
     dml_layers L;
     if (dml_model_layers(&mm, shape, outputs, &L, err)) return -1;
     size_t D = dml_shape_numel(shape), n = n1 + n2, N2 = x2 ? n2 : n1;
     size_t off2 = x2 ? n1 : 0;   /* row of x2's first example in the stacked batch */
     double *X = malloc(sizeof *X * n * D), *f = malloc(sizeof *f * n * (size_t)outputs);
     double *g = malloc(sizeof *g * n * (size_t)outputs), *T = malloc(sizeof *T * n * n);
+    mc_spread sk = {0}, st = {0};
     int rc = 0;
-    if (!X || !f || !g || !T) {
+    if (!X || !f || !g || !T || (nngp_se && spread_alloc(&sk, n1 * N2)) || (ntk_se && spread_alloc(&st, n1 * N2))) {
         rc = dml_fail(err, DML_ERR_NOMEM, "", "out of memory");
         goto done;
     }
@@ -628,7 +594,7 @@ int dml_empirical_kernel(const dml_model *m, const dml_shape *shape, const doubl
         nn_f64_forward(net, ws, n);
         memcpy(f, ws->act[net->n], sizeof *f * n * (size_t)outputs);
         if (nngp && exact_readout) {
-            const nn_layer *ro = &net->lay[net->n - 1];
+            const dml_net_layer *ro = &net->lay[net->n - 1];
             const double *h = ws->act[net->n - 1];
             size_t hd = (size_t)ro->Cin;
             double a2 = ro->alpha * ro->alpha, b2 = ro->beta * ro->beta;
@@ -637,6 +603,7 @@ int dml_empirical_kernel(const dml_model *m, const dml_shape *shape, const doubl
                     double acc = 0.0;
                     for (size_t c = 0; c < hd; c++) acc += h[a * hd + c] * h[(off2 + b) * hd + c];
                     nngp[a * N2 + b] += (a2 * acc + b2) / samples;
+                    if (nngp_se) spread_add(&sk, s, a * N2 + b, a2 * acc + b2);
                 }
         } else if (nngp)
             for (size_t a = 0; a < n1; a++)
@@ -644,6 +611,7 @@ int dml_empirical_kernel(const dml_model *m, const dml_shape *shape, const doubl
                     double acc = 0.0;
                     for (int k = 0; k < outputs; k++) acc += f[a * outputs + k] * f[(off2 + b) * outputs + k];
                     nngp[a * N2 + b] += w * acc;
+                    if (nngp_se) spread_add(&sk, s, a * N2 + b, acc / outputs);
                 }
         if (ntk) {
             nn_gram gr = {.n = n, .T = T};
@@ -660,14 +628,57 @@ int dml_empirical_kernel(const dml_model *m, const dml_shape *shape, const doubl
                 break;
             }
             for (size_t a = 0; a < n1; a++)
-                for (size_t b = 0; b < N2; b++) ntk[a * N2 + b] += w * T[a * n + off2 + b];
+                for (size_t b = 0; b < N2; b++) {
+                    ntk[a * N2 + b] += w * T[a * n + off2 + b];
+                    if (ntk_se) spread_add(&st, s, a * N2 + b, T[a * n + off2 + b] / outputs);
+                }
         }
         dml_net_free(net);
     }
+    if (rc == 0 && nngp_se) spread_se(&sk, n1 * N2, samples, nngp_se);
+    if (rc == 0 && ntk_se) spread_se(&st, n1 * N2, samples, ntk_se);
 done:
+    spread_free(&sk);
+    spread_free(&st);
     free(X);
     free(f);
     free(g);
     free(T);
     return rc;
+}
+
+/* Effective flops per second of one thread in the double-precision GEMMs of the empirical NTK's Grams. */
+#define EMPIRICAL_GRAM_FLOPS 10e9
+
+void dml_empirical_kernel_cost(const dml_model *m, const dml_shape *shape, size_t n1, size_t n2, int gram, int width,
+                               int outputs, int samples, int threads, double *seconds, double *bytes)
+{
+    *seconds = *bytes = 0;
+    if (threads < 1) threads = 1;
+    dml_model mm = *m;
+    mm.width = width;
+    for (int l = 0; l < mm.nlayers; l++) mm.layers[l].width = width;
+    dml_layers *L = malloc(sizeof *L);
+    if (!L || dml_model_layers(&mm, shape, outputs, L, NULL)) {
+        free(L);
+        return;
+    }
+    double n = (double)n1 + (gram ? 0.0 : (double)n2), N2 = gram ? (double)n1 : (double)n2;
+    double D = (double)dml_shape_numel(shape), held = 0, peak = 0, flops = 0;
+    for (int l = 0; l < L->n; l++) {
+        const dml_layer *d = &L->layer[l];
+        if (!dml_layer_num_params(d)) continue;
+        int windowed = d->kind == DML_LAYER_CONV || d->kind == DML_LAYER_CONV_LOCAL;
+        double rows = windowed ? n * (double)dml_layer_positions_out(d) : n;
+        double K = windowed ? dml_layer_filter_size(d) * d->in_channels : d->in_channels;
+        held += rows * rows;                              /* the input-window Gram A, kept for the sample */
+        peak = fmax(peak, rows * rows * 1.5 + rows * K);  /* dY dY^T (in the network's reals) and the windows */
+        flops += 2 * rows * rows * K + outputs * (2 * rows * rows * d->out_channels + 2 * rows * rows);
+    }
+    double fwd = 2 * forward_seconds(L);   /* float64 */
+    double net = dml_train_memory_bytes(L, DML_F64, (size_t)n, (size_t)n, 0, 1);
+    /* a forward pass, and a backward pass (about two forward passes) per output unit */
+    *seconds = samples * (fwd * n * (1 + 2.0 * outputs) + flops / EMPIRICAL_GRAM_FLOPS) / threads;
+    *bytes = 8.0 * (n * D + 2 * n * outputs + n * n + held + peak + 6 * (double)n1 * N2) + net;
+    free(L);
 }

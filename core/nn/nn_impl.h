@@ -1,10 +1,8 @@
-/* dmilab internal: the finite network's arithmetic, generic in the real type. Included once by nn_f32.c
- * (NN_SINGLE 1: float, cblas_sgemm) and once by nn_f64.c (NN_SINGLE 0: double, cblas_dgemm).
- *
- * Layouts: activations (n, P, C) row-major; im2col rows are windows of length K = F * Cin with entry
- * d * Cin + c (offset d of the window table, channel c), rows ordered image-major (i, o) for Conv (one
- * large GEMM per chunk of images) or position-major (o, i) for ConvLocal (one GEMM per position over the
- * whole batch). */
+/* dmilab internal: the finite network's passes over its layer list, generic in the real type: forward and
+ * backward (each layer's own pass from the layer table, core/layers/), the empirical-NTK Gram, the loss, and
+ * data-parallel training and prediction. Included once by nn_f32.c (NN_SINGLE 1: float, cblas_sgemm) and
+ * once by nn_f64.c (NN_SINGLE 0: double, cblas_dgemm). Activations are (n, P, C) row-major. */
+#include <assert.h>
 #include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
@@ -50,193 +48,44 @@ void NN(init)(dml_net *net, dml_rng *rng)
 {
     R *p = net->params;
     for (int l = 0; l < net->n; l++) {
-        const nn_layer *ly = &net->lay[l];
+        const dml_net_layer *ly = &net->lay[l];
         if (!ly->has_params) continue;
         for (size_t j = 0; j < ly->nw; j++) p[ly->w_off + j] = (R)(ly->w_init * dml_rng_normal(rng));
         for (size_t j = 0; j < ly->nb; j++) p[ly->b_off + j] = (R)(ly->b_init * dml_rng_normal(rng));
     }
 }
 
-/* Windows of images [i0, i0+ni) at output positions [o0, o0+no) of layer ly, from X (n, P_in, Cin). */
-static void NN(im2col)(const nn_layer *ly, const R *X, size_t i0, size_t ni, size_t o0, size_t no, int pos_major,
-                       R *cols)
-{
-    const dml_window_table *t = &ly->win;
-    size_t K = ly->K, Pin = ly->P_in, Pout = ly->P_out;
-    int Cin = ly->Cin;
-    for (size_t i = 0; i < ni; i++) {
-        const R *x = X + (i0 + i) * Pin * (size_t)Cin;
-        for (size_t o = 0; o < no; o++) {
-            size_t row = pos_major ? o * ni + i : i * no + o;
-            R *dst = cols + row * K;
-            for (int d = 0; d < t->F; d++) {
-                size_t q = (size_t)d * Pout + o0 + o;
-                R *c = dst + (size_t)d * Cin;
-                if (t->mask[q] != 0.0) {
-                    const R *s = x + (size_t)t->idx[q] * Cin;
-                    for (int k = 0; k < Cin; k++) c[k] = s[k];
-                } else {
-                    for (int k = 0; k < Cin; k++) c[k] = 0;
-                }
-            }
-        }
-    }
-}
-
-/* The adjoint of im2col: dX[window entries] += dcols. */
-static void NN(col2im)(const nn_layer *ly, R *dX, size_t i0, size_t ni, size_t o0, size_t no, int pos_major,
-                       const R *dcols)
-{
-    const dml_window_table *t = &ly->win;
-    size_t K = ly->K, Pin = ly->P_in, Pout = ly->P_out;
-    int Cin = ly->Cin;
-    for (size_t i = 0; i < ni; i++) {
-        R *x = dX + (i0 + i) * Pin * (size_t)Cin;
-        for (size_t o = 0; o < no; o++) {
-            size_t row = pos_major ? o * ni + i : i * no + o;
-            const R *src = dcols + row * K;
-            for (int d = 0; d < t->F; d++) {
-                size_t q = (size_t)d * Pout + o0 + o;
-                if (t->mask[q] == 0.0) continue;
-                R *s = x + (size_t)t->idx[q] * Cin;
-                const R *c = src + (size_t)d * Cin;
-                for (int k = 0; k < Cin; k++) s[k] += c[k];
-            }
-        }
-    }
-}
-
-#include "winograd_impl.h"
-
-/* Positions per im2col block of a locally connected layer for a batch of n. */
-static size_t local_block(const nn_layer *ly, size_t n)
-{
-    size_t ob = NN_COLS_MAX / (n * ly->K);
-    if (ob < 1) ob = 1;
-    if (ob > ly->P_out) ob = ly->P_out;
-    return ob;
-}
-
-NN_CLONES static void NN(relu_fwd)(const R *restrict X, R *restrict Y, size_t m)
-{
-    for (size_t j = 0; j < m; j++) Y[j] = X[j] > 0 ? X[j] : 0;
-}
-
-NN_CLONES static void NN(relu_bwd)(const R *restrict X, const R *restrict dY, R *restrict dX, size_t m)
-{
-    for (size_t j = 0; j < m; j++) dX[j] = X[j] > 0 ? dY[j] : (R)0;
-}
-
-/* Y[r, c] += v[c] for r < rows (v = beta * b, per column). */
-NN_CLONES static void NN(add_rows)(R *restrict Y, const R *restrict b, R beta, size_t rows, size_t cols)
-{
-    for (size_t r = 0; r < rows; r++)
-        for (size_t c = 0; c < cols; c++) Y[r * cols + c] += beta * b[c];
-}
-
-/* db[c] = beta * sum_r dY[r, c]. */
-NN_CLONES static void NN(sum_rows)(R *restrict db, const R *restrict dY, R beta, size_t rows, size_t cols)
-{
-    for (size_t c = 0; c < cols; c++) db[c] = 0;
-    for (size_t r = 0; r < rows; r++)
-        for (size_t c = 0; c < cols; c++) db[c] += dY[r * cols + c];
-    for (size_t c = 0; c < cols; c++) db[c] *= beta;
-}
-
-static void NN(act_fwd)(dml_activation a, const R *restrict X, R *restrict Y, size_t m)
-{
-    if (a == DML_ACT_RELU)
-        NN(relu_fwd)(X, Y, m);
-    else
-        for (size_t j = 0; j < m; j++) Y[j] = RERF(X[j]);
-}
-
-static void NN(act_bwd)(dml_activation a, const R *restrict X, const R *restrict dY, R *restrict dX, size_t m)
-{
-    if (a == DML_ACT_RELU) {
-        NN(relu_bwd)(X, dY, dX, m);
-    } else {
-        const R c = (R)1.1283791670955126;   /* 2 / sqrt(pi) */
-        for (size_t j = 0; j < m; j++) dX[j] = dY[j] * c * REXP(-X[j] * X[j]);
-    }
-}
+/* The layer's pass of this precision (a row of dml_layer_table). */
+#if NN_SINGLE
+#define LAYER_FORWARD(ops) (ops)->forward_f32
+#define LAYER_BACKWARD(ops) (ops)->backward_f32
+#define IM2COL dml_im2col_f32
+#else
+#define LAYER_FORWARD(ops) (ops)->forward_f64
+#define LAYER_BACKWARD(ops) (ops)->backward_f64
+#define IM2COL dml_im2col_f64
+#endif
 
 void NN(forward)(const dml_net *net, nn_ws *ws, size_t n)
 {
+    assert(n <= ws->cap);
     const R *p = net->params;
     for (int l = 0; l < net->n; l++) {
-        const nn_layer *ly = &net->lay[l];
-        const R *X = ws->act[l];
-        R *Y = ws->act[l + 1];
-        R alpha = (R)ly->alpha, beta = (R)ly->beta;
-        const R *W = p + ly->w_off, *b = p + ly->b_off;
-        switch (ly->kind) {
-        case DML_LAYER_DENSE:
-        case DML_LAYER_READOUT: {
-            int in = ly->Cin, out = ly->Cout;
-            GEMM(RM, NT, NT, (int)n, out, in, alpha, X, in, W, out, 0, Y, out);
-            NN(add_rows)(Y, b, beta, n, (size_t)out);
-            break;
+        const dml_net_layer *ly = &net->lay[l];
+        const dml_layer_ops *ops = dml_layer_table[ly->kind];
+        if (ops->output_is_input) {
+            assert(ws->act[l + 1] == ws->act[l]);
+            continue;
         }
-        case DML_LAYER_CONV: {
-            R *cols = ws->cols;
-            size_t Po = ly->P_out;
-            int Co = ly->Cout;
-            if (ly->wino.on) {
-                NN(wino_forward)(ly, ws, X, W, alpha, n, Y);
-                NN(add_rows)(Y, b, beta, n * Po, (size_t)Co);
-                break;
-            }
-            for (size_t i0 = 0; i0 < n; i0 += ly->chunk) {
-                size_t ni = n - i0 < ly->chunk ? n - i0 : ly->chunk;
-                NN(im2col)(ly, X, i0, ni, 0, Po, 0, cols);
-                GEMM(RM, NT, NT, (int)(ni * Po), Co, (int)ly->K, alpha, cols, (int)ly->K, W, Co, 0,
-                     Y + i0 * Po * Co, Co);
-            }
-            NN(add_rows)(Y, b, beta, n * Po, (size_t)Co);
-            break;
-        }
-        case DML_LAYER_CONV_LOCAL: {
-            R *cols = ws->cols;
-            size_t Po = ly->P_out, K = ly->K, ob = local_block(ly, n);
-            int Co = ly->Cout;
-            for (size_t o0 = 0; o0 < Po; o0 += ob) {
-                size_t no = Po - o0 < ob ? Po - o0 : ob;
-                NN(im2col)(ly, X, 0, n, o0, no, 1, cols);
-                for (size_t o = 0; o < no; o++)
-                    GEMM(RM, NT, NT, (int)n, Co, (int)K, alpha, cols + o * n * K, (int)K, W + (o0 + o) * K * Co, Co,
-                         0, Y + (o0 + o) * Co, (int)(Po * Co));
-            }
-            NN(add_rows)(Y, b, beta, n, Po * (size_t)Co);
-            break;
-        }
-        case DML_LAYER_ACT:
-            NN(act_fwd)(ly->ly->activation, X, Y, n * ly->in_numel);
-            break;
-        case DML_LAYER_FLATTEN:
-            break;   /* act[l + 1] == act[l] */
-        case DML_LAYER_GAP: {
-            size_t P = ly->P_in;
-            int C = ly->Cin;
-            R inv = (R)(1.0 / (double)P);
-            for (size_t i = 0; i < n; i++) {
-                const R *x = X + i * P * C;
-                R *y = Y + i * C;
-                for (int c = 0; c < C; c++) y[c] = 0;
-                for (size_t q = 0; q < P; q++)
-                    for (int c = 0; c < C; c++) y[c] += x[q * C + c];
-                for (int c = 0; c < C; c++) y[c] *= inv;
-            }
-            break;
-        }
-        }
+        assert(l == 0 || net->lay[l - 1].out_numel == ly->in_numel);   /* layers chain */
+        LAYER_FORWARD(ops)(ly, &ws->s, p, ws->act[l], ws->act[l + 1], n);
     }
 }
 
 /* ---- empirical NTK: per-layer Gram of the parameter Jacobians ---- */
 
 /* A[l]: (n*Po) x (n*Po) Gram of the input windows (Conv/ConvLocal) or n x n of the inputs (Dense). */
-static double *NN(gram_inputs)(const nn_layer *ly, const R *X, size_t n, size_t *An)
+static double *NN(gram_inputs)(const dml_net_layer *ly, const R *X, size_t n, size_t *An)
 {
     size_t rows = ly->kind == DML_LAYER_CONV || ly->kind == DML_LAYER_CONV_LOCAL ? n * ly->P_out : n;
     size_t K = ly->kind == DML_LAYER_CONV || ly->kind == DML_LAYER_CONV_LOCAL ? ly->K : (size_t)ly->Cin;
@@ -245,7 +94,7 @@ static double *NN(gram_inputs)(const nn_layer *ly, const R *X, size_t n, size_t 
     if (ly->kind == DML_LAYER_CONV || ly->kind == DML_LAYER_CONV_LOCAL) {
         cols = malloc(sizeof *cols * rows * K);
         if (!cols) return NULL;
-        NN(im2col)(ly, X, 0, n, 0, ly->P_out, 0, cols);
+        IM2COL(ly, X, 0, n, 0, ly->P_out, 0, cols);
         M = cols;
     }
     R *G = malloc(sizeof *G * rows * rows);
@@ -267,7 +116,7 @@ static double *NN(gram_inputs)(const nn_layer *ly, const R *X, size_t n, size_t 
  * B = dY dY^T. Returns -1 when out of memory. */
 static int NN(gram_layer)(const dml_net *net, const nn_ws *ws, int l, const R *dY, size_t n, nn_gram *gr)
 {
-    const nn_layer *ly = &net->lay[l];
+    const dml_net_layer *ly = &net->lay[l];
     if (!gr->A[l]) {
         gr->A[l] = NN(gram_inputs)(ly, ws->act[l], n, &gr->An[l]);
         if (!gr->A[l]) return -1;
@@ -319,90 +168,17 @@ void NN(backward)(const dml_net *net, nn_ws *ws, size_t n, const R *gout, R *gpa
         }
     memcpy(dY, gout, sizeof *dY * n * (size_t)net->outputs);
     for (int l = net->n - 1; l >= 0; l--) {
-        const nn_layer *ly = &net->lay[l];
-        const R *X = ws->act[l];
+        const dml_net_layer *ly = &net->lay[l];
+        const dml_layer_ops *ops = dml_layer_table[ly->kind];
         int need_dx = l > first_param || gx != NULL;
-        R *dX = l == 0 && gx ? gx : bufs[1 - cur];
-        R alpha = (R)ly->alpha, beta = (R)ly->beta;
-        const R *W = p + ly->w_off;
-        R *dW = gparams ? gparams + ly->w_off : NULL, *db = gparams ? gparams + ly->b_off : NULL;
         if (ly->has_params && gram && NN(gram_layer)(net, ws, l, dY, n, gram)) gram->failed = 1;
-        switch (ly->kind) {
-        case DML_LAYER_DENSE:
-        case DML_LAYER_READOUT: {
-            int in = ly->Cin, out = ly->Cout;
-            if (dW) {
-                GEMM(RM, TT, NT, in, out, (int)n, alpha, X, in, dY, out, 0, dW, out);
-                NN(sum_rows)(db, dY, beta, n, (size_t)out);
-            }
-            if (need_dx) GEMM(RM, NT, TT, (int)n, in, out, alpha, dY, out, W, out, 0, dX, in);
-            break;
-        }
-        case DML_LAYER_CONV: {
-            R *cols = ws->cols, *dcols = ws->dcols;
-            size_t Po = ly->P_out, K = ly->K;
-            int Co = ly->Cout;
-            if (need_dx) memset(dX, 0, sizeof *dX * n * ly->in_numel);
-            if (ly->wino.on) {
-                if (dW || need_dx) NN(wino_backward)(ly, ws, X, W, alpha, n, dY, dW, need_dx ? dX : NULL);
-                if (db) NN(sum_rows)(db, dY, beta, n * Po, (size_t)Co);
-                break;
-            }
-            for (size_t i0 = 0; i0 < n && (dW || need_dx); i0 += ly->chunk) {
-                size_t ni = n - i0 < ly->chunk ? n - i0 : ly->chunk;
-                const R *dYc = dY + i0 * Po * Co;
-                if (dW) {
-                    NN(im2col)(ly, X, i0, ni, 0, Po, 0, cols);
-                    GEMM(RM, TT, NT, (int)K, Co, (int)(ni * Po), alpha, cols, (int)K, dYc, Co, i0 ? 1 : 0, dW, Co);
-                }
-                if (need_dx) {
-                    GEMM(RM, NT, TT, (int)(ni * Po), (int)K, Co, alpha, dYc, Co, W, Co, 0, dcols, (int)K);
-                    NN(col2im)(ly, dX, i0, ni, 0, Po, 0, dcols);
-                }
-            }
-            if (db) NN(sum_rows)(db, dY, beta, n * Po, (size_t)Co);
-            break;
-        }
-        case DML_LAYER_CONV_LOCAL: {
-            R *cols = ws->cols, *dcols = ws->dcols;
-            size_t Po = ly->P_out, K = ly->K, ob = local_block(ly, n);
-            int Co = ly->Cout;
-            int ld = (int)(Po * Co);
-            if (need_dx) memset(dX, 0, sizeof *dX * n * ly->in_numel);
-            for (size_t o0 = 0; o0 < Po && (dW || need_dx); o0 += ob) {
-                size_t no = Po - o0 < ob ? Po - o0 : ob;
-                if (dW) NN(im2col)(ly, X, 0, n, o0, no, 1, cols);
-                for (size_t o = 0; o < no; o++) {
-                    const R *dYo = dY + (o0 + o) * Co;
-                    if (dW)
-                        GEMM(RM, TT, NT, (int)K, Co, (int)n, alpha, cols + o * n * K, (int)K, dYo, ld, 0,
-                             dW + (o0 + o) * K * Co, Co);
-                    if (need_dx)
-                        GEMM(RM, NT, TT, (int)n, (int)K, Co, alpha, dYo, ld, W + (o0 + o) * K * Co, Co, 0,
-                             dcols + o * n * K, (int)K);
-                }
-                if (need_dx) NN(col2im)(ly, dX, 0, n, o0, no, 1, dcols);
-            }
-            if (db) NN(sum_rows)(db, dY, beta, n, Po * (size_t)Co);
-            break;
-        }
-        case DML_LAYER_ACT:
-            if (need_dx) NN(act_bwd)(ly->ly->activation, X, dY, dX, n * ly->in_numel);
-            break;
-        case DML_LAYER_FLATTEN:
+        if (ops->output_is_input) {
             if (l == 0 && gx) memcpy(gx, dY, sizeof *gx * n * ly->in_numel);
             continue;   /* same buffer */
-        case DML_LAYER_GAP: {
-            if (!need_dx) break;
-            size_t P = ly->P_in;
-            int C = ly->Cin;
-            R inv = (R)(1.0 / (double)P);
-            for (size_t i = 0; i < n; i++)
-                for (size_t q = 0; q < P; q++)
-                    for (int c = 0; c < C; c++) dX[(i * P + q) * C + c] = dY[i * C + c] * inv;
-            break;
         }
-        }
+        R *dX = l == 0 && gx ? gx : bufs[1 - cur];
+        assert(dY == bufs[cur] && dX != dY);   /* ping-pong: the output gradient is never overwritten in place */
+        LAYER_BACKWARD(ops)(ly, &ws->s, p, ws->act[l], dY, need_dx ? dX : NULL, gparams, n);
         if (l == 0) break;
         cur = 1 - cur;
         dY = bufs[cur];
@@ -703,3 +479,6 @@ done:
 #undef RSQRT
 #undef RERF
 #undef REXP
+#undef LAYER_FORWARD
+#undef LAYER_BACKWARD
+#undef IM2COL

@@ -1,46 +1,17 @@
-/* dmilab internal: the finite network's data structures, shared by the precision-generic arithmetic
- * (nn_impl.h, compiled for float in nn_f32.c and for double in nn_f64.c) and the public API (nn.c). */
+/* dmilab internal: the finite network's data structures, shared by the precision-generic passes over the
+ * layer list (nn_impl.h, compiled for float in nn_f32.c and for double in nn_f64.c) and the public API (nn.c).
+ * The layers themselves (their forward, backward and scratch) are in core/layers/. */
 #ifndef DMILAB_NN_INTERNAL_H
 #define DMILAB_NN_INTERNAL_H
 
 #include <stddef.h>
 #include <stdint.h>
 #include "dmilab/nn.h"
-#include "../kernel/spatial.h"
+#include "../layers/layer.h"
 
-/* Largest im2col block in elements: conv layers process the batch in chunks of images, locally connected
- * layers in blocks of positions, so that one block of windows stays below this size (16 MB in float). */
-#define NN_COLS_MAX ((size_t)1 << 22)
 /* Largest number of examples one forward/backward pass holds (training accumulates gradients over
  * micro-batches of at most this many examples). */
 #define NN_MICRO_MAX 256
-
-/* Winograd F(2x2, 3x3) geometry of a 2D Conv layer with a 3x3 filter and stride 1 (winograd_impl.h). */
-typedef struct {
-    int on;                 /* the layer runs through Winograd (else im2col + GEMM) */
-    int H, W, Ho, Wo;       /* input and output spatial sizes */
-    int pad_y, pad_x;       /* zeros (or wrapped entries) before the first input row / column */
-    int circular;
-    int ty, tx;             /* output tiles per axis: ceil(Ho / 2), ceil(Wo / 2) */
-    size_t tiles;           /* tiles per image, ty * tx */
-    size_t chunk;           /* tiles per block of transforms and GEMMs */
-} nn_wino;
-
-typedef struct {
-    dml_layer_kind kind;
-    const dml_layer *ly;
-    size_t in_numel, out_numel;   /* numbers per example */
-    size_t P_in, P_out;           /* positions (1 for flat layers) */
-    int Cin, Cout, F;             /* channels, filter size (1 for Dense) */
-    size_t K;                     /* F * Cin: the window length, fan_in of Conv/ConvLocal */
-    int has_params;
-    size_t w_off, nw, b_off, nb;  /* offsets in the flat parameter vector */
-    double alpha, beta;           /* forward multipliers of W and b */
-    double w_init, b_init;        /* initialization standard deviations */
-    size_t chunk;                 /* Conv: images per im2col chunk */
-    dml_window_table win;         /* Conv / ConvLocal */
-    nn_wino wino;                 /* Conv */
-} nn_layer;
 
 /* Per-thread workspace: buffers for `cap` examples. Training and prediction split each batch into one
  * contiguous slice per thread, each thread running the whole network on its slice with single-threaded
@@ -49,10 +20,7 @@ typedef struct {
     size_t cap;
     void *act[DML_MAX_LAYERS + 1];   /* act[l]: input of layer l (act[0] the network input, act[n] the output) */
     void *g[2];                       /* ping-pong gradient buffers, cap * max_numel reals */
-    void *cols, *dcols;               /* im2col blocks */
-    void *wv, *wm;                    /* Winograd planes: 16 x chunk x Cin (V, dV), 16 x chunk x Cout (M, dM) */
-    void *wu, *wdu;                   /* Winograd weights and their gradient: 16 x Cin x Cout */
-    void *wzero, *wscratch;           /* zeros (max channels), scratch (16 x max channels) */
+    dml_net_scratch s;                /* the layers' scratch: im2col blocks, Winograd planes */
     void *grads;                      /* nparams reals: this slice's parameter gradients (training) */
     void *y, *gout;                   /* cap * outputs reals: targets, loss gradient */
     int *lab;                         /* cap labels */
@@ -62,7 +30,7 @@ typedef struct {
 
 struct dml_net {
     dml_layers L;
-    nn_layer lay[DML_MAX_LAYERS];
+    dml_net_layer lay[DML_MAX_LAYERS];
     int n;
     dml_parameterization par;
     dml_precision prec;

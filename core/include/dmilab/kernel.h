@@ -24,50 +24,75 @@ int dml_kernel(const dml_model *m, const dml_shape *shape,
                double *nngp, double *ntk, int threads, dml_error *err);
 
 /** Estimated cost of dml_kernel for n1 x n2 inputs of `shape` (gram: x2 == NULL, n2 == n1, each unordered
- *  pair once): pairs computed, dual (activation) evaluations, seconds on `threads` threads from per-entry
- *  costs measured on the reference machine (2 cores, AVX-512; within about 2x there), and the bytes dml_kernel
- *  allocates (outputs, self covariances, per-thread workspaces: 4 P^2 doubles for cnn-gap). A model that does
- *  not fit the shape costs 0 (dml_kernel will refuse it). */
+ *  pair once): pairs computed, dual (activation) evaluations, seconds on `threads` threads from the per-layer
+ *  costs of the layer table (core/layers/) and per-operation times calibrated on the reference machine
+ *  (bench/estimate.sh), and memory_bytes = dml_kernel_memory_bytes. A model that does not fit the shape costs 0
+ *  (dml_kernel will refuse it). */
 typedef struct {
     double pairs, dual_evaluations, seconds, memory_bytes;
 } dml_kernel_cost;
 void dml_kernel_cost_estimate(const dml_model *m, const dml_shape *shape, size_t n1, size_t n2, int gram, int threads,
                               dml_kernel_cost *out);
 
+/** The memory model of kernel computations (the one the admission step, the dry run and POST /api/v1/kernels
+ *  use). Bytes of one dml_kernel call of `m` on n1 x n2 inputs of `shape` (gram: x2 == NULL, n2 == n1) on
+ *  `threads` threads: the two outputs (NNGP, NTK: 2 n1 n2 doubles), the self trajectories of every input (its
+ *  diagonal covariance before every activation of the spatial stage), the self covariances through the row
+ *  stage, one workspace per thread (four covariance buffers: 4 P^2 doubles when the plan holds full
+ *  position-by-position covariances, as cnn-gap and avg-pool do, else 4 P), and the plan's window tables.
+ *  The inputs (the caller's) are not counted. 0 when the model does not fit the shape. */
+double dml_kernel_memory_bytes(const dml_model *m, const dml_shape *shape, size_t n1, size_t n2, int gram, int threads);
+
+/** Bytes of the kernel stage of one kernel-regression unit of work of the experiment runner
+ *  (dml_experiment_run: one data variant, model and repeat): the NNGP and NTK of the n_train x n_train Gram
+ *  matrix and of the n_test x n_train cross block, the test and train predictions (n x outputs), and the
+ *  larger of the two dml_kernel calls' own memory (dml_kernel_memory_bytes without the outputs) and the ridge
+ *  solve (a Cholesky copy of one Gram matrix and the n_train x outputs coefficients), which come one after the
+ *  other. The prepared dataset and the cached IDX files are the caller's to add (dml_unit_memory_estimate,
+ *  admission.h). 0 when the model does not fit the shape. */
+double dml_kernel_unit_memory_bytes(const dml_model *m, const dml_shape *shape, size_t n_train, size_t n_test,
+                                    int outputs, int threads);
+
 /** Bounds of one kernel request (0 = none): numbers (n1*n2 and each input's size), estimated computing time
- *  and estimated memory (dml_kernel_cost_estimate), and the model's depth and width (dml_model_admit;
- *  exceeding them is DML_ERR_LIMIT with field "model.depth" / "model.width"). Limit errors carry their
- *  dml_limit_id (dmilab/limits.h). */
+ *  and estimated memory, and the model's depth and width (dml_model_admit; exceeding them is DML_ERR_LIMIT with
+ *  field "model.depth" / "model.width"; empirical.width is bounded by max_width). Limit errors carry their
+ *  dml_limit_id (dmilab/limits.h). The memory estimate counts everything the request holds at once:
+ *  `request_bytes` (the caller's request text) and its parsed tree, the inputs, the computation
+ *  (dml_kernel_memory_bytes, outputs included; for empirical kernels dml_empirical_kernel_cost), and the
+ *  response text. */
 typedef struct {
     size_t max_numbers;
     double max_seconds;
     double max_memory_bytes;
     int max_depth, max_width;
+    size_t request_bytes;
 } dml_kernel_limits;
 
-/** The `dmilab kernel` request/response (DESIGN section 4) as JSON, shared by the CLI and
- *  POST /api/v1/kernels. Request: {"model": {...}, "x1": {"shape": [n1, ...spatial, C], "data": [...]},
- *  "x2": {...} (optional)}. Response: {"nngp": {"shape": [n1, n2], "data": [...]}, "ntk": {...}}.
- *  `lim` (NULL: no bounds): exceeding one is DML_ERR_LIMIT, checked before any computation.
- *  Returns a new cJSON (caller frees) or NULL with `err` (field paths like "x1.shape", "model.filter"). */
-#include <cjson/cJSON.h>
-cJSON *dml_kernel_request(const cJSON *req, const dml_kernel_limits *lim, int threads, dml_error *err);
-
-/** Monte Carlo settings for the empirical kernels of finite networks (`dmilab kernel --empirical`). */
+/** Monte Carlo settings for the empirical kernels of finite networks (`dmilab kernel --empirical`, or the
+ *  request's "empirical": {"width", "samples", "outputs", "seed"}). */
 typedef struct {
     int width;        /**< hidden units / channels of every hidden layer */
     int samples;      /**< independent random networks */
     int outputs;      /**< readout units averaged over */
     uint64_t seed;
 } dml_empirical_opts;
+#define DML_EMPIRICAL_DEFAULTS {.width = 512, .samples = 8, .outputs = 1, .seed = 0}
 
-/** As dml_kernel_request, but with `emp` != NULL the response holds the empirical kernels of random finite
- *  networks of the model (dml_empirical_kernel in nn.h: Monte Carlo NNGP, empirical NTK) instead of the
- *  infinite-width ones. */
-cJSON *dml_kernel_request_ex(const cJSON *req, const dml_kernel_limits *lim, int threads,
-                             const dml_empirical_opts *emp, dml_error *err);
+/** The `dmilab kernel` request/response (DESIGN section 4), shared by the CLI and POST /api/v1/kernels.
+ *  Request: {"model": {...}, "x1": {"shape": [n1, ...spatial, C], "data": [...]}, "x2": {...} (optional),
+ *  "empirical": {...} (optional)}. Response text: {"nngp": {"shape": [n1, n2], "data": [...]}, "ntk": {...}}
+ *  with every number printed %.17g; empirical kernels (the request's "empirical", or `emp` != NULL, which
+ *  wins) are those of random finite networks of the model (dml_empirical_kernel_se: Monte Carlo NNGP,
+ *  empirical NTK), with "standard_error": [...] beside "data" in each matrix when samples >= 2 and
+ *  "empirical": {"width", "samples", "outputs", "seed"} at the end.
+ *  `lim` (NULL: no bounds): exceeding one is DML_ERR_LIMIT, checked before any computation.
+ *  Returns the malloc'd text (ending in a newline), or NULL with `err` (field paths like "x1.shape",
+ *  "model.filter"; DML_ERR_NOMEM when an allocation fails). */
+#include <cjson/cJSON.h>
+char *dml_kernel_request_text(const cJSON *req, const dml_kernel_limits *lim, int threads,
+                              const dml_empirical_opts *emp, dml_error *err);
 
-/** Print a kernel response with every number as %.17g (cJSON prints 15 digits). Returns a malloc'd string. */
-char *dml_kernel_response_print(const cJSON *resp);
+/** dml_kernel_request_text parsed back into a cJSON tree (caller frees), for small requests and tests. */
+cJSON *dml_kernel_request(const cJSON *req, const dml_kernel_limits *lim, int threads, dml_error *err);
 
 #endif

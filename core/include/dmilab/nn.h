@@ -13,7 +13,7 @@
  * Conv layers compute by im2col + GEMM, or by Winograd F(2x2, 3x3) when 2D with a 3x3 filter, stride 1 and
  * at least 8 input channels (the same function up to rounding; dml_net_conv_algorithm tells which).
  * Windows (same / valid / circular padding, strides, 1D and 2D) are those of the kernel engine's window
- * tables (core/kernel/spatial.h), so both read exactly the same input positions; padded entries are zeros
+ * tables (core/layers/window.h), so both read exactly the same input positions; padded entries are zeros
  * (same) or wrap around (circular). F = product of the filter sizes, fan_in = Cin * F for Conv/ConvLocal
  * and the input length for Dense/Readout (Neural Tangents stax):
  *   parameterization 'ntk':      W, b ~ N(0, 1); alpha = w_std / sqrt(fan_in), beta = b_std
@@ -114,13 +114,22 @@ size_t dml_layers_num_params(const dml_layers *L);
  *  per thread (activations and gradients of min(batch, n_train, 256) examples in all, im2col or Winograd
  *  blocks), and the train and test inputs in double and in the compute precision. `batch` is the minibatch
  *  (the whole n_train for gd). Used to refuse, before it runs, a spec that cannot fit (DESIGN section 4
- *  limits). The count of what the code allocates, plus 10% and 256 MiB; measured: cnn-vec width 512 at 28x28,
- *  batch 256, 2 threads, 1000 images: estimate 3.06 GiB, peak RSS of `dmilab run` 2.57 GiB. */
+ *  limits). The count of what the code allocates, plus 10% and 256 MiB (its check against a measured peak
+ *  resident size is in docs/training.md). */
 double dml_train_memory_bytes(const dml_layers *L, dml_precision prec, size_t batch, size_t n_train, size_t n_test,
                               int threads);
 
 
 /* The training hyper-parameters (dml_train_config) and their defaults: dmilab/training.h. */
+
+/** Estimated seconds of one training point (dml_train through the experiment runner) of a network with layer
+ *  list L: `epochs` epochs over n_train examples in minibatches of `batch` (gd: the whole set per step), the
+ *  test metrics on n_test examples about 10 times and at the end, on `threads` threads. A step costs three
+ *  forward passes (forward, input gradients, weight gradients) of each layer's own forward cost
+ *  (core/layers/, measured rates of the reference machine, bench/estimate.sh) plus the optimizer's update per
+ *  parameter; float64 costs twice float32. */
+double dml_train_seconds(const dml_layers *L, dml_precision prec, dml_optimizer method, size_t n_train, size_t n_test,
+                         int epochs, int batch, int threads);
 
 typedef struct {
     int epoch;              /**< 1-based */
@@ -178,5 +187,21 @@ int dml_net_predict(dml_net *net, const double *x, size_t n, double *out, dml_er
 int dml_empirical_kernel(const dml_model *m, const dml_shape *shape, const double *x1, size_t n1, const double *x2,
                          size_t n2, int width, int outputs, int samples, int exact_readout, uint64_t seed,
                          double *nngp, double *ntk, int threads, dml_error *err);
+
+/** dml_empirical_kernel, and the Monte Carlo standard error of every entry: nngp_se / ntk_se (n1, n2) (NULL:
+ *  not wanted; each needs its kernel and samples >= 2) receive the sample standard deviation of the `samples`
+ *  per-network estimates of the entry divided by sqrt(samples) (each network's estimate is its mean over the
+ *  output units, or the exact readout average). The error of the mean over networks only: the finite-width
+ *  bias of O(1/width) (Hanin & Nica 2019) is not in it. */
+int dml_empirical_kernel_se(const dml_model *m, const dml_shape *shape, const double *x1, size_t n1, const double *x2,
+                            size_t n2, int width, int outputs, int samples, int exact_readout, uint64_t seed,
+                            double *nngp, double *ntk, double *nngp_se, double *ntk_se, int threads, dml_error *err);
+
+/** Estimated seconds and bytes of dml_empirical_kernel_se for n1 x n2 inputs (gram: x2 == NULL): the networks'
+ *  forward and backward passes, the per-layer Grams of the parameter Jacobians (held for every parameterized
+ *  layer while a sample runs: (n P_out)^2 doubles for a conv layer), the network and its workspace, and the
+ *  outputs with their standard errors. Both 0 when the model does not fit the shape. */
+void dml_empirical_kernel_cost(const dml_model *m, const dml_shape *shape, size_t n1, size_t n2, int gram, int width,
+                               int outputs, int samples, int threads, double *seconds, double *bytes);
 
 #endif

@@ -9,6 +9,7 @@
 #include "dmilab/enum.h"
 #include "dmilab/error.h"
 #include "dmilab/model.h"
+#include "dmilab/model_json.h"
 #include "dmilab/training.h"
 
 #define DML_PATH_MAX 1024
@@ -135,7 +136,8 @@ typedef struct {
     /** Whether `data`, `models`, `inference` were given as lists (field paths "models[1]") or as one object
      *  ("models"), for errors that name a field after parsing (admission, the runner). */
     int data_listed, models_listed, inference_listed;
-    /** Bit m: model m's `width` was written in the spec (kernels ignore a defaulted width; see admission). */
+    /** Bit m: model m's `width`, or a width of one of its layers, was written in the spec (kernels ignore a
+     *  defaulted width; see admission). */
     uint64_t width_given;
 } dml_spec;
 

@@ -1,13 +1,14 @@
-/* dmilab internal: the spatial stage of the kernel engine (layers before Flatten / GAP), on
- * position-diagonal covariances (lcn, cnn-vec: O(P) per pair) or full P x P covariances (cnn-gap). */
-#ifndef DMILAB_KERNEL_SPATIAL_H
-#define DMILAB_KERNEL_SPATIAL_H
+/* dmilab internal: window tables of Conv, ConvLocal and AvgPool layers (which input position each window tap
+ * reads), and the window sums of the kernel rules on position-diagonal or full P x P covariances. The finite
+ * networks' im2col reads the same tables, so both engines see the same geometry. */
+#ifndef DMILAB_LAYERS_WINDOW_H
+#define DMILAB_LAYERS_WINDOW_H
 
 #include <stddef.h>
 #include <stdint.h>
 #include "dmilab/model.h"
 
-/** The window of one Conv / ConvLocal layer as tables: for every window offset d (row-major over the
+/** The window of one Conv / ConvLocal / AvgPool layer as tables: for every window offset d (row-major over the
  *  filter axes) and output position o, the input position read (idx, 0 in padding) and whether it is real
  *  (mask 1) or zero padding (mask 0). Geometry of DESIGN 2.1 (same, valid, circular; strides). */
 typedef struct {
@@ -34,5 +35,13 @@ void dml_window_diag(const dml_window_table *t, const double *in, double *out);
  *  in: P_in x P_in row-major, with `max_shift` finite doubles readable before and after it (the fused path
  *  reads them and multiplies them by 0); out: P_out x P_out row-major. */
 void dml_window_full(const dml_window_table *t, const double *in, double *out);
+
+/** Pooling of a full covariance (independent offsets on the two positions, Neural Tangents' AvgPool kernel
+ *  before its 1/F^2): out[o1, o2] = sum_{d1, d2} in[idx[d1][o1], idx[d2][o2]] over real taps.
+ *  in: P_in x P_in, tmp: P_out x P_in scratch, out: P_out x P_out, row-major, all distinct. */
+void dml_window_pool_full(const dml_window_table *t, const double *in, double *tmp, double *out);
+
+/** The diagonal of dml_window_pool_full only: out[o] = sum_{d1, d2} in[idx[d1][o], idx[d2][o]] (P_out). */
+void dml_window_pool_diag(const dml_window_table *t, const double *in, double *out);
 
 #endif

@@ -1,6 +1,6 @@
 /* dmilab internal: Winograd F(2x2, 3x3) convolution for Conv layers with a 3x3 filter and stride 1 on 2D
- * inputs (any padding), forward and backward, generic in the real type R. Included by nn_impl.h after the
- * definitions of R, NN(), GEMM and NN_CLONES.
+ * inputs (any padding), forward and backward, generic in the real type R: the fast specialisation of Conv.
+ * Included by conv.c in each precision pass (after real.h: R, NN(), GEMM and NN_CLONES).
  *
  * Source: A. Lavin and S. Gray, "Fast Algorithms for Convolutional Neural Networks", CVPR 2016, section 4
  * (F(2x2, 3x3), matrices B^T, G, A^T below). Each output tile of 2x2 positions is computed from a 4x4 input
@@ -250,12 +250,13 @@ static void NN(wino_dweights)(const R *dU, int C, int K, R alpha, R *dW)
 }
 
 /* Y (n, Ho, Wo, Cout) = alpha * conv(X, W) (no bias) for a layer with ly->wino.on. */
-static void NN(wino_forward)(const nn_layer *ly, nn_ws *ws, const R *X, const R *W, R alpha, size_t n, R *Y)
+static void NN(wino_forward)(const dml_net_layer *ly, dml_net_scratch *ws, const R *X, const R *W, R alpha, size_t n, R *Y)
 {
     const nn_wino *g = &ly->wino;
     int C = ly->Cin, K = ly->Cout;
     R *U = ws->wu, *V = ws->wv, *M = ws->wm;
     size_t Tc = g->chunk, pv = Tc * (size_t)C, pm = Tc * (size_t)K, CK = (size_t)C * K, total = n * g->tiles;
+    assert(16 * pv <= ws->wv_cap && 16 * pm <= ws->wm_cap);   /* the planes of one block fit the workspace */
     NN(wino_weights)(W, C, K, U);
     for (size_t t0 = 0; t0 < total; t0 += Tc) {
         size_t nt = total - t0 < Tc ? total - t0 : Tc;
@@ -268,13 +269,14 @@ static void NN(wino_forward)(const nn_layer *ly, nn_ws *ws, const R *X, const R 
 
 /* Backward of NN(wino_forward): dW (9 Cin, Cout) = alpha * sum over windows (overwritten; NULL: skipped) and
  * dX (n, H, W, Cin) += the input gradient (NULL: skipped), for the output gradient dY (n, Ho, Wo, Cout). */
-static void NN(wino_backward)(const nn_layer *ly, nn_ws *ws, const R *X, const R *W, R alpha, size_t n, const R *dY,
+static void NN(wino_backward)(const dml_net_layer *ly, dml_net_scratch *ws, const R *X, const R *W, R alpha, size_t n, const R *dY,
                               R *dW, R *dX)
 {
     const nn_wino *g = &ly->wino;
     int C = ly->Cin, K = ly->Cout;
     R *U = ws->wu, *dU = ws->wdu, *V = ws->wv, *M = ws->wm;
     size_t Tc = g->chunk, pv = Tc * (size_t)C, pm = Tc * (size_t)K, CK = (size_t)C * K, total = n * g->tiles;
+    assert(16 * pv <= ws->wv_cap && 16 * pm <= ws->wm_cap);
     if (dX) NN(wino_weights)(W, C, K, U);
     if (dW) memset(dU, 0, sizeof *dU * 16 * CK);
     for (size_t t0 = 0; t0 < total; t0 += Tc) {

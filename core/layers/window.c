@@ -1,9 +1,11 @@
-/* Window sums of Conv / ConvLocal layers on covariances, diagonal and full (DESIGN 2.1), driven by
- * per-layer index tables so every geometry (padding, stride, 1D/2D) shares one fast loop. */
+/* Window tables, and window sums of Conv / ConvLocal / AvgPool layers on covariances, diagonal and full
+ * (DESIGN 2.1), driven by per-layer index tables so every geometry (padding, stride, 1D/2D) shares one fast
+ * loop. */
+#include <assert.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include "spatial.h"
+#include "window.h"
 
 /* Hot loops get AVX-512 and AVX2 builds next to the baseline one, picked at load time (GCC ifunc). */
 #define CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
@@ -59,6 +61,7 @@ int dml_window_table_build(const dml_layer *L, dml_window_table *t)
                 src += (size_t)ia * stride;
                 stride *= (size_t)n;
             }
+            assert(src < Pin);
             t->idx[(size_t)d * Pout + o] = real ? (int32_t)src : 0;
             t->mask[(size_t)d * Pout + o] = real ? 1.0 : 0.0;
             if (real) {
@@ -169,5 +172,45 @@ void dml_window_full(const dml_window_table *t, const double *in, double *out)
             if (t->mask[k] == 0.0) continue;
             add_row(t, d, dst, in + (size_t)t->idx[k] * Pin);
         }
+    }
+}
+
+/* dst[q] += src[q]: a whole row of the input (pooling's first pass). */
+CLONES static void add_plain(double *restrict dst, const double *restrict src, size_t n)
+{
+    for (size_t q = 0; q < n; q++) dst[q] += src[q];
+}
+
+void dml_window_pool_full(const dml_window_table *t, const double *in, double *tmp, double *out)
+{
+    size_t Pin = t->P_in, Pout = t->P_out;
+    /* first axis of the pair: tmp[o1, q] = sum_d1 in[idx[d1][o1], q] */
+    memset(tmp, 0, sizeof *tmp * Pout * Pin);
+    for (size_t o1 = 0; o1 < Pout; o1++)
+        for (int d = 0; d < t->F; d++) {
+            size_t k = (size_t)d * Pout + o1;
+            if (t->mask[k] != 0.0) add_plain(tmp + o1 * Pin, in + (size_t)t->idx[k] * Pin, Pin);
+        }
+    /* second axis: out[o1, o2] = sum_d2 tmp[o1, idx[d2][o2]] */
+    memset(out, 0, sizeof *out * Pout * Pout);
+    for (size_t o1 = 0; o1 < Pout; o1++)
+        for (int d = 0; d < t->F; d++) add_row(t, d, out + o1 * Pout, tmp + o1 * Pin);
+}
+
+void dml_window_pool_diag(const dml_window_table *t, const double *in, double *out)
+{
+    size_t Pin = t->P_in, Pout = t->P_out;
+    for (size_t o = 0; o < Pout; o++) {
+        double s = 0.0;
+        for (int d1 = 0; d1 < t->F; d1++) {
+            size_t k1 = (size_t)d1 * Pout + o;
+            if (t->mask[k1] == 0.0) continue;
+            const double *row = in + (size_t)t->idx[k1] * Pin;
+            for (int d2 = 0; d2 < t->F; d2++) {
+                size_t k2 = (size_t)d2 * Pout + o;
+                if (t->mask[k2] != 0.0) s += row[t->idx[k2]];
+            }
+        }
+        out[o] = s;
     }
 }

@@ -1,9 +1,9 @@
-/* dmilab internal: activation duals and elementwise kernel maps, on arrays.
+/* dmilab internal: activation duals (the kernel rule of the activation layers), on arrays.
  * Every lane is computed by the same code whatever its position in the array (tails are padded to
  * a full vector), so a self pair computed inside a matrix and the same pair computed in a vector of
  * self covariances give bit-identical results (DESIGN 2.1, self pairs). */
-#ifndef DMILAB_KERNEL_DUAL_H
-#define DMILAB_KERNEL_DUAL_H
+#ifndef DMILAB_LAYERS_DUAL_H
+#define DMILAB_LAYERS_DUAL_H
 
 #include <stddef.h>
 #include "dmilab/model.h"
@@ -17,7 +17,10 @@
  *    theta = atan2(sqrt(max(k11 k22 - k12^2, 0)), k12), pi/2 when both are 0;
  *    T = (sqrt(k11 k22 - k12^2) + (pi - theta) k12) / (2 pi), T' = (pi - theta) / (2 pi).
  *  erf (Williams 1997): T = 2/pi asin(2 k12 / sqrt((1 + 2 k11)(1 + 2 k22))),
- *    T' = 4/pi / sqrt((1 + 2 k11)(1 + 2 k22) - 4 k12^2). */
+ *    T' = 4/pi / sqrt((1 + 2 k11)(1 + 2 k22) - 4 k12^2), evaluated in the stable form
+ *    d = 1 + 2 (k11 + k22) + 4 (k11 k22 - k12^2) (the determinant by Kahan's fma algorithm, exactly 0 for a
+ *    self pair), T = 2/pi atan2(2 k12, sqrt(d)), T' = 4/pi / sqrt(d): accurate at any input scale, where the
+ *    product form cancels catastrophically on self pairs of large inputs (issue 9). */
 void dml_dual(dml_activation act, size_t n, const double *k11, int k11_stride, const double *k22,
               const double *k12, double *out, double *theta);
 

@@ -1,5 +1,7 @@
-/* Activation duals: the portable scalar build and the run-time dispatch to the AVX2 build. */
+/* Activation duals (the kernel rule of relu and erf, DESIGN 2.1): the portable scalar build and the run-time
+ * dispatch to the AVX2 and AVX-512 builds. */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include "dual.h"
@@ -14,15 +16,21 @@ static inline void relu_one(double k11, double k22, double k12, double *t, doubl
     *tp = a * (0.5 / M_PI);
 }
 
+/* k11 k22 - k12^2 without cancellation (Kahan's 2x2 determinant: the rounding error of k12^2, recovered with
+ * an fma, is subtracted again), clamped at 0; exactly 0 for a self pair (k11 == k22 == k12). */
+static inline double det2(double k11, double k22, double k12)
+{
+    double w = k12 * k12, e = fma(k12, k12, -w), f = fma(k11, k22, -w), d = f - e;
+    return d > 0.0 ? d : 0.0;
+}
+
+/* erf in the stable form: (1 + 2 k11)(1 + 2 k22) - 4 k12^2 = 1 + 2 (k11 + k22) + 4 (k11 k22 - k12^2), and
+ * asin(2 k12 / sqrt(that + 4 k12^2)) = atan2(2 k12, sqrt(that)), well conditioned at any scale. */
 static inline void erf_one(double k11, double k22, double k12, double *t, double *tp)
 {
-    double p = (1.0 + 2.0 * k11) * (1.0 + 2.0 * k22);
-    double c = 2.0 * k12 / sqrt(p);
-    if (c > 1.0) c = 1.0;
-    if (c < -1.0) c = -1.0;
-    *t = (2.0 / M_PI) * asin(c);
-    double d = p - 4.0 * k12 * k12;
-    *tp = (4.0 / M_PI) / sqrt(d > 0.0 ? d : 0.0);
+    double d = 1.0 + 2.0 * (k11 + k22) + 4.0 * det2(k11, k22, k12), s = sqrt(d);
+    *t = (2.0 / M_PI) * atan2(2.0 * k12, s);
+    *tp = (4.0 / M_PI) / s;
 }
 
 void dml_dual_scalar(dml_activation act, size_t n, const double *k11, int k11_stride, const double *k22,
@@ -43,19 +51,26 @@ typedef void (*dual_fn)(dml_activation, size_t, const double *, int, const doubl
                         double *);
 
 /* The widest build this CPU runs, chosen once per process: every call of a process uses the same code,
- * which keeps self pairs bit-identical across calls. DMILAB_SIMD=scalar|avx2|avx512 caps the choice. */
-static dual_fn pick(void)
+ * which keeps self pairs bit-identical across calls. DMILAB_SIMD=scalar|avx2|avx512 caps the choice.
+ * pthread_once: kernel threads may make the first call at the same time. */
+static dual_fn chosen;
+static pthread_once_t chosen_once = PTHREAD_ONCE_INIT;
+
+static void choose(void)
 {
-    static dual_fn cached;
-    if (cached) return cached;
     __builtin_cpu_init();
     const char *cap = getenv("DMILAB_SIMD");
     int allow512 = !cap || strcmp(cap, "avx512") == 0, allow2 = allow512 || (cap && strcmp(cap, "avx2") == 0);
     dual_fn f = dml_dual_scalar;
     if (allow2 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) f = dml_dual_avx2;
     if (allow512 && __builtin_cpu_supports("avx512f")) f = dml_dual_avx512;
-    cached = f;
-    return f;
+    chosen = f;
+}
+
+static dual_fn pick(void)
+{
+    pthread_once(&chosen_once, choose);
+    return chosen;
 }
 
 const char *dml_dual_isa(void)

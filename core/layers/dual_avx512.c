@@ -1,4 +1,4 @@
-/* Activation duals, AVX-512F build with SLEEF's vectorised atan2 (3.5-ULP) and asin (1.0-ULP), 8 lanes.
+/* Activation duals, AVX-512F build with SLEEF's vectorised atan2 (ReLU: 3.5-ULP; erf: 1.0-ULP), 8 lanes.
  * Compiled with -mavx512f; called only when the CPU has it (see dual.c). Same formulas as dual_avx2.c. */
 #include <immintrin.h>
 #include <math.h>
@@ -20,17 +20,17 @@ static inline void relu8(__m512d k11, __m512d k22, __m512d k12, __m512d *t, __m5
     *tp = _mm512_mul_pd(a, inv2pi);
 }
 
+/* erf in the stable form of dual.c (see dual_avx2.c). */
 static inline void erf8(__m512d k11, __m512d k22, __m512d k12, __m512d *t, __m512d *tp)
 {
-    const __m512d one = _mm512_set1_pd(1.0), two = _mm512_set1_pd(2.0);
-    __m512d p = _mm512_mul_pd(_mm512_add_pd(one, _mm512_mul_pd(two, k11)),
-                              _mm512_add_pd(one, _mm512_mul_pd(two, k22)));
-    __m512d c = _mm512_div_pd(_mm512_mul_pd(two, k12), _mm512_sqrt_pd(p));
-    c = _mm512_min_pd(_mm512_max_pd(c, _mm512_set1_pd(-1.0)), one);
-    *t = _mm512_mul_pd(_mm512_set1_pd(2.0 / M_PI), Sleef_asind8_u10avx512f(c));
-    __m512d d = _mm512_sub_pd(p, _mm512_mul_pd(_mm512_set1_pd(4.0), _mm512_mul_pd(k12, k12)));
-    d = _mm512_max_pd(d, _mm512_setzero_pd());
-    *tp = _mm512_div_pd(_mm512_set1_pd(4.0 / M_PI), _mm512_sqrt_pd(d));
+    const __m512d one = _mm512_set1_pd(1.0), two = _mm512_set1_pd(2.0), four = _mm512_set1_pd(4.0);
+    __m512d w = _mm512_mul_pd(k12, k12);
+    __m512d det = _mm512_sub_pd(_mm512_fmsub_pd(k11, k22, w), _mm512_fmsub_pd(k12, k12, w));
+    det = _mm512_max_pd(det, _mm512_setzero_pd());
+    __m512d d = _mm512_add_pd(_mm512_add_pd(one, _mm512_mul_pd(two, _mm512_add_pd(k11, k22))), _mm512_mul_pd(four, det));
+    __m512d s = _mm512_sqrt_pd(d);
+    *t = _mm512_mul_pd(_mm512_set1_pd(2.0 / M_PI), Sleef_atan2d8_u10avx512f(_mm512_mul_pd(two, k12), s));
+    *tp = _mm512_div_pd(_mm512_set1_pd(4.0 / M_PI), s);
 }
 
 static inline void apply8(dml_activation act, __m512d a, __m512d b, __m512d c, double *out, double *theta)
