@@ -42,7 +42,7 @@ static const option options[] = {
     {"workers", "DMILAB_WORKERS", INT(workers, 0, 1024, 1),
      "worker threads: shards computed at once in this process; 0: only remote workers compute (default 1)"},
     {"threads", "DMILAB_THREADS", OPT_INT, offsetof(serve_config, threads), 0, 1, 4096, 1, NULL, ncpu, DML_LIMIT_NONE,
-     "threads per experiment (default: number of cores)"},
+     "threads of each worker thread's shard, and of a kernel request (default: number of cores)"},
     {"data-root", "DMILAB_DATA_ROOT", STR(data_root, "/usr/share/datasets"),
      "data paths of specs must be inside it (default /usr/share/datasets)"},
     {"web-root", "DMILAB_WEB_ROOT", STR(web_root, DMILAB_SOURCE_ROOT "/web"),
