@@ -64,23 +64,30 @@ static int hook_point(void *p, const dml_point *pt)
     return 0;
 }
 
+/* `path` as the server names it: under the server's data root when this worker read it under its own. */
+static void server_path(const exec_ctx *c, const char *path, char *out, size_t cap)
+{
+    const char *root = c->job->server_data_root, *mine = c->spec->data_root;
+    size_t ml = strlen(mine);
+    if (root && *root && strncmp(path, mine, ml) == 0 && (path[ml] == '/' || !path[ml]))
+        snprintf(out, cap, "%s%s", root, path + ml);
+    else
+        snprintf(out, cap, "%s", path);
+}
+
 /* The data files read: checked against the experiment's provenance (a file of the same path with another hash fails
- * the shard: a worker on another machine must compute on the bytes the other shards came from). */
+ * the shard: a worker on another machine must compute on the bytes the other shards came from). Paths are compared,
+ * and reported, as the server names them. */
 static int hook_data(void *p, const dml_data_file *files, int n, dml_error *err)
 {
     exec_ctx *c = p;
+    char sp[2 * DML_PATH_MAX];
     for (int i = 0; i < n; i++) {
+        server_path(c, files[i].path, sp, sizeof sp);
         for (const cJSON *f = c->job->data_files ? c->job->data_files->child : NULL; f; f = f->next) {
             const cJSON *path = cJSON_GetObjectItemCaseSensitive(f, "path"), *sha = cJSON_GetObjectItemCaseSensitive(f, "sha256");
-            if (!cJSON_IsString(path) || !cJSON_IsString(sha))
-                continue;
-            /* the provenance names the server's paths; this worker may read them under another data root */
-            const char *root = c->job->server_data_root, *mine = c->spec->data_root;
-            size_t rl = root ? strlen(root) : 0, ml = strlen(mine);
-            int same = strcmp(path->valuestring, files[i].path) == 0 ||
-                       (rl && strncmp(path->valuestring, root, rl) == 0 && strncmp(files[i].path, mine, ml) == 0 &&
-                        strcmp(path->valuestring + rl, files[i].path + ml) == 0);
-            if (same && strcmp(sha->valuestring, files[i].sha256) != 0)
+            if (cJSON_IsString(path) && cJSON_IsString(sha) && strcmp(path->valuestring, sp) == 0 &&
+                strcmp(sha->valuestring, files[i].sha256) != 0)
                 return dml_fail(err, DML_ERR_IO, NULL,
                                 "the data file %s changed since this experiment's other shards read it (SHA-256 "
                                 "%.16s... then, %.16s... here and now): computing on would mix two data sets (a "
@@ -92,7 +99,8 @@ static int hook_data(void *p, const dml_data_file *files, int n, dml_error *err)
     c->files = cJSON_CreateArray();
     for (int i = 0; c->files && i < n; i++) {
         cJSON *f = cJSON_CreateObject();
-        cJSON_AddStringToObject(f, "path", files[i].path);
+        server_path(c, files[i].path, sp, sizeof sp);
+        cJSON_AddStringToObject(f, "path", sp);
         cJSON_AddStringToObject(f, "sha256", files[i].sha256);
         cJSON_AddItemToArray(c->files, f);
     }

@@ -99,3 +99,23 @@ metrics=$(curl -fsS "$url/metrics")
 grep -q '^dmilab_shards{status="done"} '"$total"'$' <<<"$metrics" || fail "/metrics does not count $total done shards"
 grep -Eq '^dmilab_shard_lease_expiries_total [1-9]' <<<"$metrics" || fail "/metrics counts no lease expiry"
 echo "loopback cluster: $n_points points bit-identical to one process, $total shards, $claims claims, $reruns rerun"
+
+# Data on another mount: a worker whose --data-root holds a copy of the files computes on them (the spec's paths
+# are rebased from the server's data root); one whose copy has other bytes (the same images, gzipped again) fails
+# its shard loudly, naming the file, once the experiment's provenance has the files' SHA-256.
+src=/usr/share/datasets/fashion-mnist
+mkdir -p "$dir/good/fashion-mnist" "$dir/bad/fashion-mnist"
+cp "$src"/*.gz "$dir/good/fashion-mnist/"
+cp "$src"/*.gz "$dir/bad/fashion-mnist/"
+zcat "$src/train-images-idx3-ubyte.gz" | gzip -1 >"$dir/bad/fashion-mnist/train-images-idx3-ubyte.gz"
+id2=$(curl -fsS -XPOST -H 'Authorization: Bearer admin' -H 'Content-Type: application/json' --data @"$SPEC" \
+      "$url/api/v1/experiments" | jq -r .id)
+"$DMILAB" worker --server "$url" --token wtok --threads 1 --once --data-root "$dir/good" >"$dir/w-good.log" 2>&1 ||
+    fail "the worker with a copy of the data failed: $(tail -n 3 "$dir/w-good.log")"
+grep -q ': done after' "$dir/w-good.log" || fail "the worker with a copy of the data computed nothing"
+"$DMILAB" worker --server "$url" --token wtok --threads 1 --once --data-root "$dir/bad" >"$dir/w-bad.log" 2>&1 || true
+status=$(wait_status "$url" "$id2" 20)
+err=$(curl -fsS "$url/api/v1/experiments/$id2" | jq -r .error)
+[ "$status" = failed ] && grep -q "train-images-idx3-ubyte.gz changed since" <<<"$err" ||
+    fail "other data under a worker's root did not fail the experiment naming the file ($status: $err)"
+echo "a worker's own data root: a copy computes, other bytes fail the experiment ($err)"
