@@ -144,6 +144,13 @@ static int plan(app *a, const store_experiment *e, char *err, size_t cap)
                             kpoints++;
                             kdone &= have(a, e->id, &s, d, m, i, j, rep);
                         }
+                /* repeat 0's kernel unit also computes the spectral readout of its arms (docs/spectrum.md) */
+                for (int i = 0; rep == 0 && s.spectrum_n > 0 && i < s.ninference; i++)
+                    if (dml_method_is_kernel(s.inference[i].method)) {
+                        char arm[DML_ARM_MAX];
+                        snprintf(arm, sizeof arm, "%s/%s/%s", s.data[d].name, s.models[m].name, s.inference[i].name);
+                        kdone &= store_have_spectrum(a->st, e->id, arm) == 1;
+                    }
                 if (kpoints)
                     v[n++] = (store_shard_plan){"kernel", unit_text(d, m, rep, -1, -1), kpoints, kdone};
                 for (int i = 0; i < s.ninference; i++)
@@ -165,6 +172,9 @@ static int plan(app *a, const store_experiment *e, char *err, size_t cap)
     }
     if (k == 1)
         util_log("experiment %s: split into %d shard(s)", e->id, n);
+    for (int i = 0; k == 0 && i < n; i++)   /* planned before: a shard done whose results are not all stored runs again */
+        if (!v[i].done && store_shard_reopen(a->st, e->id, i) == 1)
+            util_log("experiment %s: shard %d is done but its results are not all stored: it runs again", e->id, i);
     rc = 0;
 out:
     for (int i = 0; i < n; i++)
@@ -365,6 +375,23 @@ static int do_report(app *a, const cJSON *req, cJSON **answer, char *err, size_t
                 snprintf(field, 64, "data");
                 r = CLUSTER_BAD;
             }
+        /* the kernel shard's spectral readouts, stored (once: INSERT OR IGNORE) under this coordinator's lease */
+        spectrum_list sl = {0};
+        const cJSON *sps = cJSON_GetObjectItemCaseSensitive(res, "spectra");
+        for (const cJSON *p = r == 0 && cJSON_IsArray(sps) ? sps->child : NULL; p && r == 0; p = p->next)
+            if (wire_spectrum_parse(p, &sl, err, cap)) {
+                snprintf(field, 64, "data");
+                r = CLUSTER_BAD;
+            }
+        for (size_t i = 0; r == 0 && i < sl.n; i++) {
+            int k = store_report_spectrum(a->st, id, lease_owner_self(), util_now_ms(), lease_ms(a), sl.v[i]->arm_index,
+                                          &sl.v[i]->a);
+            if (k < 0)
+                r = store_status(k, err, cap);
+            else if (k == 0)
+                util_log("experiment %s: a spectrum of shard %d is not stored: this server does not coordinate it", id, idx);
+        }
+        spectrum_list_free(&sl);
         if (r == 0) {
             r = store_shard_report(a->st, id, idx, worker, &pl);
             if (r == 1)

@@ -7,6 +7,7 @@
 
 #include "dmilab/experiment.h"
 #include "dmilab/spec.h"
+#include "spectra.h"
 
 typedef struct {
     const shard_job *job;
@@ -16,6 +17,7 @@ typedef struct {
     int (*stop)(void *ctx);
     void *ctx;
     point_list *out;
+    spectrum_list *spectra;
     cJSON *files;
     int store_failed;
 } exec_ctx;
@@ -46,6 +48,24 @@ static int in_shard(const exec_ctx *c, const char *arm, size_t n_train, int repe
 static int hook_have(void *p, const char *arm, size_t n_train, int repeat)
 {
     return !in_shard(p, arm, n_train, repeat);   /* every other point counts as stored: the runner skips it */
+}
+
+/* The spectral readout (docs/spectrum.md) is computed by the runner in the kernel unit of repeat 0: a kernel shard
+ * computes it for its own arms, every other shard skips it. */
+static int hook_have_spectrum(void *p, const char *arm)
+{
+    exec_ctx *c = p;
+    return c->i >= 0 || !in_shard(c, arm, 0, c->rep);
+}
+
+static int hook_spectrum(void *p, const dml_arm_spectrum *a)
+{
+    exec_ctx *c = p;
+    if (spectrum_list_add(c->spectra, a, spectrum_arm_index(c->spec, a), 1) != 0) {
+        c->store_failed = 1;
+        return 1;
+    }
+    return 0;
 }
 
 static int hook_cancelled(void *p)
@@ -128,7 +148,7 @@ static void rebase_paths(cJSON *v, const char *from, const char *to)
 }
 
 int shard_exec(const shard_job *job, const char *data_root, int threads, int (*stop)(void *ctx), void *ctx,
-               point_list *out, cJSON **files, dml_error *err)
+               point_list *out, spectrum_list *spectra, cJSON **files, dml_error *err)
 {
     *files = NULL;
     dml_error_clear(err);
@@ -149,7 +169,7 @@ int shard_exec(const shard_job *job, const char *data_root, int threads, int (*s
         snprintf(err->message, sizeof err->message, "%s", msg);
         return -1;
     }
-    exec_ctx c = {.job = job, .spec = &spec, .stop = stop, .ctx = ctx, .out = out, .i = -1};
+    exec_ctx c = {.job = job, .spec = &spec, .stop = stop, .ctx = ctx, .out = out, .spectra = spectra, .i = -1};
     const cJSON *u = job->unit;
     c.d = unit_int(u, "data", 0, spec.ndata);
     c.m = unit_int(u, "model", 0, spec.nmodels);
@@ -174,6 +194,8 @@ int shard_exec(const shard_job *job, const char *data_root, int threads, int (*s
         .cancelled = hook_cancelled,
         .have_point = hook_have,
         .on_point = hook_point,
+        .have_spectrum = hook_have_spectrum,
+        .on_spectrum = hook_spectrum,
         .on_data = hook_data,
         .threads = threads,
     };

@@ -7,6 +7,7 @@
 #include <cjson/cJSON.h>
 #include "dmilab/error.h"
 #include "points.h"
+#include "spectra.h"
 
 /** A claimed shard as the claim answer describes it (shard.kind, shard.unit, experiment.resolved_spec, ...). */
 typedef struct {
@@ -20,9 +21,10 @@ typedef struct {
 /** Compute the points of `job` with `threads` threads, reading data under `data_root`. `stop(ctx)` (may be NULL) is
  *  asked between units and epochs; nonzero stops the run (DML_ERR_CANCELLED). A data file whose SHA-256 differs from
  *  job->data_files fails the shard (DML_ERR_IO, naming the file). On success returns 0 with the points in `out`
- *  (zero-initialized by the caller) and the data files read in *files ([{"path", "sha256"}], caller frees); else -1
+ *  (zero-initialized by the caller), a kernel shard of repeat 0 the spectral readouts of its arms in `spectra`
+ *  (zero-initialized; when the spec asks for them), and the data files read in *files ([{"path", "sha256"}], caller frees); else -1
  *  with `err` filled. */
 int shard_exec(const shard_job *job, const char *data_root, int threads, int (*stop)(void *ctx), void *ctx,
-               point_list *out, cJSON **files, dml_error *err);
+               point_list *out, spectrum_list *spectra, cJSON **files, dml_error *err);
 
 #endif

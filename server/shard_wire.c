@@ -75,6 +75,101 @@ int wire_point_parse(const cJSON *o, point_list *out, char *err, size_t cap)
     return rc;
 }
 
+static cJSON *doubles(const double *v, size_t n)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (size_t i = 0; v && a && i < n; i++)
+        cJSON_AddItemToArray(a, isfinite(v[i]) ? cJSON_CreateNumber(v[i]) : cJSON_CreateNull());
+    return a;
+}
+
+cJSON *wire_spectrum_json(const dml_arm_spectrum *a, int arm_index)
+{
+    const dml_spectrum *sp = a->spectrum;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "arm", a->arm);
+    cJSON_AddStringToObject(o, "data", a->data);
+    cJSON_AddStringToObject(o, "model", a->model);
+    cJSON_AddStringToObject(o, "inference", a->inference);
+    cJSON_AddNumberToObject(o, "arm_index", arm_index);
+    cJSON_AddNumberToObject(o, "ridge", a->ridge);
+    cJSON_AddNumberToObject(o, "label_noise", a->label_noise);
+    cJSON_AddNumberToObject(o, "seconds", a->seconds);
+    cJSON_AddItemToObject(o, "predicted", dml_predictions_json(a->pred, a->npred));
+    cJSON_AddNumberToObject(o, "n", (double)sp->n);
+    cJSON_AddNumberToObject(o, "k", (double)sp->k);
+    cJSON_AddNumberToObject(o, "target_power", sp->target_power);
+    cJSON_AddNumberToObject(o, "trace", sp->trace);
+    cJSON_AddNumberToObject(o, "alignment", sp->alignment);
+    cJSON_AddNumberToObject(o, "effective_dimension", sp->effective_dimension);
+    cJSON_AddItemToObject(o, "eigenvalue", doubles(sp->eigenvalue, sp->n));
+    if (sp->power)
+        cJSON_AddItemToObject(o, "power", doubles(sp->power, sp->n));
+    if (sp->cumulative)
+        cJSON_AddItemToObject(o, "cumulative", doubles(sp->cumulative, sp->n));
+    return o;
+}
+
+/* An array of n numbers (null as NaN), malloc'd; NULL when absent (ok) or malformed (*bad). */
+static double *parse_doubles(const cJSON *a, size_t n, int *bad)
+{
+    if (!a)
+        return NULL;
+    double *v = cJSON_IsArray(a) && (size_t)cJSON_GetArraySize(a) == n ? malloc(n * sizeof *v + 1) : NULL;
+    size_t i = 0;
+    for (const cJSON *x = v ? a->child : NULL; x; x = x->next)
+        v[i++] = cJSON_IsNumber(x) ? x->valuedouble : NAN;
+    if (!v)
+        *bad = 1;
+    return v;
+}
+
+int wire_spectrum_parse(const cJSON *o, spectrum_list *out, char *err, size_t cap)
+{
+    dml_arm_spectrum a;
+    dml_spectrum sp;
+    memset(&a, 0, sizeof a);
+    memset(&sp, 0, sizeof sp);
+    if (text_field(o, "arm", a.arm, sizeof a.arm, err, cap) || text_field(o, "data", a.data, sizeof a.data, err, cap) ||
+        text_field(o, "model", a.model, sizeof a.model, err, cap) ||
+        text_field(o, "inference", a.inference, sizeof a.inference, err, cap))
+        return -1;
+    double n = number_field(o, "n"), k = number_field(o, "k"), ai = number_field(o, "arm_index");
+    if (!(n >= 1 && n <= (double)(1 << 27) && n == floor(n)) || !(k >= 0 && k <= 1e6 && k == floor(k)) ||
+        !(ai >= 0 && ai <= 1e9 && ai == floor(ai))) {
+        snprintf(err, cap, "spectrum: n, k and arm_index must be integers in range");
+        return -1;
+    }
+    sp.n = (size_t)n;
+    sp.k = (size_t)k;
+    sp.target_power = number_field(o, "target_power");
+    sp.trace = number_field(o, "trace");
+    sp.alignment = number_field(o, "alignment");
+    sp.effective_dimension = number_field(o, "effective_dimension");
+    a.ridge = number_field(o, "ridge");
+    a.label_noise = number_field(o, "label_noise");
+    a.seconds = number_field(o, "seconds");
+    int bad = 0;
+    sp.eigenvalue = parse_doubles(cJSON_GetObjectItemCaseSensitive(o, "eigenvalue"), sp.n, &bad);
+    sp.power = parse_doubles(cJSON_GetObjectItemCaseSensitive(o, "power"), sp.n, &bad);
+    sp.cumulative = parse_doubles(cJSON_GetObjectItemCaseSensitive(o, "cumulative"), sp.n, &bad);
+    int np = dml_predictions_parse(cJSON_GetObjectItemCaseSensitive(o, "predicted"), a.pred, DML_MAX_SIZES);
+    if (bad || !sp.eigenvalue || np < 0) {
+        free(sp.eigenvalue);
+        free(sp.power);
+        free(sp.cumulative);
+        snprintf(err, cap, "spectrum: eigenvalue, power, cumulative (n numbers each) and predicted are required");
+        return -1;
+    }
+    a.npred = np;
+    a.spectrum = &sp;
+    if (spectrum_list_adopt(out, &a, &sp, (int)ai) != 0) {
+        snprintf(err, cap, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
 int wire_pack(cJSON *body, const cJSON *result)
 {
     char *text = dml_json_print(result);

@@ -6,6 +6,7 @@
 #include <cjson/cJSON.h>
 #include <stddef.h>
 #include "points.h"
+#include "spectra.h"
 
 /** A point with its grid position as JSON: dml_point_json plus "arm_index". NULL when out of memory. */
 cJSON *wire_point_json(const dml_point *p, int arm_index);
@@ -13,6 +14,14 @@ cJSON *wire_point_json(const dml_point *p, int arm_index);
 /** The inverse of wire_point_json: append the point to `out` (null numbers read as NaN). Returns 0, or -1 with a
  *  message in err[cap] when a field is missing or of the wrong type. */
 int wire_point_parse(const cJSON *o, point_list *out, char *err, size_t cap);
+
+/** A kernel arm's spectral readout with its grid position as JSON (its spectrum's arrays in full, numbers printed to
+ *  round-trip). NULL when out of memory. */
+cJSON *wire_spectrum_json(const dml_arm_spectrum *a, int arm_index);
+
+/** The inverse of wire_spectrum_json: append the readout to `out` (spectra.h; it owns the arrays). Returns 0, or -1
+ *  with a message in err[cap]. */
+int wire_spectrum_parse(const cJSON *o, spectrum_list *out, char *err, size_t cap);
 
 /** Pack `result` (any JSON) for a report: {"encoding": "zlib+base64", "size": bytes of the JSON text, "sha256": hex of
  *  the JSON text, "data": base64 of its zlib stream} added to `body`. Returns 0 or -1 (out of memory). */

@@ -58,6 +58,17 @@ done:
     return ret;
 }
 
+int store_shard_reopen(store *st, const char *id, int idx)
+{
+    sqlite3 *db = store_db_acquire(st);
+    if (!db)
+        return STORE_ERROR;
+    int k = store_db_run(st, db, "reopen shard", "UPDATE shards SET status = 'queued' WHERE experiment_id = ? AND idx = ? "
+                         "AND status = 'done'", "ti", id, (int64_t)idx);
+    store_db_release(st, db);
+    return k < 0 ? k : k > 0;
+}
+
 static int seen_in(store *st, sqlite3 *db, const char *worker, int threads, const char *slurm_job, int64_t now_ms)
 {
     return store_db_run(st, db, "worker seen", "INSERT INTO workers (owner, threads, slurm_job, last_seen_ms) "

@@ -1,4 +1,4 @@
-/* dmilab server: the shards of running experiments in the store (migration 0007): planning an experiment's shards,
+/* dmilab server: the shards of running experiments in the store (migration 0008): planning an experiment's shards,
  * and the shard lease protocol of workers (claim, renew, report, release, expire), as store.h does for experiments. */
 #ifndef DMILAB_SERVER_STORE_SHARDS_H
 #define DMILAB_SERVER_STORE_SHARDS_H
@@ -18,6 +18,10 @@ typedef struct {
 /** Insert the shard list of experiment `id` unless it has one (an experiment is planned once; a re-queued one keeps
  *  its shards and their states). Returns 1 when inserted, 0 when it had shards, or a negative error. */
 int store_shards_plan(store *st, const char *id, const store_shard_plan *v, int n);
+
+/** Queue shard (id, idx) again if it is done (its results were found incomplete). Returns 1, 0 (not done) or a
+ *  negative error. */
+int store_shard_reopen(store *st, const char *id, int idx);
 
 /** A claimed shard. Strings are malloc'd; free with store_shard_free. */
 typedef struct {

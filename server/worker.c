@@ -150,10 +150,11 @@ int worker_step(const worker_transport *t, const worker_opts *o)
                      .data_files = cJSON_GetObjectItemCaseSensitive(x, "data_files"),
                      .server_data_root = cJSON_IsString(root) ? root->valuestring : NULL};
     point_list pl = {0};
+    spectrum_list sl = {0};
     cJSON *files = NULL;
     dml_error err;
     double t0 = util_now_ms() / 1000.0;
-    int rc = shard_exec(&job, o->data_root, o->threads, should_stop, &r, &pl, &files, &err);
+    int rc = shard_exec(&job, o->data_root, o->threads, should_stop, &r, &pl, &sl, &files, &err);
     free(spec_text);
 
     cJSON *rep = ref_json(&r);
@@ -163,6 +164,9 @@ int worker_step(const worker_transport *t, const worker_opts *o)
         cJSON *res = cJSON_CreateObject(), *pts = cJSON_AddArrayToObject(res, "points");
         for (size_t i = 0; i < pl.n; i++)
             cJSON_AddItemToArray(pts, wire_point_json(&pl.v[i].p, pl.v[i].arm_index));
+        cJSON *sps = cJSON_AddArrayToObject(res, "spectra");
+        for (size_t i = 0; i < sl.n; i++)
+            cJSON_AddItemToArray(sps, wire_spectrum_json(&sl.v[i]->a, sl.v[i]->arm_index));
         cJSON_AddItemToObject(res, "data_files", files);
         files = NULL;
         if (wire_pack(rep, res) != 0)
@@ -180,6 +184,7 @@ int worker_step(const worker_transport *t, const worker_opts *o)
     }
     cJSON_Delete(files);
     point_list_free(&pl);
+    spectrum_list_free(&sl);
     cJSON_AddStringToObject(rep, "status", status);
     util_log("shard %d of %s (%s): %s after %.2f s%s%s", r.idx, r.id, kind->valuestring, status,
              util_now_ms() / 1000.0 - t0, strcmp(status, "failed") ? "" : ": ", strcmp(status, "failed") ? "" : err.message);

@@ -1,4 +1,4 @@
--- dmilab schema v7: shards, the units of work that run independently (issue 16). A running experiment is split into
+-- dmilab schema v8: shards, the units of work that run independently (issue 16). A running experiment is split into
 -- shards when it is first claimed: one per kernel unit (data variant, model, repeat: one NNGP+NTK computation serves
 -- every kernel method and size) and one per trained point (arm, n_train, repeat). A worker (a thread of the server,
 -- or `dmilab worker` on another machine) claims one shard with a lease, renews it while computing, and reports its
