@@ -57,7 +57,10 @@ static void *renewer(void *p)
         if (st == CLUSTER_LOST) {
             if (!atomic_exchange(&r->lost, 1))
                 util_log("shard %d of %s: its lease is lost; stopping", r->idx, r->id);
-        } else if (st == CLUSTER_OK && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ans, "cancel"))) {
+        } else if (st != CLUSTER_OK) {
+            util_log("shard %d of %s: cannot renew its lease (%s); retrying at the next renewal", r->idx, r->id,
+                     st == CLUSTER_UNAVAILABLE ? "the server's database refused" : "the server cannot be reached");
+        } else if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ans, "cancel"))) {
             if (!atomic_exchange(&r->cancel, 1))
                 util_log("shard %d of %s: its experiment is being cancelled; stopping", r->idx, r->id);
         }
