@@ -131,14 +131,15 @@ int cmd_kernel(int argc, char **argv)
         print_error("internal", "cannot read standard input", NULL);
         return 2;
     }
-    cJSON *req = cJSON_ParseWithLength(text, len);
-    free(text);
-    if (!req) {
-        print_error("invalid_json", "the request on standard input is not valid JSON", NULL);
-        return 2;
-    }
     dml_error err;
     dml_error_clear(&err);
+    cJSON *req = NULL;
+    int bad = dml_json_parse(text, len, &req, &err);
+    free(text);
+    if (bad) {
+        print_api_error(&err);
+        return 2;
+    }
     char *out = dml_kernel_request_text(req, NULL, threads, empirical ? &emp : NULL, &err);
     cJSON_Delete(req);
     if (!out) {
