@@ -11,8 +11,9 @@ cd "$(dirname "$0")"
 PACKAGES=(gcc pkg-config meson ninja-build git curl ca-certificates
           libmicrohttpd-dev libcjson-dev libsqlite3-dev libopenblas-dev liblapacke-dev zlib1g-dev libsleef-dev
           libcurl4-openssl-dev libssl-dev dataset-fashion-mnist)
-# only for `./dev.sh test`: the dashboard test drives headless Chromium from Node (tests/browser/cdp.mjs)
-TEST_PACKAGES=(chromium nodejs)
+# only for `./dev.sh test`: the dashboard test drives headless Chromium from Node (tests/browser/cdp.mjs); the
+# cluster tests read JSON with jq and start a single-node Slurm cluster (slurmctld, slurmd, munge; tests/cluster/)
+TEST_PACKAGES=(chromium nodejs jq python3 slurmctld slurmd slurm-client munge)
 
 install_missing() {
     local missing=()

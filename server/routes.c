@@ -23,6 +23,9 @@ static const route table[] = {
     {"GET", "/api/v1/experiments/{id}/wait", h_wait_experiment, 0, "timeout"},
     {"POST", "/api/v1/experiments/{id}/cancel", h_cancel_experiment, 0, ""},
     {"POST", "/api/v1/kernels", h_post_kernels, 1, ""},
+    {"POST", "/api/v1/workers/claim", h_worker_claim, 1, ""},
+    {"POST", "/api/v1/workers/renew", h_worker_renew, 1, ""},
+    {"POST", "/api/v1/workers/report", h_worker_report, 1, ""},
 };
 #define NROUTES (sizeof table / sizeof table[0])
 

@@ -109,6 +109,11 @@ void h_metrics(const request *rq, reply *r);
 void h_openapi(const request *rq, reply *r);
 /** POST /api/v1/kernels: the `dmilab kernel` request over HTTP (413 above --max-kernel-numbers). */
 void h_post_kernels(const request *rq, reply *r);
+/** POST /api/v1/workers/claim, renew, report: the shard protocol (cluster_call; docs/cluster.md): 200 with the answer,
+ *  204 (claim: nothing queued), 400 naming the field, 409 conflict (the lease is lost), 503 (the database refused). */
+void h_worker_claim(const request *rq, reply *r);
+void h_worker_renew(const request *rq, reply *r);
+void h_worker_report(const request *rq, reply *r);
 /** GET /healthz: {"status": "ok"}. */
 void h_healthz(const request *rq, reply *r);
 

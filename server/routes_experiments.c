@@ -46,7 +46,7 @@ void reply_experiment(const request *rq, reply *r, unsigned status, const char *
         reply_error(r, 404, "not_found", msg, NULL);
         return;
     }
-    reply_json(r, status, experiment_json(&e));
+    reply_json(r, status, experiment_json_shards(rq->a->st, &e));
     store_experiment_free(&e);
 }
 

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "migrations.h"
+#include "store_internal.h"
 #include "dmilab/results.h"
 
 #define POOL_MAX 16
@@ -496,16 +497,24 @@ done:
     return ret;
 }
 
-long store_count_status(store *st, const char *status)
+long store_db_count(store *st, const char *what, const char *sql, const char *fmt, ...)
 {
     sqlite3 *db = acquire(st);
     if (!db)
         return STORE_ERROR;
-    sqlite3_stmt *s = prep(db, "SELECT count(*) FROM experiments WHERE status = ?", "t", status);
-    long ret = s && sqlite3_step(s) == SQLITE_ROW ? (long)sqlite3_column_int64(s, 0) : fail(st, db, "count");
+    va_list ap;
+    va_start(ap, fmt);
+    sqlite3_stmt *s = vprep(db, sql, fmt, ap);
+    va_end(ap);
+    long ret = s && sqlite3_step(s) == SQLITE_ROW ? (long)sqlite3_column_int64(s, 0) : fail(st, db, what);
     sqlite3_finalize(s);
     release(st, db);
     return ret;
+}
+
+long store_count_status(store *st, const char *status)
+{
+    return store_db_count(st, "count", "SELECT count(*) FROM experiments WHERE status = ?", "t", status);
 }
 
 #define EXP_COLS "id, name, status, progress, created_at, started_at, finished_at, error, spec, resolved_spec, version, " \
@@ -773,6 +782,25 @@ int store_renew(store *st, const char *id, const char *owner, int64_t now_ms, in
 int store_report_point(store *st, const char *id, const char *owner, int64_t now_ms, int64_t lease_ms, int arm_index,
                        const dml_point *p)
 {
+    sqlite3 *db = acquire(st);
+    if (!db)
+        return STORE_ERROR;
+    int ret = begin(st, db);
+    if (ret < 0)
+        goto done;
+    if ((ret = renew_in(st, db, id, owner, now_ms, lease_ms)) != 1)
+        goto done;   /* lost (0) or an error: nothing stored */
+    int k = store_db_insert_point(st, db, id, arm_index, p);
+    ret = k < 0 ? k : commit(st, db);
+    if (ret == 0)
+        ret = 1;
+done:
+    release(st, db);
+    return ret;
+}
+
+int store_db_insert_point(store *st, sqlite3 *db, const char *id, int arm_index, const dml_point *p)
+{
     char *curve = NULL;
     if (p->curve && p->n_curve > 0) {
         cJSON *c = dml_training_curve_json(p->curve, p->n_curve);
@@ -781,27 +809,63 @@ int store_report_point(store *st, const char *id, const char *owner, int64_t now
         if (!curve)
             return STORE_ERROR;
     }
-    sqlite3 *db = acquire(st);
-    int ret = STORE_ERROR;
-    if (!db)
-        goto out;
-    if ((ret = begin(st, db)) < 0)
-        goto done;
-    if ((ret = renew_in(st, db, id, owner, now_ms, lease_ms)) != 1)
-        goto done;   /* lost (0) or an error: nothing stored */
     int k = run(st, db, "insert point", "INSERT OR IGNORE INTO points (experiment_id, arm_index, arm, data, model, inference, "
                 "n_train, repeat, test_mse, test_accuracy, train_mse, seconds, training_curve) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", "tittttiiddddt", id, (int64_t)arm_index, p->arm, p->data,
                 p->model, p->inference, (int64_t)p->n_train, (int64_t)p->repeat, p->test_mse, p->test_accuracy,
                 p->train_mse, p->seconds, curve);
-    ret = k < 0 ? k : commit(st, db);
-    if (ret == 0)
-        ret = 1;
-done:
-    release(st, db);
-out:
     cJSON_free(curve);
+    return k;
+}
+
+/* ---- the helpers of store_shards.c (store_internal.h) ---- */
+
+sqlite3 *store_db_acquire(store *st)
+{
+    return acquire(st);
+}
+
+void store_db_release(store *st, sqlite3 *db)
+{
+    release(st, db);
+}
+
+sqlite3_stmt *store_db_prep(sqlite3 *db, const char *sql, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    sqlite3_stmt *s = vprep(db, sql, fmt, ap);
+    va_end(ap);
+    return s;
+}
+
+int store_db_run(store *st, sqlite3 *db, const char *what, const char *sql, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int ret = vrun(st, db, what, sql, fmt, ap);
+    va_end(ap);
     return ret;
+}
+
+int store_db_begin(store *st, sqlite3 *db)
+{
+    return begin(st, db);
+}
+
+int store_db_commit(store *st, sqlite3 *db)
+{
+    return commit(st, db);
+}
+
+int store_db_fail(store *st, sqlite3 *db, const char *what)
+{
+    return fail(st, db, what);
+}
+
+int store_db_get_experiment(store *st, sqlite3 *db, const char *id, store_experiment *out)
+{
+    return get_in(st, db, id, out);
 }
 
 /* ---- spectra (the spectral readout of the kernel arms) ---- */

@@ -1,8 +1,8 @@
 /* dmilab server: the SQLite store (WAL mode) of experiments, their queue, their leases and their points.
  * Thread-safe: every call borrows a connection from a pool (one connection is used by one thread at a time), so
  * readers run concurrently with the single writer that WAL allows. Several processes may share one database file:
- * running work is owned through a lease (claim, renew, report, release, finish, expire below), the boundary that
- * remote `dmilab worker` processes will reach over HTTP (issue 16). */
+ * running work is owned through a lease (claim, renew, report, release, finish, expire below): the experiment's, held
+ * by the server that coordinates it, and each shard's (store_shards.h), held by the worker computing it. */
 #ifndef DMILAB_SERVER_STORE_H
 #define DMILAB_SERVER_STORE_H
 

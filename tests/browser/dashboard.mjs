@@ -118,6 +118,10 @@ check(await page.eval(`!!document.querySelector('#exp-rows tr[data-id="${ids.ker
 check(await page.eval('document.querySelectorAll("#exp-rows tr").length') >= 4, 'the list shows every experiment');
 check(await page.eval('document.getElementById("detail-name").textContent') === 'fmnist fcn kernels', 'the detail shows its name');
 check(await page.eval('document.getElementById("detail-status").textContent') === 'succeeded', 'its status badge reads succeeded');
+{
+  const shards = await page.eval('document.getElementById("detail-shards").textContent');
+  check(/^[1-9]\d* \((\d+) done, 0 running, 0 queued\)/.test(shards), 'its shards are shown, all done', shards);
+}
 for (const fig of ['acc', 'mse']) {
   const curves = await page.eval(`Array.from(document.querySelectorAll('#fig-${fig} g.curve')).map((g) => g.getAttribute('aria-description'))`);
   check(curves.length === arms.length && arms.every((a) => curves.includes(a)), fig + ': one curve per arm (' + arms.join(', ') + ')', curves);

@@ -124,6 +124,16 @@ function renderEta(exp) {
     both: 'measured rate and estimate' }[t.basis] + ')' : 'unknown until the first points';
 }
 
+/** The experiment's shards (docs/cluster.md): counts by status, reruns, lease expiries and the Slurm tasks. */
+export function shardsText(sh) {
+  if (!sh || typeof sh !== 'object') return '—';
+  const parts = [sh.total + ' (' + sh.done + ' done, ' + sh.running + ' running, ' + sh.queued + ' queued)'];
+  if (sh.reruns) parts.push(sh.reruns + (sh.reruns === 1 ? ' rerun' : ' reruns'));
+  if (sh.lease_expiries) parts.push(sh.lease_expiries + ' lease expir' + (sh.lease_expiries === 1 ? 'y' : 'ies'));
+  if (Array.isArray(sh.slurm_jobs) && sh.slurm_jobs.length) parts.push('Slurm jobs ' + sh.slurm_jobs.join(', '));
+  return parts.join(' · ');
+}
+
 function renderHeader(exp) {
   $('detail-empty').hidden = true;
   $('detail-body').hidden = false;
@@ -139,6 +149,7 @@ function renderHeader(exp) {
   $('detail-started').replaceChildren(timeEl(exp.started_at));
   $('detail-finished').replaceChildren(timeEl(exp.finished_at));
   $('detail-version').textContent = exp.version || '—';
+  $('detail-shards').textContent = shardsText(exp.shards);
   const err = errorText(exp.error);
   const showErr = exp.status === 'failed' || (err && exp.status !== 'succeeded');
   $('detail-error').hidden = !showErr;
