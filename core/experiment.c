@@ -11,6 +11,7 @@
 #include "dmilab/ridge.h"
 #include "dmilab/rng.h"
 #include "data/variant.h"
+#include "readout.h"
 
 static double now(void)
 {
@@ -92,12 +93,17 @@ static void progress(runner *r)
     if (r->h->on_progress) r->h->on_progress(r->h->ctx, r->total ? (double)r->done / (double)r->total : 1.0);
 }
 
+void dml_arm_names(const dml_spec *s, int d, int m, int i, char *arm, char *data, char *model, char *inference)
+{
+    snprintf(data, DML_NAME_MAX, "%s", s->data[d].name);
+    snprintf(model, DML_NAME_MAX, "%s", s->models[m].name);
+    snprintf(inference, DML_NAME_MAX, "%s", s->inference[i].name);
+    snprintf(arm, DML_ARM_MAX, "%s/%s/%s", data, model, inference);
+}
+
 static void arm_name(const dml_spec *s, int d, int m, int i, dml_point *p)
 {
-    snprintf(p->data, sizeof p->data, "%s", s->data[d].name);
-    snprintf(p->model, sizeof p->model, "%s", s->models[m].name);
-    snprintf(p->inference, sizeof p->inference, "%s", s->inference[i].name);
-    snprintf(p->arm, sizeof p->arm, "%s/%s/%s", p->data, p->model, p->inference);
+    dml_arm_names(s, d, m, i, p->arm, p->data, p->model, p->inference);
 }
 
 typedef struct {
@@ -163,16 +169,17 @@ static int report(runner *R, const dml_point *p, dml_error *err)
 }
 
 /* The kernel arms of one unit: one NNGP+NTK computation on the largest n_train serves every kernel method and
- * size (nested subsets: leading blocks of one Gram matrix). `t0`: when the unit started loading its data. */
-static int kernel_stage(runner *R, int d, int m, int rep, const char *need, int missing, const dml_dataset *tr,
-                        const dml_dataset *te, double t0, dml_error *err)
+ * size (nested subsets: leading blocks of one Gram matrix), and the spectral readout (its Gram on the tr->n >= N
+ * points the unit loaded). `t0`: when the unit started loading its data. */
+static int kernel_stage(runner *R, int d, int m, int rep, const char *need, int missing, int readout,
+                        const dml_dataset *tr, const dml_dataset *te, double t0, dml_error *err)
 {
     const dml_spec *s = R->s;
     const dml_run_hooks *h = R->h;
     const dml_data_spec *ds = &s->data[d];
     int nsz = ds->nn_train, k = tr->k, rc = -1;
-    size_t N = ds->n_train[nsz - 1], M = ds->n_test;
-    double *Knn = malloc(sizeof(double) * N * N), *Tnn = malloc(sizeof(double) * N * N);
+    size_t N = ds->n_train[nsz - 1], M = ds->n_test, Nk = tr->n;   /* Nk >= N: the Gram's points */
+    double *Knn = malloc(sizeof(double) * Nk * Nk), *Tnn = malloc(sizeof(double) * Nk * Nk);
     double *Kmn = malloc(sizeof(double) * M * N), *Tmn = malloc(sizeof(double) * M * N);
     double *pt = malloc(sizeof(double) * M * (size_t)k), *pn = malloc(sizeof(double) * N * (size_t)k);
     char f[64];
@@ -181,12 +188,13 @@ static int kernel_stage(runner *R, int d, int m, int rep, const char *need, int 
         goto out;
     }
     int threads = h->threads > 0 ? h->threads : 1;
-    if (dml_kernel(&s->models[m], &tr->shape, tr->x, N, NULL, N, Knn, Tnn, threads, err) ||
+    if (dml_kernel(&s->models[m], &tr->shape, tr->x, Nk, NULL, Nk, Knn, Tnn, threads, err) ||
         dml_kernel(&s->models[m], &tr->shape, te->x, M, tr->x, N, Kmn, Tmn, threads, err)) {
         set_field(err, dml_spec_field(s, "models", m, NULL, f, sizeof f));
         goto out;
     }
-    double share = (now() - t0) / (double)missing;
+    if (readout && dml_readout_stage(s, d, m, Knn, Tnn, Nk, tr, h, err)) goto out;
+    double share = missing ? (now() - t0) / (double)missing : 0.0;
     for (int i = 0; i < s->ninference; i++) {
         const dml_inference *inf = &s->inference[i];
         if (!dml_method_is_kernel(inf->method)) continue;
@@ -205,7 +213,7 @@ static int kernel_stage(runner *R, int d, int m, int rep, const char *need, int 
             p.repeat = rep;
             const double *K = inf->method == DML_INF_NTK ? Tnn : Knn;
             const double *Kt = inf->method == DML_INF_NTK ? Tmn : Kmn;
-            if (dml_ridge_predict(K, N, n, Kt, N, M, tr->y, (size_t)k, inf->ridge, pt, pn, err)) {
+            if (dml_ridge_predict(K, Nk, n, Kt, N, M, tr->y, (size_t)k, inf->ridge, pt, pn, err)) {
                 set_field(err, dml_spec_field(s, "inference", i, "ridge", f, sizeof f));
                 goto out;
             }
@@ -248,11 +256,12 @@ static int run_unit(runner *R, int d, int m, int rep, dml_error *err)
             if (have) R->done++;
         }
     progress(R);
-    if (!missing && !train_missing) {
+    int readout = dml_readout_missing(s, d, m, rep, h);   /* a kernel arm's spectrum is not stored yet */
+    if (!missing && !train_missing && !readout) {
         free(need);
         return 0;
     }
-    size_t N = ds->n_train[nsz - 1];
+    size_t N = readout ? dml_unit_train_points(s, d, rep) : ds->n_train[nsz - 1];
     dml_dataset tr, te;
     const dml_idx_split *str = NULL, *ste = NULL;
     double t0 = now();
@@ -268,7 +277,7 @@ static int run_unit(runner *R, int d, int m, int rep, dml_error *err)
     }
     double load = now() - t0;   /* loading and preprocessing, shared by the points of this unit */
     int rc = -1;
-    if (missing && kernel_stage(R, d, m, rep, need, missing, &tr, &te, t0, err)) goto out;
+    if ((missing || readout) && kernel_stage(R, d, m, rep, need, missing, readout, &tr, &te, t0, err)) goto out;
     for (int i = 0; i < ninf; i++) {
         if (dml_method_is_kernel(s->inference[i].method)) continue;
         for (int j = 0; j < nsz; j++) {
