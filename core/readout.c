@@ -85,7 +85,9 @@ int dml_readout_stage(const dml_spec *s, int d, int m, const double *Knn, const 
             dml_arm_names(s, d, m, i, out->arm, out->data, out->model, out->inference);
             out->spectrum = &sp;
             out->ridge = inf->ridge;
-            out->label_noise = 0;   /* image sources: the test labels are one-hot like the training labels */
+            /* the measured test MSE is against noise-free test targets for synthetic sources (their training
+             * targets carry noise^2 per output, summed over the k outputs); image and npy labels carry none */
+            out->label_noise = dml_source_is_synthetic(ds->source) ? (double)tr->k * ds->syn.noise * ds->syn.noise : 0;
             if (dml_arm_spectrum_predict(&sp, diag, ds->n_train, ds->nn_train, inf->ridge, out->label_noise, out->pred,
                                          &out->npred, err)) {
                 if (err) dml_spec_field(s, "inference", i, "ridge", err->field, sizeof err->field);
