@@ -292,7 +292,7 @@ await page.waitFor('document.querySelectorAll("#exp-rows tr").length >= 4', 5000
 // ---- 8. the empty state names a real example file and this server's address ----
 emptyList = true;
 await page.goto(base + '/?empty');
-const curl = await page.waitFor('!document.getElementById("list-empty").hidden && /examples\\//.test(document.getElementById("empty-curl").textContent) && document.getElementById("empty-curl").textContent', 8000);
+const curl = await page.waitFor('!document.getElementById("list-empty").hidden && /@examples\\/[^<]/.test(document.getElementById("empty-curl").textContent) && document.getElementById("empty-curl").textContent', 8000);
 const exFile = curl && (curl.match(/-d @(examples\/[^ ]+\.json)/) || [])[1];
 check(!!exFile && curl.includes(base + '/api/v1/experiments') && (await fetch(base + '/' + exFile)).status === 200,
   'empty list: the curl line names a file the server serves (' + exFile + ') and its own address', curl);
