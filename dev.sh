@@ -11,8 +11,9 @@ cd "$(dirname "$0")"
 PACKAGES=(gcc pkg-config meson ninja-build git curl ca-certificates
           libmicrohttpd-dev libcjson-dev libsqlite3-dev libopenblas-dev liblapacke-dev zlib1g-dev libsleef-dev
           libcurl4-openssl-dev libssl-dev dataset-fashion-mnist)
-# only for `./dev.sh test`: the dashboard test drives headless Chromium from Node (tests/browser/cdp.mjs)
-TEST_PACKAGES=(chromium nodejs)
+# only for `./dev.sh test`: the dashboard test drives headless Chromium from Node (tests/browser/cdp.mjs); the
+# cluster tests read JSON with jq and start a single-node Slurm cluster (slurmctld, slurmd, munge; tests/cluster/)
+TEST_PACKAGES=(chromium nodejs jq python3 slurmctld slurmd slurm-client munge)
 
 install_missing() {
     local missing=()
@@ -44,7 +45,7 @@ build() {
 # included: nn_grad and nn_kernel run in the release build only (their layers are covered here by
 # layers_reference's finite differences and by nn_reference).
 ASAN_TESTS=(kernel_golden kernel_identities kernel_reference kernel_erf_avx512 kernel_erf_avx2 kernel_erf_scalar
-            layers layers_reference ridge spec data nn_reference nn_winograd experiment)
+            layers layers_reference ridge spec data nn_reference nn_winograd experiment readout lab)
 
 build_asan() {
     if [ ! -f build-asan/build.ninja ]; then

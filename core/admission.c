@@ -11,26 +11,38 @@
 
 #define GIB (1024.0 * 1024.0 * 1024.0)
 
-/* The data must hold the images asked for, and every model's windows must fit every input shape. */
+/* Whether a data variant's input shape is known (IDX and npy sources parsed with file access; synthetic). */
+static int shape_known(const dml_data_spec *ds)
+{
+    return dml_source_is_synthetic(ds->source) || (ds->source == DML_SRC_NPY ? ds->npy_shape.channels > 0 : ds->rows > 0);
+}
+
+/* The data must hold the examples asked for, and every model's windows must fit every input shape. */
 static int admit_fit(const dml_spec *s, dml_error *err)
 {
     char f[200];
     for (int d = 0; d < s->ndata; d++) {
         const dml_data_spec *ds = &s->data[d];
-        if (!ds->rows) continue;   /* parsed without file access */
+        if (!shape_known(ds) || dml_source_is_synthetic(ds->source)) continue;   /* synthetic: any size */
+        const char *tr = ds->source == DML_SRC_NPY ? ds->npy[DML_NPY_X_TRAIN] : ds->path;
+        const char *te = ds->source == DML_SRC_NPY ? ds->npy[DML_NPY_X_TEST] : ds->path;
+        if (s->spectrum_n > ds->train_images)
+            return dml_fail(err, DML_ERR_INVALID_SPEC, "spectrum.n",
+                            "spectrum.n %zu is more than the %zu training examples of %s (data '%s')%s", s->spectrum_n,
+                            ds->train_images, tr, ds->name, s->spectrum_n_given ? "" : " (its default: the largest n_train)");
         if (ds->n_train[ds->nn_train - 1] > ds->train_images)
             return dml_fail(err, DML_ERR_INVALID_SPEC, dml_spec_field(s, "data", d, "n_train", f, sizeof f),
-                            "n_train %zu is more than the %zu training images of %s", ds->n_train[ds->nn_train - 1],
-                            ds->train_images, ds->path);
+                            "n_train %zu is more than the %zu training examples of %s", ds->n_train[ds->nn_train - 1],
+                            ds->train_images, tr);
         if (ds->n_test > ds->test_images)
             return dml_fail(err, DML_ERR_INVALID_SPEC, dml_spec_field(s, "data", d, "n_test", f, sizeof f),
-                            "n_test %zu is more than the %zu test images of %s", ds->n_test, ds->test_images, ds->path);
+                            "n_test %zu is more than the %zu test examples of %s", ds->n_test, ds->test_images, te);
     }
     dml_layers *L = malloc(sizeof *L);
     if (!L) return dml_fail(err, DML_ERR_NOMEM, NULL, "out of memory");
     for (int m = 0; m < s->nmodels; m++)
         for (int d = 0; d < s->ndata; d++) {
-            if (!s->data[d].rows) continue;
+            if (!shape_known(&s->data[d])) continue;
             dml_shape sh = dml_data_shape(&s->data[d]);
             if (dml_model_layers(&s->models[m], &sh, dml_data_outputs(&s->data[d]), L, err)) {
                 free(L);
@@ -64,6 +76,9 @@ int dml_spec_admit(const dml_spec *s, const dml_limits *lim, dml_error *err)
                 return dml_fail_limit(err, DML_LIMIT_N_TRAIN, g, "%s is %zu, above the limit %zu", g, ds->n_train[k],
                                       lim->max_n_train);
             }
+        if (lim->max_n_train > 0 && s->spectrum_n > lim->max_n_train)
+            return dml_fail_limit(err, DML_LIMIT_N_TRAIN, "spectrum.n", "spectrum.n is %zu, above the limit %zu",
+                                  s->spectrum_n, lim->max_n_train);
         if (lim->max_n_test > 0 && ds->n_test > lim->max_n_test)
             return dml_fail_limit(err, DML_LIMIT_N_TEST, dml_spec_field(s, "data", d, "n_test", f, sizeof f),
                                   "%s is %zu, above the limit %zu", f, ds->n_test, lim->max_n_test);
@@ -74,11 +89,21 @@ int dml_spec_admit(const dml_spec *s, const dml_limits *lim, dml_error *err)
     for (int m = 0; m < s->nmodels; m++) {
         dml_limits ml = *lim;
         if (!trained && !(s->width_given >> m & 1)) ml.max_width = 0;
-        if (dml_model_admit(&s->models[m], dml_spec_field(s, "models", m, NULL, f, sizeof f), &ml, err)) return -1;
+        if (dml_model_admit(&s->models[m], dml_spec_field(s, "models", m, NULL, f, sizeof f), &ml, err)) {
+            dml_spec_sweep_field(s, "models", m, err);
+            return -1;
+        }
     }
-    double sizes = 0;
-    for (int d = 0; d < s->ndata; d++) sizes += s->data[d].nn_train;
-    double pts = sizes * s->nmodels * s->ninference * (double)s->repeats;
+    /* the grid with its sweeps expanded; a teacher network is a model too */
+    for (int d = 0; d < s->ndata; d++)
+        if (dml_source_is_synthetic(s->data[d].source) && s->data[d].syn.target.kind == DML_TARGET_TEACHER) {
+            dml_spec_field(s, "data", d, "target.model", f, sizeof f);
+            if (dml_model_admit(&s->data[d].syn.target.model, f, lim, err)) return -1;
+        }
+    double pts = 0;
+    for (int d = 0; d < s->ndata; d++)
+        for (int i = 0; i < s->ninference; i++)
+            pts += (double)s->data[d].nn_train * s->nmodels * (double)dml_spec_arm_repeats(s, d, i);
     if (lim->max_points > 0 && pts > (double)lim->max_points)
         return dml_fail_limit(err, DML_LIMIT_POINTS, "data", "the grid has %.0f points, more than the limit of %zu", pts,
                               lim->max_points);
@@ -98,6 +123,16 @@ int dml_spec_admit(const dml_spec *s, const dml_limits *lim, dml_error *err)
                                       "its data, more than the limit of %.2f GiB; reduce the width or the batch",
                                       s->models[m].name, s->models[m].width, inf->name, ds->name, N, u.total / GIB, limit);
             }
+            dml_spec plain = *s;   /* the same unit without the readout: does the spectrum make it too large? */
+            plain.spectrum_n = 0;
+            dml_unit_memory up;
+            dml_unit_memory_estimate(&plain, d, m, lim->threads, &up);
+            if (s->spectrum_n && up.total <= (double)lim->max_memory_bytes)
+                return dml_fail_limit(err, DML_LIMIT_MEMORY, "spectrum.n",
+                                      "the spectrum on %zu points%s makes the kernel stage of data '%s' need about %.2f "
+                                      "GiB (%.2f GiB without it), more than the limit of %.2f GiB: ask for fewer points "
+                                      "with spectrum.n", s->spectrum_n, s->spectrum_n_given ? "" : " (the largest n_train)",
+                                      ds->name, u.total / GIB, up.total / GIB, limit);
             return dml_fail_limit(err, DML_LIMIT_MEMORY, dml_spec_field(s, "data", d, "n_train", f, sizeof f),
                                   "the kernel matrices for n_train %zu and n_test %zu with the data they are computed "
                                   "from need about %.2f GiB, more than the limit of %.2f GiB",

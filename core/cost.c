@@ -9,17 +9,27 @@
 #include "dmilab/cost.h"
 #include "dmilab/kernel.h"
 #include "dmilab/nn.h"
+#include "dmilab/spectrum.h"
 
-/* Bytes of the IDX splits of every distinct data directory of the spec (the runner holds them all). */
+/* Bytes of the data files every distinct data source of the spec holds through the run: IDX splits as read, npy
+ * arrays as doubles (synthetic data holds none). */
 static double cached_bytes(const dml_spec *s)
 {
     double b = 0;
     for (int d = 0; d < s->ndata; d++) {
         int seen = 0;
-        for (int e = 0; e < d && !seen; e++) seen = strcmp(s->data[e].path, s->data[d].path) == 0;
+        for (int e = 0; e < d && !seen; e++)
+            seen = s->data[e].source == s->data[d].source &&
+                   (s->data[d].source == DML_SRC_NPY ? memcmp(s->data[e].npy, s->data[d].npy, sizeof s->data[d].npy) == 0
+                                                     : strcmp(s->data[e].path, s->data[d].path) == 0);
         if (seen) continue;
         const dml_data_spec *ds = &s->data[d];
-        b += (double)(ds->train_images + ds->test_images) * ((double)ds->rows * ds->cols + 1.0);
+        if (ds->source == DML_SRC_NPY) {   /* the four arrays as doubles (experiment.c) */
+            double D = (double)dml_shape_numel(&ds->npy_shape);
+            b += 8.0 * (double)(ds->train_images + ds->test_images) * (D + (double)dml_data_outputs(ds));
+        } else if (dml_source_is_idx(ds->source)) {
+            b += (double)(ds->train_images + ds->test_images) * ((double)ds->rows * ds->cols + 1.0);
+        }
     }
     return b;
 }
@@ -32,7 +42,8 @@ void dml_unit_memory_estimate(const dml_spec *s, int d, int m, int threads, dml_
     const dml_data_spec *ds = &s->data[d];
     dml_shape sh = dml_data_shape(ds);
     int k = dml_data_outputs(ds);
-    double N = (double)ds->n_train[ds->nn_train - 1], M = (double)ds->n_test, D = (double)dml_shape_numel(&sh);
+    /* repeat 0 loads the spectrum's points when they are more (dml_unit_train_points) */
+    double N = (double)dml_unit_train_points(s, d, 0), M = (double)ds->n_test, D = (double)dml_shape_numel(&sh);
     out->cached = cached_bytes(s);
     /* x and y in double, labels in int (variant.c) */
     out->dataset = (N + M) * (8.0 * (D + k) + 4.0);
@@ -51,6 +62,12 @@ void dml_unit_memory_estimate(const dml_spec *s, int d, int m, int threads, dml_
             /* the kernel stage: the kernel engine's memory model (matrices, predictions, and the larger of its
              * own workspaces and the ridge solve) */
             out->kernel = dml_kernel_unit_memory_bytes(&s->models[m], &sh, (size_t)N, (size_t)M, k, threads);
+            /* the spectral readout, with the matrices held: its workspace (dml_spectrum_bytes) and the arrays
+             * of one arm kept while it is stored */
+            if (s->spectrum_n) {
+                out->spectrum = dml_spectrum_bytes(s->spectrum_n, (size_t)k, 0) + 8.0 * 3.0 * (double)s->spectrum_n;
+                out->kernel += out->spectrum;
+            }
         } else if (fits) {
             double b = dml_train_memory_bytes(L, inf->precision, inf->method == DML_INF_GD ? (size_t)N : (size_t)inf->train.batch,
                                               (size_t)N, (size_t)M, threads);
@@ -83,6 +100,10 @@ void dml_unit_memory_estimate(const dml_spec *s, int d, int m, int threads, dml_
 
 /* Seconds per flop of the ridge solves (Cholesky and triangular solves, LAPACK). */
 #define SEC_PER_FLOP 3.5e-11
+/* Seconds per flop of the spectral readout (dml_spectrum_flops): its tridiagonal reduction is half matrix-vector
+ * products, bound by memory bandwidth, far below the rate of the Cholesky solves (bench/bench_solve --method
+ * spectrum, docs/spectrum.md). */
+#define SEC_PER_FLOP_SPECTRUM 2e-10
 /* Reading, decompressing and preprocessing a data set's IDX files once (bench/estimate.sh). */
 #define SEC_PER_DATA_LOAD 0.4
 
@@ -120,7 +141,12 @@ static double audit_seconds(const dml_spec *s, const dml_model *mod, const dml_l
 void dml_spec_cost(const dml_spec *s, int threads, dml_cost *out)
 {
     if (threads < 1) threads = 1;
-    double pairs = 0, duals = 0, seconds = 0, mem = 0, train_steps = 0, units = 0, audit = 0;
+    double pairs = 0, duals = 0, seconds = 0, mem = 0, train_steps = 0, units = 0, spectra = 0, spectrum_flops = 0,
+           audit = 0;
+    /* the spectral readout: one eigendecomposition per kernel method (nngp, ntk) used, per (data, model), in repeat 0 */
+    int methods[2] = {0, 0};
+    for (int i = 0; i < s->ninference; i++)
+        if (dml_method_is_kernel(s->inference[i].method)) methods[s->inference[i].method == DML_INF_NTK] = 1;
     double R = (double)s->repeats;
     int nkernel = 0;   /* kernel methods: they share one kernel per (data, model, repeat) */
     for (int i = 0; i < s->ninference; i++) nkernel += dml_method_is_kernel(s->inference[i].method);
@@ -130,7 +156,7 @@ void dml_spec_cost(const dml_spec *s, int threads, dml_cost *out)
         double N = (double)ds->n_train[ds->nn_train - 1], M = (double)ds->n_test;
         dml_shape sh = dml_data_shape(ds);
         int k = dml_data_outputs(ds);
-        seconds += SEC_PER_DATA_LOAD;
+        seconds += SEC_PER_DATA_LOAD;   /* synthetic data is generated, at about the same cost for small sets */
         /* kernel arms: one unit per (data, model, repeat), the kernel of the largest n_train shared by every
          * kernel method and size */
         double solve = 0;
@@ -145,7 +171,9 @@ void dml_spec_cost(const dml_spec *s, int threads, dml_cost *out)
             dml_unit_memory um;
             dml_unit_memory_estimate(s, d, mi, threads, &um);
             mem = fmax(mem, um.total);
-            if (any_kernel) {
+            if (any_kernel && dml_spec_kernel_twin(s, mi) < 0) {   /* a width sweep's twins reuse the kernel */
+                /* kernel arms on a `subset: head` variant compute one repeat (dml_spec_arm_repeats) */
+                double R = ds->subset == DML_SUBSET_HEAD ? 1.0 : (double)s->repeats;
                 dml_kernel_cost gram, cross;
                 dml_kernel_cost_estimate(mod, &sh, (size_t)N, (size_t)N, 1, threads, &gram);
                 dml_kernel_cost_estimate(mod, &sh, (size_t)M, (size_t)N, 0, threads, &cross);
@@ -153,6 +181,20 @@ void dml_spec_cost(const dml_spec *s, int threads, dml_cost *out)
                 pairs += (gram.pairs + cross.pairs) * R;
                 duals += (gram.dual_evaluations + cross.dual_evaluations) * R;
                 seconds += R * (gram.seconds + cross.seconds + solve * nkernel * SEC_PER_FLOP / (threads > 1 ? 1.6 : 1.0));
+                if (s->spectrum_n) {
+                    size_t Ns = s->spectrum_n, Nk = dml_unit_train_points(s, d, 0);
+                    if (Nk > (size_t)N) {   /* repeat 0's Gram on the spectrum's points instead */
+                        dml_kernel_cost big;
+                        dml_kernel_cost_estimate(mod, &sh, Nk, Nk, 1, threads, &big);
+                        pairs += big.pairs - gram.pairs;
+                        duals += big.dual_evaluations - gram.dual_evaluations;
+                        seconds += big.seconds - gram.seconds;
+                    }
+                    double f = (methods[0] + methods[1]) * dml_spectrum_flops(Ns, (size_t)k, 0);
+                    spectra += methods[0] + methods[1];
+                    spectrum_flops += f;
+                    seconds += f * SEC_PER_FLOP_SPECTRUM;
+                }
             }
             if (s->audit.ngroups) audit += audit_seconds(s, mod, &L, &sh, k, (size_t)M, threads);
             /* training arms: one unit per point (dml_train_seconds: the layers' own costs, core/layers/) */
@@ -176,6 +218,8 @@ void dml_spec_cost(const dml_spec *s, int threads, dml_cost *out)
     out->dual_evaluations = duals;
     out->training_steps = train_steps;
     out->memory_bytes = ceil(mem);
+    out->spectra = spectra;
+    out->spectrum_flops = spectrum_flops;
     out->seconds = seconds + audit;
     out->audit_seconds = audit;
 }
@@ -189,6 +233,8 @@ cJSON *dml_cost_json(const dml_cost *c)
     cJSON_AddNumberToObject(o, "dual_evaluations", c->dual_evaluations);
     cJSON_AddNumberToObject(o, "training_steps", c->training_steps);
     cJSON_AddNumberToObject(o, "memory_bytes", c->memory_bytes);
+    cJSON_AddNumberToObject(o, "spectra", c->spectra);
+    cJSON_AddNumberToObject(o, "spectrum_flops", c->spectrum_flops);
     cJSON_AddNumberToObject(o, "estimated_seconds", c->seconds);
     cJSON_AddNumberToObject(o, "audit_seconds", c->audit_seconds);
     return o;

@@ -10,8 +10,10 @@
 #include "dmilab/kernel.h"
 #include "dmilab/ridge.h"
 #include "dmilab/rng.h"
+#include "dmilab/sha256.h"
 #include "dmilab/transform.h"
 #include "data/variant.h"
+#include "readout.h"
 
 static double now(void)
 {
@@ -43,11 +45,42 @@ typedef struct {
     const dml_run_hooks *h;
     size_t total, done;
     /* the IDX splits of every data variant, acquired at its first unit and held until the run ends (variants
-     * with the same directory share them) */
+     * with the same directory share them); the npy arrays likewise, with their paths and SHA-256 */
     const dml_idx_split *(*split)[2];
+    dml_npy_array (*npy)[DML_NPY_FILES];
+    char (*npy_sha)[DML_NPY_FILES][DML_SHA256_HEX];
+    char *loaded;
     dml_data_file files[4 * 64];
     int nfiles;
+    /* kernel points of models whose kernel a later model shares (dml_spec_kernel_twin), for reuse */
+    struct kept { int d, m, rep, i; dml_point p; } *kept;
+    size_t nkept, capkept;
 } runner;
+
+/* Keep a kernel point of model m when a later model of the spec has the same kernel. */
+static void keep_point(runner *R, int d, int m, int rep, int i, const dml_point *p)
+{
+    int wanted = 0;
+    for (int q = m + 1; q < R->s->nmodels && !wanted; q++) wanted = dml_spec_kernel_twin(R->s, q) == m;
+    if (!wanted) return;
+    if (R->nkept == R->capkept) {
+        size_t cap = R->capkept ? 2 * R->capkept : 64;
+        struct kept *k = realloc(R->kept, cap * sizeof *k);
+        if (!k) return;   /* the later model computes its kernel itself */
+        R->kept = k;
+        R->capkept = cap;
+    }
+    R->kept[R->nkept++] = (struct kept){d, m, rep, i, *p};
+}
+
+static const dml_point *kept_point(const runner *R, int d, int m, int rep, int i, size_t n)
+{
+    for (size_t k = 0; k < R->nkept; k++) {
+        const struct kept *q = &R->kept[k];
+        if (q->d == d && q->m == m && q->rep == rep && q->i == i && q->p.n_train == n) return &q->p;
+    }
+    return NULL;
+}
 
 /* Name a field of err, when there is an err. */
 static void set_field(dml_error *err, const char *field)
@@ -55,19 +88,58 @@ static void set_field(dml_error *err, const char *field)
     if (err) snprintf(err->field, sizeof err->field, "%.*s", (int)sizeof err->field - 1, field);
 }
 
-/* The train and test splits of data variant d, read on first use. */
-static int data_splits(runner *R, int d, const dml_idx_split **tr, const dml_idx_split **te, dml_error *err)
+/* Report the files read so far to on_data; nonzero stops the run. */
+static int files_read(runner *R, dml_error *err)
+{
+    if (R->h->on_data && R->h->on_data(R->h->ctx, R->files, R->nfiles, err)) {
+        if (err && err->code == DML_OK) dml_fail(err, DML_ERR_IO, NULL, "the data files were refused");
+        return -1;
+    }
+    return 0;
+}
+
+/* The four arrays of npy data variant d, read on first use through the data root (variants naming the same
+ * four files share them). */
+static int npy_arrays(runner *R, int d, dml_variant_source *src, dml_error *err)
 {
     const dml_spec *s = R->s;
+    int from = d;
+    for (int e = 0; e < d && from == d; e++)
+        if (R->loaded[e] && s->data[e].source == DML_SRC_NPY &&
+            memcmp(s->data[e].npy, s->data[d].npy, sizeof s->data[d].npy) == 0)
+            from = e;
+    if (from == d && !R->loaded[d]) {
+        for (int k = 0; k < DML_NPY_FILES; k++) {
+            char f[64];
+            snprintf(f, sizeof f, "%s", dml_npy_file_fields[k]);
+            int fd = dml_data_open(s->data_root, s->data[d].npy[k], f, NULL, 0, err);
+            if (fd < 0 || dml_npy_read_fd(fd, s->data[d].npy[k], &R->npy[d][k].h, &R->npy[d][k].v, R->npy_sha[d][k], err))
+                return -1;
+            R->files[R->nfiles++] = (dml_data_file){s->data[d].npy[k], R->npy_sha[d][k]};
+        }
+        R->loaded[d] = 1;
+        if (files_read(R, err)) return -1;
+    }
+    for (int k = 0; k < DML_NPY_FILES; k++) src->npy[k] = &R->npy[from][k];
+    return 0;
+}
+
+/* What data variant d is loaded from, read on first use. */
+static int data_source(runner *R, int d, dml_variant_source *src, dml_error *err)
+{
+    const dml_spec *s = R->s;
+    memset(src, 0, sizeof *src);
+    if (dml_source_is_synthetic(s->data[d].source)) return 0;
+    if (!s->data_root[0])
+        return dml_fail(err, DML_ERR_INTERNAL, NULL, "the spec was parsed without a data root: its data cannot be read");
+    if (s->data[d].source == DML_SRC_NPY) return npy_arrays(R, d, src, err);
     for (int e = 0; e <= d && !R->split[d][0]; e++)
-        if (R->split[e][0] && strcmp(s->data[e].path, s->data[d].path) == 0) {
-            *tr = R->split[e][0];
-            *te = R->split[e][1];
+        if (R->split[e][0] && dml_source_is_idx(s->data[e].source) && strcmp(s->data[e].path, s->data[d].path) == 0) {
+            src->idx[0] = R->split[e][0];
+            src->idx[1] = R->split[e][1];
             return 0;
         }
     if (!R->split[d][0]) {
-        if (!s->data_root[0])
-            return dml_fail(err, DML_ERR_INTERNAL, NULL, "the spec was parsed without a data root: its data cannot be read");
         static const char *const prefix[2] = {"train", "t10k"};
         for (int k = 0; k < 2; k++) {
             R->split[d][k] = dml_idx_acquire(s->data_root, s->data[d].path, prefix[k], err);
@@ -78,13 +150,10 @@ static int data_splits(runner *R, int d, const dml_idx_split **tr, const dml_idx
             R->files[R->nfiles++] = (dml_data_file){sp->images_path, sp->images_sha256};
             R->files[R->nfiles++] = (dml_data_file){sp->labels_path, sp->labels_sha256};
         }
-        if (R->h->on_data && R->h->on_data(R->h->ctx, R->files, R->nfiles, err)) {
-            if (err && err->code == DML_OK) dml_fail(err, DML_ERR_IO, NULL, "the data files were refused");
-            return -1;
-        }
+        if (files_read(R, err)) return -1;
     }
-    *tr = R->split[d][0];
-    *te = R->split[d][1];
+    src->idx[0] = R->split[d][0];
+    src->idx[1] = R->split[d][1];
     return 0;
 }
 
@@ -93,12 +162,17 @@ static void progress(runner *r)
     if (r->h->on_progress) r->h->on_progress(r->h->ctx, r->total ? (double)r->done / (double)r->total : 1.0);
 }
 
+void dml_arm_names(const dml_spec *s, int d, int m, int i, char *arm, char *data, char *model, char *inference)
+{
+    snprintf(data, DML_NAME_MAX, "%s", s->data[d].name);
+    snprintf(model, DML_NAME_MAX, "%s", s->models[m].name);
+    snprintf(inference, DML_NAME_MAX, "%s", s->inference[i].name);
+    snprintf(arm, DML_ARM_MAX, "%s/%s/%s", data, model, inference);
+}
+
 static void arm_name(const dml_spec *s, int d, int m, int i, dml_point *p)
 {
-    snprintf(p->data, sizeof p->data, "%s", s->data[d].name);
-    snprintf(p->model, sizeof p->model, "%s", s->models[m].name);
-    snprintf(p->inference, sizeof p->inference, "%s", s->inference[i].name);
-    snprintf(p->arm, sizeof p->arm, "%s/%s/%s", p->data, p->model, p->inference);
+    dml_arm_names(s, d, m, i, p->arm, p->data, p->model, p->inference);
 }
 
 typedef struct {
@@ -173,16 +247,17 @@ static int report(runner *R, const dml_point *p, dml_error *err)
 }
 
 /* The kernel arms of one unit: one NNGP+NTK computation on the largest n_train serves every kernel method and
- * size (nested subsets: leading blocks of one Gram matrix). `t0`: when the unit started loading its data. */
-static int kernel_stage(runner *R, int d, int m, int rep, const char *need, int missing, const dml_dataset *tr,
-                        const dml_dataset *te, double t0, dml_error *err)
+ * size (nested subsets: leading blocks of one Gram matrix), and the spectral readout (its Gram on the tr->n >= N
+ * points the unit loaded). `t0`: when the unit started loading its data. */
+static int kernel_stage(runner *R, int d, int m, int rep, const char *need, int missing, int readout,
+                        const dml_dataset *tr, const dml_dataset *te, double t0, dml_error *err)
 {
     const dml_spec *s = R->s;
     const dml_run_hooks *h = R->h;
     const dml_data_spec *ds = &s->data[d];
     int nsz = ds->nn_train, k = tr->k, rc = -1;
-    size_t N = ds->n_train[nsz - 1], M = ds->n_test;
-    double *Knn = malloc(sizeof(double) * N * N), *Tnn = malloc(sizeof(double) * N * N);
+    size_t N = ds->n_train[nsz - 1], M = ds->n_test, Nk = tr->n;   /* Nk >= N: the Gram's points */
+    double *Knn = malloc(sizeof(double) * Nk * Nk), *Tnn = malloc(sizeof(double) * Nk * Nk);
     double *Kmn = malloc(sizeof(double) * M * N), *Tmn = malloc(sizeof(double) * M * N);
     double *pt = malloc(sizeof(double) * M * (size_t)k), *pn = malloc(sizeof(double) * N * (size_t)k);
     char f[64];
@@ -191,12 +266,14 @@ static int kernel_stage(runner *R, int d, int m, int rep, const char *need, int 
         goto out;
     }
     int threads = h->threads > 0 ? h->threads : 1;
-    if (dml_kernel(&s->models[m], &tr->shape, tr->x, N, NULL, N, Knn, Tnn, threads, err) ||
+    if (h->on_kernel) h->on_kernel(h->ctx, d, m, rep);
+    if (dml_kernel(&s->models[m], &tr->shape, tr->x, Nk, NULL, Nk, Knn, Tnn, threads, err) ||
         dml_kernel(&s->models[m], &tr->shape, te->x, M, tr->x, N, Kmn, Tmn, threads, err)) {
         set_field(err, dml_spec_field(s, "models", m, NULL, f, sizeof f));
         goto out;
     }
-    double share = (now() - t0) / (double)missing;
+    if (readout && dml_readout_stage(s, d, m, Knn, Tnn, Nk, tr, h, err)) goto out;
+    double share = missing ? (now() - t0) / (double)missing : 0.0;
     for (int i = 0; i < s->ninference; i++) {
         const dml_inference *inf = &s->inference[i];
         if (!dml_method_is_kernel(inf->method)) continue;
@@ -215,7 +292,7 @@ static int kernel_stage(runner *R, int d, int m, int rep, const char *need, int 
             p.repeat = rep;
             const double *K = inf->method == DML_INF_NTK ? Tnn : Knn;
             const double *Kt = inf->method == DML_INF_NTK ? Tmn : Kmn;
-            if (dml_ridge_predict(K, N, n, Kt, N, M, tr->y, (size_t)k, inf->ridge, pt, pn, err)) {
+            if (dml_ridge_predict(K, Nk, n, Kt, N, M, tr->y, (size_t)k, inf->ridge, pt, pn, err)) {
                 set_field(err, dml_spec_field(s, "inference", i, "ridge", f, sizeof f));
                 goto out;
             }
@@ -223,6 +300,7 @@ static int kernel_stage(runner *R, int d, int m, int rep, const char *need, int 
             metrics(pn, tr->y, tr->label, n, k, &p.train_mse, NULL);
             p.seconds = share + (now() - t1);
             if (report(R, &p, err)) goto out;
+            keep_point(R, d, m, rep, i, &p);
         }
     }
     rc = 0;
@@ -330,7 +408,7 @@ static int run_unit(runner *R, int d, int m, int rep, dml_error *err)
     if (!need) return dml_fail(err, DML_ERR_NOMEM, NULL, "out of memory");
     int missing = 0, train_missing = 0;
     for (int i = 0; i < ninf; i++)
-        for (int k = 0; k < nsz; k++) {
+        for (int k = 0; k < nsz && rep < dml_spec_arm_repeats(s, d, i); k++) {
             dml_point p;
             arm_name(s, d, m, i, &p);
             int have = h->have_point && h->have_point(h->ctx, p.arm, ds->n_train[k], rep);
@@ -339,6 +417,29 @@ static int run_unit(runner *R, int d, int m, int rep, dml_error *err)
             else train_missing += !have;
             if (have) R->done++;
         }
+    /* a model whose kernel an earlier one computed (they differ in width only): its kernel points are those */
+    int twin = missing ? dml_spec_kernel_twin(s, m) : -1;
+    for (int pass = 0; twin >= 0 && pass < 2; pass++)
+        for (int i = 0; i < ninf; i++)
+            for (int k = 0; k < nsz; k++) {
+                if (!need[i * nsz + k] || !dml_method_is_kernel(s->inference[i].method)) continue;
+                const dml_point *q = kept_point(R, d, twin, rep, i, ds->n_train[k]);
+                if (!q) {   /* not kept (a resumed run): compute the kernel */
+                    twin = -1;
+                    break;
+                }
+                if (pass == 0) continue;
+                dml_point p = *q;
+                arm_name(s, d, m, i, &p);
+                p.seconds = 0;   /* the computation was the twin's */
+                if (report(R, &p, err)) {
+                    free(need);
+                    return -1;
+                }
+                need[i * nsz + k] = 0;
+                missing--;
+            }
+    int readout = dml_readout_missing(s, d, m, rep, h);   /* a kernel arm's spectrum is not stored yet */
     int ng = rep == 0 ? s->audit.ngroups : 0, amissing = 0;
     char *aneed = calloc((size_t)(ng * ninf) + 1, 1);
     if (!aneed) {
@@ -347,17 +448,16 @@ static int run_unit(runner *R, int d, int m, int rep, dml_error *err)
     }
     if (ng) amissing = audit_missing(R, d, m, aneed);
     progress(R);
-    if (!missing && !train_missing && !amissing) {
+    if (!missing && !train_missing && !readout && !amissing) {
         free(need);
         free(aneed);
         return 0;
     }
-    size_t N = ds->n_train[nsz - 1];
+    size_t N = readout ? dml_unit_train_points(s, d, rep) : ds->n_train[nsz - 1];
     dml_dataset tr, te;
-    const dml_idx_split *str = NULL, *ste = NULL;
+    dml_variant_source src;
     double t0 = now();
-    if (data_splits(R, d, &str, &ste, err) ||
-        dml_variant_load(ds, s->seed, rep, N, str, ste, &tr, &te, err)) {
+    if (data_source(R, d, &src, err) || dml_variant_load(ds, s->seed, rep, N, &src, &tr, &te, err)) {
         free(need);
         free(aneed);
         char f[200];
@@ -369,7 +469,7 @@ static int run_unit(runner *R, int d, int m, int rep, dml_error *err)
     }
     double load = now() - t0;   /* loading and preprocessing, shared by the points of this unit */
     int rc = -1;
-    if (missing && kernel_stage(R, d, m, rep, need, missing, &tr, &te, t0, err)) goto out;
+    if ((missing || readout) && kernel_stage(R, d, m, rep, need, missing, readout, &tr, &te, t0, err)) goto out;
     for (int i = 0; i < ninf; i++) {
         if (dml_method_is_kernel(s->inference[i].method)) continue;
         for (int j = 0; j < nsz; j++) {
@@ -419,17 +519,30 @@ int dml_experiment_run(const dml_spec *s, const dml_run_hooks *h, dml_error *err
                 .total = dml_spec_points(s) + (size_t)s->ndata * (size_t)s->nmodels * (size_t)s->ninference *
                                                   (size_t)s->audit.ngroups};
     R.split = calloc((size_t)s->ndata + 1, sizeof *R.split);
-    if (!R.split) return dml_fail(err, DML_ERR_NOMEM, NULL, "out of memory");
+    R.npy = calloc((size_t)s->ndata + 1, sizeof *R.npy);
+    R.npy_sha = calloc((size_t)s->ndata + 1, sizeof *R.npy_sha);
+    R.loaded = calloc((size_t)s->ndata + 1, 1);
     int rc = 0;
+    if (!R.split || !R.npy || !R.npy_sha || !R.loaded) {
+        rc = dml_fail(err, DML_ERR_NOMEM, NULL, "out of memory");
+        goto out;
+    }
     for (int d = 0; d < s->ndata && rc == 0; d++)
         for (int m = 0; m < s->nmodels && rc == 0; m++)
             for (long long r = 0; r < s->repeats && rc == 0; r++) {
                 if (h->cancelled && h->cancelled(h->ctx)) rc = dml_fail(err, DML_ERR_CANCELLED, NULL, "cancelled");
                 else rc = run_unit(&R, d, m, (int)r, err);
             }
-    for (int d = 0; d < s->ndata; d++)
+out:
+    for (int d = 0; R.split && d < s->ndata; d++)
         for (int k = 0; k < 2; k++) dml_idx_release(R.split[d][k]);
+    for (int d = 0; R.npy && d < s->ndata; d++)
+        for (int k = 0; k < DML_NPY_FILES; k++) free(R.npy[d][k].v);
     free(R.split);
+    free(R.npy);
+    free(R.npy_sha);
+    free(R.loaded);
+    free(R.kept);
     if (rc) return -1;
     R.done = R.total;
     progress(&R);

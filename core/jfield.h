@@ -32,7 +32,7 @@ int jf_enum(const cJSON *obj, const char *key, const char *path, const char *con
 int jf_int_list(const cJSON *obj, const char *key, const char *path, int maxn, long long lo, long long hi,
                 long long *out, int *n, dml_error *err);
 
-/** Names: 1 to 64 of letters, digits, '-', '_', '.'. */
+/** Names: 1 to 64 of letters, digits, '-', '_', '.', '=' (the names of swept entries, "fcn.width=256"). */
 int jf_valid_name(const char *s);
 
 #endif

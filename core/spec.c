@@ -10,8 +10,7 @@
 #include "dmilab/audit.h"
 #include "dmilab/spec.h"
 #include "jfield.h"
-
-#define FASHION_MNIST_DIR "/usr/share/datasets/fashion-mnist"
+#include "spec_internal.h"
 
 static const char *const source_names[] = {DML_SOURCES(DML_ENUM_NAME)};
 static const char *const subset_names[] = {DML_SUBSETS(DML_ENUM_NAME)};
@@ -37,11 +36,17 @@ dml_optimizer dml_method_optimizer(dml_method m)
 dml_shape dml_data_shape(const dml_data_spec *d)
 {
     int r = d->resize > 0 ? d->resize : 1;
+    if (dml_source_is_synthetic(d->source)) return d->syn.shape;
+    if (d->source == DML_SRC_NPY) {
+        dml_shape sh = d->npy_shape;
+        if (sh.nd == 2) sh.size[0] /= r, sh.size[1] /= r;
+        return sh;
+    }
     dml_shape sh = {.nd = 2, .size = {d->rows / r, d->cols / r}, .channels = 1};
     return sh;
 }
 
-int dml_data_outputs(const dml_data_spec *d) { return d->classes ? d->classes : 10; }
+int dml_data_outputs(const dml_data_spec *d) { return d->outputs > 0 ? d->outputs : d->classes ? d->classes : 10; }
 
 void dml_arm_train_config(const dml_inference *inf, const dml_model *m, dml_train_config *out)
 {
@@ -53,11 +58,20 @@ const char *dml_spec_field(const dml_spec *s, const char *part, int i, const cha
 {
     int listed = strcmp(part, "data") == 0 ? s->data_listed : strcmp(part, "models") == 0 ? s->models_listed
                                                                                            : s->inference_listed;
+    const dml_entry_origin *o = strcmp(part, "models") == 0 ? s->model_origin
+                                : strcmp(part, "inference") == 0 ? s->inference_origin : NULL;
+    if (o) o += i;
     char base[64];
-    if (listed) snprintf(base, sizeof base, "%s[%d]", part, i);
+    if (listed) snprintf(base, sizeof base, "%s[%d]", part, o ? o->index : i);
     else snprintf(base, sizeof base, "%s", part);
     if (key && key[0]) snprintf(out, size, "%s.%s", base, key);
     else snprintf(out, size, "%s", base);
+    /* a swept key names the value this entry took: "models[0].width[2]" */
+    for (int k = 0; o && key && k < o->nswept; k++)
+        if (strcmp(o->key[k], key) == 0) {
+            size_t n = strlen(out);
+            snprintf(out + n, size > n ? size - n : 0, "[%d]", o->value[k]);
+        }
     return out;
 }
 
@@ -80,140 +94,6 @@ static void unique_name(char *name, const char *base, char (*taken)[DML_NAME_MAX
     memcpy(name, cand, DML_NAME_MAX);
 }
 
-static int cmp_size(const void *a, const void *b)
-{
-    size_t x = *(const size_t *)a, y = *(const size_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-static int parse_transform(const cJSON *o, const char *path, dml_transform *t, dml_error *err)
-{
-    static const char *const keys[] = {"kind", "seed", NULL};
-    if (jf_object(o, path, keys, err)) return -1;
-    int e;
-    char f[200];
-    int rc = jf_enum(o, "kind", path, transform_names, DML_N_TRANSFORMS, &e, err);
-    if (rc < 0) return -1;
-    if (rc == 0) return dml_fail(err, DML_ERR_INVALID_SPEC, jf_path(f, sizeof f, path, "kind"), "%s is required", f);
-    t->kind = (dml_transform_kind)e;
-    long long s = 0;
-    if (jf_int(o, "seed", path, 0, 9007199254740992LL, &s, err) < 0) return -1;
-    t->seed = (uint64_t)s;
-    return 0;
-}
-
-/* The divisors of n that leave more than one pixel, as "1, 2, 4, 7, 14" for the message of a bad `resize`. */
-static void divisors(int rows, int cols, char *out, size_t size)
-{
-    size_t k = 0;
-    out[0] = 0;
-    for (int r = 1; r <= rows && k + 8 < size; r++)
-        if (rows % r == 0 && cols % r == 0 && (rows / r) * (cols / r) > 1)
-            k += (size_t)snprintf(out + k, size - k, "%s%d", k ? ", " : "", r);
-}
-
-/* The data directory inside the root and the IDX headers of its four files: the image side, the counts. */
-static int probe_data(const char *root, const char *path, dml_data_spec *d, dml_error *err)
-{
-    char f[200];
-    jf_path(f, sizeof f, path, "path");
-    if (dml_data_resolve(root, d->path, DML_PATH_DIR, f, d->path, sizeof d->path, err)) return -1;
-    dml_idx_info tr, te;
-    if (dml_idx_probe(root, d->path, "train", f, &tr, err) || dml_idx_probe(root, d->path, "t10k", f, &te, err))
-        return -1;
-    if (tr.rows != te.rows || tr.cols != te.cols)
-        return dml_fail(err, DML_ERR_INVALID_SPEC, f, "the training images of %s are %dx%d but its test images %dx%d",
-                        d->path, tr.rows, tr.cols, te.rows, te.cols);
-    d->rows = tr.rows;
-    d->cols = tr.cols;
-    d->train_images = tr.n;
-    d->test_images = te.n;
-    return 0;
-}
-
-static int parse_data(const cJSON *o, const char *path, const char *root, dml_data_spec *d, dml_error *err)
-{
-    static const char *const keys[] = {"name", "source", "path", "resize", "n_train", "n_test", "subset",
-                                       "classes", "transform", NULL};
-    static const char *const later[] = {"npy", "sphere", "gaussian"};
-    char f[200];
-    memset(d, 0, sizeof *d);
-    d->resize = 1;
-    d->n_test = 1000;
-    d->subset = DML_SUBSET_RANDOM;
-    const cJSON *src = cJSON_GetObjectItemCaseSensitive(o, "source");
-    if (cJSON_IsObject(o) && cJSON_IsString(src))
-        for (int i = 0; i < 3; i++)
-            if (strcmp(src->valuestring, later[i]) == 0)
-                return dml_fail(err, DML_ERR_INVALID_SPEC, jf_path(f, sizeof f, path, "source"),
-                                "source '%s' is not supported yet by this server (supported: fashion-mnist, mnist)",
-                                later[i]);
-    if (jf_object(o, path, keys, err)) return -1;
-    int e, rc;
-    if ((rc = jf_enum(o, "source", path, source_names, DML_N_SOURCES, &e, err)) < 0) return -1;
-    if (rc == 0) return dml_fail(err, DML_ERR_INVALID_SPEC, jf_path(f, sizeof f, path, "source"), "%s is required", f);
-    d->source = (dml_source)e;
-    if ((rc = jf_string(o, "name", path, d->name, sizeof d->name, err)) < 0) return -1;
-    if (rc && !jf_valid_name(d->name))
-        return dml_fail(err, DML_ERR_INVALID_SPEC, jf_path(f, sizeof f, path, "name"),
-                        "names are 1 to 64 of letters, digits, '-', '_', '.'");
-    if ((rc = jf_string(o, "path", path, d->path, sizeof d->path, err)) < 0) return -1;
-    if (rc == 0 && d->source == DML_SRC_MNIST)
-        return dml_fail(err, DML_ERR_INVALID_SPEC, jf_path(f, sizeof f, path, "path"),
-                        "%s is required for source mnist (Debian ships no MNIST package)", f);
-    if (rc == 0) snprintf(d->path, sizeof d->path, "%s", FASHION_MNIST_DIR);
-    if (root && probe_data(root, path, d, err)) return -1;
-    long long v;
-    if ((rc = jf_int(o, "resize", path, 1, 4096, &v, err)) < 0) return -1;
-    if (rc) d->resize = (int)v;
-    if (d->rows) {
-        char list[200];
-        divisors(d->rows, d->cols, list, sizeof list);
-        if (d->rows % d->resize || d->cols % d->resize)
-            return dml_fail(err, DML_ERR_INVALID_SPEC, jf_path(f, sizeof f, path, "resize"),
-                            "%s must divide the %dx%d images of %s (%s)", f, d->rows, d->cols, d->path, list);
-        /* one pixel standardises to 0: every kernel would be 0 and every trained network constant */
-        if ((d->rows / d->resize) * (d->cols / d->resize) < 2)
-            return dml_fail(err, DML_ERR_INVALID_SPEC, jf_path(f, sizeof f, path, "resize"),
-                            "%s %d leaves one pixel of the %dx%d images, which standardization sets to 0 (choose one "
-                            "of %s)", f, d->resize, d->rows, d->cols, list);
-    }
-    long long sizes[DML_MAX_SIZES];
-    int n;
-    if ((rc = jf_int_list(o, "n_train", path, DML_MAX_SIZES, 1, 1LL << 50, sizes, &n, err)) < 0) return -1;
-    if (rc == 0) return dml_fail(err, DML_ERR_INVALID_SPEC, jf_path(f, sizeof f, path, "n_train"), "%s is required", f);
-    for (int i = 0; i < n; i++) d->n_train[i] = (size_t)sizes[i];
-    qsort(d->n_train, (size_t)n, sizeof d->n_train[0], cmp_size);
-    d->nn_train = 0;
-    for (int i = 0; i < n; i++)
-        if (d->nn_train == 0 || d->n_train[d->nn_train - 1] != d->n_train[i]) d->n_train[d->nn_train++] = d->n_train[i];
-    if ((rc = jf_int(o, "n_test", path, 1, 1LL << 50, &v, err)) < 0) return -1;
-    if (rc) d->n_test = (size_t)v;
-    if (jf_enum(o, "subset", path, subset_names, DML_N_SUBSETS, &e, err) < 0) return -1;
-    if (cJSON_GetObjectItemCaseSensitive(o, "subset")) d->subset = (dml_subset)e;
-    if ((rc = jf_int(o, "classes", path, 2, 10, &v, err)) < 0) return -1;
-    if (rc) d->classes = (int)v;
-    const cJSON *tf = cJSON_GetObjectItemCaseSensitive(o, "transform");
-    if (tf) {
-        jf_path(f, sizeof f, path, "transform");
-        if (cJSON_IsObject(tf)) {
-            d->ntransform = 1;
-            if (parse_transform(tf, f, &d->transform[0], err)) return -1;
-        } else if (cJSON_IsArray(tf)) {
-            int k = cJSON_GetArraySize(tf);
-            if (k > DML_MAX_TRANSFORMS)
-                return dml_fail(err, DML_ERR_INVALID_SPEC, f, "%s takes at most %d transforms", f, DML_MAX_TRANSFORMS);
-            int i = 0;
-            char g[220];
-            for (const cJSON *it = tf->child; it; it = it->next, i++)
-                if (parse_transform(it, jf_index(g, sizeof g, f, i), &d->transform[i], err)) return -1;
-            d->ntransform = k;
-        } else {
-            return dml_fail(err, DML_ERR_INVALID_SPEC, f, "%s must be an object or a list of objects", f);
-        }
-    }
-    return 0;
-}
 
 /* `lr`: a number, or {"ntk": a, "standard": b} (either may be left out) for grids with both parameterizations.
  * lr[] holds the defaults on entry. */
@@ -268,7 +148,7 @@ static int parse_inference(const cJSON *o, const char *path, dml_inference *inf,
     if ((rc = jf_string(o, "name", path, inf->name, sizeof inf->name, err)) < 0) return -1;
     if (rc && !jf_valid_name(inf->name))
         return dml_fail(err, DML_ERR_INVALID_SPEC, jf_path(f, sizeof f, path, "name"),
-                        "names are 1 to 64 of letters, digits, '-', '_', '.'");
+                        "names are 1 to 64 of letters, digits, '-', '_', '.', '='");
     if (kernel) return jf_number(o, "ridge", path, 0, 1e6, &inf->ridge, err) < 0 ? -1 : 0;
     dml_train_config *t = &inf->train;
     dml_optimizer opt = dml_method_optimizer(inf->method);
@@ -315,7 +195,7 @@ static int parse_tags(const cJSON *root, dml_spec *s, dml_error *err)
         char f[32];
         snprintf(f, sizeof f, "tags[%d]", i);
         size_t n = cJSON_IsString(it) && it->valuestring ? strlen(it->valuestring) : 0;
-        if (n < 1 || n >= DML_TAG_MAX || !jf_valid_name(it->valuestring))
+        if (n < 1 || n >= DML_TAG_MAX || !jf_valid_name(it->valuestring) || strchr(it->valuestring, '='))
             return dml_fail(err, DML_ERR_INVALID_SPEC, f, "%s must be 1 to %d of letters, digits, '-', '_', '.'", f,
                             DML_TAG_MAX - 1);
         memcpy(s->tags[i], it->valuestring, n + 1);
@@ -324,6 +204,31 @@ static int parse_tags(const cJSON *root, dml_spec *s, dml_error *err)
                 return dml_fail(err, DML_ERR_INVALID_SPEC, f, "tag '%s' appears twice", s->tags[i]);
     }
     s->ntags = i;
+    return 0;
+}
+
+/* `"spectrum": {"n": N}` (docs/spectrum.md): needs a kernel method; N defaults to the largest n_train of the spec.
+ * Called after the data and inference are parsed. */
+static int parse_spectrum(const cJSON *root, dml_spec *s, dml_error *err)
+{
+    static const char *const keys[] = {"n", NULL};
+    const cJSON *o = cJSON_GetObjectItemCaseSensitive(root, "spectrum");
+    if (!o) return 0;
+    if (!cJSON_IsObject(o)) return dml_fail(err, DML_ERR_INVALID_SPEC, "spectrum", "spectrum must be an object {\"n\": N}");
+    if (jf_object(o, "spectrum", keys, err)) return -1;
+    int kernel = 0;
+    for (int i = 0; i < s->ninference; i++) kernel |= dml_method_is_kernel(s->inference[i].method);
+    if (!kernel)
+        return dml_fail(err, DML_ERR_INVALID_SPEC, "spectrum",
+                        "spectrum is the eigen-analysis of a kernel arm: it needs an inference method nngp or ntk");
+    long long n = 0;
+    int rc = jf_int(o, "n", "spectrum", 2, 1LL << 32, &n, err);
+    if (rc < 0) return -1;
+    s->spectrum_n_given = rc == 1;
+    if (!rc)
+        for (int d = 0; d < s->ndata; d++)
+            if (s->data[d].n_train[s->data[d].nn_train - 1] > (size_t)n) n = (long long)s->data[d].n_train[s->data[d].nn_train - 1];
+    s->spectrum_n = (size_t)(n < 2 ? 2 : n);
     return 0;
 }
 
@@ -409,6 +314,62 @@ static int list_size(const cJSON *v, const char *field, int max, dml_error *err)
 
 static const cJSON *list_item(const cJSON *v, int i) { return cJSON_IsObject(v) ? v : cJSON_GetArrayItem(v, i); }
 
+/* Fields whose value is a list without being a sweep. */
+static const char *const model_lists[] = {"filter", "stride", "layers", NULL};
+static const char *const inference_lists[] = {NULL};
+
+/* Expand the n entries of part `part` ("models", "inference") of v into *out (a JSON array of entries, each
+ * with its origin in (*origin)[i]). Returns the number of entries, at most 64, or -1 with err. */
+static int expand_part(const dml_spec *s, const cJSON *v, int n, const char *part, cJSON **out,
+                       dml_entry_origin **origin, dml_error *err)
+{
+    int models = strcmp(part, "models") == 0, total = 0;
+    const char *const *lists = models ? model_lists : inference_lists;
+    *out = cJSON_CreateArray();
+    *origin = calloc(64, sizeof **origin);
+    if (!*out || !*origin) return dml_fail(err, DML_ERR_NOMEM, NULL, "out of memory");
+    for (int i = 0; i < n; i++) {
+        const cJSON *o = list_item(v, i);
+        char f[64];
+        if (cJSON_IsArray(v)) snprintf(f, sizeof f, "%s[%d]", part, i);
+        else snprintf(f, sizeof f, "%s", part);
+        (void)s;
+        const cJSON *b = cJSON_GetObjectItemCaseSensitive(o, models ? "arch" : "method");
+        const char *base = cJSON_IsString(b) ? b->valuestring
+                           : models && cJSON_GetObjectItemCaseSensitive(o, "layers") ? "layers" : part;
+        cJSON *x;
+        int k = dml_sweep_expand(o, f, base, lists, 64, &x, err);
+        if (k < 0) return -1;
+        if (total + k > 64) {
+            cJSON_Delete(x);
+            return dml_fail(err, DML_ERR_INVALID_SPEC, part, "%s expands to more than 64 entries with its sweeps", part);
+        }
+        for (int e = 0; e < k; e++) dml_sweep_origin(o, lists, i, e, &(*origin)[total + e]);
+        while (x->child) cJSON_AddItemToArray(*out, cJSON_DetachItemFromArray(x, 0));
+        cJSON_Delete(x);
+        total += k;
+    }
+    return total;
+}
+
+void dml_spec_sweep_field(const dml_spec *s, const char *part, int i, dml_error *err)
+{
+    const dml_entry_origin *o = strcmp(part, "models") == 0 ? s->model_origin : s->inference_origin;
+    if (!err || !o) return;
+    o += i;
+    for (int k = 0; k < o->nswept; k++) {
+        char f[200];
+        dml_spec_field(s, part, i, NULL, f, sizeof f);
+        size_t n = strlen(f);
+        snprintf(f + n, sizeof f - n, ".%s", o->key[k]);
+        if (strcmp(err->field, f) == 0) {
+            snprintf(f + strlen(f), sizeof f - strlen(f), "[%d]", o->value[k]);
+            snprintf(err->field, sizeof err->field, "%s", f);
+            return;
+        }
+    }
+}
+
 int dml_spec_parse(const char *text, size_t len, const char *data_root, dml_spec *s, dml_error *err)
 {
     cJSON *root;
@@ -432,11 +393,12 @@ static int writes_width(const cJSON *o)
 int dml_spec_from_json(const cJSON *root, const char *data_root, dml_spec *s, dml_error *err)
 {
     static const char *const keys[] = {"name", "seed", "data", "models", "inference", "repeats", "audit", "checks",
-                                       "tags", NULL};
+                                       "tags", "spectrum", NULL};
     memset(s, 0, sizeof *s);
     char f[200];
     int rc = -1;
     char(*taken)[DML_NAME_MAX] = NULL;
+    cJSON *xm = NULL, *xi = NULL;
     if (jf_object(root, "", keys, err)) goto out;
     if (data_root) {
         if (strlen(data_root) >= sizeof s->data_root) {
@@ -472,6 +434,9 @@ int dml_spec_from_json(const cJSON *root, const char *data_root, dml_spec *s, dm
     s->data_listed = cJSON_IsArray(jd);
     s->models_listed = cJSON_IsArray(jm);
     s->inference_listed = cJSON_IsArray(ji);
+    /* sweeps: list-valued scalar fields expand into entries named by their values (DESIGN 3.1) */
+    if ((nm_ = expand_part(s, jm, nm_, "models", &xm, &s->model_origin, err)) < 0) goto out;
+    if ((ni = expand_part(s, ji, ni, "inference", &xi, &s->inference_origin, err)) < 0) goto out;
     s->data = calloc((size_t)nd, sizeof *s->data);
     s->models = calloc((size_t)nm_, sizeof *s->models);
     s->inference = calloc((size_t)ni, sizeof *s->inference);
@@ -482,26 +447,44 @@ int dml_spec_from_json(const cJSON *root, const char *data_root, dml_spec *s, dm
     }
     for (int i = 0; i < nd; i++, s->ndata++) {
         dml_spec_field(s, "data", i, NULL, f, sizeof f);
-        if (parse_data(list_item(jd, i), f, data_root, &s->data[i], err)) goto out;
+        if (dml_spec_parse_data(list_item(jd, i), f, data_root, &s->data[i], err)) goto out;
         unique_name(s->data[i].name, source_names[s->data[i].source], taken, i);
         memcpy(taken[i], s->data[i].name, DML_NAME_MAX);
     }
     for (int i = 0; i < nm_; i++, s->nmodels++) {
         char p[64];
         dml_spec_field(s, "models", i, NULL, p, sizeof p);
-        if (dml_model_parse(list_item(jm, i), p, &s->models[i], err)) goto out;
-        if (writes_width(list_item(jm, i))) s->width_given |= (uint64_t)1 << i;
+        if (dml_model_parse(cJSON_GetArrayItem(xm, i), p, &s->models[i], err)) {
+            dml_spec_sweep_field(s, "models", i, err);
+            goto out;
+        }
+        if (writes_width(cJSON_GetArrayItem(xm, i))) s->width_given |= (uint64_t)1 << i;
         unique_name(s->models[i].name, dml_arch_name(s->models[i].arch), taken, i);
         memcpy(taken[i], s->models[i].name, DML_NAME_MAX);
     }
     int any_kernel = 0;
     for (int i = 0; i < ni; i++, s->ninference++) {
         dml_spec_field(s, "inference", i, NULL, f, sizeof f);
-        if (parse_inference(list_item(ji, i), f, &s->inference[i], err)) goto out;
+        if (parse_inference(cJSON_GetArrayItem(xi, i), f, &s->inference[i], err)) {
+            dml_spec_sweep_field(s, "inference", i, err);
+            goto out;
+        }
         unique_name(s->inference[i].name, dml_method_name(s->inference[i].method), taken, i);
         memcpy(taken[i], s->inference[i].name, DML_NAME_MAX);
         any_kernel |= dml_method_is_kernel(s->inference[i].method);
     }
+    /* cross-entropy trains against class labels: regression targets (synthetic, npy float targets) have none */
+    for (int i = 0; i < s->ninference; i++)
+        for (int d = 0; !dml_method_is_kernel(s->inference[i].method) && s->inference[i].train.loss == DML_LOSS_CROSS_ENTROPY &&
+                        d < s->ndata; d++) {
+            const dml_data_spec *ds = &s->data[d];
+            int regression = dml_source_is_synthetic(ds->source) ||
+                             (ds->source == DML_SRC_NPY && ds->npy_shape.channels > 0 && !ds->npy_labels);
+            if (!regression) continue;
+            dml_fail(err, DML_ERR_INVALID_SPEC, dml_spec_field(s, "inference", i, "loss", f, sizeof f),
+                     "loss cross-entropy needs class labels, but data '%s' holds regression targets", ds->name);
+            goto out;
+        }
     for (int i = 0; any_kernel && i < s->nmodels; i++)
         if (s->models[i].parameterization != DML_PARAM_NTK) {
             dml_fail(err, DML_ERR_INVALID_SPEC, dml_spec_field(s, "models", i, "parameterization", f, sizeof f),
@@ -510,6 +493,7 @@ int dml_spec_from_json(const cJSON *root, const char *data_root, dml_spec *s, dm
             goto out;
         }
     if (dml_audit_spec_parse(cJSON_GetObjectItemCaseSensitive(root, "audit"), s, err)) goto out;
+    if (parse_spectrum(root, s, err)) goto out;
     const cJSON *jc = cJSON_GetObjectItemCaseSensitive(root, "checks");
     if (jc) {
         if (!cJSON_IsArray(jc)) {
@@ -535,19 +519,50 @@ int dml_spec_from_json(const cJSON *root, const char *data_root, dml_spec *s, dm
     rc = 0;
 out:
     free(taken);
+    cJSON_Delete(xm);
+    cJSON_Delete(xi);
     if (rc) dml_spec_free(s);
     return rc;
+}
+
+int dml_spec_kernel_twin(const dml_spec *s, int m)
+{
+    for (int q = 0; q < m; q++) {
+        dml_model a = s->models[q], b = s->models[m];
+        memset(a.name, 0, sizeof a.name);
+        memset(b.name, 0, sizeof b.name);
+        a.width = b.width = 0;   /* kernels are the infinite-width limit: the widths do not enter */
+        for (int l = 0; l < DML_MAX_LAYERS; l++) a.layers[l].width = b.layers[l].width = 0;
+        if (memcmp(&a, &b, sizeof a) == 0) return q;
+    }
+    return -1;
+}
+
+long long dml_spec_arm_repeats(const dml_spec *s, int d, int i)
+{
+    return dml_method_is_kernel(s->inference[i].method) && s->data[d].subset == DML_SUBSET_HEAD ? 1 : s->repeats;
 }
 
 size_t dml_spec_points(const dml_spec *s)
 {
     size_t n = 0;
-    for (int d = 0; d < s->ndata; d++) n += (size_t)s->data[d].nn_train;
-    return n * (size_t)s->nmodels * (size_t)s->ninference * (size_t)s->repeats;
+    for (int d = 0; d < s->ndata; d++)
+        for (int i = 0; i < s->ninference; i++)
+            n += (size_t)s->data[d].nn_train * (size_t)dml_spec_arm_repeats(s, d, i);
+    return n * (size_t)s->nmodels;
+}
+
+size_t dml_unit_train_points(const dml_spec *s, int d, int repeat)
+{
+    size_t n = s->data[d].n_train[s->data[d].nn_train - 1];
+    return repeat == 0 && s->spectrum_n > n ? s->spectrum_n : n;   /* spectrum_n > 0 only with kernel arms */
 }
 
 void dml_spec_free(dml_spec *s)
 {
+    free(s->model_origin);
+    free(s->inference_origin);
+    s->model_origin = s->inference_origin = NULL;
     free(s->data);
     free(s->models);
     free(s->inference);
@@ -581,33 +596,26 @@ cJSON *dml_spec_resolved_json(const dml_spec *s)
     cJSON *tags = cJSON_AddArrayToObject(o, "tags");
     for (int i = 0; i < s->ntags; i++) cJSON_AddItemToArray(tags, cJSON_CreateString(s->tags[i]));
     cJSON *data = cJSON_AddArrayToObject(o, "data");
-    for (int i = 0; i < s->ndata; i++) {
-        const dml_data_spec *d = &s->data[i];
-        cJSON *j = cJSON_CreateObject();
-        cJSON_AddStringToObject(j, "name", d->name);
-        cJSON_AddStringToObject(j, "source", source_names[d->source]);
-        cJSON_AddStringToObject(j, "path", d->path);
-        cJSON_AddNumberToObject(j, "resize", d->resize);
-        cJSON *nt = cJSON_AddArrayToObject(j, "n_train");
-        for (int k = 0; k < d->nn_train; k++) cJSON_AddItemToArray(nt, cJSON_CreateNumber((double)d->n_train[k]));
-        cJSON_AddNumberToObject(j, "n_test", (double)d->n_test);
-        cJSON_AddStringToObject(j, "subset", subset_names[d->subset]);
-        cJSON_AddNumberToObject(j, "classes", dml_data_outputs(d));
-        cJSON *tf = cJSON_AddArrayToObject(j, "transform");
-        for (int k = 0; k < d->ntransform; k++) {
-            cJSON *t = cJSON_CreateObject();
-            cJSON_AddStringToObject(t, "kind", transform_names[d->transform[k].kind]);
-            cJSON_AddNumberToObject(t, "seed", (double)d->transform[k].seed);
-            cJSON_AddItemToArray(tf, t);
-        }
-        cJSON_AddItemToArray(data, j);
-    }
+    for (int i = 0; i < s->ndata; i++) cJSON_AddItemToArray(data, dml_spec_data_json(&s->data[i]));
     cJSON *models = cJSON_AddArrayToObject(o, "models");
     for (int i = 0; i < s->nmodels; i++) {
-        /* every source is 2D images: write filter and stride out for both axes */
+        /* write filter and stride out for every spatial axis when every data variant has the same number */
         dml_model m = s->models[i];
-        if (m.nfilter <= 1) m.filter[1] = m.filter[0], m.nfilter = 2;
-        if (m.nstride <= 1) m.stride[1] = m.stride[0], m.nstride = 2;
+        int nd = -1;
+        for (int d = 0; d < s->ndata; d++) {
+            dml_shape sh = dml_data_shape(&s->data[d]);
+            int known = dml_source_is_idx(s->data[d].source) || sh.channels > 0;
+            int e = known ? sh.nd : -2;
+            nd = nd == -1 || nd == e ? e : -2;
+        }
+        if (nd >= 1 && m.nfilter <= 1) {
+            for (int a = 1; a < nd; a++) m.filter[a] = m.filter[0];
+            m.nfilter = nd;
+        }
+        if (nd >= 1 && m.nstride <= 1) {
+            for (int a = 1; a < nd; a++) m.stride[a] = m.stride[0];
+            m.nstride = nd;
+        }
         cJSON_AddItemToArray(models, dml_model_json(&m));
     }
     cJSON *inf = cJSON_AddArrayToObject(o, "inference");
@@ -640,6 +648,7 @@ cJSON *dml_spec_resolved_json(const dml_spec *s)
     }
     cJSON *audit = dml_audit_spec_json(s);
     if (audit) cJSON_AddItemToObject(o, "audit", audit);
+    if (s->spectrum_n) cJSON_AddNumberToObject(cJSON_AddObjectToObject(o, "spectrum"), "n", (double)s->spectrum_n);
     cJSON *checks = cJSON_AddArrayToObject(o, "checks");
     for (int i = 0; i < s->nchecks; i++) {
         const dml_check *c = &s->checks[i];

@@ -11,12 +11,16 @@
 #include "store.h"
 
 struct queue;
+struct cluster;
+struct slurm;
 
 /** One running service: configuration (with its limits), store, worker queue. */
 typedef struct {
     const serve_config *cfg;
     store *st;
     struct queue *q;
+    struct cluster *cl;        /**< the coordinator of shards (cluster.h) */
+    struct slurm *slurm;       /**< the Slurm executor (slurm.h), NULL unless --executor slurm */
     char web_root[PATH_MAX];   /**< resolved (realpath) web root; "" when it does not exist */
     char version[160];         /**< "dmilab <version> (<commit>)" */
     atomic_int stopping;       /**< set at SIGTERM/SIGINT: new submissions get 503, long-polls return */

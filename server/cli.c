@@ -19,6 +19,7 @@
 #include "points.h"
 #include "provenance.h"
 #include "reply.h"
+#include "spectra.h"
 #include "config.h"
 #include "util.h"
 
@@ -130,14 +131,15 @@ int cmd_kernel(int argc, char **argv)
         print_error("internal", "cannot read standard input", NULL);
         return 2;
     }
-    cJSON *req = cJSON_ParseWithLength(text, len);
-    free(text);
-    if (!req) {
-        print_error("invalid_json", "the request on standard input is not valid JSON", NULL);
-        return 2;
-    }
     dml_error err;
     dml_error_clear(&err);
+    cJSON *req = NULL;
+    int bad = dml_json_parse(text, len, &req, &err);
+    free(text);
+    if (bad) {
+        print_api_error(&err);
+        return 2;
+    }
     char *out = dml_kernel_request_text(req, NULL, threads, empirical ? &emp : NULL, &err);
     cJSON_Delete(req);
     if (!out) {
@@ -153,6 +155,7 @@ int cmd_kernel(int argc, char **argv)
 typedef struct {
     const dml_spec *spec;
     point_list points;
+    spectrum_list spectra;   /* the kernel arms' spectral readouts, when the spec asks for them */
     int show_progress;
     /* the data files read (copies: the runner's strings live during on_data only), for the provenance */
     char (*file_path)[DML_DATA_PATH_MAX], (*file_sha)[DML_DATA_SHA256_HEX];
@@ -200,6 +203,12 @@ static int run_on_point(void *p, const dml_point *pt)
     return point_list_add(&c->points, pt, points_arm_index(c->spec, pt));
 }
 
+static int run_on_spectrum(void *p, const dml_arm_spectrum *a)
+{
+    run_ctx *c = p;
+    return spectrum_list_add(&c->spectra, a, spectrum_arm_index(c->spec, a), 1);
+}
+
 static void run_on_progress(void *p, double fraction)
 {
     run_ctx *c = p;
@@ -218,7 +227,8 @@ int cmd_run(int argc, char **argv)
             printf("usage: dmilab run [--data-root DIR] [--threads N] SPEC.json   (- reads standard input)\n\n"
                    "Runs one experiment spec (docs/spec.md) in this process, without a server or database, with a\n"
                    "progress line on standard error, and prints its results JSON (points, curves, audit, checks,\n"
-                   "resolved_spec, version, provenance) on standard output; each failing check is also named on\n"
+                   "resolved_spec, version, provenance, and with a spectrum its \"spectra\" as GET .../spectrum serves\n"
+                   "them) on standard output; each failing check is also named on\n"
                    "standard error. Exit status: 0 when every check passes (or there are none), 1 when a check\n"
                    "fails, 2 when the spec is invalid or the experiment fails (the error as JSON on standard error).\n");
             return 0;
@@ -251,9 +261,8 @@ int cmd_run(int argc, char **argv)
         return 2;
     }
     run_ctx ctx = {.spec = &spec, .points = {0}, .show_progress = isatty(STDERR_FILENO)};
-    dml_run_hooks h = {.ctx = &ctx, .on_point = run_on_point, .on_audit = run_on_audit, .on_data = run_on_data,
-                       .on_progress = run_on_progress,
-                       .threads = threads};
+    dml_run_hooks h = {.ctx = &ctx, .on_point = run_on_point, .on_spectrum = run_on_spectrum, .on_audit = run_on_audit,
+                       .on_data = run_on_data, .on_progress = run_on_progress, .threads = threads};
     rc = dml_experiment_run(&spec, &h, &err);
     if (ctx.show_progress)
         fputc('\n', stderr);
@@ -261,6 +270,7 @@ int cmd_run(int argc, char **argv)
         dml_spec_free(&spec);
         free(ctx.audit);
         point_list_free(&ctx.points);
+        spectrum_list_free(&ctx.spectra);
         free(ctx.file_path);
         free(ctx.file_sha);
         print_dml_error(&err);
@@ -271,6 +281,17 @@ int cmd_run(int argc, char **argv)
     size_t n = ctx.points.n;
     /* what the API's experiment and results carry: results, checks, resolved_spec, version, provenance */
     cJSON *res = dml_results_json("run", arr ? arr : &dummy, n);
+    /* the spectral readout, as GET .../spectrum serves it, and its predicted curves beside the measured ones */
+    cJSON *spectra = NULL;
+    if (spec.spectrum_n) {
+        spectrum_list_sort(&ctx.spectra);
+        dml_arm_spectrum sdummy, *sa = spectrum_list_array(&ctx.spectra);
+        spectra = dml_spectra_json(sa ? sa : &sdummy, ctx.spectra.n, SPECTRUM_POINTS);
+        if (sa && res)
+            dml_curves_add_predicted(cJSON_GetObjectItemCaseSensitive(res, "curves"), sa, ctx.spectra.n);
+        free(sa);
+    }
+    spectrum_list_free(&ctx.spectra);
     int passed = 0;
     cJSON *checks = dml_checks_json("run", &spec, arr ? arr : &dummy, n, ctx.audit, ctx.naudit, DML_CHECKS_FINAL,
                                     &passed);
@@ -291,6 +312,8 @@ int cmd_run(int argc, char **argv)
     if (res && checks && resolved && prov && audit) {
         cJSON_AddItemToObject(res, "audit", cJSON_DetachItemFromObjectCaseSensitive(audit, "audit"));
         cJSON_Delete(audit);
+        if (spectra)
+            cJSON_AddItemToObject(res, "spectra", spectra);
         cJSON_AddItemToObject(res, "checks", checks);
         cJSON_AddItemToObject(res, "resolved_spec", resolved);
         cJSON_AddStringToObject(res, "version", util_version_text());
@@ -299,6 +322,7 @@ int cmd_run(int argc, char **argv)
         out = dml_json_print(res);
     } else {
         cJSON_Delete(audit);
+        cJSON_Delete(spectra);
         cJSON_Delete(checks);
         cJSON_Delete(resolved);
         cJSON_Delete(prov);

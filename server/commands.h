@@ -20,4 +20,9 @@ int cmd_run(int argc, char **argv);
  *  cancelled and on any error. */
 int cmd_submit(int argc, char **argv);
 
+/** `dmilab worker --server URL [--token T] [--once] [--threads N] [--data-root DIR] [--idle-exit S]`: claim shards
+ *  over the worker routes, compute them, upload their results (worker_cmd.c). Exit 0 (3 with --once when no shard
+ *  was queued), 2 on a usage error. */
+int cmd_worker(int argc, char **argv);
+
 #endif

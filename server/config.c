@@ -39,9 +39,10 @@ static const option options[] = {
     {"bind", "DMILAB_BIND", STR(bind, "127.0.0.1"), "address to listen on (default 127.0.0.1)"},
     {"port", "DMILAB_PORT", INT(port, 1, 65535, 8080), "TCP port (default 8080)"},
     {"db", "DMILAB_DB", STR(db, "./dmilab.db"), "SQLite database file (default ./dmilab.db)"},
-    {"workers", "DMILAB_WORKERS", INT(workers, 1, 1024, 1), "experiments run at once (default 1)"},
+    {"workers", "DMILAB_WORKERS", INT(workers, 0, 1024, 1),
+     "worker threads: shards computed at once in this process; 0: only remote workers compute (default 1)"},
     {"threads", "DMILAB_THREADS", OPT_INT, offsetof(serve_config, threads), 0, 1, 4096, 1, NULL, ncpu, DML_LIMIT_NONE,
-     "threads per experiment (default: number of cores)"},
+     "threads of each worker thread's shard, and of a kernel request (default: number of cores)"},
     {"data-root", "DMILAB_DATA_ROOT", STR(data_root, "/usr/share/datasets"),
      "data paths of specs must be inside it (default /usr/share/datasets)"},
     {"web-root", "DMILAB_WEB_ROOT", STR(web_root, DMILAB_SOURCE_ROOT "/web"),
@@ -54,6 +55,24 @@ static const option options[] = {
      LIMIT(OPT_INT, max_kernel_seconds, 1, 100000000, 60, NULL, DML_LIMIT_KERNEL_SECONDS),
      "bound of POST /api/v1/kernels on its estimated computing time, seconds (default 60)"},
     {"token", "DMILAB_TOKEN", STR(token, ""), "bearer token required by POST and DELETE requests (default: none)"},
+    {"worker-token", "DMILAB_WORKER_TOKEN", STR(worker_token, ""),
+     "bearer token of the worker routes (/api/v1/workers/*), which it alone opens: a cluster's workers cannot delete"
+     " or submit experiments (default: the --token)"},
+    {"executor", "DMILAB_EXECUTOR", STR(executor, "local"),
+     "local: worker threads here and `dmilab worker` processes; slurm: also submits queued shards as Slurm job arrays"
+     " of `dmilab worker --once` (sbatch, squeue, scancel on the PATH) (default local)"},
+    {"slurm-partition", "DMILAB_SLURM_PARTITION", STR(slurm_partition, ""), "sbatch --partition (default: Slurm's)"},
+    {"slurm-account", "DMILAB_SLURM_ACCOUNT", STR(slurm_account, ""), "sbatch --account (default: Slurm's)"},
+    {"slurm-time", "DMILAB_SLURM_TIME", STR(slurm_time, ""), "sbatch --time of each task, e.g. 2:00:00 (default: Slurm's)"},
+    {"slurm-cpus", "DMILAB_SLURM_CPUS", INT(slurm_cpus, 1, 4096, 1), "sbatch --cpus-per-task, the worker's --threads (default 1)"},
+    {"slurm-mem", "DMILAB_SLURM_MEM", STR(slurm_mem, ""), "sbatch --mem of each task, e.g. 4G (default: Slurm's)"},
+    {"slurm-max-tasks", "DMILAB_SLURM_MAX_TASKS", INT(slurm_max_tasks, 1, 100000, 64),
+     "array tasks queued or running at once (default 64)"},
+    {"slurm-options", "DMILAB_SLURM_OPTIONS", STR(slurm_options, ""), "further sbatch options, separated by spaces"},
+    {"slurm-server-url", "DMILAB_SLURM_SERVER_URL", STR(slurm_server_url, ""),
+     "the URL at which the tasks reach this server (default http://BIND:PORT)"},
+    {"slurm-worker", "DMILAB_SLURM_WORKER", STR(slurm_worker, ""),
+     "the dmilab executable the tasks run, on a file system the nodes share (default: this one)"},
     {"max-points", "DMILAB_MAX_POINTS", LIMIT(OPT_SIZE, max_points, 1, 1LL << 40, 10000, NULL, DML_LIMIT_POINTS),
      "largest grid of a spec, in points (default 10000)"},
     {"max-n-train", "DMILAB_MAX_N_TRAIN", LIMIT(OPT_SIZE, max_n_train, 1, 1LL << 40, 60000, NULL, DML_LIMIT_N_TRAIN),
@@ -189,6 +208,10 @@ int config_parse(serve_config *c, int argc, char **argv)
             return -1;
     }
     c->limits.threads = c->threads;
+    if (strcmp(c->executor, "local") != 0 && strcmp(c->executor, "slurm") != 0) {
+        fprintf(stderr, "dmilab serve: --executor: expected local or slurm, got '%s'\n", c->executor);
+        return -1;
+    }
     return 0;
 }
 

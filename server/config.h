@@ -18,6 +18,14 @@ typedef struct {
     char web_root[PATH_MAX];      /**< directory of the dashboard's static files */
     size_t max_body;              /**< largest request body, bytes */
     char token[256];              /**< bearer token for mutating requests; "" = none */
+    char worker_token[256];       /**< bearer token of the worker routes only (a cluster's workers); "" = the token */
+    char executor[16];            /**< "local" (worker threads and remote workers) or "slurm" (also sbatch job arrays) */
+    char slurm_partition[128], slurm_account[128], slurm_time[32], slurm_mem[32];   /**< sbatch flags; "" = Slurm's default */
+    int slurm_cpus;               /**< --cpus-per-task of each array task (and its worker's --threads) */
+    int slurm_max_tasks;          /**< tasks queued or running at once */
+    char slurm_options[512];      /**< further sbatch options, separated by spaces */
+    char slurm_server_url[512];   /**< the URL the tasks' workers reach this server at; "" = http://BIND:PORT */
+    char slurm_worker[PATH_MAX];  /**< the dmilab executable the tasks run; "" = this one (a shared file system) */
     /** The limits of specs and kernel requests (exceeding one is 400 limit_exceeded, or 413 for the size of a
      *  kernel request); limits.threads is `threads`. */
     dml_limits limits;

@@ -1,6 +1,8 @@
 /* dmilab server: the experiment object of the API. See experiment_json.h. */
 #include "experiment_json.h"
 
+#include "cluster.h"
+
 static void add_text_or_null(cJSON *o, const char *key, const char *v)
 {
     if (v)
@@ -48,5 +50,13 @@ cJSON *experiment_json(const store_experiment *e)
         cJSON_AddStringToObject(lease, "expires_at", t);
     }
     cJSON_AddItemToObject(o, "lease", lease ? lease : cJSON_CreateNull());
+    return o;
+}
+
+cJSON *experiment_json_shards(store *st, const store_experiment *e)
+{
+    cJSON *o = experiment_json(e), *sh = o ? cluster_shards_json(st, e->id) : NULL;
+    if (o)
+        cJSON_AddItemToObject(o, "shards", sh ? sh : cJSON_CreateNull());
     return o;
 }

@@ -13,4 +13,8 @@
  *  parsed again; the server stores only JSON it printed itself). Caller frees (NULL when out of memory). */
 cJSON *experiment_json(const store_experiment *e);
 
+/** experiment_json with its "shards" (cluster_shards_json: counts, reruns, lease expiries, Slurm jobs; null before it
+ *  is split), as GET /api/v1/experiments/{id} and .../wait answer. NULL when out of memory. */
+cJSON *experiment_json_shards(store *st, const store_experiment *e);
+
 #endif

@@ -170,8 +170,13 @@ static int precheck(app *a, struct MHD_Connection *c, const char *method, const 
     }
     if (m == ROUTE_NONE)
         s->rt = NULL;   /* a static file */
-    if (a->cfg->token[0] && is_mutating(method) && !authorized(c, a->cfg->token)) {
-        reply_error(r, 401, "unauthorized", "this request needs the header Authorization: Bearer <token>", NULL);
+    /* the worker routes take the worker token (when one is set), which opens nothing else */
+    int worker_route = strncmp(url, "/api/v1/workers/", 16) == 0 && a->cfg->worker_token[0];
+    if (worker_route ? !authorized(c, a->cfg->worker_token) && !(a->cfg->token[0] && authorized(c, a->cfg->token))
+                     : a->cfg->token[0] && is_mutating(method) && !authorized(c, a->cfg->token)) {
+        reply_error(r, 401, "unauthorized",
+                    worker_route ? "this request needs the header Authorization: Bearer <worker token>"
+                                 : "this request needs the header Authorization: Bearer <token>", NULL);
         return 1;
     }
     const char *unknown = s->rt ? routes_unknown_query(s->rt, c) : NULL;

@@ -17,6 +17,8 @@ static void usage(FILE *f)
                "  run SPEC.json    run one experiment without the server, print its results JSON\n"
                "  submit SPEC.json --server URL [--wait] [--junit FILE]\n"
                "                   submit to a running server, wait, gate CI on its checks (dmilab submit --help)\n"
+               "  worker --server URL [--token T] [--once] [--threads N]\n"
+               "                   claim and compute shards of a server's experiments (dmilab worker --help)\n"
                "  --version        print the version\n"
                "  --help           show this help\n");
 }
@@ -51,6 +53,8 @@ int main(int argc, char **argv)
         return cmd_run(argc - 2, argv + 2);
     if (strcmp(cmd, "submit") == 0)
         return cmd_submit(argc - 2, argv + 2);
+    if (strcmp(cmd, "worker") == 0)
+        return cmd_worker(argc - 2, argv + 2);
     fprintf(stderr, "dmilab: unknown command '%s'\n\n", cmd);
     usage(stderr);
     return 2;

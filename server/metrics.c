@@ -7,7 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cluster.h"
 #include "routes.h"
+#include "store_shards.h"
+#include "util.h"
 
 #define MAX_ROUTES 32                    /* route table entries + static + none */
 #define CODE_MIN 100
@@ -149,6 +152,20 @@ char *metrics_render(app *a)
     for (int i = 0; i < 3; i++)
         put(&b, "dmilab_experiments_finished_total{status=\"%s\"} %lu\n", finished_status[i],
             atomic_load_explicit(&finished[i], memory_order_relaxed));
+    /* the shard protocol (docs/cluster.md) */
+    long sh[3] = {0, 0, 0};
+    store_shards_count(a->st, NULL, sh, NULL, NULL);
+    long seen = store_workers_seen(a->st, util_now_ms() - 2000LL * a->cfg->lease_seconds);
+    scalar(&b, "dmilab_workers", "gauge", "Workers (threads of this server and dmilab worker processes) that claimed or "
+           "renewed a shard within two lease periods.", (double)(seen < 0 ? 0 : seen));
+    put(&b, "# HELP dmilab_shards Shards of experiments by status (running: each holds a lease).\n"
+            "# TYPE dmilab_shards gauge\n");
+    for (int i = 0; i < 3; i++)
+        put(&b, "dmilab_shards{status=\"%s\"} %ld\n", i == 0 ? "queued" : i == 1 ? "running" : "done", sh[i]);
+    scalar(&b, "dmilab_shard_leases", "gauge", "Shard leases held now.", (double)sh[1]);
+    scalar(&b, "dmilab_shard_lease_expiries_total", "counter",
+           "Shard leases that lapsed (worker killed, machine gone, network cut) since the start: each shard re-queued.",
+           (double)cluster_expiries());
     scalar(&b, "dmilab_http_connections", "gauge", "Open HTTP connections (each has a thread).",
            (double)atomic_load_explicit(&connections, memory_order_relaxed));
     scalar(&b, "dmilab_http_read_timeouts_total", "counter",

@@ -25,7 +25,8 @@ void metrics_read_timeouts(int n);
 void metrics_long_poll(int delta, int client_gone);
 
 /** The Prometheus text exposition (version 0.0.4), malloc'd: dmilab_queue_depth, dmilab_experiments_running,
- *  dmilab_experiments_finished_total{status}, dmilab_http_connections, dmilab_http_read_timeouts_total,
+ *  dmilab_experiments_finished_total{status}, dmilab_workers, dmilab_shards{status}, dmilab_shard_leases,
+ *  dmilab_shard_lease_expiries_total, dmilab_http_connections, dmilab_http_read_timeouts_total,
  *  dmilab_http_long_polls, dmilab_http_long_polls_abandoned_total, dmilab_http_requests_total{method,route,code},
  *  dmilab_http_request_duration_seconds{route} (histogram). NULL when out of memory. */
 char *metrics_render(app *a);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cluster.h"
 #include "util.h"
 #include "worker.h"
 
@@ -16,7 +17,6 @@
 
 struct queue {
     app *a;
-    lease_keeper *keeper;
     pthread_mutex_t mu;
     pthread_cond_t cv;
     unsigned long generation;   /* bumped by queue_notify */
@@ -31,36 +31,39 @@ typedef struct {
     int index;
 } worker_arg;
 
+/* The in-process transport of the shard protocol: the coordinator's own function, no HTTP in between. */
+static int local_call(void *ctx, const char *op, const cJSON *req, cJSON **answer)
+{
+    char err[512], field[64];
+    int st = cluster_call(ctx, op, req, answer, err, sizeof err, field);
+    if (st != CLUSTER_OK && st != CLUSTER_NONE && st != CLUSTER_LOST)
+        util_log("worker thread: %s: %s%s%s", op, err, field[0] ? " at " : "", field);
+    return st;
+}
+
 static void *worker_main(void *p)
 {
     worker_arg *wa = p;
     queue *q = wa->q;
     int index = wa->index;
     free(wa);
+    /* this thread's worker id: the process's, with the thread in its role ("serve/w0@HOST:PID#..."), so that the
+     * sweep of a later process knows it gone when this process is */
+    char owner[LEASE_OWNER_MAX];
+    const char *self = lease_owner_self(), *at = strchr(self, '@');
+    snprintf(owner, sizeof owner, "%.*s/w%d%s", at ? (int)(at - self) : 0, self, index, at ? at : self);
+    worker_transport t = {.ctx = q->a, .call = local_call};
+    worker_opts o = {.owner = owner, .threads = q->a->cfg->threads, .data_root = q->a->cfg->data_root,
+                     .stopping = &q->stop};
     while (!atomic_load(&q->stop)) {
         pthread_mutex_lock(&q->mu);
         unsigned long seen = q->generation;
         pthread_mutex_unlock(&q->mu);
 
-        char now[UTIL_TIME_LEN];
-        util_now(now);
-        store_experiment e;
-        int64_t lease_ms = lease_keeper_ms(q->keeper);
-        int r = store_claim(q->a->st, lease_owner_self(), util_now_ms(), lease_ms, now, &e);
+        int r = worker_step(&t, &o);
+        if (r == WORKER_RAN)
+            continue;
         int fault = r < 0;
-        if (r == 1) {
-            util_log("worker %d: running %s", index, e.id);
-            lease_claim claim;
-            memset(&claim, 0, sizeof claim);
-            snprintf(claim.id, sizeof claim.id, "%s", e.id);
-            lease_keeper_add(q->keeper, &claim);
-            worker_env env = {.owner = lease_owner_self(), .lease_ms = lease_ms, .stopping = &q->stop, .claim = &claim};
-            fault = worker_run(q->a, &e, &env);
-            lease_keeper_remove(q->keeper, &claim);
-            store_experiment_free(&e);
-            if (!fault)
-                continue;
-        }
         /* queue empty, or a database fault: sleep until notified or the poll timeout */
         struct timespec dl;
         clock_gettime(CLOCK_REALTIME, &dl);
@@ -78,19 +81,18 @@ static void *worker_main(void *p)
     return NULL;
 }
 
-queue *queue_start(app *a, lease_keeper *keeper, int workers)
+queue *queue_start(app *a, int workers)
 {
     queue *q = calloc(1, sizeof *q);
     if (!q)
         return NULL;
     q->a = a;
-    q->keeper = keeper;
     a->q = q;   /* before any worker runs: the hooks reach the queue through the app */
     pthread_mutex_init(&q->mu, NULL);
     pthread_cond_init(&q->cv, NULL);
     atomic_init(&q->stop, 0);
-    q->threads = calloc((size_t)workers, sizeof *q->threads);
-    q->done = calloc((size_t)workers, sizeof *q->done);
+    q->threads = calloc((size_t)workers + 1, sizeof *q->threads);
+    q->done = calloc((size_t)workers + 1, sizeof *q->done);
     if (!q->threads || !q->done)
         goto fail;
     for (int i = 0; i < workers; i++) {

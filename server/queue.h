@@ -1,16 +1,16 @@
-/* dmilab server: the pool of worker threads that claim experiments off the queue in the database, under a lease. */
+/* dmilab server: the pool of worker threads of `dmilab serve`: shard workers (worker.h) whose requests go straight to
+ * this process's coordinator (cluster.h). */
 #ifndef DMILAB_SERVER_QUEUE_H
 #define DMILAB_SERVER_QUEUE_H
 
 #include "app.h"
-#include "lease.h"
 
 typedef struct queue queue;
 
-/** Start `workers` threads and set a->q (before the first worker runs). Each claims the oldest queued experiment for
- *  this process (store_claim with the keeper's lease), registers it with `keeper` (which renews the lease), runs it
- *  (worker_run), and when the queue is empty sleeps until queue_notify or a poll timeout. NULL on error. */
-queue *queue_start(app *a, lease_keeper *keeper, int workers);
+/** Start `workers` threads (0: only remote workers compute) and set a->q (before the first worker runs). Each claims
+ *  a shard (worker_step through cluster_call), runs and reports it, and when no shard is queued sleeps until
+ *  queue_notify or a poll timeout. NULL on error. */
+queue *queue_start(app *a, int workers);
 
 /** Wake the sleeping workers (a new experiment was queued). */
 void queue_notify(queue *q);

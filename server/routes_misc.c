@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dmilab/json.h"
 #include "dmilab/kernel.h"
 #include "api_error.h"
 #include "metrics.h"
@@ -27,13 +28,14 @@ void h_healthz(const request *rq, reply *r)
 
 void h_post_kernels(const request *rq, reply *r)
 {
-    cJSON *req = cJSON_ParseWithLength(rq->body, rq->body_len);
-    if (!req) {
-        reply_error(r, 400, "invalid_json", "the body is not valid JSON", NULL);
-        return;
-    }
     dml_error err;
     dml_error_clear(&err);
+    cJSON *req = NULL;
+    /* the spec's parser: one JSON value, no NUL byte, no \u0000 in a string (cJSON would cut it short) */
+    if (dml_json_parse(rq->body, rq->body_len, &req, &err) != 0) {
+        reply_dml_error(r, &err, NULL);
+        return;
+    }
     const serve_config *c = rq->a->cfg;
     const dml_limits *l = &c->limits;
     dml_kernel_limits lim = {.max_numbers = l->max_kernel_numbers, .max_seconds = l->max_kernel_seconds,

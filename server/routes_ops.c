@@ -13,6 +13,7 @@
 #include "metrics.h"
 #include "queue.h"
 #include "routes.h"
+#include "slurm.h"
 #include "util.h"
 
 #define WAIT_DEFAULT_SECONDS 30.0
@@ -47,6 +48,7 @@ void h_cancel_experiment(const request *rq, reply *r)
         return;
     case STORE_CANCEL_RUNNING:
         util_log("experiment %s: cancellation requested", rq->id);
+        slurm_cancel_experiment(rq->a->slurm, rq->id);   /* its workers also see it at their next renewal */
         reply_experiment(rq, r, 202, rq->id);
         return;
     case STORE_CANCEL_ENDED:
@@ -117,7 +119,7 @@ void h_wait_experiment(const request *rq, reply *r)
         clock_gettime(CLOCK_MONOTONIC, &now);
         int past = now.tv_sec > deadline.tv_sec || (now.tv_sec == deadline.tv_sec && now.tv_nsec >= deadline.tv_nsec);
         if (ended(e.status) || past || atomic_load(&rq->a->stopping)) {
-            reply_json(r, 200, experiment_json(&e));
+            reply_json(r, 200, experiment_json_shards(rq->a->st, &e));
             store_experiment_free(&e);
             break;
         }

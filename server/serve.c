@@ -7,12 +7,14 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "cluster.h"
 #include "commands.h"
 #include "config.h"
 #include "health.h"
 #include "http.h"
 #include "lease.h"
 #include "queue.h"
+#include "slurm.h"
 #include "util.h"
 
 /* How long a stopping service waits for running experiments to reach the end of their unit of work. */
@@ -86,8 +88,15 @@ int cmd_serve(int argc, char **argv)
         util_log("re-queued %d experiment(s) whose owner is gone", requeued);
     health *hl = health_start(a.st, cfg.db_check_seconds);
     lease_keeper *keeper = lease_keeper_start(a.st, lease_owner_self(), cfg.lease_seconds, wake_workers, &a);
-    a.q = keeper ? queue_start(&a, keeper, cfg.workers) : NULL;
+    cluster *cl = keeper ? cluster_start(&a, keeper, wake_workers, &a) : NULL;
+    a.q = cl ? queue_start(&a, cfg.workers) : NULL;
+    slurm *sl = NULL;
+    if (a.q && strcmp(cfg.executor, "slurm") == 0 && !(sl = slurm_start(&a))) {
+        queue_stop(a.q, SHUTDOWN_GRACE_SECONDS);
+        a.q = NULL;
+    }
     if (!a.q) {
+        cluster_stop(cl);
         lease_keeper_stop(keeper);
         health_stop(hl);
         store_close(a.st);
@@ -96,16 +105,19 @@ int cmd_serve(int argc, char **argv)
     http_server *h = http_start(&a, err, sizeof err);
     if (!h) {
         util_log("%s", err);
+        slurm_stop(sl);
         if (queue_stop(a.q, SHUTDOWN_GRACE_SECONDS) == 0) {
+            cluster_stop(cl);
             lease_keeper_stop(keeper);
             health_stop(hl);
             store_close(a.st);
         }
         return 2;
     }
-    util_log("%s listening on http://%s%s%s:%d/ (database %s, %d worker(s) x %d thread(s)%s)", a.version,
+    util_log("%s listening on http://%s%s%s:%d/ (database %s, %d worker(s) x %d thread(s)%s%s, executor %s)", a.version,
              strchr(cfg.bind, ':') ? "[" : "", cfg.bind, strchr(cfg.bind, ':') ? "]" : "", cfg.port, cfg.db,
-             cfg.workers, cfg.threads, cfg.token[0] ? ", token required" : "");
+             cfg.workers, cfg.threads, cfg.token[0] ? ", token required" : "",
+             cfg.worker_token[0] ? ", worker token required" : "", cfg.executor);
 
     int sig = 0;
     sigwait(&sigs, &sig);
@@ -121,6 +133,7 @@ int cmd_serve(int argc, char **argv)
     atomic_store(&a.stopping, 1);
     app_changed(&a);
     http_stop(h);
+    slurm_stop(sl);
     int busy = queue_stop(a.q, SHUTDOWN_GRACE_SECONDS);
     if (busy) {
         /* The running unit is abandoned: its experiment goes back to the queue, for another server on this database
@@ -131,6 +144,7 @@ int cmd_serve(int argc, char **argv)
         fflush(NULL);
         _exit(0);   /* no atexit handlers while worker threads still run */
     }
+    cluster_stop(cl);
     lease_keeper_stop(keeper);
     health_stop(hl);
     store_close(a.st);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "migrations.h"
+#include "store_internal.h"
 #include "dmilab/results.h"
 
 #define POOL_MAX 16
@@ -496,16 +497,24 @@ done:
     return ret;
 }
 
-long store_count_status(store *st, const char *status)
+long store_db_count(store *st, const char *what, const char *sql, const char *fmt, ...)
 {
     sqlite3 *db = acquire(st);
     if (!db)
         return STORE_ERROR;
-    sqlite3_stmt *s = prep(db, "SELECT count(*) FROM experiments WHERE status = ?", "t", status);
-    long ret = s && sqlite3_step(s) == SQLITE_ROW ? (long)sqlite3_column_int64(s, 0) : fail(st, db, "count");
+    va_list ap;
+    va_start(ap, fmt);
+    sqlite3_stmt *s = vprep(db, sql, fmt, ap);
+    va_end(ap);
+    long ret = s && sqlite3_step(s) == SQLITE_ROW ? (long)sqlite3_column_int64(s, 0) : fail(st, db, what);
     sqlite3_finalize(s);
     release(st, db);
     return ret;
+}
+
+long store_count_status(store *st, const char *status)
+{
+    return store_db_count(st, "count", "SELECT count(*) FROM experiments WHERE status = ?", "t", status);
 }
 
 #define EXP_COLS "id, name, status, progress, created_at, started_at, finished_at, error, spec, resolved_spec, version, " \
@@ -773,6 +782,25 @@ int store_renew(store *st, const char *id, const char *owner, int64_t now_ms, in
 int store_report_point(store *st, const char *id, const char *owner, int64_t now_ms, int64_t lease_ms, int arm_index,
                        const dml_point *p)
 {
+    sqlite3 *db = acquire(st);
+    if (!db)
+        return STORE_ERROR;
+    int ret = begin(st, db);
+    if (ret < 0)
+        goto done;
+    if ((ret = renew_in(st, db, id, owner, now_ms, lease_ms)) != 1)
+        goto done;   /* lost (0) or an error: nothing stored */
+    int k = store_db_insert_point(st, db, id, arm_index, p);
+    ret = k < 0 ? k : commit(st, db);
+    if (ret == 0)
+        ret = 1;
+done:
+    release(st, db);
+    return ret;
+}
+
+int store_db_insert_point(store *st, sqlite3 *db, const char *id, int arm_index, const dml_point *p)
+{
     char *curve = NULL;
     if (p->curve && p->n_curve > 0) {
         cJSON *c = dml_training_curve_json(p->curve, p->n_curve);
@@ -781,26 +809,226 @@ int store_report_point(store *st, const char *id, const char *owner, int64_t now
         if (!curve)
             return STORE_ERROR;
     }
-    sqlite3 *db = acquire(st);
-    int ret = STORE_ERROR;
-    if (!db)
-        goto out;
-    if ((ret = begin(st, db)) < 0)
-        goto done;
-    if ((ret = renew_in(st, db, id, owner, now_ms, lease_ms)) != 1)
-        goto done;   /* lost (0) or an error: nothing stored */
     int k = run(st, db, "insert point", "INSERT OR IGNORE INTO points (experiment_id, arm_index, arm, data, model, inference, "
                 "n_train, repeat, test_mse, test_accuracy, train_mse, seconds, training_curve) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", "tittttiiddddt", id, (int64_t)arm_index, p->arm, p->data,
                 p->model, p->inference, (int64_t)p->n_train, (int64_t)p->repeat, p->test_mse, p->test_accuracy,
                 p->train_mse, p->seconds, curve);
-    ret = k < 0 ? k : commit(st, db);
+    cJSON_free(curve);
+    return k;
+}
+
+/* ---- the helpers of store_shards.c (store_internal.h) ---- */
+
+sqlite3 *store_db_acquire(store *st)
+{
+    return acquire(st);
+}
+
+void store_db_release(store *st, sqlite3 *db)
+{
+    release(st, db);
+}
+
+sqlite3_stmt *store_db_prep(sqlite3 *db, const char *sql, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    sqlite3_stmt *s = vprep(db, sql, fmt, ap);
+    va_end(ap);
+    return s;
+}
+
+int store_db_run(store *st, sqlite3 *db, const char *what, const char *sql, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int ret = vrun(st, db, what, sql, fmt, ap);
+    va_end(ap);
+    return ret;
+}
+
+int store_db_begin(store *st, sqlite3 *db)
+{
+    return begin(st, db);
+}
+
+int store_db_commit(store *st, sqlite3 *db)
+{
+    return commit(st, db);
+}
+
+int store_db_fail(store *st, sqlite3 *db, const char *what)
+{
+    return fail(st, db, what);
+}
+
+int store_db_get_experiment(store *st, sqlite3 *db, const char *id, store_experiment *out)
+{
+    return get_in(st, db, id, out);
+}
+
+/* ---- spectra (the spectral readout of the kernel arms) ---- */
+
+int store_have_spectrum(store *st, const char *id, const char *arm)
+{
+    sqlite3 *db = acquire(st);
+    if (!db)
+        return STORE_ERROR;
+    sqlite3_stmt *s = prep(db, "SELECT 1 FROM spectra WHERE experiment_id = ? AND arm = ?", "tt", id, arm);
+    int rc = s ? sqlite3_step(s) : SQLITE_ERROR;
+    int ret = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : fail(st, db, "have spectrum");
+    sqlite3_finalize(s);
+    release(st, db);
+    return ret;
+}
+
+/* The arrays are stored as little-endian doubles whatever the host's byte order. */
+static void *le_doubles(const double *v, size_t n)
+{
+    unsigned char *b = v ? malloc(n * 8 + 1) : NULL;
+    for (size_t i = 0; b && i < n; i++) {
+        uint64_t u;
+        memcpy(&u, &v[i], 8);
+        for (int k = 0; k < 8; k++)
+            b[i * 8 + (size_t)k] = (unsigned char)(u >> (8 * k));
+    }
+    return b;
+}
+
+static double *col_doubles(sqlite3_stmt *s, int i, size_t n, int *bad)
+{
+    if (sqlite3_column_type(s, i) == SQLITE_NULL)
+        return NULL;
+    const unsigned char *b = sqlite3_column_blob(s, i);
+    double *v = (size_t)sqlite3_column_bytes(s, i) == n * 8 ? malloc(n * sizeof *v + 1) : NULL;
+    for (size_t j = 0; v && j < n; j++) {
+        uint64_t u = 0;
+        for (int k = 0; k < 8; k++)
+            u |= (uint64_t)b[j * 8 + (size_t)k] << (8 * k);
+        memcpy(&v[j], &u, 8);
+    }
+    if (!v)
+        *bad = 1;
+    return v;
+}
+
+int store_report_spectrum(store *st, const char *id, const char *owner, int64_t now_ms, int64_t lease_ms, int arm_index,
+                          const dml_arm_spectrum *a)
+{
+    const dml_spectrum *sp = a->spectrum;
+    cJSON *pj = dml_predictions_json(a->pred, a->npred);
+    char *pred = pj ? dml_json_print(pj) : NULL;
+    cJSON_Delete(pj);
+    void *ev = le_doubles(sp->eigenvalue, sp->n), *pw = le_doubles(sp->power, sp->n), *cu = le_doubles(sp->cumulative, sp->n);
+    sqlite3 *db = NULL;
+    int ret = STORE_ERROR;
+    if (!pred || !ev || (sp->power && !pw) || (sp->cumulative && !cu) || sp->n > (size_t)1 << 27 || !(db = acquire(st)))
+        goto out;
+    if ((ret = begin(st, db)) < 0)
+        goto done;
+    if ((ret = renew_in(st, db, id, owner, now_ms, lease_ms)) != 1)
+        goto done;   /* lost (0) or an error: nothing stored */
+    sqlite3_stmt *s = prep(db, "INSERT OR IGNORE INTO spectra (experiment_id, arm_index, arm, data, model, inference, n, "
+                           "outputs, ridge, label_noise, trace, target_power, alignment, effective_dimension, seconds, "
+                           "predicted, eigenvalue, power, cumulative) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                           "?, ?, ?, ?)", "tittttiiddddddd", id, (int64_t)arm_index, a->arm, a->data, a->model,
+                           a->inference, (int64_t)sp->n, (int64_t)sp->k, a->ridge, a->label_noise, sp->trace,
+                           sp->target_power, sp->alignment, sp->effective_dimension, a->seconds);
+    if (!s) {
+        ret = fail(st, db, "insert spectrum");
+        goto done;
+    }
+    /* the text and blobs bound apart (prep copies its text; these are large); a NULL array binds NULL */
+    int bytes = (int)(sp->n * 8);
+    sqlite3_bind_text(s, 16, pred, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 17, ev, bytes, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 18, pw, pw ? bytes : 0, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 19, cu, cu ? bytes : 0, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    sqlite3_finalize(s);
+    if (rc != SQLITE_DONE) {
+        ret = fail(st, db, "insert spectrum");
+        goto done;
+    }
+    ret = commit(st, db);
     if (ret == 0)
         ret = 1;
 done:
     release(st, db);
 out:
-    cJSON_free(curve);
+    cJSON_free(pred);
+    free(ev);
+    free(pw);
+    free(cu);
+    return ret;
+}
+
+int store_spectra(store *st, const char *id, int arrays, spectrum_list *out)
+{
+    sqlite3 *db = acquire(st);
+    if (!db)
+        return STORE_ERROR;
+    /* the blobs last: without them SQLite need not read their overflow pages */
+    const char *sql = arrays ? "SELECT arm_index, arm, data, model, inference, n, outputs, ridge, label_noise, trace, "
+                               "target_power, alignment, effective_dimension, seconds, predicted, eigenvalue, power, "
+                               "cumulative FROM spectra WHERE experiment_id = ? ORDER BY arm_index, arm"
+                             : "SELECT arm_index, arm, data, model, inference, n, outputs, ridge, label_noise, trace, "
+                               "target_power, alignment, effective_dimension, seconds, predicted FROM spectra "
+                               "WHERE experiment_id = ? ORDER BY arm_index, arm";
+    sqlite3_stmt *s = prep(db, sql, "t", id);
+    if (!s) {
+        int k = fail(st, db, "spectra");
+        release(st, db);
+        return k;
+    }
+    int rc, ret = 0;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        dml_arm_spectrum a;
+        dml_spectrum sp;
+        memset(&a, 0, sizeof a);
+        memset(&sp, 0, sizeof sp);
+        col_copy(s, 1, a.arm, sizeof a.arm);
+        col_copy(s, 2, a.data, sizeof a.data);
+        col_copy(s, 3, a.model, sizeof a.model);
+        col_copy(s, 4, a.inference, sizeof a.inference);
+        sp.n = (size_t)sqlite3_column_int64(s, 5);
+        sp.k = (size_t)sqlite3_column_int64(s, 6);
+        a.ridge = col_real(s, 7);
+        a.label_noise = col_real(s, 8);
+        sp.trace = col_real(s, 9);
+        sp.target_power = col_real(s, 10);
+        sp.alignment = col_real(s, 11);
+        sp.effective_dimension = col_real(s, 12);
+        a.seconds = col_real(s, 13);
+        const unsigned char *pt = sqlite3_column_text(s, 14);
+        cJSON *pj = pt ? cJSON_Parse((const char *)pt) : NULL;
+        int np = dml_predictions_parse(pj, a.pred, DML_MAX_SIZES);
+        cJSON_Delete(pj);
+        a.npred = np > 0 ? np : 0;
+        int bad = 0;
+        if (arrays) {
+            sp.eigenvalue = col_doubles(s, 15, sp.n, &bad);
+            sp.power = col_doubles(s, 16, sp.n, &bad);
+            sp.cumulative = col_doubles(s, 17, sp.n, &bad);
+            bad |= !sp.eigenvalue;
+        }
+        if (bad) {
+            free(sp.eigenvalue);
+            free(sp.power);
+            free(sp.cumulative);
+            ret = STORE_ERROR;
+            break;
+        }
+        if (spectrum_list_adopt(out, &a, &sp, sqlite3_column_int(s, 0)) != 0) {
+            ret = STORE_ERROR;
+            break;
+        }
+    }
+    if (ret == 0 && rc != SQLITE_DONE)
+        ret = fail(st, db, "spectra");
+    sqlite3_finalize(s);
+    release(st, db);
     return ret;
 }
 

@@ -1,276 +1,213 @@
-/* dmilab server: running one claimed experiment. See worker.h. */
+/* dmilab server: a worker of the shard protocol. See worker.h. */
 #include "worker.h"
 
+#include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "dmilab/experiment.h"
-#include "dmilab/json.h"
-#include "metrics.h"
-#include "points.h"
-#include "provenance.h"
+#include "cluster.h"
+#include "dmilab/error.h"
+#include "shard_exec.h"
+#include "shard_wire.h"
 #include "util.h"
 
 typedef struct {
-    app *a;
+    const worker_transport *t;
+    const worker_opts *o;
     const char *id;
-    const dml_spec *spec;
-    const worker_env *w;
-    int stopped;        /* the service stops: give the experiment back */
-    int lost;           /* the lease is lost: write nothing more */
-    int store_failed;   /* a write failed after its retries: give the experiment back */
-    /* a resumed run (points stored): the data files its earlier runs read, from the stored provenance */
-    const cJSON *before;
-} run_ctx;
+    int idx;
+    double renew_s, lease_s;
+    atomic_int lost, cancel, done;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+} running;
 
-static double mono_now(void)
+static cJSON *ref_json(const running *r)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+    cJSON *q = cJSON_CreateObject();
+    cJSON_AddStringToObject(q, "worker", r->o->owner);
+    cJSON_AddStringToObject(q, "experiment_id", r->id);
+    cJSON_AddNumberToObject(q, "index", r->idx);
+    return q;
 }
 
-/* One store write of the run: the store's result (1 done, 0 lease lost, negative error). */
-typedef int (*store_op)(run_ctx *c, const void *arg);
-
-/* Run `op` until it succeeds or the lease is lost, retrying a failure (the database locked by another process, a full
- * disk, ...) after 0.25 s, doubling up to 8 s, for at most one lease period from the first failure, or until the
- * service stops. A computed point is not dropped at the first fault: the lock of another process or a disk that
- * fills up for a while only delays it. Returns the last result. */
-static int with_retry(run_ctx *c, const char *what, store_op op, const void *arg)
+static void *renewer(void *p)
 {
-    double t0 = 0, wait = 0.25, budget = (double)c->w->lease_ms / 1000.0;
+    running *r = p;
+    pthread_mutex_lock(&r->mu);
+    while (!atomic_load(&r->done)) {
+        struct timespec dl;
+        clock_gettime(CLOCK_MONOTONIC, &dl);
+        double s = dl.tv_sec + dl.tv_nsec * 1e-9 + r->renew_s;
+        dl.tv_sec = (time_t)s;
+        dl.tv_nsec = (long)((s - floor(s)) * 1e9);
+        while (!atomic_load(&r->done) && pthread_cond_timedwait(&r->cv, &r->mu, &dl) != ETIMEDOUT) {
+        }
+        if (atomic_load(&r->done))
+            break;
+        pthread_mutex_unlock(&r->mu);
+        cJSON *q = ref_json(r), *ans = NULL;
+        int st = r->t->call(r->t->ctx, "renew", q, &ans);
+        cJSON_Delete(q);
+        if (st == CLUSTER_LOST) {
+            if (!atomic_exchange(&r->lost, 1))
+                util_log("shard %d of %s: its lease is lost; stopping", r->idx, r->id);
+        } else if (st != CLUSTER_OK) {
+            util_log("shard %d of %s: cannot renew its lease (%s); retrying at the next renewal", r->idx, r->id,
+                     st == CLUSTER_UNAVAILABLE ? "the server's database refused" : "the server cannot be reached");
+        } else if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ans, "cancel"))) {
+            if (!atomic_exchange(&r->cancel, 1))
+                util_log("shard %d of %s: its experiment is being cancelled; stopping", r->idx, r->id);
+        }
+        cJSON_Delete(ans);
+        pthread_mutex_lock(&r->mu);
+    }
+    pthread_mutex_unlock(&r->mu);
+    return NULL;
+}
+
+static int should_stop(void *p)
+{
+    running *r = p;
+    return atomic_load(&r->lost) || atomic_load(&r->cancel) || (r->o->stopping && atomic_load(r->o->stopping));
+}
+
+/* Send the report, retrying what did not reach the server or what it could not store, for one lease period. */
+static void report(running *r, cJSON *q)
+{
+    double wait = 0.25, spent = 0;
     for (int attempt = 1;; attempt++) {
-        int r = op(c, arg);
-        if (r >= 0) {
-            if (attempt > 1)
-                util_log("experiment %s: %s succeeded at attempt %d", c->id, what, attempt);
-            if (r == 0) {
-                c->lost = 1;
-                atomic_store(&c->w->claim->lost, 1);
-            }
-            return r;
+        cJSON *ans = NULL;
+        int st = r->t->call(r->t->ctx, "report", q, &ans);
+        cJSON_Delete(ans);
+        if (st == CLUSTER_OK || st == CLUSTER_LOST || st == CLUSTER_BAD) {
+            if (st != CLUSTER_OK)
+                util_log("shard %d of %s: the report was refused (%d): %s", r->idx, r->id, st,
+                         st == CLUSTER_LOST ? "the lease is lost, another worker reruns it" : "malformed");
+            else if (attempt > 1)
+                util_log("shard %d of %s: reported at attempt %d", r->idx, r->id, attempt);
+            return;
         }
-        if (attempt == 1)
-            t0 = mono_now();
-        if (mono_now() - t0 + wait > budget || atomic_load(&c->w->claim->lost) || atomic_load(c->w->stopping)) {
-            util_log("experiment %s: cannot %s (%s) after %d attempts in %.1f s", c->id, what, store_error_text(r), attempt,
-                     mono_now() - t0);
-            return r;
+        if (spent + wait > r->lease_s || atomic_load(&r->lost)) {
+            util_log("shard %d of %s: cannot report it after %d attempts: its lease lapses and it is rerun", r->idx, r->id,
+                     attempt);
+            return;
         }
-        util_log("experiment %s: cannot %s (%s); retrying", c->id, what, store_error_text(r));
-        for (double slept = 0; slept < wait && !atomic_load(c->w->stopping); slept += 0.05)
-            usleep(50000);
+        util_log("shard %d of %s: cannot report it (%s); retrying in %.2f s", r->idx, r->id,
+                 st == CLUSTER_UNAVAILABLE ? "the server's database refused" : "the server cannot be reached", wait);
+        usleep((useconds_t)(wait * 1e6));
+        spent += wait;
         wait = fmin(2 * wait, 8.0);
     }
 }
 
-static int hook_cancelled(void *p)
+int worker_step(const worker_transport *t, const worker_opts *o)
 {
-    run_ctx *c = p;
-    if (atomic_load(c->w->stopping)) {
-        c->stopped = 1;
-        return 1;
+    cJSON *q = cJSON_CreateObject(), *ans = NULL;
+    cJSON_AddStringToObject(q, "worker", o->owner);
+    cJSON_AddNumberToObject(q, "threads", o->threads);
+    if (o->slurm_job)
+        cJSON_AddStringToObject(q, "slurm_job", o->slurm_job);
+    int st = t->call(t->ctx, "claim", q, &ans);
+    cJSON_Delete(q);
+    if (st != CLUSTER_OK) {
+        cJSON_Delete(ans);
+        return st == CLUSTER_NONE ? WORKER_IDLE : WORKER_UNREACHABLE;
     }
-    if (atomic_load(&c->w->claim->lost)) {
-        c->lost = 1;
-        return 1;
+    const cJSON *sh = cJSON_GetObjectItemCaseSensitive(ans, "shard"), *x = cJSON_GetObjectItemCaseSensitive(ans, "experiment");
+    const cJSON *eid = cJSON_GetObjectItemCaseSensitive(sh, "experiment_id"), *ix = cJSON_GetObjectItemCaseSensitive(sh, "index");
+    const cJSON *kind = cJSON_GetObjectItemCaseSensitive(sh, "kind"), *root = cJSON_GetObjectItemCaseSensitive(ans, "data_root");
+    const cJSON *spec = cJSON_GetObjectItemCaseSensitive(x, "resolved_spec");
+    const cJSON *ls = cJSON_GetObjectItemCaseSensitive(ans, "lease_seconds"), *rs = cJSON_GetObjectItemCaseSensitive(ans, "renew_seconds");
+    if (!cJSON_IsString(eid) || !cJSON_IsNumber(ix) || !cJSON_IsString(kind)) {
+        util_log("the server's claim answer names no shard");
+        cJSON_Delete(ans);
+        return WORKER_UNREACHABLE;
     }
-    /* the keeper sees a cancel at its next renewal; reading the flag here answers a cancel within one unit */
-    return atomic_load(&c->w->claim->cancel) || store_cancel_requested(c->a->st, c->id) == 1;
-}
+    running r = {.t = t, .o = o, .id = eid->valuestring, .idx = (int)ix->valuedouble,
+                 .lease_s = cJSON_IsNumber(ls) ? ls->valuedouble : 60, .renew_s = cJSON_IsNumber(rs) ? rs->valuedouble : 10};
+    if (r.renew_s < 0.2)
+        r.renew_s = 0.2;
+    const cJSON *claims = cJSON_GetObjectItemCaseSensitive(sh, "claims");
+    util_log("shard %d of %s (%s): claimed (claim %d)", r.idx, r.id, kind->valuestring,
+             cJSON_IsNumber(claims) ? (int)claims->valuedouble : 1);
+    atomic_init(&r.lost, 0);
+    atomic_init(&r.cancel, 0);
+    atomic_init(&r.done, 0);
+    pthread_mutex_init(&r.mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&r.cv, &ca);
+    pthread_condattr_destroy(&ca);
+    pthread_t th;
+    int have_thread = pthread_create(&th, NULL, renewer, &r) == 0;
 
-static int hook_have_point(void *p, const char *arm, size_t n_train, int repeat)
-{
-    run_ctx *c = p;
-    /* on a database error compute the point again: it is stored once whatever happens */
-    return store_have_point(c->a->st, c->id, arm, n_train, repeat) == 1;
-}
-
-static int op_report(run_ctx *c, const void *arg)
-{
-    const dml_point *pt = arg;
-    return store_report_point(c->a->st, c->id, c->w->owner, util_now_ms(), c->w->lease_ms, points_arm_index(c->spec, pt),
-                              pt);
-}
-
-static int hook_on_point(void *p, const dml_point *pt)
-{
-    run_ctx *c = p;
-    int r = with_retry(c, "store a point", op_report, pt);
-    if (r < 0)
-        c->store_failed = 1;
-    return r != 1;   /* nonzero stops the run: lease lost or the store keeps failing */
-}
-
-static int hook_have_audit(void *p, const char *arm, const char *group)
-{
-    run_ctx *c = p;
-    return store_have_audit(c->a->st, c->id, arm, group) == 1;   /* on an error measure it again */
-}
-
-static int op_report_audit(run_ctx *c, const void *arg)
-{
-    const dml_audit_entry *e = arg;
-    dml_point p;
-    memset(&p, 0, sizeof p);
-    snprintf(p.data, sizeof p.data, "%s", e->data);
-    snprintf(p.model, sizeof p.model, "%s", e->model);
-    snprintf(p.inference, sizeof p.inference, "%s", e->inference);
-    return store_report_audit(c->a->st, c->id, c->w->owner, util_now_ms(), c->w->lease_ms, points_arm_index(c->spec, &p),
-                              e);
-}
-
-static int hook_on_audit(void *p, const dml_audit_entry *e)
-{
-    run_ctx *c = p;
-    int r = with_retry(c, "store an audit result", op_report_audit, e);
-    if (r < 0)
-        c->store_failed = 1;
-    return r != 1;
-}
-
-/* Record the provenance with the data files read so far (their hashes are of the bytes the run computes on). */
-static void record_provenance(run_ctx *c, const dml_data_file *files, int n)
-{
-    cJSON *prov = provenance_json(c->a->cfg->threads, c->a->cfg->workers, c->a->version, files, n);
-    char *prov_text = prov ? dml_json_print(prov) : NULL;
-    cJSON_Delete(prov);
-    if (!prov_text || store_set_provenance(c->a->st, c->id, c->w->owner, prov_text) < 0)
-        util_log("experiment %s: cannot record its provenance", c->id);
-    free(prov_text);
-}
-
-/* A resumed run must compute on the bytes its stored points came from: a file whose hash changed stops it (the
- * stored provenance, which describes those points, is kept). */
-static int hook_on_data(void *p, const dml_data_file *files, int n, dml_error *err)
-{
-    run_ctx *c = p;
-    for (int i = 0; i < n; i++)
-        for (const cJSON *f = c->before ? c->before->child : NULL; f; f = f->next) {
-            const cJSON *path = cJSON_GetObjectItemCaseSensitive(f, "path"), *sha = cJSON_GetObjectItemCaseSensitive(f, "sha256");
-            if (!cJSON_IsString(path) || !cJSON_IsString(sha) || strcmp(path->valuestring, files[i].path) != 0)
-                continue;
-            if (strcmp(sha->valuestring, files[i].sha256) != 0)
-                return dml_fail(err, DML_ERR_IO, NULL,
-                                "the data file %s changed since this experiment's stored points were computed (SHA-256 "
-                                "%.16s... then, %.16s... now): resuming would mix two data sets; submit the spec again",
-                                files[i].path, sha->valuestring, files[i].sha256);
-        }
-    record_provenance(c, files, n);
-    return 0;
-}
-
-static void hook_on_progress(void *p, double fraction)
-{
-    run_ctx *c = p;
-    store_set_progress(c->a->st, c->id, c->w->owner, fraction);   /* the next point or the end corrects a lost one */
-}
-
-typedef struct {
-    const char *status, *code, *field, *message;
-} ending;
-
-static int op_finish(run_ctx *c, const void *arg)
-{
-    const ending *en = arg;
-    char now[UTIL_TIME_LEN];
-    util_now(now);
-    return store_finish(c->a->st, c->id, c->w->owner, en->status, en->code, en->field, en->message, now);
-}
-
-/* Give the experiment back to the queue; when even that cannot be written, stop renewing its lease: it lapses and
- * the keeper of any server on this database re-queues it. */
-static void give_back(run_ctx *c, const char *why)
-{
-    if (c->lost)
-        return;
-    int r = store_release(c->a->st, c->id, c->w->owner);
-    if (r == 1) {
-        util_log("experiment %s: %s; given back to the queue", c->id, why);
-    } else if (r < 0) {
-        atomic_store(&c->w->claim->abandoned, 1);
-        util_log("experiment %s: %s, and it cannot be given back (%s): its lease lapses in %.0f s, then it is re-queued",
-                 c->id, why, store_error_text(r), (double)c->w->lease_ms / 1000.0);
-    }
-    app_changed(c->a);
-}
-
-static void end(run_ctx *c, const char *status, const dml_error *err)
-{
-    ending en = {.status = status};
-    if (err) {
-        en.code = dml_code_name(err->code);
-        en.field = err->field;
-        en.message = err->message[0] ? err->message : en.code;
-    }
-    int r = with_retry(c, "record its end", op_finish, &en);
-    if (r == 1) {
-        util_log("experiment %s: %s%s%s%s%s", c->id, status, en.message ? ": " : "", en.message ? en.message : "",
-                 en.field && *en.field ? " at " : "", en.field && *en.field ? en.field : "");
-        metrics_finished(status);
-        app_changed(c->a);
-    } else if (r < 0) {
-        c->store_failed = 1;
-        give_back(c, "its end cannot be recorded");
-    }
-}
-
-int worker_run(app *a, const store_experiment *e, const worker_env *w)
-{
-    run_ctx ctx = {.a = a, .id = e->id, .w = w};
-    dml_spec spec;
-    dml_error err;
-    memset(&spec, 0, sizeof spec);
-    dml_error_clear(&err);
-    /* the stored resolved spec, as admitted at submission: the limits are not checked again (they may have
-     * changed since), the data root is (every file is opened inside it) */
-    const char *text = e->resolved_spec ? e->resolved_spec : e->spec ? e->spec : "";
-    if (dml_spec_parse(text, strlen(text), a->cfg->data_root, &spec, &err) != 0) {
-        dml_error stored = err;
-        snprintf(stored.message, sizeof stored.message, "cannot load the stored spec: %.400s", err.message);
-        end(&ctx, "failed", &stored);
-        return ctx.store_failed;
-    }
-    ctx.spec = &spec;
-    /* resuming (points stored): keep the provenance of those points until this run's data is checked against it */
+    char *spec_text = spec ? cJSON_PrintUnformatted(spec) : NULL;
+    shard_job job = {.kind = kind->valuestring, .unit = cJSON_GetObjectItemCaseSensitive(sh, "unit"), .spec = spec_text,
+                     .data_files = cJSON_GetObjectItemCaseSensitive(x, "data_files"),
+                     .server_data_root = cJSON_IsString(root) ? root->valuestring : NULL};
     point_list pl = {0};
-    cJSON *prov = NULL;
-    if (e->provenance && store_points(a->st, e->id, &pl) == 0 && pl.n > 0 && (prov = cJSON_Parse(e->provenance)))
-        ctx.before = cJSON_GetObjectItemCaseSensitive(prov, "data_files");
-    else
-        record_provenance(&ctx, NULL, 0);
+    spectrum_list sl = {0};
+    audit_list al = {0};
+    cJSON *files = NULL;
+    dml_error err;
+    double t0 = util_now_ms() / 1000.0;
+    int rc = shard_exec(&job, o->data_root, o->threads, should_stop, &r, &pl, &sl, &al, &files, &err);
+    free(spec_text);
+
+    cJSON *rep = ref_json(&r);
+    const char *status;
+    if (rc == 0) {
+        status = "done";
+        cJSON *res = cJSON_CreateObject(), *pts = cJSON_AddArrayToObject(res, "points");
+        for (size_t i = 0; i < pl.n; i++)
+            cJSON_AddItemToArray(pts, wire_point_json(&pl.v[i].p, pl.v[i].arm_index));
+        cJSON *sps = cJSON_AddArrayToObject(res, "spectra");
+        for (size_t i = 0; i < sl.n; i++)
+            cJSON_AddItemToArray(sps, wire_spectrum_json(&sl.v[i]->a, sl.v[i]->arm_index));
+        cJSON *aus = cJSON_AddArrayToObject(res, "audits");
+        for (size_t i = 0; i < al.n; i++)
+            cJSON_AddItemToArray(aus, wire_audit_json(&al.v[i], al.arm_index[i]));
+        cJSON_AddItemToObject(res, "data_files", files);
+        files = NULL;
+        if (wire_pack(rep, res) != 0)
+            status = "released";
+        cJSON_Delete(res);
+    } else if (err.code == DML_ERR_CANCELLED) {
+        status = atomic_load(&r.cancel) && !atomic_load(&r.lost) ? "cancelled" : "released";
+    } else {
+        status = "failed";
+        cJSON *e = cJSON_AddObjectToObject(rep, "error");
+        cJSON_AddStringToObject(e, "code", dml_code_name(err.code));
+        cJSON_AddStringToObject(e, "message", err.message[0] ? err.message : dml_code_name(err.code));
+        if (err.field[0])
+            cJSON_AddStringToObject(e, "field", err.field);
+    }
+    cJSON_Delete(files);
     point_list_free(&pl);
-    app_changed(a);   /* it started running */
-    dml_run_hooks h = {
-        .ctx = &ctx,
-        .cancelled = hook_cancelled,
-        .have_point = hook_have_point,
-        .on_point = hook_on_point,
-        .have_audit = hook_have_audit,
-        .on_audit = hook_on_audit,
-        .on_data = hook_on_data,
-        .on_progress = hook_on_progress,
-        .threads = a->cfg->threads,
-    };
-    int rc = dml_experiment_run(&spec, &h, &err);
-    cJSON_Delete(prov);
-    dml_spec_free(&spec);
-    if (ctx.lost)
-        util_log("experiment %s: its lease was lost; another owner resumes it", e->id);
-    else if (ctx.store_failed)
-        give_back(&ctx, "the database keeps refusing its writes");
-    else if (rc == 0)
-        end(&ctx, "succeeded", NULL);
-    else if (err.code == DML_ERR_CANCELLED && ctx.stopped)
-        give_back(&ctx, "the service stops");
-    else if (err.code == DML_ERR_CANCELLED)
-        end(&ctx, "cancelled", NULL);
-    else
-        end(&ctx, "failed", &err);
-    return ctx.store_failed;
+    spectrum_list_free(&sl);
+    audit_list_free(&al);
+    cJSON_AddStringToObject(rep, "status", status);
+    util_log("shard %d of %s (%s): %s after %.2f s%s%s", r.idx, r.id, kind->valuestring, status,
+             util_now_ms() / 1000.0 - t0, strcmp(status, "failed") ? "" : ": ", strcmp(status, "failed") ? "" : err.message);
+    if (!atomic_load(&r.lost) || strcmp(status, "done") == 0)
+        report(&r, rep);   /* a lost shard's points are offered all the same: the server refuses them if rerun */
+    cJSON_Delete(rep);
+
+    pthread_mutex_lock(&r.mu);
+    atomic_store(&r.done, 1);
+    pthread_cond_broadcast(&r.cv);
+    pthread_mutex_unlock(&r.mu);
+    if (have_thread)
+        pthread_join(th, NULL);
+    pthread_cond_destroy(&r.cv);
+    pthread_mutex_destroy(&r.mu);
+    cJSON_Delete(ans);
+    return WORKER_RAN;
 }

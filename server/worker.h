@@ -1,28 +1,37 @@
-/* dmilab server: running one claimed experiment with the core: its points reported under its lease as they come, its
- * store writes retried through database faults, its end written once (or the experiment given back to the queue). */
+/* dmilab server: a worker of the shard protocol, whatever carries its requests: claim a shard, renew its lease from a
+ * second thread while computing it (shard_exec), report its points or its failure. The server's own worker threads
+ * call the coordinator directly (cluster_call), `dmilab worker` over HTTP: the same requests, the same answers. */
 #ifndef DMILAB_SERVER_WORKER_H
 #define DMILAB_SERVER_WORKER_H
 
+#include <cjson/cJSON.h>
 #include <stdatomic.h>
-#include <stdint.h>
-#include "app.h"
-#include "lease.h"
 
-/** What a worker needs besides the experiment: its lease and when to stop. */
+/** How a worker's requests reach the coordinator. `call` sends protocol request `op` ("claim", "renew", "report")
+ *  with body `req` and returns a CLUSTER_* status (cluster.h: 200 with *answer set, 204, 400, 409, 503), or a negative
+ *  number when the server cannot be reached (then the request is retried). */
 typedef struct {
-    const char *owner;            /**< the lease owner id (lease_owner_self()) */
-    int64_t lease_ms;             /**< the lease duration; a write that keeps failing is retried this long */
-    const atomic_int *stopping;   /**< nonzero once the service stops: the experiment is given back between units */
-    lease_claim *claim;           /**< renewed by the lease keeper, which sets its lost and cancel flags */
-} worker_env;
+    void *ctx;
+    int (*call)(void *ctx, const char *op, const cJSON *req, cJSON **answer);
+} worker_transport;
 
-/** Run experiment `e`, claimed by w->owner, to its end: parse the stored spec, run dml_experiment_run with hooks that
- *  skip stored points, report each new point at once (store_report_point, retried with backoff from 0.25 s to 8 s for
- *  up to one lease period when the database is locked or full), update the progress and honour cancellation; then
- *  finish it succeeded, failed (the core's error code, field and message) or cancelled. It is given back to the queue
- *  (store_release) when the service stops, and when a write still fails after its retries (then, if even the release
- *  fails, its lease is left to lapse). Nothing is written once the lease is lost. Returns 0, or 1 after a database
- *  fault (the caller should wait before claiming again). Never exits the process. */
-int worker_run(app *a, const store_experiment *e, const worker_env *w);
+/** A worker's settings. */
+typedef struct {
+    const char *owner;            /**< its id (lease.h: "ROLE@HOST:PID#..."), unique among the cluster's workers */
+    int threads;                  /**< threads for kernels, solves and training (>= 1) */
+    const char *data_root;        /**< where it reads data files */
+    const char *slurm_job;        /**< "JOB_TASK" under Slurm, else NULL */
+    const atomic_int *stopping;   /**< nonzero: stop after the current unit of work and give the shard back */
+} worker_opts;
+
+/** Outcome of worker_step. */
+enum { WORKER_IDLE = 0, WORKER_RAN = 1, WORKER_UNREACHABLE = -1 };
+
+/** Claim one shard and run it to its end: compute it while a second thread renews its lease every renew_seconds
+ *  (a lost lease or a cancel stops the computation at the next unit or epoch), then report it: "done" with its
+ *  points (compressed, checksummed), "failed" with the core's error, "cancelled", or "released" (stopping or the lease
+ *  lost). A report the server cannot take is retried with backoff (0.25 s doubling to 8 s) for one lease period.
+ *  Returns WORKER_RAN, WORKER_IDLE (no shard queued) or WORKER_UNREACHABLE (the claim failed). */
+int worker_step(const worker_transport *t, const worker_opts *o);
 
 #endif

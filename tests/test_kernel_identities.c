@@ -153,8 +153,9 @@ int main(void)
             free(x1), free(x2), free(K1), free(T1), free(K2), free(T2);
         }
 
-    dml_transform orth = {DML_TF_ORTHOGONAL, 3}, shift = {DML_TF_TRANSLATION, 5}, perm = {DML_TF_PERMUTATION, 7};
-    dml_transform local = {DML_TF_LOCAL_ORTHOGONAL, 9}, chan = {DML_TF_CHANNEL_ORTHOGONAL, 11};
+    dml_transform orth = {.kind = DML_TF_ORTHOGONAL, .seed = 3}, shift = {.kind = DML_TF_TRANSLATION, .seed = 5},
+                  perm = {.kind = DML_TF_PERMUTATION, .seed = 7};
+    dml_transform local = {.kind = DML_TF_LOCAL_ORTHOGONAL, .seed = 9}, chan = {.kind = DML_TF_CHANNEL_ORTHOGONAL, .seed = 11};
     for (int k = 0; k < 3; k++) {
         const dml_shape *s = shapes[k];
         dml_model fcn = model(DML_ARCH_FCN, DML_PAD_SAME);

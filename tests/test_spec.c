@@ -379,7 +379,7 @@ int main(void)
     expect_error("{\"data\": {\"source\": \"mnist\", \"n_train\": 10}, \"models\": {\"arch\": \"fcn\"}, \"inference\": {\"method\": \"ntk\"}}",
                  DML_ERR_INVALID_SPEC, "data.path");
     expect_error("{\"data\": {\"source\": \"sphere\", \"shape\": [8, 1]}, \"models\": {\"arch\": \"fcn\"}, \"inference\": {\"method\": \"ntk\"}}",
-                 DML_ERR_INVALID_SPEC, "data.source");
+                 DML_ERR_INVALID_SPEC, "data.target");
     expect_error("{\"data\": {\"source\": \"fashion-mnist\", \"n_train\": 10, \"transform\": [{\"kind\": \"flip\"}]}, \"models\": {\"arch\": \"fcn\"}, \"inference\": {\"method\": \"ntk\"}}",
                  DML_ERR_INVALID_SPEC, "data.transform[0].kind");
     expect_error("{\"data\": " BASE_DATA ", \"models\": {\"arch\": \"fcn\"}, \"inference\": [{\"method\": \"ntk\"}, {\"method\": \"rmsprop\"}]}",

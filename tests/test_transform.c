@@ -83,7 +83,7 @@ static void first_implementation_kept(void)
             size_t D = dml_shape_numel(&shapes[s]), n = 3;
             double *x = malloc(sizeof *x * n * D);
             for (size_t i = 0; i < n * D; i++) x[i] = (double)((i * 37) % 101) / 16.0 - 3.0;
-            dml_transform t = {(dml_transform_kind)k, 11 + 7 * (uint64_t)k};
+            dml_transform t = {.kind = (dml_transform_kind)k, .seed = 11 + 7 * (uint64_t)k};
             dml_error err = {0};
             CHECK(dml_transform_apply(&t, &shapes[s], x, n, &err) == 0, "%s: %s", kind_name[k], err.message);
             /* Haar draws go through LAPACK and BLAS, whose rounding may differ between CPUs; the rest is exact */

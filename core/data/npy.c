@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include "dmilab/npy.h"
+#include "dmilab/sha256.h"
 
 static const char *const dtype_names[] = {"int8",  "int16",  "int32",  "int64",   "uint8",
                                           "uint16", "uint32", "uint64", "float32", "float64"};
@@ -323,6 +325,47 @@ int dml_npy_load_memory(const void *buf, size_t len, dml_npy_header *h, double *
     return 0;
 }
 
+/* Read and parse the header of the open stream f (named `path` in messages), check the size; the header's bytes
+ * go into `sha` when given. Leaves the stream at the data. Returns 0, or -1 with err (f stays open). */
+static int read_npy_header(FILE *f, const char *path, dml_npy_header *h, dml_sha256 *sha, dml_error *err)
+{
+    struct stat st;
+    unsigned char pre[12], *head = NULL;
+    if (fstat(fileno(f), &st) || !S_ISREG(st.st_mode))
+        return dml_fail(err, DML_ERR_IO, NULL, "%s is not a regular file", path);
+    /* the header's extent from the prefix, bounded (DML_NPY_MAX_HEADER) before anything is allocated */
+    size_t got = fread(pre, 1, sizeof pre, f), start, hl;
+    int version;
+    if (header_extent(pre, got, &version, &start, &hl, err)) {
+        name_path(err, path);
+        return -1;
+    }
+    if ((size_t)st.st_size < start + hl)
+        return dml_fail(err, DML_ERR_IO, NULL, "%s is truncated: %lld bytes, shorter than its %zu-byte header", path,
+                        (long long)st.st_size, start + hl);
+    head = malloc(start + hl);
+    if (!head) return dml_fail(err, DML_ERR_NOMEM, NULL, "out of memory");
+    memcpy(head, pre, start);
+    int rc = -1;
+    if (fseek(f, (long)start, SEEK_SET) || fread(head + start, 1, hl, f) != hl) {
+        dml_fail(err, DML_ERR_IO, NULL, "cannot read %s", path);
+        goto out;
+    }
+    if (dml_npy_parse_header(head, start + hl, h, err)) {
+        name_path(err, path);
+        goto out;
+    }
+    if (check_size(h, (size_t)st.st_size, path, err)) goto out;
+    if (sha && dml_sha256_update(sha, head, start + hl)) {
+        dml_fail(err, DML_ERR_NOMEM, NULL, "out of memory");
+        goto out;
+    }
+    rc = 0;
+out:
+    free(head);
+    return rc;
+}
+
 /* Open path, read and parse its header, check the size. Leaves the stream at the data. */
 static FILE *open_npy(const char *path, dml_npy_header *h, dml_error *err)
 {
@@ -331,45 +374,11 @@ static FILE *open_npy(const char *path, dml_npy_header *h, dml_error *err)
         dml_fail(err, DML_ERR_IO, NULL, "cannot open %s: %s", path, strerror(errno));
         return NULL;
     }
-    struct stat st;
-    unsigned char pre[12], *head = NULL;
-    if (fstat(fileno(f), &st) || !S_ISREG(st.st_mode)) {
-        dml_fail(err, DML_ERR_IO, NULL, "%s is not a regular file", path);
-        goto fail;
+    if (read_npy_header(f, path, h, NULL, err)) {
+        fclose(f);
+        return NULL;
     }
-    /* the header's extent from the prefix, bounded (DML_NPY_MAX_HEADER) before anything is allocated */
-    size_t got = fread(pre, 1, sizeof pre, f), start, hl;
-    int version;
-    if (header_extent(pre, got, &version, &start, &hl, err)) {
-        name_path(err, path);
-        goto fail;
-    }
-    if ((size_t)st.st_size < start + hl) {
-        dml_fail(err, DML_ERR_IO, NULL, "%s is truncated: %lld bytes, shorter than its %zu-byte header", path,
-                 (long long)st.st_size, start + hl);
-        goto fail;
-    }
-    head = malloc(start + hl);
-    if (!head) {
-        dml_fail(err, DML_ERR_NOMEM, NULL, "out of memory");
-        goto fail;
-    }
-    memcpy(head, pre, start);
-    if (fseek(f, (long)start, SEEK_SET) || fread(head + start, 1, hl, f) != hl) {
-        dml_fail(err, DML_ERR_IO, NULL, "cannot read %s", path);
-        goto fail;
-    }
-    if (dml_npy_parse_header(head, start + hl, h, err)) {
-        name_path(err, path);
-        goto fail;
-    }
-    if (check_size(h, (size_t)st.st_size, path, err)) goto fail;
-    free(head);
     return f;
-fail:
-    free(head);
-    fclose(f);
-    return NULL;
 }
 
 int dml_npy_read_header(const char *path, dml_npy_header *h, dml_error *err)
@@ -380,11 +389,11 @@ int dml_npy_read_header(const char *path, dml_npy_header *h, dml_error *err)
     return 0;
 }
 
-int dml_npy_read(const char *path, dml_npy_header *h, double **values, dml_error *err)
+/* The values of a stream left at its data by read_npy_header, converted in blocks; the bytes go into `sha`. */
+static int read_values(FILE *f, const char *path, const dml_npy_header *h, dml_sha256 *sha, double **values,
+                       dml_error *err)
 {
     *values = NULL;
-    FILE *f = open_npy(path, h, err);
-    if (!f) return -1;
     double *v = alloc_values(h->count, err);
     size_t sz = dtype_size[h->dtype], block = (1u << 16) / sz;
     unsigned char *raw = malloc(block * sz);
@@ -398,6 +407,10 @@ int dml_npy_read(const char *path, dml_npy_header *h, double **values, dml_error
             dml_fail(err, DML_ERR_IO, NULL, "%s is truncated", path);
             goto fail;
         }
+        if (sha && dml_sha256_update(sha, raw, n * sz)) {
+            dml_fail(err, DML_ERR_NOMEM, NULL, "out of memory");
+            goto fail;
+        }
         if (decode(h, raw, done, n, v + done, err)) {
             name_path(err, path);
             goto fail;
@@ -405,14 +418,49 @@ int dml_npy_read(const char *path, dml_npy_header *h, double **values, dml_error
         done += n;
     }
     free(raw);
-    fclose(f);
     *values = v;
     return 0;
 fail:
     free(v);
     free(raw);
-    fclose(f);
     return -1;
+}
+
+int dml_npy_read(const char *path, dml_npy_header *h, double **values, dml_error *err)
+{
+    *values = NULL;
+    FILE *f = open_npy(path, h, err);
+    if (!f) return -1;
+    int rc = read_values(f, path, h, NULL, values, err);
+    fclose(f);
+    return rc;
+}
+
+int dml_npy_read_fd(int fd, const char *path, dml_npy_header *h, double **values, char *sha256_hex, dml_error *err)
+{
+    if (values) *values = NULL;
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        close(fd);
+        return dml_fail(err, DML_ERR_IO, NULL, "cannot read %s: %s", path, strerror(errno));
+    }
+    dml_sha256 *sha = values && sha256_hex ? dml_sha256_new() : NULL;
+    int rc = -1;
+    if (values && sha256_hex && !sha) {
+        dml_fail(err, DML_ERR_NOMEM, NULL, "out of memory");
+        goto out;
+    }
+    if (read_npy_header(f, path, h, sha, err)) goto out;
+    if (values && read_values(f, path, h, sha, values, err)) goto out;
+    rc = 0;
+out:
+    if (sha && dml_sha256_final(sha, rc ? NULL : sha256_hex)) rc = -1;
+    if (rc && values) {
+        free(*values);
+        *values = NULL;
+    }
+    fclose(f);
+    return rc;
 }
 
 int dml_npy_input_shape(const dml_npy_header *h, dml_shape *shape, size_t *n, dml_error *err)

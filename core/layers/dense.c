@@ -4,7 +4,11 @@
  *            ntk: W, b ~ N(0, 1), alpha = w_std / sqrt(fan_in), beta = b_std;
  *            standard: W ~ N(0, w_std^2 / fan_in), b ~ N(0, b_std^2), alpha = beta = 1   (nn.c draws them)
  *   kernel   K <- w_std^2 K + b_std^2,  Theta <- w_std^2 Theta + K   (DESIGN 2.1, NT's stax.Dense)
- * This file also holds the bias helpers of every parameterized layer. */
+ * Readout, the list's final dense layer from the last hidden features to the outputs (its width is the number
+ * of outputs: classes or targets; readout_w_std / readout_b_std), is a Dense layer in every respect and runs
+ * this file's row of the layer table. It is a kind of its own because it is where the finite networks'
+ * outputs and the empirical NNGP's exact readout average (dml_empirical_kernel) are read, and the only layer
+ * whose width the model does not set. This file also holds the bias helpers of every parameterized layer. */
 #ifndef LAYER_PASS
 #include <cblas.h>
 #include <math.h>

@@ -1,5 +1,5 @@
-/* dmilab internal: one home per layer kind. Each family's file (dense.c, conv.c, activation.c, pool.c,
- * readout.c) fills the rows of dml_layer_table for its kinds, side by side: the finite layer's geometry,
+/* dmilab internal: one home per layer kind. Each family's file (dense.c, conv.c, activation.c, pool.c)
+ * fills the rows of dml_layer_table for its kinds (the readout runs dense.c's row), side by side: the finite layer's geometry,
  * parameters and workspace, its forward and backward pass in float and double, its kernel rule (DESIGN 2.1)
  * and its cost. The finite networks (core/nn/) and the kernel engine (core/kernel/) are folds over a layer
  * list that call these rows, as Neural Tangents' serial chains the (init_fn, apply_fn, kernel_fn) of its
@@ -150,7 +150,7 @@ typedef struct {
 /** The rows, indexed by dml_layer_kind. */
 extern const dml_layer_ops *const dml_layer_table[DML_NLAYER_KINDS];
 
-extern const dml_layer_ops dml_dense_ops, dml_readout_ops, dml_conv_ops, dml_conv_local_ops, dml_act_ops,
+extern const dml_layer_ops dml_dense_ops, dml_conv_ops, dml_conv_local_ops, dml_act_ops,
     dml_flatten_ops, dml_gap_ops, dml_avg_pool_ops;
 
 /** Number of positions of an input of the layer (1 when flat). */
@@ -168,7 +168,7 @@ void dml_add_rows_f64(double *Y, const double *b, double beta, size_t rows, size
 void dml_sum_rows_f32(float *db, const float *dY, float beta, size_t rows, size_t cols);
 void dml_sum_rows_f64(double *db, const double *dY, double beta, size_t rows, size_t cols);
 
-/** Dense forward and backward (dense.c), also the readout's (readout.c). */
+/** Dense forward and backward (dense.c), also the readout's. */
 void dml_dense_forward_f32(const dml_net_layer *ly, dml_net_scratch *s, const float *p, const float *X, float *Y,
                            size_t n);
 void dml_dense_forward_f64(const dml_net_layer *ly, dml_net_scratch *s, const double *p, const double *X, double *Y,

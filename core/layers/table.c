@@ -9,7 +9,7 @@ const dml_layer_ops *const dml_layer_table[DML_NLAYER_KINDS] = {
     [DML_LAYER_ACT] = &dml_act_ops,
     [DML_LAYER_FLATTEN] = &dml_flatten_ops,
     [DML_LAYER_GAP] = &dml_gap_ops,
-    [DML_LAYER_READOUT] = &dml_readout_ops,
+    [DML_LAYER_READOUT] = &dml_dense_ops,   /* the final dense layer (dense.c) */
     [DML_LAYER_AVG_POOL] = &dml_avg_pool_ops,
 };
 

@@ -6,12 +6,11 @@
 #include <string.h>
 #include "dmilab/model.h"
 
-#define DML_NAME(s, n) n,
-const char *const dml_arch_names[DML_NARCHS] = {DML_ARCHS(DML_NAME)};
-const char *const dml_activation_names[DML_NACTIVATIONS] = {DML_ACTIVATIONS(DML_NAME)};
-const char *const dml_padding_names[DML_NPADDINGS] = {DML_PADDINGS(DML_NAME)};
-const char *const dml_parameterization_names[DML_NPARAMETERIZATIONS] = {DML_PARAMETERIZATIONS(DML_NAME)};
-static const char *const layer_kind_names[DML_NLAYER_KINDS] = {DML_LAYER_KINDS(DML_NAME)};
+const char *const dml_arch_names[DML_NARCHS] = {DML_ARCHS(DML_ENUM_NAME)};
+const char *const dml_activation_names[DML_NACTIVATIONS] = {DML_ACTIVATIONS(DML_ENUM_NAME)};
+const char *const dml_padding_names[DML_NPADDINGS] = {DML_PADDINGS(DML_ENUM_NAME)};
+const char *const dml_parameterization_names[DML_NPARAMETERIZATIONS] = {DML_PARAMETERIZATIONS(DML_ENUM_NAME)};
+static const char *const layer_kind_names[DML_NLAYER_KINDS] = {DML_LAYER_KINDS(DML_ENUM_NAME)};
 
 const char *dml_arch_name(dml_arch a)
 {

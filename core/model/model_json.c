@@ -26,7 +26,7 @@ static const char *const conv_keys[] = {"width", "filter", "stride", "padding", 
 static const char *const pool_keys[] = {"window", "stride", "padding", NULL};
 static const char *const no_keys[] = {NULL};
 
-#define ACT_WORD(s, n) {n, DML_LAYER_ACT, DML_ACT_##s, no_keys},
+#define ACT_WORD(id, name) {name, DML_LAYER_ACT, id, no_keys},
 static const layer_word words[] = {
     {"dense", DML_LAYER_DENSE, 0, dense_keys},
     {"conv", DML_LAYER_CONV, 0, conv_keys},

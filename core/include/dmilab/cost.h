@@ -14,13 +14,15 @@
  *  arrays of the subsets and a transform's temporaries (a copy of the inputs and a D x D matrix for
  *  `orthogonal`). Then the kernel stage (dml_kernel_unit_memory_bytes, the kernel engine's memory model: NNGP
  *  and NTK of train x train and test x train, the predictions, and the larger of the engine's own workspaces
- *  and the ridge solve's matrix), freed before the training stage (the largest dml_train_memory_bytes of the trained arms: network,
+ *  and the ridge solve's matrix; with a spectrum, the eigendecomposition's workspace on spectrum_n points, and
+ *  repeat 0's data and kernels on dml_unit_train_points), freed before the training stage (the largest dml_train_memory_bytes of the trained arms: network,
  *  optimizer state, per-thread workspaces, the inputs in both precisions). `threads`: threads of one unit. */
 typedef struct {
     double cached;   /**< IDX splits held by the run */
     double dataset;  /**< preprocessed train and test sets of the unit */
     double loading;  /**< temporaries of loading: subset indices, transforms */
-    double kernel;   /**< the kernel stage, 0 without kernel arms */
+    double kernel;   /**< the kernel stage, 0 without kernel arms (the spectrum's workspace included) */
+    double spectrum; /**< of which the spectral readout (dml_spectrum_bytes and one arm's arrays), 0 without */
     double train;    /**< the largest training stage, 0 without trained arms */
     int train_inference;   /**< the inference index of that training stage, -1 without */
     double audit;    /**< the audit stage (repeat 0): g.D and g.X_test, g's matrix, and the larger of its kernel
@@ -38,6 +40,8 @@ typedef struct {
     double points, units, kernel_pairs, dual_evaluations;
     double training_steps;   /**< optimizer steps of every trained point */
     double memory_bytes;     /**< the largest unit of work (dml_unit_memory_estimate) */
+    double spectra;          /**< eigendecompositions of the spectral readout: one per kernel method, data and model */
+    double spectrum_flops;   /**< their floating-point operations (dml_spectrum_flops) */
     double seconds;          /**< of the whole experiment on `threads` threads, the audit included */
     double audit_seconds;    /**< of the audit alone (0 without one) */
 } dml_cost;
@@ -46,8 +50,8 @@ typedef struct {
  *  variant cost nothing there (admission refuses them). */
 void dml_spec_cost(const dml_spec *s, int threads, dml_cost *out);
 
-/** {"points", "units", "kernel_pairs", "dual_evaluations", "training_steps", "memory_bytes",
- *  "estimated_seconds", "audit_seconds"} (caller frees). */
+/** {"points", "units", "kernel_pairs", "dual_evaluations", "training_steps", "memory_bytes", "spectra",
+ *  "spectrum_flops", "estimated_seconds", "audit_seconds"} (caller frees). */
 cJSON *dml_cost_json(const dml_cost *c);
 
 /** dml_cost_json of dml_spec_cost(s, threads). */

@@ -97,6 +97,15 @@ void dml_idx_release(const dml_idx_split *s);
  *  out: (rows/resize) x (cols/resize) doubles, row-major (the layout of a (H, W, 1) input). */
 void dml_preprocess_image(const uint8_t *img, int rows, int cols, int resize, double *out);
 
+/** Per-example standardization of n numbers in place, as dml_preprocess_image does it: subtract their mean,
+ *  divide by their population standard deviation; numbers that are all equal become zeros. */
+void dml_standardize(double *x, size_t n);
+
+/** Average pooling of one (rows, cols, channels) image (row-major, channel fastest) over resize x resize blocks
+ *  per channel, in the order of dml_preprocess_image (each value divided by 255 first when u8), into
+ *  out: (rows/resize, cols/resize, channels). resize must divide rows and cols. */
+void dml_pool_image(const double *img, int rows, int cols, int channels, int resize, int u8, double *out);
+
 /** Regression targets from class labels: one-hot minus 0.1. y: n x k row-major. labels in [0, k). */
 void dml_one_hot(const int *labels, size_t n, int k, double *y);
 

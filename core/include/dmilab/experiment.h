@@ -9,6 +9,7 @@
 #include "dmilab/error.h"
 #include "dmilab/nn.h"
 #include "dmilab/spec.h"
+#include "dmilab/spectrum.h"
 
 #define DML_ARM_MAX (3 * DML_NAME_MAX + 2)
 
@@ -26,6 +27,33 @@ typedef struct {
     int n_curve;
 } dml_point;
 
+/** The spectral readout of one kernel arm (docs/spectrum.md): the spectrum of the Gram matrix of the arm's kernel
+ *  (NNGP or NTK) on the first N = spec.spectrum_n training points of repeat 0 with their targets, and the learning
+ *  curve it predicts (dml_spectrum_predict) at every n_train <= N of the arm's data variant. */
+typedef struct {
+    char arm[DML_ARM_MAX];          /**< "<data>/<model>/<inference>" */
+    char data[DML_NAME_MAX], model[DML_NAME_MAX], inference[DML_NAME_MAX];
+    const dml_spectrum *spectrum;   /**< N = spectrum->n points (valid during on_spectrum only; no eigenvectors) */
+    double ridge;                   /**< the arm's ridge (DESIGN 3: ridge * trace(K_n)/n on the diagonal) */
+    double label_noise;             /**< label-noise variance, summed over outputs, subtracted from the predicted
+                                         test MSE when the test labels are noise-free; 0 for image data, whose
+                                         test labels are like the training labels */
+    int npred;                      /**< sizes predicted: the arm's n_train <= N, ascending */
+    dml_prediction pred[DML_MAX_SIZES];
+    double seconds;                 /**< wall time: the eigendecomposition, shared evenly among the arms of one
+                                         kernel, and this arm's prediction */
+} dml_arm_spectrum;
+
+/** The predicted curve of one arm from a computed spectrum: pred[j] for each n_train[j] <= sp->n (count in
+ *  *npred), dml_spectrum_predict with the Gram's diagonal `diag` (sp->n entries, training order) and `ridge`, then
+ *  `label_noise` subtracted from each test_mse. Returns 0, or -1 with err as dml_spectrum_predict. */
+int dml_arm_spectrum_predict(const dml_spectrum *sp, const double *diag, const size_t *n_train, int nsizes,
+                             double ridge, double label_noise, dml_prediction *pred, int *npred, dml_error *err);
+
+/** The names of arm (d, m, i) of `s`: arm (DML_ARM_MAX bytes) "<data>/<model>/<inference>" and its three parts
+ *  (DML_NAME_MAX bytes each). */
+void dml_arm_names(const dml_spec *s, int d, int m, int i, char *arm, char *data, char *model, char *inference);
+
 /** A data file the runner read: its canonical path and the SHA-256 (hex) of the very bytes read. */
 typedef struct {
     const char *path;
@@ -41,6 +69,10 @@ typedef struct {
     int (*have_point)(void *ctx, const char *arm, size_t n_train, int repeat);
     /** Store a finished point at once; nonzero aborts the run with DML_ERR_INTERNAL. */
     int (*on_point)(void *ctx, const dml_point *p);
+    /** Nonzero when the spectral readout of this arm is already stored (a resumed run skips it). */
+    int (*have_spectrum)(void *ctx, const char *arm);
+    /** Store the spectral readout of one kernel arm at once; nonzero aborts the run with DML_ERR_INTERNAL. */
+    int (*on_spectrum)(void *ctx, const dml_arm_spectrum *sp);
     /** Data files were read (before the first point computed from them): every file of this run so far, in
      *  the order read (valid during the call only). The provenance of the results. Nonzero stops the run
      *  with `err` as the hook filled it (e.g. a resumed run whose files changed since its first points). */
@@ -49,6 +81,10 @@ typedef struct {
     int (*have_audit)(void *ctx, const char *arm, const char *group);
     /** Store a measured audit cell at once; nonzero aborts the run with DML_ERR_INTERNAL. */
     int (*on_audit)(void *ctx, const dml_audit_entry *e);
+    /** One NNGP+NTK kernel computation (train x train and test x train) of data variant d, model m, repeat r
+     *  is about to start: every kernel inference entry of the unit (a ridge sweep too) and every size is served
+     *  by it. */
+    void (*on_kernel)(void *ctx, int d, int m, int repeat);
     /** Fraction of work done (points and audit cells), in [0, 1]. */
     void (*on_progress)(void *ctx, double fraction);
     /** Threads for kernels and solves (>= 1). */
@@ -60,7 +96,11 @@ typedef struct {
  *  re-checks them, dml_idx_acquire) and held until the run ends, so every point of one run is computed from
  *  the same bytes, those reported to on_data.
  *  Kernel arms: one NNGP+NTK computation per (data variant, model, repeat) on the largest n_train
- *  serves every size and both kernel methods (nested subsets, leading blocks of one Gram matrix).
+ *  serves every size and every kernel inference entry, whatever their ridge (nested subsets, leading blocks of
+ *  one Gram matrix); on a `subset: head` variant only repeat 0 is computed (dml_spec_arm_repeats).
+ *  With spec.spectrum_n (docs/spectrum.md), repeat 0's unit computes its Gram on dml_unit_train_points and
+ *  reports each kernel arm's spectral readout (on_spectrum) that have_spectrum does not report as stored: one
+ *  eigendecomposition per kernel (NNGP, NTK) serves every arm of it, before the arms' points.
  *  The kernel matrices are freed before the unit's trained arms run.
  *  Trained arms (gd, sgd, adam): one network per point, initialised from (seed, repeat, model index) so
  *  every method and size of a repeat starts from the same weights, trained on the first n_train images.

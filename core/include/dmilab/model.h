@@ -4,46 +4,40 @@
 #define DMILAB_MODEL_H
 
 #include <stddef.h>
+#include "dmilab/enum.h"
 #include "dmilab/error.h"
 
 #define DML_MAX_SPATIAL 2   /**< 1D (L) and 2D (H, W) inputs */
 #define DML_MAX_LAYERS 64
 #define DML_NAME_MAX 65     /**< names are 1..64 characters of [A-Za-z0-9._-] */
 
-/* Every enum of the model with its spec name, written once: X(SUFFIX, "name"). The enums and the name tables
- * (model.c) are generated from these lists. */
-#define DML_ARCHS(X) X(FCN, "fcn") X(LCN, "lcn") X(CNN_VEC, "cnn-vec") X(CNN_GAP, "cnn-gap")
-#define DML_ACTIVATIONS(X) X(RELU, "relu") X(ERF, "erf")
-#define DML_PADDINGS(X) X(SAME, "same") X(VALID, "valid") X(CIRCULAR, "circular")
-#define DML_PARAMETERIZATIONS(X) X(NTK, "ntk") X(STANDARD, "standard")
+/* Every enum of the model with its spec name, written once as X(id, "name") (dmilab/enum.h): the enums, their
+ * counts and the name tables (model.c) are generated from these lists. */
+#define DML_ARCHS(X) X(DML_ARCH_FCN, "fcn") X(DML_ARCH_LCN, "lcn") X(DML_ARCH_CNN_VEC, "cnn-vec") X(DML_ARCH_CNN_GAP, "cnn-gap")
+#define DML_ACTIVATIONS(X) X(DML_ACT_RELU, "relu") X(DML_ACT_ERF, "erf")
+#define DML_PADDINGS(X) X(DML_PAD_SAME, "same") X(DML_PAD_VALID, "valid") X(DML_PAD_CIRCULAR, "circular")
+#define DML_PARAMETERIZATIONS(X) X(DML_PARAM_NTK, "ntk") X(DML_PARAM_STANDARD, "standard")
 /* Layer kinds (see dml_layer_kind below). ACT is written as its activation ("relu", "erf") in a spec, and
  * READOUT as the list's final "dense". */
-#define DML_LAYER_KINDS(X)                                                                                     \
-    X(DENSE, "dense") X(CONV, "conv") X(CONV_LOCAL, "conv-local") X(ACT, "activation") X(FLATTEN, "flatten") \
-    X(GAP, "gap") X(READOUT, "readout") X(AVG_POOL, "avg-pool")
-
-#define DML_ENUM_ARCH(s, n) DML_ARCH_##s,
-#define DML_ENUM_ACT(s, n) DML_ACT_##s,
-#define DML_ENUM_PAD(s, n) DML_PAD_##s,
-#define DML_ENUM_PARAM(s, n) DML_PARAM_##s,
-#define DML_ENUM_LAYER(s, n) DML_LAYER_##s,
-
-#define DML_COUNT(s, n) +1
+#define DML_LAYER_KINDS(X)                                                                                   \
+    X(DML_LAYER_DENSE, "dense") X(DML_LAYER_CONV, "conv") X(DML_LAYER_CONV_LOCAL, "conv-local")              \
+    X(DML_LAYER_ACT, "activation") X(DML_LAYER_FLATTEN, "flatten") X(DML_LAYER_GAP, "gap")                   \
+    X(DML_LAYER_READOUT, "readout") X(DML_LAYER_AVG_POOL, "avg-pool")
 
 /** The four presets; DML_ARCH_LAYERS marks a model given as an explicit layer list (model.layers). */
-typedef enum { DML_ARCHS(DML_ENUM_ARCH) DML_ARCH_LAYERS } dml_arch;
-typedef enum { DML_ACTIVATIONS(DML_ENUM_ACT) } dml_activation;
-typedef enum { DML_PADDINGS(DML_ENUM_PAD) } dml_padding;
-typedef enum { DML_PARAMETERIZATIONS(DML_ENUM_PARAM) } dml_parameterization;
-#define DML_NARCHS (0 DML_ARCHS(DML_COUNT))
-#define DML_NACTIVATIONS (0 DML_ACTIVATIONS(DML_COUNT))
-#define DML_NPADDINGS (0 DML_PADDINGS(DML_COUNT))
-#define DML_NPARAMETERIZATIONS (0 DML_PARAMETERIZATIONS(DML_COUNT))
-#define DML_NLAYER_KINDS (0 DML_LAYER_KINDS(DML_COUNT))
+typedef enum { DML_ARCHS(DML_ENUM_ID) DML_ARCH_LAYERS } dml_arch;
+typedef enum { DML_ACTIVATIONS(DML_ENUM_ID) } dml_activation;
+typedef enum { DML_PADDINGS(DML_ENUM_ID) } dml_padding;
+typedef enum { DML_PARAMETERIZATIONS(DML_ENUM_ID) } dml_parameterization;
+#define DML_NARCHS (0 DML_ARCHS(DML_ENUM_COUNT))
+#define DML_NACTIVATIONS (0 DML_ACTIVATIONS(DML_ENUM_COUNT))
+#define DML_NPADDINGS (0 DML_PADDINGS(DML_ENUM_COUNT))
+#define DML_NPARAMETERIZATIONS (0 DML_PARAMETERIZATIONS(DML_ENUM_COUNT))
+#define DML_NLAYER_KINDS (0 DML_LAYER_KINDS(DML_ENUM_COUNT))
 
 /** Layer kinds. Kernel rules (DESIGN 2.1) and finite functions are in core/layers/, one file per family. */
 typedef enum {
-    DML_LAYER_KINDS(DML_ENUM_LAYER)
+    DML_LAYER_KINDS(DML_ENUM_ID)
     /* DENSE       fully connected on flat inputs: K <- w^2 K + b^2
      * CONV        convolution with shared weights
      * CONV_LOCAL  locally connected: same windows, unshared weights

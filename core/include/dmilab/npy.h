@@ -74,6 +74,12 @@ int dml_npy_load_memory(const void *buf, size_t len, dml_npy_header *h, double *
  *  (DML_ERR_IO naming the path; DML_ERR_NOMEM). */
 int dml_npy_read(const char *path, dml_npy_header *h, double **values, dml_error *err);
 
+/** dml_npy_read_header (values NULL) or dml_npy_read on an open file descriptor (from dml_data_open, which
+ *  checks the data root on the opened file), named `path` in messages. With values and sha256_hex
+ *  (DML_SHA256_HEX bytes), the SHA-256 of every byte read (header and array: the whole file) is written there,
+ *  for the provenance of the results. Takes ownership of fd (closed on return). Returns 0 or -1 with err. */
+int dml_npy_read_fd(int fd, const char *path, dml_npy_header *h, double **values, char *sha256_hex, dml_error *err);
+
 /** The input shape of an x array: (n, d) -> nd 0 with d channels, (n, L, C) -> 1D, (n, H, W, C) -> 2D
  *  (the layouts of dml_dataset.x: row-major, position-major, channel fastest). Sizes must fit an int.
  *  Returns 0 with *n and *shape, or -1 with DML_ERR_IO saying which shapes are accepted. */

@@ -10,6 +10,7 @@
 #include "dmilab/error.h"
 #include "dmilab/model.h"
 #include "dmilab/model_json.h"
+#include "dmilab/synthetic.h"
 #include "dmilab/training.h"
 
 #define DML_PATH_MAX 1024
@@ -19,7 +20,8 @@
 #define DML_TAG_MAX 33     /**< tags are 1..32 of [A-Za-z0-9._-] */
 
 /* The spec's enums and their API names, each from one X-macro list X(id, "name"). */
-#define DML_SOURCES(X) X(DML_SRC_FASHION_MNIST, "fashion-mnist") X(DML_SRC_MNIST, "mnist")
+#define DML_SOURCES(X) X(DML_SRC_FASHION_MNIST, "fashion-mnist") X(DML_SRC_MNIST, "mnist") X(DML_SRC_NPY, "npy") \
+    X(DML_SRC_SPHERE, "sphere") X(DML_SRC_GAUSSIAN, "gaussian")
 #define DML_SUBSETS(X) X(DML_SUBSET_RANDOM, "random") X(DML_SUBSET_HEAD, "head")
 #define DML_TRANSFORMS(X)                                                                                    \
     X(DML_TF_ORTHOGONAL, "orthogonal") X(DML_TF_PERMUTATION, "permutation")                                  \
@@ -57,13 +59,33 @@ const char *dml_op_name(dml_op op);
 typedef struct {
     dml_transform_kind kind;
     uint64_t seed;
+    int per_example;             /**< translation only: each input its own shift (dml_translate_each) */
+    int max_shift;               /**< per_example: shifts uniform over -max_shift..max_shift; 0 = every shift */
 } dml_transform;
+
+/** Nonzero for the IDX sources (fashion-mnist, mnist), which read a directory of four IDX files. */
+static inline int dml_source_is_idx(dml_source s) { return s == DML_SRC_FASHION_MNIST || s == DML_SRC_MNIST; }
+/** Nonzero for the synthetic sources (sphere, gaussian). */
+static inline int dml_source_is_synthetic(dml_source s) { return s == DML_SRC_SPHERE || s == DML_SRC_GAUSSIAN; }
+
+/** The four arrays of an `npy` source, in the order x_train, y_train, x_test, y_test. */
+enum { DML_NPY_X_TRAIN, DML_NPY_Y_TRAIN, DML_NPY_X_TEST, DML_NPY_Y_TEST, DML_NPY_FILES };
+extern const char *const dml_npy_file_fields[DML_NPY_FILES];   /**< "x_train", "y_train", "x_test", "y_test" */
 
 /** One data variant (D). */
 typedef struct {
     char name[DML_NAME_MAX];
     dml_source source;
-    char path[DML_PATH_MAX];     /**< canonical directory of the IDX files, inside the data root */
+    char path[DML_PATH_MAX];     /**< IDX sources: canonical directory of the IDX files, inside the data root */
+    char npy[DML_NPY_FILES][DML_PATH_MAX];   /**< npy: the four files (canonical when parsed with a data root) */
+    /** npy: the x arrays as read from the headers at parsing (0 without file access): shape (before `resize`),
+     *  dtype uint8 (divided by 255) or not; y: labels (integer dtype) or regression targets of y_outputs. */
+    dml_shape npy_shape;
+    int npy_uint8;
+    int npy_labels;              /**< 1: integer y (classification, one-hot minus 0.1); 0: float targets */
+    int standardize;             /**< per-example standardization (IDX always; npy (n, H, W, C) images by default) */
+    dml_synthetic syn;           /**< sphere, gaussian: input shape, target, noise */
+    int outputs;                 /**< k outputs: classes, the labels' range, the targets' columns or target.outputs */
     int rows, cols;              /**< the image side read from the IDX headers at parsing (0 when parsed without
                                       file access); `resize` divides both */
     size_t train_images, test_images;   /**< images in the train and t10k files (0 without file access) */
@@ -72,16 +94,18 @@ typedef struct {
     int nn_train;                /**< sizes, strictly increasing after parsing (sorted, deduplicated) */
     size_t n_test;
     dml_subset subset;
-    int classes;                 /**< k classes kept (labels 0..k-1); 0 = all */
+    int classes;                 /**< k classes kept (labels 0..k-1); 0 = all (labelled sources only) */
     dml_transform transform[DML_MAX_TRANSFORMS];
     int ntransform;
 } dml_data_spec;
 
-/** The input shape the models see for a data variant: (rows/resize, cols/resize) positions of 1 channel
- *  (DESIGN section 3: average pooling by `resize`). The one place this shape is computed. */
+/** The input shape the models see for a data variant: IDX (rows/resize, cols/resize) positions of 1 channel
+ *  (DESIGN section 3: average pooling by `resize`); npy the x arrays' shape, (H/resize, W/resize, C) for images;
+ *  synthetic its `shape`. The one place this shape is computed. */
 dml_shape dml_data_shape(const dml_data_spec *d);
 
-/** The number of outputs (classes) of a data variant: `classes`, or 10. */
+/** The number of outputs k of a data variant: `classes`, or 10 for IDX sources; for npy `classes`, or one more
+ *  than the largest training label, or the columns of float targets; synthetic: target.outputs. */
 int dml_data_outputs(const dml_data_spec *d);
 
 /** Nonzero for the infinite-width kernel methods nngp and ntk. */
@@ -133,6 +157,17 @@ typedef struct {
     dml_transform_kind group;
 } dml_check;
 
+/** Where a model or inference entry of the parsed spec came from: entry `index` of the submitted list, and,
+ *  when it was generated by a sweep (DESIGN 3.1), each swept key with the position of its value in the list,
+ *  so that errors name the submitted field ("models[0].width[2]"). */
+#define DML_SWEPT_MAX 8
+typedef struct {
+    int index;
+    int nswept;
+    char key[DML_SWEPT_MAX][32];
+    int value[DML_SWEPT_MAX];
+} dml_entry_origin;
+
 /** A parsed experiment with every default filled in. */
 typedef struct {
     char name[256];
@@ -154,6 +189,13 @@ typedef struct {
     /** Bit m: model m's `width`, or a width of one of its layers, was written in the spec (kernels ignore a
      *  defaulted width; see admission). */
     uint64_t width_given;
+    /** The spectral readout (`"spectrum": {"n": N}`, docs/spectrum.md): 0 when not asked for, else N, the
+     *  training points of repeat 0 whose Gram every kernel arm eigendecomposes (the largest n_train of the spec
+     *  when `n` is not given). */
+    size_t spectrum_n;
+    int spectrum_n_given;        /**< `spectrum.n` was written in the spec (admission's messages) */
+    /** Per model and inference entry (after sweep expansion): the submitted entry it came from. */
+    dml_entry_origin *model_origin, *inference_origin;
 } dml_spec;
 
 /** Parse and resolve a spec from a JSON tree (see dml_json_parse for the text).
@@ -173,6 +215,11 @@ int dml_spec_parse(const char *text, size_t len, const char *data_root, dml_spec
  *  "models[1].width", or "models.width" when the part was one object. Writes into out[size], returns out. */
 const char *dml_spec_field(const dml_spec *s, const char *part, int i, const char *key, char *out, size_t size);
 
+/** After an error about entry i of `part` ("models", "inference") whose err->field names one of its fields: when
+ *  that field came from a sweep, append the index of the value the entry took ("models[0].width" becomes
+ *  "models[0].width[2]"), so that the error names the submitted value. */
+void dml_spec_sweep_field(const dml_spec *s, const char *part, int i, dml_error *err);
+
 /** The spec with every default filled in, as JSON (caller frees with cJSON_Delete). It parses back to the
  *  same dml_spec. A training method's `lr` is a number, or {"ntk": a, "standard": b} when it trains models of
  *  both parameterizations without an lr of its own. */
@@ -181,8 +228,24 @@ cJSON *dml_spec_resolved_json(const dml_spec *s);
 /** The data variant of arm "<data>/<model>/<inference>", or -1 when the arm is not in the grid. */
 int dml_spec_arm_data(const dml_spec *s, const char *arm);
 
-/** Number of points of the full grid: sum over data variants of sizes, times models, inference and repeats. */
+
+/** The first model before model m whose infinite-width kernels equal m's (every field equal but the name and
+ *  the width, which kernels ignore: the entries of a width sweep), or -1. The runner reuses that model's kernel
+ *  points for m (one kernel computation for a width sweep's kernel arms), and the dry run counts one. */
+int dml_spec_kernel_twin(const dml_spec *s, int m);
+
+/** The repeats computed for the arms of data variant d and inference entry i: `repeats`, but 1 for kernel arms
+ *  (nngp, ntk) on a `subset: head` variant, whose repeats would all be the same computation on the same
+ *  examples (the results' curves say how many repeats each mean holds). */
+long long dml_spec_arm_repeats(const dml_spec *s, int d, int i);
+
+/** Number of points of the full grid (sweeps expanded): over data variants, models and inference entries, the
+ *  sizes times dml_spec_arm_repeats. */
 size_t dml_spec_points(const dml_spec *s);
+
+/** Training points a unit of data variant d and repeat `repeat` loads: the largest n_train, or in repeat 0 of a
+ *  spec with kernel arms and a spectrum on more points, spectrum_n (the spectrum's Gram is computed on them). */
+size_t dml_unit_train_points(const dml_spec *s, int d, int repeat);
 
 void dml_spec_free(dml_spec *s);
 

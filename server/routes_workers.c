@@ -1,0 +1,51 @@
+/* dmilab server: the worker routes POST /api/v1/workers/{claim,renew,report}, the shard protocol over HTTP for
+ * `dmilab worker` processes (cluster.h, docs/cluster.md). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cluster.h"
+#include "routes.h"
+
+static void serve_op(const request *rq, reply *r, const char *op)
+{
+    cJSON *req = cJSON_ParseWithLength(rq->body, rq->body_len), *answer = NULL;
+    if (!req) {
+        reply_error(r, 400, "invalid_json", "the request body is not JSON", NULL);
+        return;
+    }
+    char err[512], field[64];
+    int st = cluster_call(rq->a, op, req, &answer, err, sizeof err, field);
+    cJSON_Delete(req);
+    switch (st) {
+    case CLUSTER_OK:
+        reply_json(r, 200, answer);
+        return;
+    case CLUSTER_NONE:
+        reply_text(r, 204, "text/plain", strdup(""));
+        return;
+    case CLUSTER_BAD:
+        reply_error(r, 400, "invalid_spec", err, field[0] ? field : NULL);
+        return;
+    case CLUSTER_LOST:
+        reply_error(r, 409, "conflict", err, NULL);
+        return;
+    default:
+        reply_error(r, 503, "internal", err, NULL);
+    }
+}
+
+void h_worker_claim(const request *rq, reply *r)
+{
+    serve_op(rq, r, "claim");
+}
+
+void h_worker_renew(const request *rq, reply *r)
+{
+    serve_op(rq, r, "renew");
+}
+
+void h_worker_report(const request *rq, reply *r)
+{
+    serve_op(rq, r, "report");
+}

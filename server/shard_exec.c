@@ -1,0 +1,250 @@
+/* dmilab server: computing one shard. See shard_exec.h. */
+#include "shard_exec.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dmilab/experiment.h"
+#include "dmilab/spec.h"
+#include "spectra.h"
+
+typedef struct {
+    const shard_job *job;
+    const dml_spec *spec;
+    int d, m, i, rep;    /* the unit (i = -1: every kernel method) */
+    size_t n_train;      /* "train": the one size */
+    int (*stop)(void *ctx);
+    void *ctx;
+    point_list *out;
+    spectrum_list *spectra;
+    audit_list *audits;
+    cJSON *files;
+    int store_failed;
+} exec_ctx;
+
+static int unit_int(const cJSON *u, const char *k, int lo, int hi)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(u, k);
+    return cJSON_IsNumber(v) && v->valuedouble >= lo && v->valuedouble < hi ? (int)v->valuedouble : -1;
+}
+
+/* Whether (arm, n_train, repeat) belongs to this shard. */
+static int in_shard(const exec_ctx *c, const char *arm, size_t n_train, int repeat)
+{
+    if (repeat != c->rep)
+        return 0;
+    const dml_spec *s = c->spec;
+    for (int i = 0; i < s->ninference; i++) {
+        if (c->i >= 0 ? i != c->i : !dml_method_is_kernel(s->inference[i].method))
+            continue;
+        char name[DML_ARM_MAX];
+        snprintf(name, sizeof name, "%s/%s/%s", s->data[c->d].name, s->models[c->m].name, s->inference[i].name);
+        if (strcmp(name, arm) == 0)
+            return c->i < 0 || n_train == c->n_train;
+    }
+    return 0;
+}
+
+static int hook_have(void *p, const char *arm, size_t n_train, int repeat)
+{
+    return !in_shard(p, arm, n_train, repeat);   /* every other point counts as stored: the runner skips it */
+}
+
+/* The spectral readout (docs/spectrum.md) is computed by the runner in the kernel unit of repeat 0: a kernel shard
+ * computes it for its own arms, every other shard skips it. */
+static int hook_have_spectrum(void *p, const char *arm)
+{
+    exec_ctx *c = p;
+    return c->i >= 0 || !in_shard(c, arm, 0, c->rep);
+}
+
+static int hook_spectrum(void *p, const dml_arm_spectrum *a)
+{
+    exec_ctx *c = p;
+    if (spectrum_list_add(c->spectra, a, spectrum_arm_index(c->spec, a), 1) != 0) {
+        c->store_failed = 1;
+        return 1;
+    }
+    return 0;
+}
+
+/* The audit (docs/audit.md) of a (data, model) rides with its spectral readout: the runner measures it in the unit of
+ * repeat 0, so the kernel shard of repeat 0 measures the cells of every arm of its (data, model) (cluster.c plans
+ * that shard for an audit even without kernel arms), every other shard skips them. */
+static int hook_have_audit(void *p, const char *arm, const char *group)
+{
+    (void)group;
+    exec_ctx *c = p;
+    if (c->i >= 0 || c->rep != 0)
+        return 1;
+    const dml_spec *s = c->spec;
+    for (int i = 0; i < s->ninference; i++) {
+        char name[DML_ARM_MAX];
+        snprintf(name, sizeof name, "%s/%s/%s", s->data[c->d].name, s->models[c->m].name, s->inference[i].name);
+        if (strcmp(name, arm) == 0)
+            return 0;
+    }
+    return 1;
+}
+
+static int hook_audit(void *p, const dml_audit_entry *e)
+{
+    exec_ctx *c = p;
+    dml_point q;
+    memset(&q, 0, sizeof q);
+    snprintf(q.data, sizeof q.data, "%s", e->data);
+    snprintf(q.model, sizeof q.model, "%s", e->model);
+    snprintf(q.inference, sizeof q.inference, "%s", e->inference);
+    if (audit_list_add(c->audits, e, points_arm_index(c->spec, &q)) != 0) {
+        c->store_failed = 1;
+        return 1;
+    }
+    return 0;
+}
+
+static int hook_cancelled(void *p)
+{
+    exec_ctx *c = p;
+    return c->stop && c->stop(c->ctx);
+}
+
+static int hook_point(void *p, const dml_point *pt)
+{
+    exec_ctx *c = p;
+    if (point_list_add(c->out, pt, points_arm_index(c->spec, pt)) != 0) {
+        c->store_failed = 1;
+        return 1;
+    }
+    return 0;
+}
+
+/* `path` as the server names it: under the server's data root when this worker read it under its own. */
+static void server_path(const exec_ctx *c, const char *path, char *out, size_t cap)
+{
+    const char *root = c->job->server_data_root, *mine = c->spec->data_root;
+    size_t ml = strlen(mine);
+    if (root && *root && strncmp(path, mine, ml) == 0 && (path[ml] == '/' || !path[ml]))
+        snprintf(out, cap, "%s%s", root, path + ml);
+    else
+        snprintf(out, cap, "%s", path);
+}
+
+/* The data files read: checked against the experiment's provenance (a file of the same path with another hash fails
+ * the shard: a worker on another machine must compute on the bytes the other shards came from). Paths are compared,
+ * and reported, as the server names them. */
+static int hook_data(void *p, const dml_data_file *files, int n, dml_error *err)
+{
+    exec_ctx *c = p;
+    char sp[2 * DML_PATH_MAX];
+    for (int i = 0; i < n; i++) {
+        server_path(c, files[i].path, sp, sizeof sp);
+        for (const cJSON *f = c->job->data_files ? c->job->data_files->child : NULL; f; f = f->next) {
+            const cJSON *path = cJSON_GetObjectItemCaseSensitive(f, "path"), *sha = cJSON_GetObjectItemCaseSensitive(f, "sha256");
+            if (cJSON_IsString(path) && cJSON_IsString(sha) && strcmp(path->valuestring, sp) == 0 &&
+                strcmp(sha->valuestring, files[i].sha256) != 0)
+                return dml_fail(err, DML_ERR_IO, NULL,
+                                "the data file %s changed since this experiment's other shards read it (SHA-256 "
+                                "%.16s... then, %.16s... here and now): computing on would mix two data sets (a "
+                                "worker on another machine: its data root holds other data)",
+                                files[i].path, sha->valuestring, files[i].sha256);
+        }
+    }
+    cJSON_Delete(c->files);
+    c->files = cJSON_CreateArray();
+    for (int i = 0; c->files && i < n; i++) {
+        cJSON *f = cJSON_CreateObject();
+        server_path(c, files[i].path, sp, sizeof sp);
+        cJSON_AddStringToObject(f, "path", sp);
+        cJSON_AddStringToObject(f, "sha256", files[i].sha256);
+        cJSON_AddItemToArray(c->files, f);
+    }
+    return 0;
+}
+
+/* Data paths of the spec under the server's data root are read under this worker's root (a shared file system may
+ * be mounted elsewhere on another machine). */
+static void rebase_paths(cJSON *v, const char *from, const char *to)
+{
+    size_t fl = strlen(from);
+    for (cJSON *c = v ? v->child : NULL; c; c = c->next) {
+        if (cJSON_IsString(c) && strncmp(c->valuestring, from, fl) == 0 && (c->valuestring[fl] == '/' || !c->valuestring[fl])) {
+            size_t n = strlen(to) + strlen(c->valuestring + fl) + 1;
+            char *s = malloc(n);
+            if (s) {
+                snprintf(s, n, "%s%s", to, c->valuestring + fl);
+                cJSON_SetValuestring(c, s);
+                free(s);
+            }
+        } else if (cJSON_IsObject(c) || cJSON_IsArray(c)) {
+            rebase_paths(c, from, to);
+        }
+    }
+}
+
+int shard_exec(const shard_job *job, const char *data_root, int threads, int (*stop)(void *ctx), void *ctx,
+               point_list *out, spectrum_list *spectra, audit_list *audits, cJSON **files, dml_error *err)
+{
+    *files = NULL;
+    dml_error_clear(err);
+    cJSON *tree = cJSON_Parse(job->spec ? job->spec : "");
+    if (!tree)
+        return dml_fail(err, DML_ERR_INVALID_SPEC, NULL, "the experiment's stored spec is not JSON");
+    if (job->server_data_root && *job->server_data_root && strcmp(job->server_data_root, data_root) != 0)
+        rebase_paths(cJSON_GetObjectItemCaseSensitive(tree, "data"), job->server_data_root, data_root);
+    char *text = cJSON_PrintUnformatted(tree);
+    cJSON_Delete(tree);
+    dml_spec spec;
+    memset(&spec, 0, sizeof spec);
+    int rc = text ? dml_spec_parse(text, strlen(text), data_root, &spec, err) : dml_fail(err, DML_ERR_NOMEM, NULL, "out of memory");
+    free(text);
+    if (rc) {
+        char msg[sizeof err->message];
+        snprintf(msg, sizeof msg, "cannot load the stored spec on this worker: %.400s", err->message);
+        snprintf(err->message, sizeof err->message, "%s", msg);
+        return -1;
+    }
+    exec_ctx c = {.job = job, .spec = &spec, .stop = stop, .ctx = ctx, .out = out, .spectra = spectra,
+                  .audits = audits, .i = -1};
+    const cJSON *u = job->unit;
+    c.d = unit_int(u, "data", 0, spec.ndata);
+    c.m = unit_int(u, "model", 0, spec.nmodels);
+    c.rep = unit_int(u, "repeat", 0, (int)(spec.repeats < 1000000 ? spec.repeats : 1000000));
+    int train = job->kind && strcmp(job->kind, "train") == 0;
+    if (train) {
+        c.i = unit_int(u, "inference", 0, spec.ninference);
+        int j = c.d >= 0 ? unit_int(u, "n_train", 0, spec.data[c.d].nn_train) : -1;
+        c.n_train = j >= 0 ? spec.data[c.d].n_train[j] : 0;
+        if (c.i < 0 || j < 0 || dml_method_is_kernel(spec.inference[c.i].method))
+            c.d = -1;
+    } else if (!job->kind || strcmp(job->kind, "kernel") != 0) {
+        c.d = -1;
+    }
+    if (c.d < 0 || c.m < 0 || c.rep < 0) {
+        dml_spec_free(&spec);
+        return dml_fail(err, DML_ERR_INVALID_SPEC, NULL, "the shard (kind %s) does not name a unit of this experiment",
+                        job->kind ? job->kind : "none");
+    }
+    dml_run_hooks h = {
+        .ctx = &c,
+        .cancelled = hook_cancelled,
+        .have_point = hook_have,
+        .on_point = hook_point,
+        .have_spectrum = hook_have_spectrum,
+        .on_spectrum = hook_spectrum,
+        .have_audit = hook_have_audit,
+        .on_audit = hook_audit,
+        .on_data = hook_data,
+        .threads = threads,
+    };
+    rc = dml_experiment_run(&spec, &h, err);
+    dml_spec_free(&spec);
+    if (rc == 0 && c.store_failed)
+        rc = dml_fail(err, DML_ERR_NOMEM, NULL, "out of memory for the shard's points");
+    if (rc) {
+        cJSON_Delete(c.files);
+        return -1;
+    }
+    *files = c.files ? c.files : cJSON_CreateArray();
+    return 0;
+}

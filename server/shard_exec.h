@@ -1,0 +1,32 @@
+/* dmilab server: computing one shard where a worker runs (a thread of the server or `dmilab worker` on another
+ * machine): the experiment's stored resolved spec, run by the core for the shard's points only, its data checked
+ * against the experiment's provenance. */
+#ifndef DMILAB_SERVER_SHARD_EXEC_H
+#define DMILAB_SERVER_SHARD_EXEC_H
+
+#include <cjson/cJSON.h>
+#include "dmilab/error.h"
+#include "points.h"
+#include "shard_wire.h"
+#include "spectra.h"
+
+/** A claimed shard as the claim answer describes it (shard.kind, shard.unit, experiment.resolved_spec, ...). */
+typedef struct {
+    const char *kind;              /**< "kernel" (data, model, repeat: every kernel method and size) or "train" */
+    const cJSON *unit;             /**< {"data", "model", "repeat"} indices, and for "train" "inference", "n_train" */
+    const char *spec;              /**< the experiment's resolved spec (JSON text) */
+    const cJSON *data_files;       /**< the experiment's provenance data_files [{"path", "sha256"}], or NULL */
+    const char *server_data_root;  /**< the server's data root: data paths under it are read under data_root instead */
+} shard_job;
+
+/** Compute the points of `job` with `threads` threads, reading data under `data_root`. `stop(ctx)` (may be NULL) is
+ *  asked between units and epochs; nonzero stops the run (DML_ERR_CANCELLED). A data file whose SHA-256 differs from
+ *  job->data_files fails the shard (DML_ERR_IO, naming the file). On success returns 0 with the points in `out`
+ *  (zero-initialized by the caller), a kernel shard of repeat 0 the spectral readouts of its arms in `spectra`
+ *  (zero-initialized; when the spec asks for them) and the audit cells of its (data, model) in `audits`
+ *  (zero-initialized; when the spec has an `audit`), and the data files read in *files ([{"path", "sha256"}], caller frees); else -1
+ *  with `err` filled. */
+int shard_exec(const shard_job *job, const char *data_root, int threads, int (*stop)(void *ctx), void *ctx,
+               point_list *out, spectrum_list *spectra, audit_list *audits, cJSON **files, dml_error *err);
+
+#endif

@@ -1,0 +1,82 @@
+/* dmilab server: the shards of running experiments in the store (migration 0008): planning an experiment's shards,
+ * and the shard lease protocol of workers (claim, renew, report, release, expire), as store.h does for experiments. */
+#ifndef DMILAB_SERVER_STORE_SHARDS_H
+#define DMILAB_SERVER_STORE_SHARDS_H
+
+#include <stdint.h>
+#include "store.h"
+
+/** One shard to plan: its kind ("kernel", "train"), its unit as JSON text, the number of points it reports, and
+ *  whether they are all stored already (a resumed experiment: the shard is planned done). */
+typedef struct {
+    const char *kind;
+    char *unit;
+    int points;
+    int done;
+} store_shard_plan;
+
+/** Insert the shard list of experiment `id` unless it has one (an experiment is planned once; a re-queued one keeps
+ *  its shards and their states). Returns 1 when inserted, 0 when it had shards, or a negative error. */
+int store_shards_plan(store *st, const char *id, const store_shard_plan *v, int n);
+
+/** Queue shard (id, idx) again if it is done (its results were found incomplete). Returns 1, 0 (not done) or a
+ *  negative error. */
+int store_shard_reopen(store *st, const char *id, int idx);
+
+/** A claimed shard. Strings are malloc'd; free with store_shard_free. */
+typedef struct {
+    char experiment_id[UTIL_ID_LEN + 8];
+    int idx;
+    char kind[16];
+    char *unit;            /**< JSON text */
+    int points;
+    int claims;            /**< including this one: 2 means a rerun */
+    char *resolved_spec;   /**< of its experiment */
+    char *provenance;      /**< of its experiment (NULL before its first data files were reported) */
+} store_shard;
+
+void store_shard_free(store_shard *s);
+
+/** Claim the first queued shard of the oldest running experiment not being cancelled, for `worker` (an owner id), in
+ *  one transaction: running, leased to now_ms + lease_ms, claims + 1, slurm_job recorded (may be NULL). Also records
+ *  the worker as seen. Returns 1 claimed, 0 none queued, or a negative error. */
+int store_shard_claim(store *st, const char *worker, int threads, const char *slurm_job, int64_t now_ms, int64_t lease_ms,
+                      store_shard *out);
+
+/** Renew `worker`'s lease on shard (id, idx). Returns 1 held (then *cancel tells whether a cancel of its experiment
+ *  was requested), 0 lost (re-queued, done, or its experiment no longer running), or a negative error. */
+int store_shard_renew(store *st, const char *id, int idx, const char *worker, int64_t now_ms, int64_t lease_ms,
+                      int *cancel);
+
+/** Store the points of a shard `worker` holds, exactly once: in one transaction the points (INSERT OR IGNORE, with
+ *  their arm_index), the shard done, the experiment's progress (points of done shards / all points), the worker's
+ *  count. Returns 1 stored, 0 lost (nothing stored: another worker has it, or it is done), or a negative error. */
+int store_shard_report(store *st, const char *id, int idx, const char *worker, const point_list *pts);
+
+/** Give a shard back to the queue (its worker stops, or was cancelled). Returns 1, 0 (not held) or a negative error. */
+int store_shard_release(store *st, const char *id, int idx, const char *worker);
+
+/** Re-queue running shards whose lease lapsed (lease_expires_ms < now_ms) or whose owner `gone` says is gone (may be
+ *  NULL), counting an expiry on each. Returns the number re-queued, or a negative error. */
+int store_shards_expire(store *st, int64_t now_ms, store_owner_gone gone, void *ctx);
+
+/** The shards of experiment `id` (or of every experiment when NULL) by status: counts[0] queued, [1] running, [2]
+ *  done; *claims and *expiries (may be NULL) their sums. Returns the number of shards, or a negative error. */
+long store_shards_count(store *st, const char *id, long counts[3], long *claims, long *expiries);
+
+/** The distinct Slurm jobs of experiment `id`'s shards, comma-separated into out[cap] ("" when none). Returns their
+ *  number or a negative error. */
+int store_shards_slurm_jobs(store *st, const char *id, char *out, size_t cap);
+
+/** Workers seen (claim or renewal) since `since_ms`. Returns their number or a negative error. */
+long store_workers_seen(store *st, int64_t since_ms);
+
+/** Running experiments whose lease `owner` holds, ids into out[max] (UTIL_ID_LEN + 8 bytes each). Returns their
+ *  number or a negative error. */
+int store_running_of(store *st, const char *owner, char (*out)[UTIL_ID_LEN + 8], int max);
+
+/** Work a new worker could claim now: queued shards of running experiments not being cancelled, plus queued
+ *  experiments (each is split at its first claim). Returns that number or a negative error. */
+long store_shards_claimable(store *st);
+
+#endif
