@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "dmilab/admission.h"
+#include "dmilab/kernel_unit.h"
 #include "dmilab/cost.h"
 #include "dmilab/kernel.h"
 #include "dmilab/nn.h"
@@ -49,9 +50,10 @@ void dml_unit_memory_estimate(const dml_spec *s, int d, int m, int threads, dml_
         const dml_inference *inf = &s->inference[i];
         if (dml_method_is_kernel(inf->method)) {
             if (out->kernel > 0 || !fits) continue;
-            /* the kernel stage: the kernel engine's memory model (matrices, predictions, and the larger of its
-             * own workspaces and the ridge solve) */
-            out->kernel = dml_kernel_unit_memory_bytes(&s->models[m], &sh, (size_t)N, (size_t)M, k, threads);
+            /* the kernel stage: one tile at a time, then one solve at a time from the tiles (packed Gram, one
+             * factor copy, streamed test rows), with the tile rows the runner chooses by default */
+            out->kernel = dml_kernel_unit_bytes(&s->models[m], &sh, ds->n_train, (size_t)ds->nn_train, (size_t)M, k,
+                                                threads, 0);
         } else if (fits) {
             double b = dml_train_memory_bytes(L, inf->precision, inf->method == DML_INF_GD ? (size_t)N : (size_t)inf->train.batch,
                                               (size_t)N, (size_t)M, threads);

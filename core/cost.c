@@ -7,8 +7,6 @@
 #include "dmilab/kernel.h"
 #include "dmilab/nn.h"
 
-/* Seconds per flop of the ridge solves (Cholesky and triangular solves, LAPACK). */
-#define SEC_PER_FLOP 3.5e-11
 /* Reading, decompressing and preprocessing a data set's IDX files once (bench/estimate.sh). */
 #define SEC_PER_DATA_LOAD 0.4
 
@@ -47,7 +45,7 @@ void dml_spec_cost(const dml_spec *s, int threads, dml_cost *out)
                 units += R;
                 pairs += (gram.pairs + cross.pairs) * R;
                 duals += (gram.dual_evaluations + cross.dual_evaluations) * R;
-                seconds += R * (gram.seconds + cross.seconds + solve * nkernel * SEC_PER_FLOP / (threads > 1 ? 1.6 : 1.0));
+                seconds += R * (gram.seconds + cross.seconds + solve * nkernel * DML_SEC_PER_SOLVE_FLOP / (threads > 1 ? 1.6 : 1.0));
             }
             /* training arms: one unit per point (dml_train_seconds: the layers' own costs, core/layers/) */
             for (int i = 0; i < s->ninference; i++) {

@@ -6,6 +6,10 @@
 #include <cjson/cJSON.h>
 #include "dmilab/spec.h"
 
+/** Seconds per flop of the ridge solves (Cholesky and triangular solves, LAPACK) on the reference machine
+ *  (bench/estimate.sh), for the dry run and the runner's progress weights. */
+#define DML_SEC_PER_SOLVE_FLOP 3.5e-11
+
 /** The estimate. Kernel arms: one unit per (data, model, repeat); seconds from dml_kernel_cost_estimate (the
  *  kernel engine's per-layer costs) and the ridge solves. Training arms: one unit per point; seconds from
  *  dml_train_seconds (the layers' own costs, core/layers/). Memory from dml_unit_memory_estimate. The
