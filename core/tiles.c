@@ -67,11 +67,13 @@ int dml_tile_compute(const dml_model *m, const dml_shape *shape, const double *x
         goto out;
     }
     if (dml_kernel(m, shape, x + r0 * D, h, NULL, h, dk, dt, threads, err)) goto out;
-    if (r0 && dml_kernel(m, shape, x + r0 * D, h, x, r0, lk, lt, threads, err)) goto out;
+    /* the left block as K(x[0, r0), x[r0, r1)), transposed: a Gram computes each pair (i, j), i < j, in that
+     * order and mirrors it, and the order matters where covariances are full (GAP sums P x P entries) */
+    if (r0 && dml_kernel(m, shape, x, r0, x + r0 * D, h, lk, lt, threads, err)) goto out;
     for (size_t i = 0; i < h; i++) {
-        if (r0) {
-            memcpy(nngp + i * w, lk + i * r0, sizeof(double) * r0);
-            memcpy(ntk + i * w, lt + i * r0, sizeof(double) * r0);
+        for (size_t j = 0; j < r0; j++) {
+            nngp[i * w + j] = lk[j * h + i];
+            ntk[i * w + j] = lt[j * h + i];
         }
         memcpy(nngp + i * w + r0, dk + i * h, sizeof(double) * h);
         memcpy(ntk + i * w + r0, dt + i * h, sizeof(double) * h);

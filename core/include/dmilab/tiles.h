@@ -47,10 +47,12 @@ size_t dml_tile_rows_for(const dml_model *m, const dml_shape *shape, size_t N, i
 /** Compute tile `t` of the NNGP and NTK of model `m`. x: the N training inputs, xt: the M test inputs (shape
  *  `shape`, row-major (n, ...spatial, C)). nngp, ntk: (r1 - r0) x ncols row-major outputs.
  *  A Gram tile is two engine calls: its diagonal block as a Gram (so that self pairs see k12 == k11 == k22 bit for
- *  bit, exactly as in one whole Gram call) and the block left of it as a cross kernel of rows [r0, r1) against
- *  points [0, r0). Entries agree bit for bit with one untiled dml_kernel call except where the engine sums in
- *  another order: the GEMM path (a model whose first layer flattens, e.g. fcn), whose SYRK/GEMM blocking may
- *  round the input covariance differently (tests/test_tiles.c bounds it by 1e-15 relative).
+ *  bit, exactly as in one whole Gram call) and the block left of it as the cross kernel of points [0, r0) against
+ *  rows [r0, r1), transposed (each pair in the order a whole Gram computes it: the sums over full P x P
+ *  covariances, as in GAP, depend on it). Entries then agree bit for bit with one untiled dml_kernel call
+ *  (tests/test_tiles.c: cnn-vec, lcn, cnn-gap) except where BLAS may block a sum differently: the GEMM path (a
+ *  model whose first layer flattens, e.g. fcn) takes its input covariance from SYRK in a Gram and from GEMM in a
+ *  cross block (the test bounds the difference by 1e-15 relative; bit for bit on the test's inputs).
  *  Needs no database and no files: this is what a worker runs. Returns 0 or -1 with err. */
 int dml_tile_compute(const dml_model *m, const dml_shape *shape, const double *x, const double *xt,
                      const dml_tile *t, double *nngp, double *ntk, int threads, dml_error *err);
