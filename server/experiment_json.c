@@ -25,6 +25,7 @@ cJSON *experiment_json(const store_experiment *e)
     add_text_or_null(o, "name", e->name);
     cJSON_AddStringToObject(o, "status", e->status);
     cJSON_AddNumberToObject(o, "progress", e->progress);
+    cJSON_AddBoolToObject(o, "cancel_requested", e->cancel_requested != 0);
     add_text_or_null(o, "created_at", e->created_at);
     add_text_or_null(o, "started_at", e->started_at);
     add_text_or_null(o, "finished_at", e->finished_at);

@@ -25,6 +25,9 @@ typedef struct {
     int store_failed;   /* a write failed after its retries: give the experiment back */
     /* a resumed run (points stored): the data files its earlier runs read, from the stored provenance */
     const cJSON *before;
+    const dml_data_file *files;   /* the data files read so far (the runner's, valid during the run) */
+    int nfiles;
+    cJSON *kernels;     /* the kernel units begun: key and kernel_cache (hit, partial, miss), for the provenance */
 } run_ctx;
 
 static double mono_now(void)
@@ -110,7 +113,10 @@ static int hook_on_point(void *p, const dml_point *pt)
 /* Record the provenance with the data files read so far (their hashes are of the bytes the run computes on). */
 static void record_provenance(run_ctx *c, const dml_data_file *files, int n)
 {
+    c->files = files;
+    c->nfiles = n;
     cJSON *prov = provenance_json(c->a->cfg->threads, c->a->cfg->workers, c->a->version, files, n);
+    if (prov && c->kernels) cJSON_AddItemReferenceToObject(prov, "kernels", c->kernels);
     char *prov_text = prov ? dml_json_print(prov) : NULL;
     cJSON_Delete(prov);
     if (!prov_text || store_set_provenance(c->a->st, c->id, c->w->owner, prov_text) < 0)
@@ -136,6 +142,24 @@ static int hook_on_data(void *p, const dml_data_file *files, int n, dml_error *e
         }
     record_provenance(c, files, n);
     return 0;
+}
+
+/* A kernel unit begins: its key and whether the kernel cache held it go into the provenance. */
+static void hook_on_kernel(void *p, const dml_kernel_info *k)
+{
+    run_ctx *c = p;
+    if (!c->kernels && !(c->kernels = cJSON_CreateArray())) return;
+    cJSON *o = cJSON_CreateObject();
+    if (!o) return;
+    cJSON_AddStringToObject(o, "data", k->data);
+    cJSON_AddStringToObject(o, "model", k->model);
+    cJSON_AddNumberToObject(o, "repeat", k->repeat);
+    cJSON_AddStringToObject(o, "key", k->key);
+    cJSON_AddStringToObject(o, "kernel_cache", k->cache);
+    cJSON_AddNumberToObject(o, "tiles", (double)k->tiles);
+    cJSON_AddNumberToObject(o, "tiles_stored", (double)k->stored);
+    cJSON_AddItemToArray(c->kernels, o);
+    record_provenance(c, c->files, c->nfiles);   /* after on_data: the files are checked */
 }
 
 static void hook_on_progress(void *p, double fraction)
@@ -226,9 +250,13 @@ int worker_run(app *a, const store_experiment *e, const worker_env *w)
         .on_point = hook_on_point,
         .on_data = hook_on_data,
         .on_progress = hook_on_progress,
+        .on_kernel = hook_on_kernel,
         .threads = a->cfg->threads,
+        .tile_dir = a->tile_dir,
+        .cache_bytes = (double)a->cfg->cache_bytes,
     };
     int rc = dml_experiment_run(&spec, &h, &err);
+    cJSON_Delete(ctx.kernels);
     cJSON_Delete(prov);
     dml_spec_free(&spec);
     if (ctx.lost)
