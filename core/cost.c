@@ -1,11 +1,70 @@
 /* The cost estimate of an experiment (dmilab/cost.h): the dry run of a submission and the time limit of
  * admission. Kernel seconds come from the kernel engine's cost model (dml_kernel_cost_estimate), training
- * seconds from the layers' own costs (dml_train_seconds), memory from dml_unit_memory_estimate. */
+ * seconds from the layers' own costs (dml_train_seconds), memory from dml_unit_memory_estimate, the
+ * memory model of one unit of work (below) that the limits and the dry run share. */
 #include <math.h>
-#include "dmilab/admission.h"
+#include <stdlib.h>
+#include <string.h>
 #include "dmilab/cost.h"
 #include "dmilab/kernel.h"
+#include "dmilab/kernel_unit.h"
 #include "dmilab/nn.h"
+
+/* Bytes of the IDX splits of every distinct data directory of the spec (the runner holds them all). */
+static double cached_bytes(const dml_spec *s)
+{
+    double b = 0;
+    for (int d = 0; d < s->ndata; d++) {
+        int seen = 0;
+        for (int e = 0; e < d && !seen; e++) seen = strcmp(s->data[e].path, s->data[d].path) == 0;
+        if (seen) continue;
+        const dml_data_spec *ds = &s->data[d];
+        b += (double)(ds->train_images + ds->test_images) * ((double)ds->rows * ds->cols + 1.0);
+    }
+    return b;
+}
+
+void dml_unit_memory_estimate(const dml_spec *s, int d, int m, int threads, dml_unit_memory *out)
+{
+    memset(out, 0, sizeof *out);
+    out->train_inference = -1;
+    if (threads < 1) threads = 1;
+    const dml_data_spec *ds = &s->data[d];
+    dml_shape sh = dml_data_shape(ds);
+    int k = dml_data_outputs(ds);
+    double N = (double)ds->n_train[ds->nn_train - 1], M = (double)ds->n_test, D = (double)dml_shape_numel(&sh);
+    out->cached = cached_bytes(s);
+    /* x and y in double, labels in int (variant.c) */
+    out->dataset = (N + M) * (8.0 * (D + k) + 4.0);
+    /* eligible indices of both splits and the subset permutation (variant.c); a transform's copy of the larger
+     * set and, for `orthogonal`, its D x D matrix (transform.c) */
+    double tr = (double)(ds->train_images ? ds->train_images : (size_t)N), te = (double)(ds->test_images ? ds->test_images : (size_t)M);
+    out->loading = 8.0 * (2.0 * tr + te);
+    for (int t = 0; t < ds->ntransform; t++)
+        out->loading = fmax(out->loading, 8.0 * fmax(N, M) * D + (ds->transform[t].kind == DML_TF_ORTHOGONAL ? 8.0 * D * D : 0));
+    dml_layers *L = malloc(sizeof *L);
+    int fits = L && dml_model_layers(&s->models[m], &sh, k, L, NULL) == 0;
+    for (int i = 0; i < s->ninference; i++) {
+        const dml_inference *inf = &s->inference[i];
+        if (dml_method_is_kernel(inf->method)) {
+            if (out->kernel > 0 || !fits) continue;
+            /* the kernel stage: one tile at a time, then one solve at a time from the tiles (packed Gram, one
+             * factor copy, streamed test rows), with the tile rows the runner chooses by default */
+            out->kernel = dml_kernel_unit_bytes(&s->models[m], &sh, ds->n_train, (size_t)ds->nn_train, (size_t)M, k,
+                                                threads, 0);
+        } else if (fits) {
+            double b = dml_train_memory_bytes(L, inf->precision, inf->method == DML_INF_GD ? (size_t)N : (size_t)inf->train.batch,
+                                              (size_t)N, (size_t)M, threads);
+            if (b > out->train) {
+                out->train = b;
+                out->train_inference = i;
+            }
+        }
+    }
+    free(L);
+    /* the training stage's count already holds the inputs and targets (in both precisions) */
+    out->total = out->cached + fmax(out->dataset + fmax(out->loading, out->kernel), out->train);
+}
 
 /* Reading, decompressing and preprocessing a data set's IDX files once (bench/estimate.sh). */
 #define SEC_PER_DATA_LOAD 0.4

@@ -1,5 +1,6 @@
 /* dmilab: the cost estimate of an experiment (the dry run of POST /api/v1/experiments and admission's
- * --max-experiment-seconds): units, kernel pairs, dual evaluations, training steps, memory and seconds. */
+ * --max-experiment-seconds and --max-memory): units, kernel pairs, dual evaluations, training steps, memory and
+ * seconds. */
 #ifndef DMILAB_COST_H
 #define DMILAB_COST_H
 
@@ -9,6 +10,24 @@
 /** Seconds per flop of the ridge solves (Cholesky and triangular solves, LAPACK) on the reference machine
  *  (bench/estimate.sh), for the dry run and the runner's progress weights. */
 #define DML_SEC_PER_SOLVE_FLOP 3.5e-11
+/** Estimated peak memory, in bytes, of one unit of work of the runner (dml_experiment_run): data variant `d`,
+ *  model `m`, one repeat, with every inference method of the grid. The runner holds, for the whole run, the
+ *  cached IDX splits of every data directory of the spec (uint8 images and labels); for the unit, the
+ *  preprocessed train and test sets (x and one-hot y in double, int labels); while loading, the index
+ *  arrays of the subsets and a transform's temporaries (a copy of the inputs and a D x D matrix for
+ *  `orthogonal`). Then the kernel stage (dml_kernel_unit_bytes, dmilab/kernel_unit.h: one tile at a time, then one
+ *  kernel method's solve at a time from the tile files: packed Gram, one factor copy, streamed test rows), freed before the training stage (the largest dml_train_memory_bytes of the trained arms: network,
+ *  optimizer state, per-thread workspaces, the inputs in both precisions). `threads`: threads of one unit. */
+typedef struct {
+    double cached;   /**< IDX splits held by the run */
+    double dataset;  /**< preprocessed train and test sets of the unit */
+    double loading;  /**< temporaries of loading: subset indices, transforms */
+    double kernel;   /**< the kernel stage, 0 without kernel arms */
+    double train;    /**< the largest training stage, 0 without trained arms */
+    int train_inference;   /**< the inference index of that training stage, -1 without */
+    double total;    /**< the peak: cached + max(dataset + loading, dataset + kernel, train) */
+} dml_unit_memory;
+void dml_unit_memory_estimate(const dml_spec *s, int d, int m, int threads, dml_unit_memory *out);
 
 /** The estimate. Kernel arms: one unit per (data, model, repeat); seconds from dml_kernel_cost_estimate (the
  *  kernel engine's per-layer costs) and the ridge solves. Training arms: one unit per point; seconds from
