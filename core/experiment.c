@@ -264,6 +264,10 @@ static int kernel_stage(runner *R, int d, int m, int rep, const char *need, int 
         }
         double each = (now() - t1) / (double)nwant;
         for (size_t w = 0; w < nwant; w++) {
+            if (w && h->cancelled && h->cancelled(h->ctx)) {   /* cancel is honoured between points */
+                dml_fail(err, DML_ERR_CANCELLED, NULL, "cancelled");
+                goto out;
+            }
             dml_point p;
             memset(&p, 0, sizeof p);
             arm_name(s, d, m, i, &p);

@@ -128,8 +128,24 @@ int dml_kernel_unit_solve(dml_kernel_unit *u, int ntk, const double *Y, size_t k
         if (fetch(&r, &t, err)) goto out;
         dml_packed_set_rows(gram, N, t.r0, t.r1, r.buf, t.ncols);
     }
+    /* A zero training kernel of the first n points (trace 0: every entry 0, K is positive semi-definite) gives the
+     * zero predictor, the prediction of every solution (its test rows are 0 too), as dml_ridge_predict does. Traces
+     * only grow with n, so these sizes come first. */
+    size_t zero = 0;
+    double trace = 0;
+    for (size_t i = 0, j = 0; j < nsizes; j++) {
+        for (; i < sizes[j].n; i++) trace += dml_packed_get(gram, N, i, i);
+        if (trace != 0) break;
+        if (sizes[j].pred_test) memset(sizes[j].pred_test, 0, sizeof(double) * tg->M * k);
+        if (sizes[j].pred_train) memset(sizes[j].pred_train, 0, sizeof(double) * sizes[j].n * k);
+        sizes[j].lambda = 0;
+        sizes[j].reused_factor = 0;
+        zero++;
+    }
     /* the factorization overwrites the Gram; the test rows come one cross tile at a time */
-    rc = dml_ridge_curve(gram, N, Y, k, ridge, sizes, nsizes, test_rows, &r, tg->M, tg->rows, 0, err);
+    rc = zero == nsizes ? 0
+                        : dml_ridge_curve(gram, N, Y, k, ridge, sizes + zero, nsizes - zero, test_rows, &r, tg->M,
+                                          tg->rows, 0, err);
 out:
     free(gram);
     free(r.buf);

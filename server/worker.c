@@ -28,6 +28,7 @@ typedef struct {
     const dml_data_file *files;   /* the data files read so far (the runner's, valid during the run) */
     int nfiles;
     cJSON *kernels;     /* the kernel units begun: key and kernel_cache (hit, partial, miss), for the provenance */
+    double eta;         /* seconds left of the kernel tiles in flight, from their measured rate; -1 unknown */
 } run_ctx;
 
 static double mono_now(void)
@@ -104,6 +105,7 @@ static int op_report(run_ctx *c, const void *arg)
 static int hook_on_point(void *p, const dml_point *pt)
 {
     run_ctx *c = p;
+    c->eta = -1;   /* past the tiles of its unit */
     int r = with_retry(c, "store a point", op_report, pt);
     if (r < 0)
         c->store_failed = 1;
@@ -162,10 +164,19 @@ static void hook_on_kernel(void *p, const dml_kernel_info *k)
     record_provenance(c, c->files, c->nfiles);   /* after on_data: the files are checked */
 }
 
+/* A tile is done: its ETA goes with the progress written next (tile_done in the runner reports both). */
+static void hook_on_tile(void *p, const dml_tile *t, int computed, double eta_seconds)
+{
+    (void)t;
+    (void)computed;
+    ((run_ctx *)p)->eta = eta_seconds;
+}
+
 static void hook_on_progress(void *p, double fraction)
 {
     run_ctx *c = p;
-    store_set_progress(c->a->st, c->id, c->w->owner, fraction);   /* the next point or the end corrects a lost one */
+    /* the next point or the end corrects a lost one */
+    store_set_tile_progress(c->a->st, c->id, c->w->owner, fraction, c->eta);
 }
 
 typedef struct {
@@ -219,7 +230,7 @@ static void end(run_ctx *c, const char *status, const dml_error *err)
 
 int worker_run(app *a, const store_experiment *e, const worker_env *w)
 {
-    run_ctx ctx = {.a = a, .id = e->id, .w = w};
+    run_ctx ctx = {.a = a, .id = e->id, .w = w, .eta = -1};
     dml_spec spec;
     dml_error err;
     memset(&spec, 0, sizeof spec);
@@ -251,6 +262,7 @@ int worker_run(app *a, const store_experiment *e, const worker_env *w)
         .on_data = hook_on_data,
         .on_progress = hook_on_progress,
         .on_kernel = hook_on_kernel,
+        .on_tile = hook_on_tile,
         .threads = a->cfg->threads,
         .tile_dir = a->tile_dir,
         .cache_bytes = (double)a->cfg->cache_bytes,

@@ -38,7 +38,8 @@ size_t dml_kernel_unit_present(const dml_kernel_unit *u);
 
 /** Kernel ridge regression of one kernel method (ntk 0: NNGP, 1: NTK) at the sizes `sizes` (dml_ridge_curve,
  *  DESIGN 3), from the tile files: the packed Gram of N points is filled tile by tile, the test rows are read one
- *  cross tile at a time (a tile that fails its checksum or has gone is computed again). Y: N x k targets.
+ *  cross tile at a time (a tile that fails its checksum or has gone is computed again). Y: N x k targets. A size
+ *  whose training kernel is zero (trace 0) gets the zero predictor, as dml_ridge_predict gives it.
  *  Returns 0 or -1 with err (DML_ERR_NUMERIC with field "ridge", DML_ERR_NOMEM, DML_ERR_IO). */
 int dml_kernel_unit_solve(dml_kernel_unit *u, int ntk, const double *Y, size_t k, double ridge, dml_ridge_size *sizes,
                           size_t nsizes, dml_error *err);
