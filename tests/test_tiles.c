@@ -88,6 +88,7 @@ typedef struct {
     size_t computed, found;
     int kill_after;                  /* raise SIGKILL after this many computed tiles (0: never) */
     char cache[16];
+    double first_eta, last_eta;      /* the ETA after the first tile computed, and after the last tile */
     volatile int cancel;
     const char *engine;
 } run_state;
@@ -103,6 +104,8 @@ static void on_tile(void *ctx, const dml_tile *t, int computed, double eta)
 {
     (void)t, (void)eta;
     run_state *s = ctx;
+    if (computed && s->computed == 0) s->first_eta = eta;
+    s->last_eta = eta;
     if (computed) s->computed++;
     else s->found++;
     if (s->kill_after && (int)s->computed == s->kill_after) raise(SIGKILL);   /* after the tile's file is written */
@@ -157,6 +160,8 @@ static void test_kill_resume(const char *tmp)
     size_t total = whole->computed;   /* 5 Gram tiles and 3 cross tiles of 8 rows */
     CHECK(total == 8 && whole->found == 0, "the uninterrupted run computes its 8 tiles once (%zu, %zu found)", total,
           whole->found);
+    CHECK(whole->first_eta > 0 && whole->last_eta == 0, "the ETA is measured from the first tile on and ends at 0 "
+          "(%g after the first, %g after the last)", whole->first_eta, whole->last_eta);
     pid_t pid = fork();
     if (pid == 0) {
         run_state *c = calloc(1, sizeof *c);
