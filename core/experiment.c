@@ -214,7 +214,8 @@ static int kernel_stage(runner *R, int d, int m, int rep, const char *need, int 
         dml_tile_cache_enter(R->tile_dir, key, &hold, err))
         goto out;
     size_t rows = h->tile_rows ? h->tile_rows : dml_tile_rows_for(mod, &tr->shape, N, threads, 2.0);
-    dml_kernel_unit u = {.m = mod, .shape = &tr->shape, .x = tr->x, .xt = te->x, .dir = hold.dir, .threads = threads};
+    dml_kernel_unit u = {.m = mod, .shape = &tr->shape, .x = tr->x, .xt = te->x, .dir = hold.dir,
+                         .cache = R->tile_dir, .threads = threads};
     dml_tiling_init(&u.tiling, N, M, rows);
     size_t ntiles = u.tiling.ngram + u.tiling.ncross, stored = dml_kernel_unit_present(&u);
     if (h->on_kernel) {

@@ -1,10 +1,12 @@
 /* The kernel stage of one runner unit from durable tiles: compute the missing tiles, then solve one kernel method
  * at a time from the tile files (dmilab/kernel_unit.h). */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include "dmilab/kernel.h"
 #include "dmilab/kernel_unit.h"
+#include "dmilab/tile_cache.h"
 
 static double mono(void)
 {
@@ -24,11 +26,31 @@ size_t dml_kernel_unit_present(const dml_kernel_unit *u)
     return n;
 }
 
+/* Save tile t; on a full disk evict the cache's kernels not in use, then wait for space until cancelled. */
+static int save(dml_kernel_unit *u, const dml_tile *t, const double *k, const double *th, dml_error *err)
+{
+    double wait = 0.25;
+    for (int evicted = 0;; evicted = 1) {
+        errno = 0;
+        if (dml_tile_save(u->dir, t, k, th, NULL, NULL, err) == 0) return 0;
+        if (errno != ENOSPC && errno != EDQUOT) return -1;
+        if (!evicted && u->cache) {
+            dml_tile_cache_evict(u->cache, 0);
+            continue;
+        }
+        for (double slept = 0; slept < wait; slept += 0.05) {
+            if (u->cancelled && u->cancelled(u->ctx)) return dml_fail(err, DML_ERR_CANCELLED, NULL, "cancelled");
+            struct timespec ts = {0, 50000000};
+            nanosleep(&ts, NULL);
+        }
+        wait = wait * 2 < 8 ? wait * 2 : 8;
+    }
+}
+
 /* Compute tile t into the two buffers and save it. */
 static int compute_save(dml_kernel_unit *u, const dml_tile *t, double *k, double *th, dml_error *err)
 {
-    if (dml_tile_compute(u->m, u->shape, u->x, u->xt, t, k, th, u->threads, err) ||
-        dml_tile_save(u->dir, t, k, th, NULL, NULL, err))
+    if (dml_tile_compute(u->m, u->shape, u->x, u->xt, t, k, th, u->threads, err) || save(u, t, k, th, err))
         return -1;
     u->computed++;
     return 0;

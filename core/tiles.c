@@ -175,14 +175,21 @@ int dml_tile_save(const char *dir, const dml_tile *t, const double *nngp, const 
     dml_tile_path(dir, t, path, sizeof path);
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) return dml_fail(err, DML_ERR_IO, NULL, "cannot write the kernel tile %s: %s", tmp, strerror(errno));
+    if (fd < 0) {
+        int e = errno;
+        dml_fail(err, DML_ERR_IO, NULL, "cannot write the kernel tile %s: %s", tmp, strerror(e));
+        errno = e;
+        return -1;
+    }
     int bad = write_all(fd, h, sizeof h) || write_all(fd, nngp, n) || write_all(fd, ntk, n) || fsync(fd);
     int e = errno;
     if (close(fd)) bad = 1;
     if (bad || rename(tmp, path)) {
         if (!bad) e = errno;
         unlink(tmp);
-        return dml_fail(err, DML_ERR_IO, NULL, "cannot write the kernel tile %s: %s", path, strerror(e));
+        dml_fail(err, DML_ERR_IO, NULL, "cannot write the kernel tile %s: %s", path, strerror(e));
+        errno = e;   /* the caller tells a full disk from other failures */
+        return -1;
     }
     if (sha_nngp) memcpy(sha_nngp, sk, DML_SHA256_HEX);
     if (sha_ntk) memcpy(sha_ntk, st, DML_SHA256_HEX);

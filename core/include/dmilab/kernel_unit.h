@@ -17,6 +17,8 @@ typedef struct {
     const double *x, *xt;   /**< N training inputs, M test inputs, row-major (n, ...spatial, C) */
     dml_tiling tiling;      /**< N, M and rows per tile */
     const char *dir;        /**< the unit's tile directory (exists) */
+    const char *cache;      /**< the kernel cache holding `dir` (dmilab/tile_cache.h), or NULL: a tile write that
+                                 meets a full disk evicts its kernels not in use, then waits for space */
     int threads;
     void *ctx;
     /** Nonzero stops before the next tile (DML_ERR_CANCELLED). May be NULL. */
@@ -29,8 +31,10 @@ typedef struct {
 } dml_kernel_unit;
 
 /** Make every tile of the unit durable: each tile whose file is absent (or invalid) is computed
- *  (dml_tile_compute) and saved; a cancel is honoured before each tile. Returns 0, or -1 with err
- *  (DML_ERR_CANCELLED, DML_ERR_IO, the engine's errors). */
+ *  (dml_tile_compute) and saved; a cancel is honoured before each tile. A full disk (ENOSPC, EDQUOT) does not
+ *  fail the unit: the cache's kernels not in use are evicted and the write retried after 0.25 s, doubling up to
+ *  8 s, until it succeeds or `cancelled` says stop (as the server's store retries its writes). Returns 0, or -1
+ *  with err (DML_ERR_CANCELLED, DML_ERR_IO, the engine's errors). */
 int dml_kernel_unit_tiles(dml_kernel_unit *u, dml_error *err);
 
 /** Number of the unit's tiles stored now (dml_tile_present), for the cache status (hit, partial, miss). */

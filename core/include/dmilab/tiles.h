@@ -79,7 +79,8 @@ void dml_tile_path(const char *dir, const dml_tile *t, char *out, size_t size);
 size_t dml_tile_file_bytes(const dml_tile *t);
 
 /** Write tile `t` durably (see above). sha_nngp, sha_ntk (either may be NULL) receive the checksums of the two
- *  halves, DML_SHA256_HEX bytes each: what a worker reports with its tile. Returns 0 or -1 with DML_ERR_IO. */
+ *  halves, DML_SHA256_HEX bytes each: what a worker reports with its tile. Returns 0 or -1 with DML_ERR_IO and
+ *  errno that of the failing call (ENOSPC: the disk is full). */
 int dml_tile_save(const char *dir, const dml_tile *t, const double *nngp, const double *ntk, char *sha_nngp,
                   char *sha_ntk, dml_error *err);
 
