@@ -18,6 +18,10 @@ static int admit_fit(const dml_spec *s, dml_error *err)
     for (int d = 0; d < s->ndata; d++) {
         const dml_data_spec *ds = &s->data[d];
         if (!ds->rows) continue;   /* parsed without file access */
+        if (s->spectrum_n > ds->train_images)
+            return dml_fail(err, DML_ERR_INVALID_SPEC, "spectrum.n",
+                            "spectrum.n %zu is more than the %zu training images of %s (data '%s')%s", s->spectrum_n,
+                            ds->train_images, ds->path, ds->name, s->spectrum_n_given ? "" : " (its default: the largest n_train)");
         if (ds->n_train[ds->nn_train - 1] > ds->train_images)
             return dml_fail(err, DML_ERR_INVALID_SPEC, dml_spec_field(s, "data", d, "n_train", f, sizeof f),
                             "n_train %zu is more than the %zu training images of %s", ds->n_train[ds->nn_train - 1],
@@ -64,6 +68,9 @@ int dml_spec_admit(const dml_spec *s, const dml_limits *lim, dml_error *err)
                 return dml_fail_limit(err, DML_LIMIT_N_TRAIN, g, "%s is %zu, above the limit %zu", g, ds->n_train[k],
                                       lim->max_n_train);
             }
+        if (lim->max_n_train > 0 && s->spectrum_n > lim->max_n_train)
+            return dml_fail_limit(err, DML_LIMIT_N_TRAIN, "spectrum.n", "spectrum.n is %zu, above the limit %zu",
+                                  s->spectrum_n, lim->max_n_train);
         if (lim->max_n_test > 0 && ds->n_test > lim->max_n_test)
             return dml_fail_limit(err, DML_LIMIT_N_TEST, dml_spec_field(s, "data", d, "n_test", f, sizeof f),
                                   "%s is %zu, above the limit %zu", f, ds->n_test, lim->max_n_test);
@@ -98,6 +105,16 @@ int dml_spec_admit(const dml_spec *s, const dml_limits *lim, dml_error *err)
                                       "its data, more than the limit of %.2f GiB; reduce the width or the batch",
                                       s->models[m].name, s->models[m].width, inf->name, ds->name, N, u.total / GIB, limit);
             }
+            dml_spec plain = *s;   /* the same unit without the readout: does the spectrum make it too large? */
+            plain.spectrum_n = 0;
+            dml_unit_memory up;
+            dml_unit_memory_estimate(&plain, d, m, lim->threads, &up);
+            if (s->spectrum_n && up.total <= (double)lim->max_memory_bytes)
+                return dml_fail_limit(err, DML_LIMIT_MEMORY, "spectrum.n",
+                                      "the spectrum on %zu points%s makes the kernel stage of data '%s' need about %.2f "
+                                      "GiB (%.2f GiB without it), more than the limit of %.2f GiB: ask for fewer points "
+                                      "with spectrum.n", s->spectrum_n, s->spectrum_n_given ? "" : " (the largest n_train)",
+                                      ds->name, u.total / GIB, up.total / GIB, limit);
             return dml_fail_limit(err, DML_LIMIT_MEMORY, dml_spec_field(s, "data", d, "n_train", f, sizeof f),
                                   "the kernel matrices for n_train %zu and n_test %zu with the data they are computed "
                                   "from need about %.2f GiB, more than the limit of %.2f GiB",

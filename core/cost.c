@@ -9,6 +9,7 @@
 #include "dmilab/kernel.h"
 #include "dmilab/kernel_unit.h"
 #include "dmilab/nn.h"
+#include "dmilab/spectrum.h"
 
 /* Bytes of the IDX splits of every distinct data directory of the spec (the runner holds them all). */
 static double cached_bytes(const dml_spec *s)
@@ -32,7 +33,8 @@ void dml_unit_memory_estimate(const dml_spec *s, int d, int m, int threads, dml_
     const dml_data_spec *ds = &s->data[d];
     dml_shape sh = dml_data_shape(ds);
     int k = dml_data_outputs(ds);
-    double N = (double)ds->n_train[ds->nn_train - 1], M = (double)ds->n_test, D = (double)dml_shape_numel(&sh);
+    /* repeat 0 loads the spectrum's points when they are more (dml_unit_train_points) */
+    double N = (double)dml_unit_train_points(s, d, 0), M = (double)ds->n_test, D = (double)dml_shape_numel(&sh);
     out->cached = cached_bytes(s);
     /* x and y in double, labels in int (variant.c) */
     out->dataset = (N + M) * (8.0 * (D + k) + 4.0);
@@ -52,6 +54,15 @@ void dml_unit_memory_estimate(const dml_spec *s, int d, int m, int threads, dml_
              * factor copy, streamed test rows), with the tile rows the runner chooses by default */
             out->kernel = dml_kernel_unit_bytes(&s->models[m], &sh, ds->n_train, (size_t)ds->nn_train, (size_t)M, k,
                                                 threads, 0);
+            /* the spectral readout comes first, on its own dense Gram of the spectrum's points (freed before the
+             * tiles): that Gram with the engine's workspace, the eigendecomposition's workspace (dml_spectrum_bytes)
+             * and the arrays of one arm kept while it is stored */
+            if (s->spectrum_n) {
+                out->spectrum = dml_spectrum_bytes(s->spectrum_n, (size_t)k, 0) + 8.0 * 3.0 * (double)s->spectrum_n;
+                size_t Nk = dml_unit_train_points(s, d, 0);
+                double dense = dml_kernel_memory_bytes(&s->models[m], &sh, Nk, Nk, 1, threads) + out->spectrum;
+                out->kernel = fmax(out->kernel, dense);
+            }
         } else if (fits) {
             double b = dml_train_memory_bytes(L, inf->precision, inf->method == DML_INF_GD ? (size_t)N : (size_t)inf->train.batch,
                                               (size_t)N, (size_t)M, threads);
@@ -66,13 +77,21 @@ void dml_unit_memory_estimate(const dml_spec *s, int d, int m, int threads, dml_
     out->total = out->cached + fmax(out->dataset + fmax(out->loading, out->kernel), out->train);
 }
 
+/* Seconds per flop of the spectral readout (dml_spectrum_flops): its tridiagonal reduction is half matrix-vector
+ * products, bound by memory bandwidth, far below the rate of the Cholesky solves (bench/bench_solve --method
+ * spectrum, docs/spectrum.md). */
+#define SEC_PER_FLOP_SPECTRUM 2e-10
 /* Reading, decompressing and preprocessing a data set's IDX files once (bench/estimate.sh). */
 #define SEC_PER_DATA_LOAD 0.4
 
 void dml_spec_cost(const dml_spec *s, int threads, dml_cost *out)
 {
     if (threads < 1) threads = 1;
-    double pairs = 0, duals = 0, seconds = 0, mem = 0, train_steps = 0, units = 0;
+    double pairs = 0, duals = 0, seconds = 0, mem = 0, train_steps = 0, units = 0, spectra = 0, spectrum_flops = 0;
+    /* the spectral readout: one eigendecomposition per kernel method (nngp, ntk) used, per (data, model), in repeat 0 */
+    int methods[2] = {0, 0};
+    for (int i = 0; i < s->ninference; i++)
+        if (dml_method_is_kernel(s->inference[i].method)) methods[s->inference[i].method == DML_INF_NTK] = 1;
     double R = (double)s->repeats;
     int nkernel = 0;   /* kernel methods: they share one kernel per (data, model, repeat) */
     for (int i = 0; i < s->ninference; i++) nkernel += dml_method_is_kernel(s->inference[i].method);
@@ -105,6 +124,20 @@ void dml_spec_cost(const dml_spec *s, int threads, dml_cost *out)
                 pairs += (gram.pairs + cross.pairs) * R;
                 duals += (gram.dual_evaluations + cross.dual_evaluations) * R;
                 seconds += R * (gram.seconds + cross.seconds + solve * nkernel * DML_SEC_PER_SOLVE_FLOP / (threads > 1 ? 1.6 : 1.0));
+                if (s->spectrum_n) {
+                    size_t Ns = s->spectrum_n, Nk = dml_unit_train_points(s, d, 0);
+                    if (Nk > (size_t)N) {   /* repeat 0's Gram on the spectrum's points instead */
+                        dml_kernel_cost big;
+                        dml_kernel_cost_estimate(mod, &sh, Nk, Nk, 1, threads, &big);
+                        pairs += big.pairs - gram.pairs;
+                        duals += big.dual_evaluations - gram.dual_evaluations;
+                        seconds += big.seconds - gram.seconds;
+                    }
+                    double f = (methods[0] + methods[1]) * dml_spectrum_flops(Ns, (size_t)k, 0);
+                    spectra += methods[0] + methods[1];
+                    spectrum_flops += f;
+                    seconds += f * SEC_PER_FLOP_SPECTRUM;
+                }
             }
             /* training arms: one unit per point (dml_train_seconds: the layers' own costs, core/layers/) */
             for (int i = 0; i < s->ninference; i++) {
@@ -127,6 +160,8 @@ void dml_spec_cost(const dml_spec *s, int threads, dml_cost *out)
     out->dual_evaluations = duals;
     out->training_steps = train_steps;
     out->memory_bytes = ceil(mem);
+    out->spectra = spectra;
+    out->spectrum_flops = spectrum_flops;
     out->seconds = seconds;
 }
 
@@ -139,6 +174,8 @@ cJSON *dml_cost_json(const dml_cost *c)
     cJSON_AddNumberToObject(o, "dual_evaluations", c->dual_evaluations);
     cJSON_AddNumberToObject(o, "training_steps", c->training_steps);
     cJSON_AddNumberToObject(o, "memory_bytes", c->memory_bytes);
+    cJSON_AddNumberToObject(o, "spectra", c->spectra);
+    cJSON_AddNumberToObject(o, "spectrum_flops", c->spectrum_flops);
     cJSON_AddNumberToObject(o, "estimated_seconds", c->seconds);
     return o;
 }

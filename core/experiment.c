@@ -13,6 +13,7 @@
 #include "dmilab/tile_cache.h"
 #include "dmilab/rng.h"
 #include "data/variant.h"
+#include "readout.h"
 
 static double now(void)
 {
@@ -95,12 +96,17 @@ static void progress(runner *r)
     if (r->h->on_progress) r->h->on_progress(r->h->ctx, r->total ? (double)r->done / (double)r->total : 1.0);
 }
 
+void dml_arm_names(const dml_spec *s, int d, int m, int i, char *arm, char *data, char *model, char *inference)
+{
+    snprintf(data, DML_NAME_MAX, "%s", s->data[d].name);
+    snprintf(model, DML_NAME_MAX, "%s", s->models[m].name);
+    snprintf(inference, DML_NAME_MAX, "%s", s->inference[i].name);
+    snprintf(arm, DML_ARM_MAX, "%s/%s/%s", data, model, inference);
+}
+
 static void arm_name(const dml_spec *s, int d, int m, int i, dml_point *p)
 {
-    snprintf(p->data, sizeof p->data, "%s", s->data[d].name);
-    snprintf(p->model, sizeof p->model, "%s", s->models[m].name);
-    snprintf(p->inference, sizeof p->inference, "%s", s->inference[i].name);
-    snprintf(p->arm, sizeof p->arm, "%s/%s/%s", p->data, p->model, p->inference);
+    dml_arm_names(s, d, m, i, p->arm, p->data, p->model, p->inference);
 }
 
 typedef struct {
@@ -187,11 +193,33 @@ static void tile_done(void *ctx, const dml_tile *t, int computed, size_t done, s
         h->on_progress(h->ctx, (c->base + c->weight * (double)done / (double)total) / (double)c->R->total);
 }
 
+/* The spectral readout of a unit (docs/spectrum.md): its dense NNGP and NTK Gram on the tr->n points loaded for it,
+ * freed before the kernel arms' tiles. */
+static int readout_stage(runner *R, int d, int m, const dml_dataset *tr, dml_error *err)
+{
+    const dml_spec *s = R->s;
+    const dml_run_hooks *h = R->h;
+    size_t Nk = tr->n;
+    int threads = h->threads > 0 ? h->threads : 1, rc = -1;
+    double *Knn = malloc(sizeof(double) * (Nk * Nk + 1)), *Tnn = malloc(sizeof(double) * (Nk * Nk + 1));
+    char f[64];
+    if (!Knn || !Tnn)
+        dml_fail(err, DML_ERR_NOMEM, NULL, "out of memory for the spectrum's kernels of %zu points", Nk);
+    else if (dml_kernel(&s->models[m], &tr->shape, tr->x, Nk, NULL, Nk, Knn, Tnn, threads, err))
+        set_field(err, dml_spec_field(s, "models", m, NULL, f, sizeof f));
+    else
+        rc = dml_readout_stage(s, d, m, Knn, Tnn, Nk, tr, h, err);
+    free(Knn);
+    free(Tnn);
+    return rc;
+}
+
 /* The kernel arms of one unit: one NNGP+NTK computation on the largest n_train serves every kernel method and
  * size (nested subsets: leading blocks of one Gram matrix), computed in durable tiles, then solved one inference
- * at a time from them. `t0`: when the unit started loading its data. */
-static int kernel_stage(runner *R, int d, int m, int rep, const char *need, int missing, const dml_dataset *tr,
-                        const dml_dataset *te, double t0, dml_error *err)
+ * at a time from them; and the spectral readout (its dense Gram on the tr->n >= N points the unit loaded, computed
+ * and freed before the tiles). `t0`: when the unit started loading its data. */
+static int kernel_stage(runner *R, int d, int m, int rep, const char *need, int missing, int readout,
+                        const dml_dataset *tr, const dml_dataset *te, double t0, dml_error *err)
 {
     const dml_spec *s = R->s;
     const dml_run_hooks *h = R->h;
@@ -208,6 +236,11 @@ static int kernel_stage(runner *R, int d, int m, int rep, const char *need, int 
     dml_ridge_size *sz = calloc((size_t)nsz, sizeof *sz);
     if (!pt || !pn || !sz) {
         dml_fail(err, DML_ERR_NOMEM, NULL, "out of memory for the predictions of %zu test points", M);
+        goto out;
+    }
+    if (readout && readout_stage(R, d, m, tr, err)) goto out;
+    if (!missing) {
+        rc = 0;
         goto out;
     }
     if (dml_tile_key(h->engine, mod, &tr->shape, tr->x, N, te->x, M, key, err) ||
@@ -313,11 +346,12 @@ static int run_unit(runner *R, int d, int m, int rep, dml_error *err)
             if (have) R->done++;
         }
     progress(R);
-    if (!missing && !train_missing) {
+    int readout = dml_readout_missing(s, d, m, rep, h);   /* a kernel arm's spectrum is not stored yet */
+    if (!missing && !train_missing && !readout) {
         free(need);
         return 0;
     }
-    size_t N = ds->n_train[nsz - 1];
+    size_t N = readout ? dml_unit_train_points(s, d, rep) : ds->n_train[nsz - 1];
     dml_dataset tr, te;
     const dml_idx_split *str = NULL, *ste = NULL;
     double t0 = now();
@@ -333,7 +367,7 @@ static int run_unit(runner *R, int d, int m, int rep, dml_error *err)
     }
     double load = now() - t0;   /* loading and preprocessing, shared by the points of this unit */
     int rc = -1;
-    if (missing && kernel_stage(R, d, m, rep, need, missing, &tr, &te, t0, err)) goto out;
+    if ((missing || readout) && kernel_stage(R, d, m, rep, need, missing, readout, &tr, &te, t0, err)) goto out;
     for (int i = 0; i < ninf; i++) {
         if (dml_method_is_kernel(s->inference[i].method)) continue;
         for (int j = 0; j < nsz; j++) {

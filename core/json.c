@@ -237,3 +237,19 @@ int dml_json_parse(const char *text, size_t len, cJSON **out, dml_error *err)
     *out = root;
     return 0;
 }
+
+cJSON *dml_json_number(double v) { return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull(); }
+
+double dml_json_get_number(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+void dml_csv_number(char *buf, size_t size, double v)
+{
+    if (isfinite(v))
+        dml_format_double(buf, size, v);
+    else
+        buf[0] = 0;
+}

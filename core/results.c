@@ -6,8 +6,6 @@
 #include "dmilab/json.h"
 #include "dmilab/results.h"
 
-static cJSON *num_or_null(double v) { return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull(); }
-
 cJSON *dml_point_json(const dml_point *p)
 {
     cJSON *o = cJSON_CreateObject();
@@ -17,10 +15,10 @@ cJSON *dml_point_json(const dml_point *p)
     cJSON_AddStringToObject(o, "inference", p->inference);
     cJSON_AddNumberToObject(o, "n_train", (double)p->n_train);
     cJSON_AddNumberToObject(o, "repeat", p->repeat);
-    cJSON_AddItemToObject(o, "test_mse", num_or_null(p->test_mse));
-    cJSON_AddItemToObject(o, "test_accuracy", num_or_null(p->test_accuracy));
-    cJSON_AddItemToObject(o, "train_mse", num_or_null(p->train_mse));
-    cJSON_AddItemToObject(o, "seconds", num_or_null(p->seconds));
+    cJSON_AddItemToObject(o, "test_mse", dml_json_number(p->test_mse));
+    cJSON_AddItemToObject(o, "test_accuracy", dml_json_number(p->test_accuracy));
+    cJSON_AddItemToObject(o, "train_mse", dml_json_number(p->train_mse));
+    cJSON_AddItemToObject(o, "seconds", dml_json_number(p->seconds));
     if (p->curve && p->n_curve > 0) cJSON_AddItemToObject(o, "training_curve", dml_training_curve_json(p->curve, p->n_curve));
     return o;
 }
@@ -31,20 +29,14 @@ cJSON *dml_training_curve_json(const dml_train_epoch *c, int n)
     for (int i = 0; i < n; i++) {
         cJSON *e = cJSON_CreateObject();
         cJSON_AddNumberToObject(e, "epoch", c[i].epoch);
-        cJSON_AddItemToObject(e, "train_loss", num_or_null(c[i].train_loss));
+        cJSON_AddItemToObject(e, "train_loss", dml_json_number(c[i].train_loss));
         if (c[i].evaluated) {
-            cJSON_AddItemToObject(e, "test_mse", num_or_null(c[i].test_mse));
-            cJSON_AddItemToObject(e, "test_accuracy", num_or_null(c[i].test_accuracy));
+            cJSON_AddItemToObject(e, "test_mse", dml_json_number(c[i].test_mse));
+            cJSON_AddItemToObject(e, "test_accuracy", dml_json_number(c[i].test_accuracy));
         }
         cJSON_AddItemToArray(a, e);
     }
     return a;
-}
-
-static double num_or_nan(const cJSON *o, const char *k)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
 }
 
 int dml_training_curve_parse(const cJSON *a, dml_train_epoch **out, int *n)
@@ -57,11 +49,11 @@ int dml_training_curve_parse(const cJSON *a, dml_train_epoch **out, int *n)
     if (!c) return -1;
     int i = 0;
     for (const cJSON *e = a->child; e; e = e->next, i++) {
-        c[i].epoch = (int)num_or_nan(e, "epoch");
-        c[i].train_loss = num_or_nan(e, "train_loss");
+        c[i].epoch = (int)dml_json_get_number(e, "epoch");
+        c[i].train_loss = dml_json_get_number(e, "train_loss");
         c[i].evaluated = cJSON_HasObjectItem(e, "test_mse");
-        c[i].test_mse = num_or_nan(e, "test_mse");
-        c[i].test_accuracy = num_or_nan(e, "test_accuracy");
+        c[i].test_mse = dml_json_get_number(e, "test_mse");
+        c[i].test_accuracy = dml_json_get_number(e, "test_accuracy");
     }
     *out = c;
     *n = k;
@@ -129,13 +121,13 @@ cJSON *dml_curves_json(const dml_point *pts, size_t n)
             mean_std(mse, k, &m1, &s1);
             mean_std(acc, k, &m2, &s2);
             cJSON_AddItemToArray(jn, cJSON_CreateNumber((double)sizes[q]));
-            cJSON_AddItemToArray(mm, num_or_null(m1));
-            cJSON_AddItemToArray(ms, num_or_null(s1));
-            cJSON_AddItemToArray(am, num_or_null(m2));
-            cJSON_AddItemToArray(as, num_or_null(s2));
+            cJSON_AddItemToArray(mm, dml_json_number(m1));
+            cJSON_AddItemToArray(ms, dml_json_number(s1));
+            cJSON_AddItemToArray(am, dml_json_number(m2));
+            cJSON_AddItemToArray(as, dml_json_number(s2));
             if (q > 0) {
                 double e = log(m1 / prev_mean) / log((double)sizes[q] / (double)sizes[q - 1]);
-                cJSON_AddItemToArray(le, num_or_null(e));
+                cJSON_AddItemToArray(le, dml_json_number(e));
             }
             prev_mean = m1;
         }
@@ -159,14 +151,6 @@ cJSON *dml_results_json(const char *id, const dml_point *pts, size_t n)
     return o;
 }
 
-static void csv_num(char *buf, size_t size, double v)
-{
-    if (isfinite(v))
-        dml_format_double(buf, size, v);
-    else
-        buf[0] = 0;
-}
-
 char *dml_results_csv(const dml_point *pts, size_t n)
 {
     size_t cap = 128 + n * (DML_ARM_MAX * 2 + 200);
@@ -175,10 +159,10 @@ char *dml_results_csv(const dml_point *pts, size_t n)
     p += snprintf(p, cap, "arm,data,model,inference,n_train,repeat,test_mse,test_accuracy,train_mse,seconds\n");
     for (size_t i = 0; i < n; i++) {
         char a[40], b[40], c[40], d[40];
-        csv_num(a, sizeof a, pts[i].test_mse);
-        csv_num(b, sizeof b, pts[i].test_accuracy);
-        csv_num(c, sizeof c, pts[i].train_mse);
-        csv_num(d, sizeof d, pts[i].seconds);
+        dml_csv_number(a, sizeof a, pts[i].test_mse);
+        dml_csv_number(b, sizeof b, pts[i].test_accuracy);
+        dml_csv_number(c, sizeof c, pts[i].train_mse);
+        dml_csv_number(d, sizeof d, pts[i].seconds);
         /* names are [A-Za-z0-9._-] only: no quoting needed */
         p += snprintf(p, cap - (size_t)(p - out), "%s,%s,%s,%s,%zu,%d,%s,%s,%s,%s\n", pts[i].arm, pts[i].data,
                       pts[i].model, pts[i].inference, pts[i].n_train, pts[i].repeat, a, b, c, d);

@@ -326,6 +326,31 @@ static int parse_tags(const cJSON *root, dml_spec *s, dml_error *err)
     return 0;
 }
 
+/* `"spectrum": {"n": N}` (docs/spectrum.md): needs a kernel method; N defaults to the largest n_train of the spec.
+ * Called after the data and inference are parsed. */
+static int parse_spectrum(const cJSON *root, dml_spec *s, dml_error *err)
+{
+    static const char *const keys[] = {"n", NULL};
+    const cJSON *o = cJSON_GetObjectItemCaseSensitive(root, "spectrum");
+    if (!o) return 0;
+    if (!cJSON_IsObject(o)) return dml_fail(err, DML_ERR_INVALID_SPEC, "spectrum", "spectrum must be an object {\"n\": N}");
+    if (jf_object(o, "spectrum", keys, err)) return -1;
+    int kernel = 0;
+    for (int i = 0; i < s->ninference; i++) kernel |= dml_method_is_kernel(s->inference[i].method);
+    if (!kernel)
+        return dml_fail(err, DML_ERR_INVALID_SPEC, "spectrum",
+                        "spectrum is the eigen-analysis of a kernel arm: it needs an inference method nngp or ntk");
+    long long n = 0;
+    int rc = jf_int(o, "n", "spectrum", 2, 1LL << 32, &n, err);
+    if (rc < 0) return -1;
+    s->spectrum_n_given = rc == 1;
+    if (!rc)
+        for (int d = 0; d < s->ndata; d++)
+            if (s->data[d].n_train[s->data[d].nn_train - 1] > (size_t)n) n = (long long)s->data[d].n_train[s->data[d].nn_train - 1];
+    s->spectrum_n = (size_t)(n < 2 ? 2 : n);
+    return 0;
+}
+
 /* Find the data variant of an arm "<data>/<model>/<inference>"; -1 when the arm is not in the grid. */
 static int arm_data(const dml_spec *s, const char *arm)
 {
@@ -432,7 +457,7 @@ static int writes_width(const cJSON *o)
 int dml_spec_from_json(const cJSON *root, const char *data_root, dml_spec *s, dml_error *err)
 {
     static const char *const keys[] = {"name", "seed", "data", "models", "inference", "repeats", "audit", "checks",
-                                       "tags", NULL};
+                                       "tags", "spectrum", NULL};
     memset(s, 0, sizeof *s);
     char f[200];
     int rc = -1;
@@ -513,6 +538,7 @@ int dml_spec_from_json(const cJSON *root, const char *data_root, dml_spec *s, dm
                      "kernel depends on the layer widths");
             goto out;
         }
+    if (parse_spectrum(root, s, err)) goto out;
     const cJSON *jc = cJSON_GetObjectItemCaseSensitive(root, "checks");
     if (jc) {
         if (!cJSON_IsArray(jc)) {
@@ -542,6 +568,12 @@ size_t dml_spec_points(const dml_spec *s)
     size_t n = 0;
     for (int d = 0; d < s->ndata; d++) n += (size_t)s->data[d].nn_train;
     return n * (size_t)s->nmodels * (size_t)s->ninference * (size_t)s->repeats;
+}
+
+size_t dml_unit_train_points(const dml_spec *s, int d, int repeat)
+{
+    size_t n = s->data[d].n_train[s->data[d].nn_train - 1];
+    return repeat == 0 && s->spectrum_n > n ? s->spectrum_n : n;   /* spectrum_n > 0 only with kernel arms */
 }
 
 void dml_spec_free(dml_spec *s)
@@ -636,6 +668,7 @@ cJSON *dml_spec_resolved_json(const dml_spec *s)
         }
         cJSON_AddItemToArray(inf, j);
     }
+    if (s->spectrum_n) cJSON_AddNumberToObject(cJSON_AddObjectToObject(o, "spectrum"), "n", (double)s->spectrum_n);
     cJSON *checks = cJSON_AddArrayToObject(o, "checks");
     for (int i = 0; i < s->nchecks; i++) {
         const dml_check *c = &s->checks[i];

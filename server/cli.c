@@ -19,6 +19,7 @@
 #include "points.h"
 #include "provenance.h"
 #include "reply.h"
+#include "spectra.h"
 #include "config.h"
 #include "util.h"
 
@@ -153,6 +154,7 @@ int cmd_kernel(int argc, char **argv)
 typedef struct {
     const dml_spec *spec;
     point_list points;
+    spectrum_list spectra;   /* the kernel arms' spectral readouts, when the spec asks for them */
     int show_progress;
     /* the data files read (copies: the runner's strings live during on_data only), for the provenance */
     char (*file_path)[DML_DATA_PATH_MAX], (*file_sha)[DML_DATA_SHA256_HEX];
@@ -183,6 +185,12 @@ static int run_on_point(void *p, const dml_point *pt)
     return point_list_add(&c->points, pt, points_arm_index(c->spec, pt));
 }
 
+static int run_on_spectrum(void *p, const dml_arm_spectrum *a)
+{
+    run_ctx *c = p;
+    return spectrum_list_add(&c->spectra, a, spectrum_arm_index(c->spec, a), 1);
+}
+
 static void run_on_progress(void *p, double fraction)
 {
     run_ctx *c = p;
@@ -201,7 +209,8 @@ int cmd_run(int argc, char **argv)
             printf("usage: dmilab run [--data-root DIR] [--threads N] SPEC.json   (- reads standard input)\n\n"
                    "Runs one experiment spec (docs/spec.md) in this process, without a server or database, with a\n"
                    "progress line on standard error, and prints its results JSON (points, curves, checks,\n"
-                   "resolved_spec, version, provenance) on standard output; each failing check is also named on\n"
+                   "resolved_spec, version, provenance, and with a spectrum its \"spectra\" as GET .../spectrum serves\n"
+                   "them) on standard output; each failing check is also named on\n"
                    "standard error. Exit status: 0 when every check passes (or there are none), 1 when a check\n"
                    "fails, 2 when the spec is invalid or the experiment fails (the error as JSON on standard error).\n");
             return 0;
@@ -234,14 +243,15 @@ int cmd_run(int argc, char **argv)
         return 2;
     }
     run_ctx ctx = {.spec = &spec, .points = {0}, .show_progress = isatty(STDERR_FILENO)};
-    dml_run_hooks h = {.ctx = &ctx, .on_point = run_on_point, .on_data = run_on_data, .on_progress = run_on_progress,
-                       .threads = threads};
+    dml_run_hooks h = {.ctx = &ctx, .on_point = run_on_point, .on_spectrum = run_on_spectrum, .on_data = run_on_data,
+                       .on_progress = run_on_progress, .threads = threads};
     rc = dml_experiment_run(&spec, &h, &err);
     if (ctx.show_progress)
         fputc('\n', stderr);
     if (rc != 0) {
         dml_spec_free(&spec);
         point_list_free(&ctx.points);
+        spectrum_list_free(&ctx.spectra);
         free(ctx.file_path);
         free(ctx.file_sha);
         print_dml_error(&err);
@@ -252,6 +262,17 @@ int cmd_run(int argc, char **argv)
     size_t n = ctx.points.n;
     /* what the API's experiment and results carry: results, checks, resolved_spec, version, provenance */
     cJSON *res = dml_results_json("run", arr ? arr : &dummy, n);
+    /* the spectral readout, as GET .../spectrum serves it, and its predicted curves beside the measured ones */
+    cJSON *spectra = NULL;
+    if (spec.spectrum_n) {
+        spectrum_list_sort(&ctx.spectra);
+        dml_arm_spectrum sdummy, *sa = spectrum_list_array(&ctx.spectra);
+        spectra = dml_spectra_json(sa ? sa : &sdummy, ctx.spectra.n, SPECTRUM_POINTS);
+        if (sa && res)
+            dml_curves_add_predicted(cJSON_GetObjectItemCaseSensitive(res, "curves"), sa, ctx.spectra.n);
+        free(sa);
+    }
+    spectrum_list_free(&ctx.spectra);
     int passed = 0;
     cJSON *checks = dml_checks_json("run", &spec, arr ? arr : &dummy, n, DML_CHECKS_FINAL, &passed);
     cJSON *resolved = dml_spec_resolved_json(&spec);
@@ -267,6 +288,8 @@ int cmd_run(int argc, char **argv)
     dml_spec_free(&spec);
     char *out = NULL;
     if (res && checks && resolved && prov) {
+        if (spectra)
+            cJSON_AddItemToObject(res, "spectra", spectra);
         cJSON_AddItemToObject(res, "checks", checks);
         cJSON_AddItemToObject(res, "resolved_spec", resolved);
         cJSON_AddStringToObject(res, "version", util_version_text());
@@ -274,6 +297,7 @@ int cmd_run(int argc, char **argv)
         checks_report(stderr, "dmilab run", checks);
         out = dml_json_print(res);
     } else {
+        cJSON_Delete(spectra);
         cJSON_Delete(checks);
         cJSON_Delete(resolved);
         cJSON_Delete(prov);

@@ -1,5 +1,6 @@
-/* dmilab server: the route table and its matching. See routes.h. */
+/* dmilab server: the route table and its matching, and the helpers its handlers share. See routes.h. */
 #include "routes.h"
+#include "api_error.h"
 
 #include <poll.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@ static const route table[] = {
     {"GET", "/api/v1/experiments/{id}/results", h_get_results, 0, "format"},
     {"GET", "/api/v1/experiments/{id}/checks", h_get_checks, 0, "format"},
     {"GET", "/api/v1/experiments/{id}/audit", h_get_audit, 0, ""},
+    {"GET", "/api/v1/experiments/{id}/spectrum", h_get_spectrum, 0, "format max_points"},
     {"GET", "/api/v1/experiments/{id}/wait", h_wait_experiment, 0, "timeout"},
     {"POST", "/api/v1/experiments/{id}/cancel", h_cancel_experiment, 0, ""},
     {"POST", "/api/v1/kernels", h_post_kernels, 1, ""},
@@ -158,6 +160,32 @@ const char *routes_unknown_query(const route *rt, struct MHD_Connection *c)
     query_check q = {rt, NULL};
     MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, check_param, &q);
     return q.unknown;
+}
+
+int request_format(const request *rq, reply *r, const char *other)
+{
+    const char *format = request_query(rq, "format");
+    if (!format || !*format || strcmp(format, "json") == 0)
+        return 0;
+    if (strcmp(format, other) == 0)
+        return 1;
+    char msg[64];
+    snprintf(msg, sizeof msg, "format must be json or %s", other);
+    reply_error(r, 400, "invalid_spec", msg, "format");
+    return -1;
+}
+
+int request_experiment(const request *rq, reply *r, store_experiment *e)
+{
+    int k = store_get_experiment(rq->a->st, rq->id, e);
+    if (k < 0) {
+        reply_store_error(r, k, store_path(rq->a->st));
+    } else if (k == 0) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "no experiment '%s'", rq->id);
+        reply_error(r, 404, "not_found", msg, NULL);
+    }
+    return k > 0;
 }
 
 /* Write " (limit set by --flag=value)" for the limit that `err` exceeded (its id, looked up in the configuration

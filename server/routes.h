@@ -66,6 +66,14 @@ int request_query_all(const request *rq, const char *key, const char **out, int 
  *  (DML_ERR_LIMIT) exceeded, from its err->limit id (config_limit_hint), or "" when it is not one of them. */
 void limit_hint(const app *a, const dml_error *err, char *out, size_t cap);
 
+/** The ?format= of a route that answers JSON or `other` ("csv"): 0 for json (or none), 1 for `other`, -1 after a 400
+ *  naming `format`. */
+int request_format(const request *rq, reply *r, const char *other);
+
+/** Read the experiment of the route's {id} into `e`: 1 when found (free it with store_experiment_free), 0 after a 404
+ *  not_found or a store error reply. */
+int request_experiment(const request *rq, reply *r, store_experiment *e);
+
 /** Reply with the stored experiment `id` and this status; 404 not_found or 500 internal. */
 void reply_experiment(const request *rq, reply *r, unsigned status, const char *id);
 
@@ -77,7 +85,8 @@ void h_post_experiments(const request *rq, reply *r);
 void h_list_experiments(const request *rq, reply *r);
 /** GET /api/v1/experiments/{id}: the experiment, or 404 not_found. */
 void h_get_experiment(const request *rq, reply *r);
-/** GET /api/v1/experiments/{id}/results[?format=csv]: stored points in grid order and their curves. */
+/** GET /api/v1/experiments/{id}/results[?format=csv]: stored points in grid order and their curves (with the
+ *  predicted MSEs of the arms that have a spectral readout). */
 void h_get_results(const request *rq, reply *r);
 /** POST /api/v1/experiments/{id}/cancel: 202 with the experiment (queued: cancelled at once; running: the
  *  worker stops between units of work); 200 no-op for an ended one; 404. */
@@ -88,6 +97,10 @@ void h_delete_experiment(const request *rq, reply *r);
 void h_wait_experiment(const request *rq, reply *r);
 /** GET /api/v1/experiments/{id}/checks[?format=junit]: the check outcomes on the stored points. */
 void h_get_checks(const request *rq, reply *r);
+/** GET /api/v1/experiments/{id}/spectrum[?format=csv][&max_points=M]: the kernel arms' spectral readouts
+ *  (docs/spectrum.md), modes thinned to at most M (default 2000) per arm; 404 for an experiment whose spec asks for
+ *  no spectrum. */
+void h_get_spectrum(const request *rq, reply *r);
 /** GET /api/v1/experiments/{id}/audit: {"id", "audit": [...]} (empty until the core runs audits). */
 void h_get_audit(const request *rq, reply *r);
 /** GET /metrics: Prometheus text format. */

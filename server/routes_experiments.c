@@ -288,27 +288,10 @@ void h_get_experiment(const request *rq, reply *r)
 
 void h_get_results(const request *rq, reply *r)
 {
-    const char *format = request_query(rq, "format");
-    int csv = 0;
-    if (format && *format) {
-        if (strcmp(format, "csv") == 0)
-            csv = 1;
-        else if (strcmp(format, "json") != 0) {
-            reply_error(r, 400, "invalid_spec", "format must be json or csv", "format");
-            return;
-        }
-    }
+    int csv = request_format(rq, r, "csv"), k;
     store_experiment e;
-    int k = store_get_experiment(rq->a->st, rq->id, &e);
-    if (k <= 0) {
-        char msg[160];
-        snprintf(msg, sizeof msg, "no experiment '%s'", rq->id);
-        if (k < 0)
-            reply_store_error(r, k, store_path(rq->a->st));
-        else
-            reply_error(r, 404, "not_found", msg, NULL);
+    if (csv < 0 || !request_experiment(rq, r, &e))
         return;
-    }
     store_experiment_free(&e);
     point_list pl = {0};
     if ((k = store_points(rq->a->st, rq->id, &pl)) != 0) {
@@ -324,10 +307,26 @@ void h_get_results(const request *rq, reply *r)
         return;
     }
     const dml_point *pts = arr ? arr : &dummy;
-    if (csv)
+    if (csv) {
         reply_text(r, 200, "text/csv; charset=utf-8", dml_results_csv(pts, n));
-    else
-        reply_json(r, 200, dml_results_json(rq->id, pts, n));
+    } else {
+        cJSON *o = dml_results_json(rq->id, pts, n);
+        spectrum_list sl = {0};   /* the predicted curves of the kernel arms with a spectrum, beside the measured */
+        if ((k = store_spectra(rq->a->st, rq->id, 0, &sl)) != 0) {
+            cJSON_Delete(o);
+            spectrum_list_free(&sl);
+            free(arr);
+            point_list_free(&pl);
+            reply_store_error(r, k, store_path(rq->a->st));
+            return;
+        }
+        dml_arm_spectrum *sa = spectrum_list_array(&sl);
+        if (sa)
+            dml_curves_add_predicted(cJSON_GetObjectItemCaseSensitive(o, "curves"), sa, sl.n);
+        free(sa);
+        spectrum_list_free(&sl);
+        reply_json(r, 200, o);
+    }
     free(arr);
     point_list_free(&pl);   /* after the reply: the array borrows the list's training curves */
 }

@@ -805,6 +805,170 @@ out:
     return ret;
 }
 
+/* ---- spectra (the spectral readout of the kernel arms) ---- */
+
+int store_have_spectrum(store *st, const char *id, const char *arm)
+{
+    sqlite3 *db = acquire(st);
+    if (!db)
+        return STORE_ERROR;
+    sqlite3_stmt *s = prep(db, "SELECT 1 FROM spectra WHERE experiment_id = ? AND arm = ?", "tt", id, arm);
+    int rc = s ? sqlite3_step(s) : SQLITE_ERROR;
+    int ret = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : fail(st, db, "have spectrum");
+    sqlite3_finalize(s);
+    release(st, db);
+    return ret;
+}
+
+/* The arrays are stored as little-endian doubles whatever the host's byte order. */
+static void *le_doubles(const double *v, size_t n)
+{
+    unsigned char *b = v ? malloc(n * 8 + 1) : NULL;
+    for (size_t i = 0; b && i < n; i++) {
+        uint64_t u;
+        memcpy(&u, &v[i], 8);
+        for (int k = 0; k < 8; k++)
+            b[i * 8 + (size_t)k] = (unsigned char)(u >> (8 * k));
+    }
+    return b;
+}
+
+static double *col_doubles(sqlite3_stmt *s, int i, size_t n, int *bad)
+{
+    if (sqlite3_column_type(s, i) == SQLITE_NULL)
+        return NULL;
+    const unsigned char *b = sqlite3_column_blob(s, i);
+    double *v = (size_t)sqlite3_column_bytes(s, i) == n * 8 ? malloc(n * sizeof *v + 1) : NULL;
+    for (size_t j = 0; v && j < n; j++) {
+        uint64_t u = 0;
+        for (int k = 0; k < 8; k++)
+            u |= (uint64_t)b[j * 8 + (size_t)k] << (8 * k);
+        memcpy(&v[j], &u, 8);
+    }
+    if (!v)
+        *bad = 1;
+    return v;
+}
+
+int store_report_spectrum(store *st, const char *id, const char *owner, int64_t now_ms, int64_t lease_ms, int arm_index,
+                          const dml_arm_spectrum *a)
+{
+    const dml_spectrum *sp = a->spectrum;
+    cJSON *pj = dml_predictions_json(a->pred, a->npred);
+    char *pred = pj ? dml_json_print(pj) : NULL;
+    cJSON_Delete(pj);
+    void *ev = le_doubles(sp->eigenvalue, sp->n), *pw = le_doubles(sp->power, sp->n), *cu = le_doubles(sp->cumulative, sp->n);
+    sqlite3 *db = NULL;
+    int ret = STORE_ERROR;
+    if (!pred || !ev || (sp->power && !pw) || (sp->cumulative && !cu) || sp->n > (size_t)1 << 27 || !(db = acquire(st)))
+        goto out;
+    if ((ret = begin(st, db)) < 0)
+        goto done;
+    if ((ret = renew_in(st, db, id, owner, now_ms, lease_ms)) != 1)
+        goto done;   /* lost (0) or an error: nothing stored */
+    sqlite3_stmt *s = prep(db, "INSERT OR IGNORE INTO spectra (experiment_id, arm_index, arm, data, model, inference, n, "
+                           "outputs, ridge, label_noise, trace, target_power, alignment, effective_dimension, seconds, "
+                           "predicted, eigenvalue, power, cumulative) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                           "?, ?, ?, ?)", "tittttiiddddddd", id, (int64_t)arm_index, a->arm, a->data, a->model,
+                           a->inference, (int64_t)sp->n, (int64_t)sp->k, a->ridge, a->label_noise, sp->trace,
+                           sp->target_power, sp->alignment, sp->effective_dimension, a->seconds);
+    if (!s) {
+        ret = fail(st, db, "insert spectrum");
+        goto done;
+    }
+    /* the text and blobs bound apart (prep copies its text; these are large); a NULL array binds NULL */
+    int bytes = (int)(sp->n * 8);
+    sqlite3_bind_text(s, 16, pred, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 17, ev, bytes, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 18, pw, pw ? bytes : 0, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 19, cu, cu ? bytes : 0, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    sqlite3_finalize(s);
+    if (rc != SQLITE_DONE) {
+        ret = fail(st, db, "insert spectrum");
+        goto done;
+    }
+    ret = commit(st, db);
+    if (ret == 0)
+        ret = 1;
+done:
+    release(st, db);
+out:
+    cJSON_free(pred);
+    free(ev);
+    free(pw);
+    free(cu);
+    return ret;
+}
+
+int store_spectra(store *st, const char *id, int arrays, spectrum_list *out)
+{
+    sqlite3 *db = acquire(st);
+    if (!db)
+        return STORE_ERROR;
+    /* the blobs last: without them SQLite need not read their overflow pages */
+    const char *sql = arrays ? "SELECT arm_index, arm, data, model, inference, n, outputs, ridge, label_noise, trace, "
+                               "target_power, alignment, effective_dimension, seconds, predicted, eigenvalue, power, "
+                               "cumulative FROM spectra WHERE experiment_id = ? ORDER BY arm_index, arm"
+                             : "SELECT arm_index, arm, data, model, inference, n, outputs, ridge, label_noise, trace, "
+                               "target_power, alignment, effective_dimension, seconds, predicted FROM spectra "
+                               "WHERE experiment_id = ? ORDER BY arm_index, arm";
+    sqlite3_stmt *s = prep(db, sql, "t", id);
+    if (!s) {
+        int k = fail(st, db, "spectra");
+        release(st, db);
+        return k;
+    }
+    int rc, ret = 0;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        dml_arm_spectrum a;
+        dml_spectrum sp;
+        memset(&a, 0, sizeof a);
+        memset(&sp, 0, sizeof sp);
+        col_copy(s, 1, a.arm, sizeof a.arm);
+        col_copy(s, 2, a.data, sizeof a.data);
+        col_copy(s, 3, a.model, sizeof a.model);
+        col_copy(s, 4, a.inference, sizeof a.inference);
+        sp.n = (size_t)sqlite3_column_int64(s, 5);
+        sp.k = (size_t)sqlite3_column_int64(s, 6);
+        a.ridge = col_real(s, 7);
+        a.label_noise = col_real(s, 8);
+        sp.trace = col_real(s, 9);
+        sp.target_power = col_real(s, 10);
+        sp.alignment = col_real(s, 11);
+        sp.effective_dimension = col_real(s, 12);
+        a.seconds = col_real(s, 13);
+        const unsigned char *pt = sqlite3_column_text(s, 14);
+        cJSON *pj = pt ? cJSON_Parse((const char *)pt) : NULL;
+        int np = dml_predictions_parse(pj, a.pred, DML_MAX_SIZES);
+        cJSON_Delete(pj);
+        a.npred = np > 0 ? np : 0;
+        int bad = 0;
+        if (arrays) {
+            sp.eigenvalue = col_doubles(s, 15, sp.n, &bad);
+            sp.power = col_doubles(s, 16, sp.n, &bad);
+            sp.cumulative = col_doubles(s, 17, sp.n, &bad);
+            bad |= !sp.eigenvalue;
+        }
+        if (bad) {
+            free(sp.eigenvalue);
+            free(sp.power);
+            free(sp.cumulative);
+            ret = STORE_ERROR;
+            break;
+        }
+        if (spectrum_list_adopt(out, &a, &sp, sqlite3_column_int(s, 0)) != 0) {
+            ret = STORE_ERROR;
+            break;
+        }
+    }
+    if (ret == 0 && rc != SQLITE_DONE)
+        ret = fail(st, db, "spectra");
+    sqlite3_finalize(s);
+    release(st, db);
+    return ret;
+}
+
 int store_set_progress(store *st, const char *id, const char *owner, double progress)
 {
     return run1(st, "set progress", "UPDATE experiments SET progress = ? WHERE id = ? AND status = 'running' "

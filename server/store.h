@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include "dmilab/experiment.h"
 #include "points.h"
+#include "spectra.h"
 #include "util.h"
 
 typedef struct store store;
@@ -135,6 +136,21 @@ int store_renew(store *st, const char *id, const char *owner, int64_t now_ms, in
  *  before), 0 when the lease is lost (nothing stored), or a negative error (nothing stored: retry). */
 int store_report_point(store *st, const char *id, const char *owner, int64_t now_ms, int64_t lease_ms, int arm_index,
                        const dml_point *p);
+
+/** Whether the spectral readout of (experiment, arm) is stored: 1 yes, 0 no, or a negative error. */
+int store_have_spectrum(store *st, const char *id, const char *arm);
+
+/** Report a kernel arm's spectral readout (docs/spectrum.md) as store_report_point reports a point: renew the lease
+ *  and store it once (INSERT OR IGNORE on (experiment, arm); its N eigenvalues, powers and cumulative powers as
+ *  little-endian doubles, its predictions as JSON text), in one transaction. Returns 1 stored (or stored before),
+ *  0 lease lost (nothing stored), or a negative error (nothing stored: retry). */
+int store_report_spectrum(store *st, const char *id, const char *owner, int64_t now_ms, int64_t lease_ms, int arm_index,
+                          const dml_arm_spectrum *a);
+
+/** Every stored readout of the experiment in grid order into `out` (zero-initialized by the caller); with arrays == 0
+ *  without the per-mode arrays (the scalars and predictions only, for the results' curves). Returns 0 or a negative
+ *  error. */
+int store_spectra(store *st, const char *id, int arrays, spectrum_list *out);
 
 /** Set the progress of an experiment `owner` runs. Returns 1, 0 (lease lost) or a negative error. */
 int store_set_progress(store *st, const char *id, const char *owner, double progress);

@@ -112,6 +112,28 @@ static int hook_on_point(void *p, const dml_point *pt)
     return r != 1;   /* nonzero stops the run: lease lost or the store keeps failing */
 }
 
+static int hook_have_spectrum(void *p, const char *arm)
+{
+    run_ctx *c = p;
+    return store_have_spectrum(c->a->st, c->id, arm) == 1;   /* on an error compute it again: it is stored once */
+}
+
+static int op_report_spectrum(run_ctx *c, const void *arg)
+{
+    const dml_arm_spectrum *sp = arg;
+    return store_report_spectrum(c->a->st, c->id, c->w->owner, util_now_ms(), c->w->lease_ms,
+                                 spectrum_arm_index(c->spec, sp), sp);
+}
+
+static int hook_on_spectrum(void *p, const dml_arm_spectrum *sp)
+{
+    run_ctx *c = p;
+    int r = with_retry(c, "store a spectrum", op_report_spectrum, sp);
+    if (r < 0)
+        c->store_failed = 1;
+    return r != 1;
+}
+
 /* Record the provenance with the data files read so far (their hashes are of the bytes the run computes on). */
 static void record_provenance(run_ctx *c, const dml_data_file *files, int n)
 {
@@ -259,6 +281,8 @@ int worker_run(app *a, const store_experiment *e, const worker_env *w)
         .cancelled = hook_cancelled,
         .have_point = hook_have_point,
         .on_point = hook_on_point,
+        .have_spectrum = hook_have_spectrum,
+        .on_spectrum = hook_on_spectrum,
         .on_data = hook_on_data,
         .on_progress = hook_on_progress,
         .on_kernel = hook_on_kernel,

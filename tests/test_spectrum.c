@@ -12,7 +12,9 @@
 #include "dmilab/ridge.h"
 #include "dmilab/ridge_packed.h"
 #include "dmilab/rng.h"
+#include "dmilab/experiment.h"
 #include "dmilab/spectrum.h"
+#include "dmilab/synthetic.h"
 #include "check.h"
 
 static dml_rng rng;
@@ -641,6 +643,90 @@ static void test_predicted_curve(void)
           "n_train beyond the spectrum: %s", err.message);
 }
 
+/* The readout as the runner computes it (dml_arm_spectrum_predict) on a synthetic source of core/data/synthetic.c:
+ * gaussian inputs of shape [8, 2] (16 numbers), a random fcn teacher of depth 1 and width 64 with 2 outputs, label
+ * noise 0.1 on the training targets only (the source's test targets are noise-free, so the readout subtracts the
+ * noise variance summed over outputs, 2 * 0.1^2, from the prediction), the NTK of a depth-1 relu fcn, ridge 1e-3,
+ * N = 800, the sizes prefixes of the N. Each draw r has its own training set (repeat r of the source) and its own
+ * 1000 test inputs (stream 100 + r), so the draws are independent and compare_curve's paired tolerance holds. */
+static void test_synthetic_readout(void)
+{
+    size_t N = 800, M = 1000, ns[] = {100, 200, 400, 800}, nsz = 4;
+    int R = 6, k = 2;
+    double ridge = 1e-3;
+    dml_synthetic syn = {.input = DML_SYN_GAUSSIAN, .shape = {.nd = 1, .size = {8}, .channels = 2}, .noise = 0.1};
+    syn.target.kind = DML_TARGET_TEACHER;
+    syn.target.outputs = k;
+    syn.target.seed = 5;
+    syn.target.model = fcn(1);
+    syn.target.model.width = 64;
+    dml_error err = {0};
+    CHECK(dml_synthetic_check(&syn, &err) == 0, "synthetic source: %s", err.message);
+    dml_model m = fcn(1);
+    double noise = k * syn.noise * syn.noise;
+    curve_point pts[4];
+    for (int r = 0; r < R; r++) {
+        dml_dataset tr, te;
+        CHECK(dml_synthetic_load(&syn, 3, r, N, 1, &tr, &te, &err) == 0, "synthetic load: %s", err.message);
+        size_t D = dml_shape_numel(&tr.shape);
+        double *xt = malloc(sizeof *xt * M * D), *yt = malloc(sizeof *yt * M * (size_t)k);
+        dml_synthetic_inputs(&syn, 3, 100 + (uint64_t)r, 0, M, xt);
+        CHECK(dml_synthetic_targets(&syn, xt, M, yt, &err) == 0, "targets: %s", err.message);
+        double *K = malloc(sizeof *K * N * N), *T = malloc(sizeof *T * N * N);
+        double *Kt = malloc(sizeof *Kt * M * N), *Tt = malloc(sizeof *Tt * M * N);
+        CHECK(dml_kernel(&m, &tr.shape, tr.x, N, NULL, N, K, T, 2, &err) == 0, "%s", err.message);
+        CHECK(dml_kernel(&m, &tr.shape, xt, M, tr.x, N, Kt, Tt, 2, &err) == 0, "%s", err.message);
+        dml_spectrum sp;
+        CHECK(dml_spectrum_compute(T, N, N, tr.y, (size_t)k, 0, &sp, &err) == 0, "%s", err.message);
+        double *diag = malloc(sizeof *diag * N);
+        for (size_t i = 0; i < N; i++) diag[i] = T[i * N + i];
+        dml_prediction P[4], Pn[4];
+        int np = 0, npn = 0;
+        CHECK(dml_arm_spectrum_predict(&sp, diag, ns, (int)nsz, ridge, noise, P, &np, &err) == 0 && np == 4,
+              "predict: %s", err.message);
+        /* the noise is subtracted from the test MSE alone */
+        CHECK(dml_arm_spectrum_predict(&sp, diag, ns, (int)nsz, ridge, 0, Pn, &npn, &err) == 0 && npn == 4, "predict");
+        for (int j = 0; j < np; j++)
+            CHECK(P[j].test_mse == Pn[j].test_mse - noise && P[j].train_mse == Pn[j].train_mse, "label noise at %zu",
+                  ns[j]);
+        double *pt = malloc(sizeof *pt * M * (size_t)k), *pn = malloc(sizeof *pn * N * (size_t)k);
+        for (size_t j = 0; j < nsz; j++) {
+            size_t n = ns[j];
+            CHECK(dml_ridge_predict(T, N, n, Tt, N, M, tr.y, (size_t)k, ridge, pt, pn, &err) == 0, "%s", err.message);
+            pts[j].n = n;
+            /* dmilab's MSE: summed over the outputs, averaged over the points */
+            pts[j].meas[r] = k * mse(pt, yt, M * (size_t)k);
+            pts[j].train_meas[r] = k * mse(pn, tr.y, n * (size_t)k);
+            pts[j].pred[r] = P[j].test_mse;
+            pts[j].train_pred[r] = P[j].train_mse;
+        }
+        dml_spectrum_free(&sp);
+        dml_dataset_free(&tr);
+        dml_dataset_free(&te);
+        free(xt);
+        free(yt);
+        free(K);
+        free(T);
+        free(Kt);
+        free(Tt);
+        free(diag);
+        free(pt);
+        free(pn);
+    }
+    compare_curve("synthetic teacher, the runner's readout", pts, nsz, R);
+    /* sizes beyond the spectrum's N are left out, not an error */
+    dml_spectrum one = {.n = 1, .k = 1, .trace = 1, .target_power = 1};
+    double ev = 1, pw = 1, cu = 1, dg = 1;
+    one.eigenvalue = &ev;
+    one.power = &pw;
+    one.cumulative = &cu;
+    size_t sizes[] = {1, 2};
+    dml_prediction P[2];
+    int np = -1;
+    CHECK(dml_arm_spectrum_predict(&one, &dg, sizes, 2, ridge, 0, P, &np, &err) == 0 && np == 1 && P[0].n_train == 1,
+          "n_train beyond N left out (%d predicted)", np);
+}
+
 /* ---- the paper's mechanism: a translation-invariant kernel on translation-invariant data ----
  * Inputs: 1D signals of 12 positions, gaussian. Target: a shared local polynomial, sum_p (x_p x_{p+1} +
  * x_p^2 / 2) over cyclic neighbours, invariant under cyclic shifts. cnn-gap with circular padding (stride 1)
@@ -698,6 +784,7 @@ int main(void)
     test_eigenlearning_identities();
     test_eigenlearning_population();
     test_predicted_curve();
+    test_synthetic_readout();
     test_translation_invariance();
     return check_summary("spectrum");
 }

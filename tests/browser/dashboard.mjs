@@ -4,7 +4,7 @@
 // and the downloaded figures into ARTIFACTS, exits 1 when a check failed.
 //
 //   node dashboard.mjs BASE_URL FIXTURES_DIR ARTIFACTS_DIR IDS.json
-// IDS.json: {"kernels": id, "trained": id, "single": id, "failed": id}
+// IDS.json: {"kernels": id, "trained": id, "single": id, "failed": id, "spectrum": id, ...}
 import { readFileSync, readdirSync, statSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { launch } from './cdp.mjs';
@@ -158,6 +158,36 @@ check(ink > 500, 'PNG: the legend rows at the bottom are drawn (' + ink + ' dark
 const csv = await downloadOf('#fig-mse button[data-format="csv"]', '.csv');
 const csvLines = csv.bytes.toString('utf8').trim().split(/\r?\n/);
 check(csv.ok && csvLines[0].startsWith('series,arm,n_train,metric,mean') && csvLines.length === 1 + ns.length, 'CSV download: a header and one row per drawn mean (' + (csvLines.length - 1) + ')');
+
+check(await page.eval('document.getElementById("spectrum-section").hidden'), 'no spectrum asked: no spectrum section');
+
+// ---- 1b. the spectral readout: eigenvalue decay, cumulative power, predicted beside measured ----
+const pspec = await getJson('/api/v1/experiments/' + ids.spectrum + '/spectrum');
+const pres = await getJson('/api/v1/experiments/' + ids.spectrum + '/results');
+check(await open('#' + ids.spectrum, '!!document.querySelector("#fig-spectrum-predicted svg.fig-svg")'), 'the spectrum experiment renders its spectrum figures');
+check(!(await page.eval('document.getElementById("spectrum-section").hidden')), 'the spectrum section is shown');
+for (const f of ['decay', 'cumulative']) {
+  const lines = await page.eval(`Array.from(document.querySelectorAll('#fig-spectrum-${f} g.series')).map((g) => g.getAttribute('aria-description'))`);
+  check(eq(lines, pspec.spectra.map((s) => s.arm)), f + ': one line per kernel arm', lines);
+  const x = (await page.eval(`document.getElementById('fig-spectrum-${f}').dataset.xDomain`)).split(',').map(Number);
+  check(x[0] <= 1 && x[0] > 0.5 && x[1] >= 400 && x[1] <= 600, f + ': x axis [' + x.map((v) => v.toFixed(1)).join(', ') + '] spans the modes 1..400 (log)', x);
+}
+const cy = (await page.eval('document.getElementById("fig-spectrum-cumulative").dataset.yDomain')).split(',').map(Number);
+check(cy[0] >= 0 && cy[1] <= 1, 'cumulative power: y axis within [0, 1]', cy);
+const predLines = await page.eval(`Array.from(document.querySelectorAll('#fig-spectrum-predicted g.series')).map((g) => g.getAttribute('aria-description'))`);
+check(eq(predLines, pspec.spectra.flatMap((s) => [s.arm + ' · measured', s.arm + ' · predicted'])), 'predicted and measured: two lines per kernel arm', predLines);
+const note = await page.eval('document.getElementById("spectrum-note").textContent');
+check(pspec.spectra.every((s) => note.includes(s.arm + ': N = 400, alignment')), 'the note gives each arm\'s N and alignment', note);
+const pcsv = await downloadOf('#fig-spectrum-predicted button[data-format="csv"]', '.csv');
+const pLines = pcsv.bytes.toString('utf8').trim().split(/\r?\n/);
+const want = pres.curves.reduce((k, c) => k + c.predicted_test_mse.length + c.test_mse_mean.length, 0);
+check(pcsv.ok && pLines[0] === 'arm,kind,n_train,test_mse' && pLines.length === 1 + want, 'predicted CSV: a row per measured and predicted MSE (' + (pLines.length - 1) + ' of ' + want + ')', pLines.slice(0, 3));
+const firstPred = pLines.find((l) => l.includes(',predicted,50,'));
+const c0 = pres.curves.find((c) => firstPred && firstPred.startsWith(c.arm + ','));
+check(c0 && Number(firstPred.split(',')[3]) === c0.predicted_test_mse[0], 'the CSV holds the results\' predicted_test_mse', firstPred);
+check(await page.eval('document.getElementById("spectrum-link").href.endsWith("/spectrum")'), 'a link to the spectrum JSON');
+await noOverflow('1280 px, spectrum');
+await page.screenshot(join(artifacts, 'dashboard-1280-spectrum.png'), { element: '#spectrum-section' });
 
 // ---- 2. the trained experiment: band, training curves, checks, audit heatmap from the fixture ----
 check(await open('#' + ids.trained, '!!document.querySelector("#fig-train-loss svg.fig-svg") && !!document.querySelector("#fig-audit svg.fig-svg")'),

@@ -114,12 +114,20 @@ cat >"$work/failed.json" <<'SPEC'
 {"name": "browser test: fails", "data": {"source": "fashion-mnist", "classes": 2, "n_train": [10], "n_test": 2001},
  "models": {"arch": "fcn"}, "inference": {"method": "ntk"}}
 SPEC
+# the spectral readout of two kernel arms, on more points than the largest n_train
+cat >"$work/spectrum.json" <<'SPEC'
+{"name": "browser test: spectrum",
+ "data": {"name": "f7", "source": "fashion-mnist", "resize": 4, "n_train": [50, 100, 200], "n_test": 200},
+ "models": {"name": "fcn", "arch": "fcn", "depth": 1},
+ "inference": [{"name": "nngp", "method": "nngp"}, {"name": "ntk", "method": "ntk"}], "spectrum": {"n": 400}}
+SPEC
 k_id=$(submit "$examples/fmnist-fcn-kernels.json")
+p_id=$(submit "$work/spectrum.json")
 t_id=$(submit "$work/trained.json")
 s_id=$(submit "$work/single.json")
 f_id=$(submit "$work/failed.json")
-check "$([ -n "$k_id" ] && [ -n "$t_id" ] && [ -n "$s_id" ] && [ -n "$f_id" ]; echo $?)" "four experiments submitted"
-for id in "$k_id" "$t_id" "$s_id"; do
+check "$([ -n "$k_id" ] && [ -n "$t_id" ] && [ -n "$s_id" ] && [ -n "$f_id" ] && [ -n "$p_id" ]; echo $?)" "five experiments submitted"
+for id in "$k_id" "$t_id" "$s_id" "$p_id"; do
     curl -s "$base/api/v1/experiments/$id/wait?timeout=120" | grep -q '"status":"succeeded"'
     check $? "experiment $id succeeded"
 done
@@ -141,8 +149,8 @@ l_id=$(curl -s -X POST -H 'Content-Type: application/json' -H 'Authorization: Be
     "$tbase/api/v1/experiments" | sed -n 's/^{"id":"\([^"]*\)".*/\1/p')
 check "$([ -n "$l_id" ]; echo $?)" "a long experiment submitted to the server with a token ($l_id)"
 
-printf '{"kernels": "%s", "trained": "%s", "single": "%s", "failed": "%s", "long": "%s", "token_base": "%s", "token": "dashboard-secret"}\n' \
-    "$k_id" "$t_id" "$s_id" "$f_id" "$l_id" "$tbase" >"$work/ids.json"
+printf '{"kernels": "%s", "trained": "%s", "single": "%s", "failed": "%s", "spectrum": "%s", "long": "%s", "token_base": "%s", "token": "dashboard-secret"}\n' \
+    "$k_id" "$t_id" "$s_id" "$f_id" "$p_id" "$l_id" "$tbase" >"$work/ids.json"
 timeout 240 "$node" "$here/dashboard.mjs" "$base" "$fixtures" "$artifacts" "$work/ids.json"
 rc=$?
 check $rc "the dashboard in Chromium (screenshots in $artifacts)"

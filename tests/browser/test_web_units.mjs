@@ -11,6 +11,7 @@ const { locate, splitPath } = await import(new URL('jsonpath.js', web));
 const { gridStyles, contrast, HUES } = await import(new URL('encoding.js', web));
 const { timeLeft } = await import(new URL('live.js', web));
 const { withTextChunks } = await import(new URL('export.js', web));
+const { modeRows, predictionRows, modesFor } = await import(new URL('spectrum.js', web));
 
 let passed = 0;
 let failed = 0;
@@ -112,6 +113,18 @@ const out = withTextChunks(png, { Title: 'abc' });
 const chunk = Buffer.from(out.subarray(33, 33 + 12 + 9));
 check(chunk.readUInt32BE(0) === 9 && chunk.toString('latin1', 4, 8) === 'tEXt' && chunk.toString('latin1', 8, 17) === 'Title\0abc' &&
   chunk.readUInt32BE(17) === 0xfc9a79ed /* zlib's crc32 of 'tEXtTitle\0abc' */ && out.length === png.length + 21, 'PNG tEXt chunk after IHDR with its CRC-32');
+
+// ---- the spectral readout's rows ----
+const spx = [{ arm: 'd/m/ntk', modes: { mode: [1, 2, 4], eigenvalue: [0.5, 0.1, -1e-17], cumulative: [0.6, 0.95, 1] } },
+  { arm: 'd/m/nngp', modes: { mode: [1], eigenvalue: [null], cumulative: [1] } }, null];
+check(eq(modeRows(spx, 'eigenvalue', true), [{ arm: 'd/m/ntk', mode: 1, value: 0.5 }, { arm: 'd/m/ntk', mode: 2, value: 0.1 }]),
+  'spectrum: eigenvalues on a log axis drop rounding-level negatives and nulls');
+check(modeRows(spx, 'cumulative', false).length === 4, 'spectrum: the cumulative power keeps every finite value');
+check(modesFor(spx[0], 0.9) === 2 && modesFor(spx[0], 1) === 4 && modesFor(spx[1], 0.5) === 1 && modesFor(null, 0.5) === null,
+  'spectrum: the modes holding a fraction of the target are read at the kept mode numbers');
+const pcs = [{ arm: 'a', n_train: [10, 20], test_mse_mean: [0.5, 0.4], predicted_test_mse: [0.45, null] }, { arm: 'b', n_train: [10], test_mse_mean: [1] }];
+check(eq(predictionRows(pcs), [{ arm: 'a', kind: 'measured', n: 10, value: 0.5 }, { arm: 'a', kind: 'predicted', n: 10, value: 0.45 },
+  { arm: 'a', kind: 'measured', n: 20, value: 0.4 }]), 'spectrum: measured beside predicted for the arms with a prediction, nulls left out');
 
 console.log('web units: ' + passed + ' passed, ' + failed + ' failed');
 process.exit(failed ? 1 : 0);

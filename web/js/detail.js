@@ -7,13 +7,14 @@ import { $, ACTIVE, ENDED, statusBadge, progressEl, timeEl, tagsOf, tagChips } f
 import { renderLearning, renderCurvesTable } from './learning.js';
 import { renderTraining } from './training.js';
 import { renderAudit } from './audit.js';
+import { renderSpectrum } from './spectrum.js';
 import { renderSweeps } from './sweepfig.js';
 import { renderChecks, hasChecks } from './checks.js';
 import { renderProvenance } from './provenance.js';
 import { timeLeft, estimateOf, knownEstimate } from './live.js';
 
 export const detail = {
-  id: null, exp: null, results: null, resultsKey: null, checks: null, audit: null, auditErr: null,
+  id: null, exp: null, results: null, resultsKey: null, checks: null, audit: null, auditErr: null, spectrum: null,
   error: null, gen: 0, trainN: '', sweep: { metric: 'test_accuracy', n: '' },
 };
 const cancelRequested = new Set(); // running experiments this page asked to cancel
@@ -32,9 +33,9 @@ export function initDetail(h) {
 /** Show the experiment `id` (null: none): resets the page and fetches everything. */
 export async function showExperiment(id) {
   const gen = ++detail.gen;
-  Object.assign(detail, { id, exp: null, results: null, resultsKey: null, checks: null, audit: null, auditErr: null, error: null });
+  Object.assign(detail, { id, exp: null, results: null, resultsKey: null, checks: null, audit: null, auditErr: null, spectrum: null, error: null });
   clearActionMessages();
-  for (const s of ['curves-section', 'training-section', 'checks-section', 'sweep-section']) $(s).hidden = true;
+  for (const s of ['curves-section', 'training-section', 'checks-section', 'sweep-section', 'spectrum-section']) $(s).hidden = true;
   $('results-note').textContent = '';
   $('detail-hint').hidden = false;
   $('detail-missing').hidden = true;
@@ -80,10 +81,12 @@ export async function refreshExperiment(gen = detail.gen) {
   const key = exp.status + ':' + exp.progress + ':' + (exp.finished_at || '');
   if (key !== detail.resultsKey) {
     const base = 'experiments/' + encodeURIComponent(id);
-    const [res, checks, audit] = await Promise.allSettled([
+    const spec = exp.resolved_spec || exp.spec;
+    const [res, checks, audit, spectrum] = await Promise.allSettled([
       api(base + '/results'),
       hasChecks(exp) ? api(base + '/checks') : Promise.resolve(null),
       api(base + '/audit'),
+      spec && spec.spectrum ? api(base + '/spectrum') : Promise.resolve(null),
     ]);
     if (gen !== detail.gen) return;
     if (res.status === 'fulfilled') detail.results = res.value;
@@ -93,6 +96,7 @@ export async function refreshExperiment(gen = detail.gen) {
     if (checks.status === 'fulfilled') detail.checks = checks.value;
     detail.auditErr = audit.status === 'rejected' ? audit.reason : null;
     if (audit.status === 'fulfilled') detail.audit = audit.value;
+    detail.spectrum = spectrum.status === 'fulfilled' ? spectrum.value : null; // none asked for, or not yet
     detail.resultsKey = key;
     renderAll();
   }
@@ -156,6 +160,8 @@ function renderHeader(exp) {
   $('checks-json-link').href = apiUrl(base + '/checks');
   $('junit-link').href = apiUrl(base + '/checks', { format: 'junit' });
   $('audit-link').href = apiUrl(base + '/audit');
+  $('spectrum-link').href = apiUrl(base + '/spectrum');
+  $('spectrum-csv-link').href = apiUrl(base + '/spectrum', { format: 'csv' });
 }
 
 function renderAll() {
@@ -196,6 +202,7 @@ function renderAll() {
     sel.value = String(sw.n);
     sel.disabled = want.length < 2;
   }
+  $('spectrum-section').hidden = !renderSpectrum($('spectrum-figs'), exp, detail.spectrum, curves, $('spectrum-note'));
   renderAudit($('audit-body'), exp, detail.audit, detail.auditErr);
   $('training-section').hidden = !renderTraining($('training-figs'), exp, points, curves.map((c) => c.arm), detail.trainN,
     $('training-note'), $('training-n'));

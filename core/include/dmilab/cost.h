@@ -16,13 +16,15 @@
  *  preprocessed train and test sets (x and one-hot y in double, int labels); while loading, the index
  *  arrays of the subsets and a transform's temporaries (a copy of the inputs and a D x D matrix for
  *  `orthogonal`). Then the kernel stage (dml_kernel_unit_bytes, dmilab/kernel_unit.h: one tile at a time, then one
- *  kernel method's solve at a time from the tile files: packed Gram, one factor copy, streamed test rows), freed before the training stage (the largest dml_train_memory_bytes of the trained arms: network,
+ *  kernel method's solve at a time from the tile files: packed Gram, one factor copy, streamed test rows; with a spectrum,
+ *  before it, the dense Gram on dml_unit_train_points and the eigendecomposition's workspace), freed before the training stage (the largest dml_train_memory_bytes of the trained arms: network,
  *  optimizer state, per-thread workspaces, the inputs in both precisions). `threads`: threads of one unit. */
 typedef struct {
     double cached;   /**< IDX splits held by the run */
     double dataset;  /**< preprocessed train and test sets of the unit */
     double loading;  /**< temporaries of loading: subset indices, transforms */
-    double kernel;   /**< the kernel stage, 0 without kernel arms */
+    double kernel;   /**< the kernel stage, 0 without kernel arms (the spectrum's workspace included) */
+    double spectrum; /**< of which the spectral readout (dml_spectrum_bytes and one arm's arrays), 0 without */
     double train;    /**< the largest training stage, 0 without trained arms */
     int train_inference;   /**< the inference index of that training stage, -1 without */
     double total;    /**< the peak: cached + max(dataset + loading, dataset + kernel, train) */
@@ -38,6 +40,8 @@ typedef struct {
     double points, units, kernel_pairs, dual_evaluations;
     double training_steps;   /**< optimizer steps of every trained point */
     double memory_bytes;     /**< the largest unit of work (dml_unit_memory_estimate) */
+    double spectra;          /**< eigendecompositions of the spectral readout: one per kernel method, data and model */
+    double spectrum_flops;   /**< their floating-point operations (dml_spectrum_flops) */
     double seconds;          /**< of the whole experiment on `threads` threads */
 } dml_cost;
 
@@ -45,8 +49,8 @@ typedef struct {
  *  variant cost nothing there (admission refuses them). */
 void dml_spec_cost(const dml_spec *s, int threads, dml_cost *out);
 
-/** {"points", "units", "kernel_pairs", "dual_evaluations", "training_steps", "memory_bytes",
- *  "estimated_seconds"} (caller frees). */
+/** {"points", "units", "kernel_pairs", "dual_evaluations", "training_steps", "memory_bytes", "spectra",
+ *  "spectrum_flops", "estimated_seconds"} (caller frees). */
 cJSON *dml_cost_json(const dml_cost *c);
 
 /** dml_cost_json of dml_spec_cost(s, threads). */

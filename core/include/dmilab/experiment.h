@@ -9,6 +9,7 @@
 #include "dmilab/nn.h"
 #include "dmilab/spec.h"
 #include "dmilab/tiles.h"
+#include "dmilab/spectrum.h"
 
 #define DML_ARM_MAX (3 * DML_NAME_MAX + 2)
 
@@ -25,6 +26,33 @@ typedef struct {
     const dml_train_epoch *curve; /**< trained arms: the training curve (valid during on_point only), else NULL */
     int n_curve;
 } dml_point;
+
+/** The spectral readout of one kernel arm (docs/spectrum.md): the spectrum of the Gram matrix of the arm's kernel
+ *  (NNGP or NTK) on the first N = spec.spectrum_n training points of repeat 0 with their targets, and the learning
+ *  curve it predicts (dml_spectrum_predict) at every n_train <= N of the arm's data variant. */
+typedef struct {
+    char arm[DML_ARM_MAX];          /**< "<data>/<model>/<inference>" */
+    char data[DML_NAME_MAX], model[DML_NAME_MAX], inference[DML_NAME_MAX];
+    const dml_spectrum *spectrum;   /**< N = spectrum->n points (valid during on_spectrum only; no eigenvectors) */
+    double ridge;                   /**< the arm's ridge (DESIGN 3: ridge * trace(K_n)/n on the diagonal) */
+    double label_noise;             /**< label-noise variance, summed over outputs, subtracted from the predicted
+                                         test MSE when the test labels are noise-free; 0 for image data, whose
+                                         test labels are like the training labels */
+    int npred;                      /**< sizes predicted: the arm's n_train <= N, ascending */
+    dml_prediction pred[DML_MAX_SIZES];
+    double seconds;                 /**< wall time: the eigendecomposition, shared evenly among the arms of one
+                                         kernel, and this arm's prediction */
+} dml_arm_spectrum;
+
+/** The predicted curve of one arm from a computed spectrum: pred[j] for each n_train[j] <= sp->n (count in
+ *  *npred), dml_spectrum_predict with the Gram's diagonal `diag` (sp->n entries, training order) and `ridge`, then
+ *  `label_noise` subtracted from each test_mse. Returns 0, or -1 with err as dml_spectrum_predict. */
+int dml_arm_spectrum_predict(const dml_spectrum *sp, const double *diag, const size_t *n_train, int nsizes,
+                             double ridge, double label_noise, dml_prediction *pred, int *npred, dml_error *err);
+
+/** The names of arm (d, m, i) of `s`: arm (DML_ARM_MAX bytes) "<data>/<model>/<inference>" and its three parts
+ *  (DML_NAME_MAX bytes each). */
+void dml_arm_names(const dml_spec *s, int d, int m, int i, char *arm, char *data, char *model, char *inference);
 
 /** A data file the runner read: its canonical path and the SHA-256 (hex) of the very bytes read. */
 typedef struct {
@@ -51,6 +79,10 @@ typedef struct {
     int (*have_point)(void *ctx, const char *arm, size_t n_train, int repeat);
     /** Store a finished point at once; nonzero aborts the run with DML_ERR_INTERNAL. */
     int (*on_point)(void *ctx, const dml_point *p);
+    /** Nonzero when the spectral readout of this arm is already stored (a resumed run skips it). */
+    int (*have_spectrum)(void *ctx, const char *arm);
+    /** Store the spectral readout of one kernel arm at once; nonzero aborts the run with DML_ERR_INTERNAL. */
+    int (*on_spectrum)(void *ctx, const dml_arm_spectrum *sp);
     /** Data files were read (before the first point computed from them): every file of this run so far, in
      *  the order read (valid during the call only). The provenance of the results. Nonzero stops the run
      *  with `err` as the hook filled it (e.g. a resumed run whose files changed since its first points). */
@@ -86,6 +118,10 @@ typedef struct {
  *  begins, so that a cancel waits for one tile at most and a killed run resumes from its stored tiles. Then each
  *  kernel inference is solved on its own from the tile files (dmilab/kernel_unit.h): the packed training Gram
  *  once, the test cross-kernel streamed one tile at a time (the memory model: dml_kernel_unit_bytes).
+ *  With spec.spectrum_n (docs/spectrum.md), repeat 0's unit first computes a dense Gram on dml_unit_train_points
+ *  (freed before the tiles) and reports each kernel arm's spectral readout (on_spectrum) that have_spectrum does
+ *  not report as stored: one eigendecomposition per kernel (NNGP, NTK) serves every arm of it, before the arms'
+ *  points.
  *  Trained arms (gd, sgd, adam): one network per point, initialised from (seed, repeat, model index) so
  *  every method and size of a repeat starts from the same weights, trained on the first n_train images.
  *  Returns 0 when all points are done; -1 with err (DML_ERR_CANCELLED when cancelled between units,

@@ -12,6 +12,15 @@
  *  back as exactly v. NaN and infinities print "null" (JSON has no such numbers). `size` >= 32. */
 void dml_format_double(char *buf, size_t size, double v);
 
+/** A JSON number, or null for NaN and infinities (the API's outputs write missing numbers as null). */
+cJSON *dml_json_number(double v);
+
+/** The number member `key` of object `o`, or NaN when it is missing or not a number (null). */
+double dml_json_get_number(const cJSON *o, const char *key);
+
+/** A CSV cell of a number: dml_format_double, or empty for NaN and infinities. `size` >= 32. */
+void dml_csv_number(char *buf, size_t size, double v);
+
 /** The compact JSON text of `item` (no whitespace), as cJSON_PrintUnformatted writes it except for
  *  numbers, which are printed by dml_format_double so that every number reads back as the same double.
  *  Strings are escaped as cJSON does (quote, backslash, \b \f \n \r \t, other bytes below 0x20 as \u00XX);

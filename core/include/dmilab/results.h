@@ -33,4 +33,34 @@ int dml_training_curve_parse(const cJSON *a, dml_train_epoch **out, int *n);
  *  Returns a malloc'd NUL-terminated string. */
 char *dml_results_csv(const dml_point *pts, size_t n);
 
+/* ---- the spectral readout (docs/spectrum.md) ---- */
+
+/** One kernel arm's readout as the API shows it: {"arm", "data", "model", "inference", "n" (N, the spectrum's
+ *  points), "outputs", "ridge", "label_noise", "trace", "target_power", "alignment", "effective_dimension",
+ *  "seconds", "modes": {"thinned", "mode" (1-based mode numbers), "eigenvalue", "power", "cumulative"},
+ *  "predicted": [{"n_train", "test_mse", "train_mse", "delta", "kappa", "learned", "e0"}]}. The modes are every
+ *  one of the N, or with 2 <= max_points < N the dml_spectrum_thin selection (log-spaced, first and last kept).
+ *  NaN prints as null. Returns NULL when out of memory. */
+cJSON *dml_arm_spectrum_json(const dml_arm_spectrum *a, size_t max_points);
+
+/** An arm's predicted curve as JSON, [{"n_train", "test_mse", "train_mse", "delta", "kappa", "learned", "e0"}]. */
+cJSON *dml_predictions_json(const dml_prediction *p, int n);
+
+/** The inverse of dml_predictions_json into out[0..max): the count, or -1 when `a` is not such an array or holds
+ *  more than max entries. Missing numbers read as NaN. */
+int dml_predictions_parse(const cJSON *a, dml_prediction *out, int max);
+
+/** A JSON array of dml_arm_spectrum_json of v[0..n) (NULL when out of memory). */
+cJSON *dml_spectra_json(const dml_arm_spectrum *v, size_t n, size_t max_points);
+
+/** CSV of the modes, one row per arm and kept mode (thinned as dml_arm_spectrum_json), header
+ *  `arm,data,model,inference,mode,eigenvalue,power,cumulative`, numbers as dml_format_double prints them.
+ *  Returns a malloc'd string, NULL when out of memory. */
+char *dml_spectra_csv(const dml_arm_spectrum *v, size_t n, size_t max_points);
+
+/** Add "predicted_test_mse" and "predicted_train_mse" to each curve of `curves` (dml_curves_json) whose arm has a
+ *  readout in v[0..n): one entry per n_train of the curve, the prediction at that size, null where there is none
+ *  (n_train beyond the spectrum's N). Curves of other arms are left as they are. */
+void dml_curves_add_predicted(cJSON *curves, const dml_arm_spectrum *v, size_t n);
+
 #endif

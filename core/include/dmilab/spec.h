@@ -139,6 +139,11 @@ typedef struct {
     /** Bit m: model m's `width`, or a width of one of its layers, was written in the spec (kernels ignore a
      *  defaulted width; see admission). */
     uint64_t width_given;
+    /** The spectral readout (`"spectrum": {"n": N}`, docs/spectrum.md): 0 when not asked for, else N, the
+     *  training points of repeat 0 whose Gram every kernel arm eigendecomposes (the largest n_train of the spec
+     *  when `n` is not given). */
+    size_t spectrum_n;
+    int spectrum_n_given;        /**< `spectrum.n` was written in the spec (admission's messages) */
 } dml_spec;
 
 /** Parse and resolve a spec from a JSON tree (see dml_json_parse for the text).
@@ -165,6 +170,10 @@ cJSON *dml_spec_resolved_json(const dml_spec *s);
 
 /** Number of points of the full grid: sum over data variants of sizes, times models, inference and repeats. */
 size_t dml_spec_points(const dml_spec *s);
+
+/** Training points a unit of data variant d and repeat `repeat` loads: the largest n_train, or in repeat 0 of a
+ *  spec with kernel arms and a spectrum on more points, spectrum_n (the spectrum's Gram is computed on them). */
+size_t dml_unit_train_points(const dml_spec *s, int d, int repeat);
 
 void dml_spec_free(dml_spec *s);
 
