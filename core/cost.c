@@ -8,6 +8,7 @@
 #include "dmilab/audit.h"
 #include "dmilab/cost.h"
 #include "dmilab/kernel.h"
+#include "dmilab/kernel_unit.h"
 #include "dmilab/nn.h"
 #include "dmilab/spectrum.h"
 
@@ -32,6 +33,18 @@ static double cached_bytes(const dml_spec *s)
         }
     }
     return b;
+}
+
+/* An audit kernel fit (core/audit/: dense dml_kernel calls, then dml_ridge_predict): the peak of the Gram call
+ * (its NNGP and NTK outputs and workspace, dml_kernel_memory_bytes), the cross call with the Gram held, and the
+ * solve with both held (Cholesky factor, coefficients, test and train predictions). */
+static double audit_kernel_bytes(const dml_model *m, const dml_shape *sh, size_t n, size_t M, int k, int threads)
+{
+    double N = (double)n, T = (double)M;
+    double gram = dml_kernel_memory_bytes(m, sh, n, n, 1, threads);
+    double cross = 8.0 * 2.0 * N * N + dml_kernel_memory_bytes(m, sh, M, n, 0, threads);
+    double solve = 8.0 * (2.0 * N * N + 2.0 * T * N + T * k + N * k + N * N + N * k);
+    return fmax(gram, fmax(cross, solve));
 }
 
 void dml_unit_memory_estimate(const dml_spec *s, int d, int m, int threads, dml_unit_memory *out)
@@ -59,14 +72,18 @@ void dml_unit_memory_estimate(const dml_spec *s, int d, int m, int threads, dml_
         const dml_inference *inf = &s->inference[i];
         if (dml_method_is_kernel(inf->method)) {
             if (out->kernel > 0 || !fits) continue;
-            /* the kernel stage: the kernel engine's memory model (matrices, predictions, and the larger of its
-             * own workspaces and the ridge solve) */
-            out->kernel = dml_kernel_unit_memory_bytes(&s->models[m], &sh, (size_t)N, (size_t)M, k, threads);
-            /* the spectral readout, with the matrices held: its workspace (dml_spectrum_bytes) and the arrays
-             * of one arm kept while it is stored */
+            /* the kernel stage: one tile at a time, then one solve at a time from the tiles (packed Gram, one
+             * factor copy, streamed test rows), with the tile rows the runner chooses by default */
+            out->kernel = dml_kernel_unit_bytes(&s->models[m], &sh, ds->n_train, (size_t)ds->nn_train, (size_t)M, k,
+                                                threads, 0);
+            /* the spectral readout comes first, on its own dense Gram of the spectrum's points (freed before the
+             * tiles): that Gram with the engine's workspace, the eigendecomposition's workspace (dml_spectrum_bytes)
+             * and the arrays of one arm kept while it is stored */
             if (s->spectrum_n) {
                 out->spectrum = dml_spectrum_bytes(s->spectrum_n, (size_t)k, 0) + 8.0 * 3.0 * (double)s->spectrum_n;
-                out->kernel += out->spectrum;
+                size_t Nk = dml_unit_train_points(s, d, 0);
+                double dense = dml_kernel_memory_bytes(&s->models[m], &sh, Nk, Nk, 1, threads) + out->spectrum;
+                out->kernel = fmax(out->kernel, dense);
             }
         } else if (fits) {
             double b = dml_train_memory_bytes(L, inf->precision, inf->method == DML_INF_GD ? (size_t)N : (size_t)inf->train.batch,
@@ -84,7 +101,7 @@ void dml_unit_memory_estimate(const dml_spec *s, int d, int m, int threads, dml_
         for (int i = 0; i < s->ninference; i++) {
             const dml_inference *inf = &s->inference[i];
             double b = dml_method_is_kernel(inf->method)
-                           ? dml_kernel_unit_memory_bytes(&s->models[m], &sh, (size_t)na, (size_t)M, k, threads)
+                           ? audit_kernel_bytes(&s->models[m], &sh, (size_t)na, (size_t)M, k, threads)
                            : dml_train_memory_bytes(L, DML_F64, inf->method == DML_INF_GD ? (size_t)na
                                                                                        : (size_t)inf->train.batch,
                                                     (size_t)na, (size_t)M, threads);
@@ -98,8 +115,6 @@ void dml_unit_memory_estimate(const dml_spec *s, int d, int m, int threads, dml_
                                     out->dataset + out->audit);
 }
 
-/* Seconds per flop of the ridge solves (Cholesky and triangular solves, LAPACK). */
-#define SEC_PER_FLOP 3.5e-11
 /* Seconds per flop of the spectral readout (dml_spectrum_flops): its tridiagonal reduction is half matrix-vector
  * products, bound by memory bandwidth, far below the rate of the Cholesky solves (bench/bench_solve --method
  * spectrum, docs/spectrum.md). */
@@ -121,7 +136,7 @@ static double audit_seconds(const dml_spec *s, const dml_model *mod, const dml_l
             dml_kernel_cost gram, cross;
             dml_kernel_cost_estimate(mod, sh, na, na, 1, threads, &gram);
             dml_kernel_cost_estimate(mod, sh, M, na, 0, threads, &cross);
-            double solve = (n * n * n / 3.0 + 2.0 * n * n * k + 2.0 * (double)M * n * k) * SEC_PER_FLOP;
+            double solve = (n * n * n / 3.0 + 2.0 * n * n * k + 2.0 * (double)M * n * k) * DML_SEC_PER_SOLVE_FLOP;
             t += (ng + 1) * (gram.seconds + cross.seconds + solve);
             continue;
         }
@@ -180,7 +195,7 @@ void dml_spec_cost(const dml_spec *s, int threads, dml_cost *out)
                 units += R;
                 pairs += (gram.pairs + cross.pairs) * R;
                 duals += (gram.dual_evaluations + cross.dual_evaluations) * R;
-                seconds += R * (gram.seconds + cross.seconds + solve * nkernel * SEC_PER_FLOP / (threads > 1 ? 1.6 : 1.0));
+                seconds += R * (gram.seconds + cross.seconds + solve * nkernel * DML_SEC_PER_SOLVE_FLOP / (threads > 1 ? 1.6 : 1.0));
                 if (s->spectrum_n) {
                     size_t Ns = s->spectrum_n, Nk = dml_unit_train_points(s, d, 0);
                     if (Nk > (size_t)N) {   /* repeat 0's Gram on the spectrum's points instead */

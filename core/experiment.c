@@ -7,8 +7,10 @@
 #include <time.h>
 #include "dmilab/data.h"
 #include "dmilab/experiment.h"
+#include "dmilab/cost.h"
 #include "dmilab/kernel.h"
-#include "dmilab/ridge.h"
+#include "dmilab/kernel_unit.h"
+#include "dmilab/tile_cache.h"
 #include "dmilab/rng.h"
 #include "dmilab/sha256.h"
 #include "dmilab/transform.h"
@@ -55,6 +57,7 @@ typedef struct {
     /* kernel points of models whose kernel a later model shares (dml_spec_kernel_twin), for reuse */
     struct kept { int d, m, rep, i; dml_point p; } *kept;
     size_t nkept, capkept;
+    const char *tile_dir;   /* the hooks' tile_dir, or a temporary directory of this run */
 } runner;
 
 /* Keep a kernel point of model m when a later model of the spec has the same kernel. */
@@ -246,71 +249,157 @@ static int report(runner *R, const dml_point *p, dml_error *err)
     return 0;
 }
 
+typedef struct {
+    runner *R;
+    double base, weight;   /* progress of the points before this unit, and the share of the unit's tiles */
+    size_t done, total;
+} tile_ctx;
+
+static int tile_cancelled(void *ctx)
+{
+    const dml_run_hooks *h = ((tile_ctx *)ctx)->R->h;
+    return h->cancelled && h->cancelled(h->ctx);
+}
+
+/* Progress per tile: the tile stage counts for `weight` of the unit's missing kernel points. */
+static void tile_done(void *ctx, const dml_tile *t, int computed, size_t done, size_t total, double eta)
+{
+    tile_ctx *c = ctx;
+    const dml_run_hooks *h = c->R->h;
+    if (h->on_tile) h->on_tile(h->ctx, t, computed, eta);
+    if (h->on_progress && c->R->total)
+        h->on_progress(h->ctx, (c->base + c->weight * (double)done / (double)total) / (double)c->R->total);
+}
+
+/* The spectral readout of a unit (docs/spectrum.md): its dense NNGP and NTK Gram on the tr->n points loaded for it,
+ * freed before the kernel arms' tiles. */
+static int readout_stage(runner *R, int d, int m, const dml_dataset *tr, dml_error *err)
+{
+    const dml_spec *s = R->s;
+    const dml_run_hooks *h = R->h;
+    size_t Nk = tr->n;
+    int threads = h->threads > 0 ? h->threads : 1, rc = -1;
+    double *Knn = malloc(sizeof(double) * (Nk * Nk + 1)), *Tnn = malloc(sizeof(double) * (Nk * Nk + 1));
+    char f[64];
+    if (!Knn || !Tnn)
+        dml_fail(err, DML_ERR_NOMEM, NULL, "out of memory for the spectrum's kernels of %zu points", Nk);
+    else if (dml_kernel(&s->models[m], &tr->shape, tr->x, Nk, NULL, Nk, Knn, Tnn, threads, err))
+        set_field(err, dml_spec_field(s, "models", m, NULL, f, sizeof f));
+    else
+        rc = dml_readout_stage(s, d, m, Knn, Tnn, Nk, tr, h, err);
+    free(Knn);
+    free(Tnn);
+    return rc;
+}
+
 /* The kernel arms of one unit: one NNGP+NTK computation on the largest n_train serves every kernel method and
- * size (nested subsets: leading blocks of one Gram matrix), and the spectral readout (its Gram on the tr->n >= N
- * points the unit loaded). `t0`: when the unit started loading its data. */
+ * size (nested subsets: leading blocks of one Gram matrix), computed in durable tiles, then solved one inference
+ * at a time from them; and the spectral readout (its dense Gram on the tr->n >= N points the unit loaded, computed
+ * and freed before the tiles). `t0`: when the unit started loading its data. */
 static int kernel_stage(runner *R, int d, int m, int rep, const char *need, int missing, int readout,
                         const dml_dataset *tr, const dml_dataset *te, double t0, dml_error *err)
 {
     const dml_spec *s = R->s;
     const dml_run_hooks *h = R->h;
     const dml_data_spec *ds = &s->data[d];
-    int nsz = ds->nn_train, k = tr->k, rc = -1;
-    size_t N = ds->n_train[nsz - 1], M = ds->n_test, Nk = tr->n;   /* Nk >= N: the Gram's points */
-    double *Knn = malloc(sizeof(double) * Nk * Nk), *Tnn = malloc(sizeof(double) * Nk * Nk);
-    double *Kmn = malloc(sizeof(double) * M * N), *Tmn = malloc(sizeof(double) * M * N);
-    double *pt = malloc(sizeof(double) * M * (size_t)k), *pn = malloc(sizeof(double) * N * (size_t)k);
-    char f[64];
-    if (!Knn || !Tnn || !Kmn || !Tmn || !pt || !pn) {
-        dml_fail(err, DML_ERR_NOMEM, NULL, "out of memory for kernels of %zu training and %zu test points", N, M);
+    int nsz = ds->nn_train, k = tr->k, rc = -1, threads = h->threads > 0 ? h->threads : 1;
+    size_t N = ds->n_train[nsz - 1], M = ds->n_test;
+    const dml_model *mod = &s->models[m];
+    char f[64], key[DML_SHA256_HEX];
+    dml_tile_hold hold = {.lock_fd = -1};
+    double *pt = malloc(sizeof(double) * ((size_t)nsz * M * (size_t)k + 1));
+    size_t nsum = 0;   /* train predictions of every size */
+    for (int j = 0; j < nsz; j++) nsum += ds->n_train[j];
+    double *pn = malloc(sizeof(double) * (nsum * (size_t)k + 1));
+    dml_ridge_size *sz = calloc((size_t)nsz, sizeof *sz);
+    if (!pt || !pn || !sz) {
+        dml_fail(err, DML_ERR_NOMEM, NULL, "out of memory for the predictions of %zu test points", M);
         goto out;
     }
-    int threads = h->threads > 0 ? h->threads : 1;
-    if (h->on_kernel) h->on_kernel(h->ctx, d, m, rep);
-    if (dml_kernel(&s->models[m], &tr->shape, tr->x, Nk, NULL, Nk, Knn, Tnn, threads, err) ||
-        dml_kernel(&s->models[m], &tr->shape, te->x, M, tr->x, N, Kmn, Tmn, threads, err)) {
-        set_field(err, dml_spec_field(s, "models", m, NULL, f, sizeof f));
+    if (readout && readout_stage(R, d, m, tr, err)) goto out;
+    if (!missing) {
+        rc = 0;
         goto out;
     }
-    if (readout && dml_readout_stage(s, d, m, Knn, Tnn, Nk, tr, h, err)) goto out;
-    double share = missing ? (now() - t0) / (double)missing : 0.0;
+    if (dml_tile_key(h->engine, mod, &tr->shape, tr->x, N, te->x, M, key, err) ||
+        dml_tile_cache_enter(R->tile_dir, key, &hold, err))
+        goto out;
+    size_t rows = h->tile_rows ? h->tile_rows : dml_tile_rows_for(mod, &tr->shape, N, threads, 2.0);
+    dml_kernel_unit u = {.m = mod, .shape = &tr->shape, .x = tr->x, .xt = te->x, .dir = hold.dir,
+                         .cache = R->tile_dir, .threads = threads};
+    dml_tiling_init(&u.tiling, N, M, rows);
+    size_t ntiles = u.tiling.ngram + u.tiling.ncross, stored = dml_kernel_unit_present(&u);
+    if (h->on_kernel) {
+        dml_kernel_info info = {s->data[d].name, mod->name, rep, key,
+                                stored == ntiles ? "hit" : stored ? "partial" : "miss", ntiles, stored};
+        h->on_kernel(h->ctx, &info);
+    }
+    /* the tiles' share of the unit's progress, from the cost model: kernel seconds against solve seconds */
+    dml_kernel_cost gc, cc;
+    dml_kernel_cost_estimate(mod, &tr->shape, N, N, 1, threads, &gc);
+    dml_kernel_cost_estimate(mod, &tr->shape, M, N, 0, threads, &cc);
+    double solve_s = dml_ridge_curve_flops(M, (size_t)k, ds->n_train, (size_t)nsz) * DML_SEC_PER_SOLVE_FLOP;
+    int nsolve = 0;
+    for (int i = 0; i < s->ninference; i++) nsolve += dml_method_is_kernel(s->inference[i].method);
+    double ks = gc.seconds + cc.seconds, weight = ks + nsolve * solve_s > 0 ? ks / (ks + nsolve * solve_s) : 0;
+    tile_ctx tc = {R, (double)R->done, weight * missing, 0, ntiles};
+    u.ctx = &tc;
+    u.cancelled = tile_cancelled;
+    u.on_tile = tile_done;
+    if (dml_kernel_unit_tiles(&u, err)) {
+        if (err && err->code != DML_ERR_CANCELLED && err->code != DML_ERR_IO)
+            set_field(err, dml_spec_field(s, "models", m, NULL, f, sizeof f));
+        goto out;
+    }
+    double share = (now() - t0) / (double)missing;
     for (int i = 0; i < s->ninference; i++) {
         const dml_inference *inf = &s->inference[i];
         if (!dml_method_is_kernel(inf->method)) continue;
-        for (int j = 0; j < nsz; j++) {
-            if (!need[i * nsz + j]) continue;
-            if (h->cancelled && h->cancelled(h->ctx)) {
+        size_t nwant = 0, off = 0;
+        for (int j = 0; j < nsz; j++)
+            if (need[i * nsz + j]) {
+                sz[nwant] = (dml_ridge_size){.n = ds->n_train[j], .pred_test = pt + nwant * M * (size_t)k,
+                                             .pred_train = pn + off * (size_t)k};
+                off += ds->n_train[j];
+                nwant++;
+            }
+        if (!nwant) continue;
+        if (h->cancelled && h->cancelled(h->ctx)) {
+            dml_fail(err, DML_ERR_CANCELLED, NULL, "cancelled");
+            goto out;
+        }
+        double t1 = now();
+        if (dml_kernel_unit_solve(&u, inf->method == DML_INF_NTK, tr->y, (size_t)k, inf->ridge, sz, nwant, err)) {
+            if (err && err->code == DML_ERR_NUMERIC)
+                set_field(err, dml_spec_field(s, "inference", i, "ridge", f, sizeof f));
+            goto out;
+        }
+        double each = (now() - t1) / (double)nwant;
+        for (size_t w = 0; w < nwant; w++) {
+            if (w && h->cancelled && h->cancelled(h->ctx)) {   /* cancel is honoured between points */
                 dml_fail(err, DML_ERR_CANCELLED, NULL, "cancelled");
                 goto out;
             }
-            size_t n = ds->n_train[j];
-            double t1 = now();
             dml_point p;
             memset(&p, 0, sizeof p);
             arm_name(s, d, m, i, &p);
-            p.n_train = n;
+            p.n_train = sz[w].n;
             p.repeat = rep;
-            const double *K = inf->method == DML_INF_NTK ? Tnn : Knn;
-            const double *Kt = inf->method == DML_INF_NTK ? Tmn : Kmn;
-            if (dml_ridge_predict(K, Nk, n, Kt, N, M, tr->y, (size_t)k, inf->ridge, pt, pn, err)) {
-                set_field(err, dml_spec_field(s, "inference", i, "ridge", f, sizeof f));
-                goto out;
-            }
-            metrics(pt, te->y, te->label, M, k, &p.test_mse, &p.test_accuracy);
-            metrics(pn, tr->y, tr->label, n, k, &p.train_mse, NULL);
-            p.seconds = share + (now() - t1);
+            metrics(sz[w].pred_test, te->y, te->label, M, k, &p.test_mse, &p.test_accuracy);
+            metrics(sz[w].pred_train, tr->y, tr->label, sz[w].n, k, &p.train_mse, NULL);
+            p.seconds = share + each;
             if (report(R, &p, err)) goto out;
             keep_point(R, d, m, rep, i, &p);
         }
     }
     rc = 0;
 out:
-    free(Knn);
-    free(Tnn);
-    free(Kmn);
-    free(Tmn);
+    /* a finished kernel stays only for the cache; an interrupted one stays for its resumption */
+    dml_tile_cache_leave(&hold, rc != 0 || h->cache_bytes > 0);
+    if (rc == 0) dml_tile_cache_evict(R->tile_dir, h->cache_bytes);
     free(pt);
     free(pn);
+    free(sz);
     return rc;
 }
 
@@ -522,10 +611,23 @@ int dml_experiment_run(const dml_spec *s, const dml_run_hooks *h, dml_error *err
     R.npy = calloc((size_t)s->ndata + 1, sizeof *R.npy);
     R.npy_sha = calloc((size_t)s->ndata + 1, sizeof *R.npy_sha);
     R.loaded = calloc((size_t)s->ndata + 1, 1);
+    char tmp[1024] = "";
     int rc = 0;
     if (!R.split || !R.npy || !R.npy_sha || !R.loaded) {
         rc = dml_fail(err, DML_ERR_NOMEM, NULL, "out of memory");
         goto out;
+    }
+    R.tile_dir = h->tile_dir;
+    if (!R.tile_dir) {
+        const char *td = getenv("TMPDIR");
+        snprintf(tmp, sizeof tmp, "%s/dmilab-tiles-XXXXXX", td && *td ? td : "/tmp");
+        if (!mkdtemp(tmp)) {
+            tmp[0] = 0;
+            rc = dml_fail(err, DML_ERR_IO, NULL, "cannot create a temporary directory for kernel tiles in %s",
+                          td && *td ? td : "/tmp");
+            goto out;
+        }
+        R.tile_dir = tmp;
     }
     for (int d = 0; d < s->ndata && rc == 0; d++)
         for (int m = 0; m < s->nmodels && rc == 0; m++)
@@ -543,6 +645,7 @@ out:
     free(R.npy_sha);
     free(R.loaded);
     free(R.kept);
+    if (tmp[0]) dml_tile_cache_remove_all(tmp);
     if (rc) return -1;
     R.done = R.total;
     progress(&R);

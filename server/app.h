@@ -23,6 +23,7 @@ typedef struct {
     struct slurm *slurm;       /**< the Slurm executor (slurm.h), NULL unless --executor slurm */
     char web_root[PATH_MAX];   /**< resolved (realpath) web root; "" when it does not exist */
     char version[160];         /**< "dmilab <version> (<commit>)" */
+    char tile_dir[PATH_MAX + 8];   /**< kernel tiles and the kernel cache: cfg->tile_dir or "<db>.tiles" */
     atomic_int stopping;       /**< set at SIGTERM/SIGINT: new submissions get 503, long-polls return */
     /* State changes of experiments (started, progress, ended, cancelled, deleted): a generation counter
      * bumped under ev_mu with a broadcast on ev_cv, for the long-poll of GET .../wait. */

@@ -326,7 +326,14 @@ static int do_renew(app *a, const cJSON *req, cJSON **answer, char *err, size_t 
     int idx, cancel = 0;
     if (shard_ref(req, &id, &idx, &worker, err, cap, field))
         return CLUSTER_BAD;
-    int r = store_shard_renew(a->st, id, idx, worker, util_now_ms(), lease_ms(a), &cancel);
+    /* optional: how far the shard is (its kernel tiles) and the time left of them */
+    const cJSON *fr = cJSON_GetObjectItemCaseSensitive(req, "fraction"), *eta = cJSON_GetObjectItemCaseSensitive(req, "eta_seconds");
+    if (fr && !(cJSON_IsNumber(fr) && fr->valuedouble >= 0 && fr->valuedouble <= 1))
+        return bad(err, cap, field, "fraction", "fraction: expected the done fraction of the shard, a number in [0, 1]");
+    if (eta && !(cJSON_IsNumber(eta) && isfinite(eta->valuedouble) && eta->valuedouble >= 0))
+        return bad(err, cap, field, "eta_seconds", "eta_seconds: expected the seconds left of the shard, a number >= 0");
+    int r = store_shard_renew(a->st, id, idx, worker, util_now_ms(), lease_ms(a), fr ? fr->valuedouble : -1,
+                              eta ? eta->valuedouble : -1, &cancel);
     if (r < 0)
         return store_status(r, err, cap);
     if (r == 0) {

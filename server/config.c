@@ -91,6 +91,11 @@ static const option options[] = {
     {"max-experiment-seconds", "DMILAB_MAX_EXPERIMENT_SECONDS",
      LIMIT(OPT_SIZE, max_experiment_seconds, 1, 1LL << 40, 7 * 24 * 3600, NULL, DML_LIMIT_EXPERIMENT_SECONDS),
      "largest estimated computing time of an experiment (the dry-run estimate), seconds (default 604800, 7 days)"},
+    {"tile-dir", "DMILAB_TILE_DIR", STR(tile_dir, ""),
+     "directory of kernel tile files and the kernel cache (default: the database's path with .tiles appended)"},
+    {"cache-bytes", "DMILAB_CACHE_BYTES", SIZE(cache_bytes, 0, 1LL << 50, 2LL << 30),
+     "bytes of finished kernels kept in the tile directory for later experiments, least recently used evicted "
+     "(default 2147483648; 0 keeps none)"},
     {"lease-seconds", "DMILAB_LEASE_SECONDS", INT(lease_seconds, 2, 3600, 60),
      "lease of running work: renewed every sixth of it; when it lapses (owner hung, or on another machine and gone)"
      " the work is re-queued; a failing write is retried this long (default 60)"},

@@ -34,6 +34,8 @@ typedef struct {
     int max_connections_per_client;   /**< connections at once from one client address */
     int read_timeout;             /**< seconds a request may take to arrive whole (headers and body) */
     int db_check_seconds;         /**< PRAGMA quick_check of the database this often while serving; 0 = at start only */
+    char tile_dir[PATH_MAX];      /**< kernel tile files and the kernel cache; "" = "<db>.tiles" */
+    size_t cache_bytes;           /**< bytes of finished kernels kept for reuse (LRU); 0 = none */
 } serve_config;
 
 /** Fill defaults, then apply DMILAB_* environment variables, then the flags in argv[0..argc)

@@ -1,6 +1,9 @@
 /* dmilab server: the experiment object of the API. See experiment_json.h. */
 #include "experiment_json.h"
 
+#include <math.h>
+#include <string.h>
+
 #include "cluster.h"
 
 static void add_text_or_null(cJSON *o, const char *key, const char *v)
@@ -27,6 +30,11 @@ cJSON *experiment_json(const store_experiment *e)
     add_text_or_null(o, "name", e->name);
     cJSON_AddStringToObject(o, "status", e->status);
     cJSON_AddNumberToObject(o, "progress", e->progress);
+    cJSON_AddBoolToObject(o, "cancel_requested", e->cancel_requested != 0);
+    if (strcmp(e->status, "running") == 0 && isfinite(e->eta_seconds))
+        cJSON_AddNumberToObject(o, "eta_seconds", e->eta_seconds);
+    else
+        cJSON_AddNullToObject(o, "eta_seconds");
     add_text_or_null(o, "created_at", e->created_at);
     add_text_or_null(o, "started_at", e->started_at);
     add_text_or_null(o, "finished_at", e->finished_at);

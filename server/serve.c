@@ -67,6 +67,9 @@ int cmd_serve(int argc, char **argv)
     atomic_init(&a.stopping, 0);
     app_events_init(&a);
     snprintf(a.version, sizeof a.version, "%s", util_version_text());
+    /* tile files beside the database unless configured: a restart resumes from them */
+    if (cfg.tile_dir[0]) snprintf(a.tile_dir, sizeof a.tile_dir, "%s", cfg.tile_dir);
+    else snprintf(a.tile_dir, sizeof a.tile_dir, "%s.tiles", cfg.db);
     if (!realpath(cfg.web_root, a.web_root)) {
         util_log("warning: web root %s does not exist: no dashboard", cfg.web_root);
         a.web_root[0] = '\0';

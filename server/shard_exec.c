@@ -15,7 +15,9 @@ typedef struct {
     int d, m, i, rep;    /* the unit (i = -1: every kernel method) */
     size_t n_train;      /* "train": the one size */
     int (*stop)(void *ctx);
+    void (*on_tiles)(void *ctx, double fraction, double eta_seconds);
     void *ctx;
+    size_t tiles, tiles_seen;   /* of the kernel unit in flight */
     point_list *out;
     spectrum_list *spectra;
     audit_list *audits;
@@ -182,7 +184,24 @@ static void rebase_paths(cJSON *v, const char *from, const char *to)
     }
 }
 
-int shard_exec(const shard_job *job, const char *data_root, int threads, int (*stop)(void *ctx), void *ctx,
+/* A kernel unit begins its tiles; each tile done (computed or found stored) moves the shard's fraction. */
+static void hook_kernel(void *p, const dml_kernel_info *k)
+{
+    exec_ctx *c = p;
+    c->tiles = k->tiles;
+    c->tiles_seen = 0;
+}
+
+static void hook_tile(void *p, const dml_tile *t, int computed, double eta_seconds)
+{
+    (void)t, (void)computed;
+    exec_ctx *c = p;
+    c->tiles_seen++;
+    if (c->on_tiles && c->tiles) c->on_tiles(c->ctx, (double)c->tiles_seen / (double)c->tiles, eta_seconds);
+}
+
+int shard_exec(const shard_job *job, const char *data_root, const char *tile_dir, double cache_bytes, int threads,
+               int (*stop)(void *ctx), void (*on_tiles)(void *ctx, double fraction, double eta_seconds), void *ctx,
                point_list *out, spectrum_list *spectra, audit_list *audits, cJSON **files, dml_error *err)
 {
     *files = NULL;
@@ -204,7 +223,7 @@ int shard_exec(const shard_job *job, const char *data_root, int threads, int (*s
         snprintf(err->message, sizeof err->message, "%s", msg);
         return -1;
     }
-    exec_ctx c = {.job = job, .spec = &spec, .stop = stop, .ctx = ctx, .out = out, .spectra = spectra,
+    exec_ctx c = {.job = job, .spec = &spec, .stop = stop, .on_tiles = on_tiles, .ctx = ctx, .out = out, .spectra = spectra,
                   .audits = audits, .i = -1};
     const cJSON *u = job->unit;
     c.d = unit_int(u, "data", 0, spec.ndata);
@@ -236,6 +255,10 @@ int shard_exec(const shard_job *job, const char *data_root, int threads, int (*s
         .on_audit = hook_audit,
         .on_data = hook_data,
         .threads = threads,
+        .on_kernel = hook_kernel,
+        .on_tile = hook_tile,
+        .tile_dir = tile_dir,
+        .cache_bytes = cache_bytes,
     };
     rc = dml_experiment_run(&spec, &h, err);
     dml_spec_free(&spec);

@@ -21,12 +21,16 @@ typedef struct {
 
 /** Compute the points of `job` with `threads` threads, reading data under `data_root`. `stop(ctx)` (may be NULL) is
  *  asked between units and epochs; nonzero stops the run (DML_ERR_CANCELLED). A data file whose SHA-256 differs from
- *  job->data_files fails the shard (DML_ERR_IO, naming the file). On success returns 0 with the points in `out`
+ *  job->data_files fails the shard (DML_ERR_IO, naming the file). Kernel tiles go to `tile_dir` (NULL: a temporary
+ *  directory of the run), which keeps `cache_bytes` of finished kernels for later shards (dml_run_hooks). After each
+ *  tile, `on_tiles(ctx, fraction, eta_seconds)` (may be NULL) gets the done fraction of the unit's tiles and the
+ *  seconds left of them (-1 before a rate is measured). On success returns 0 with the points in `out`
  *  (zero-initialized by the caller), a kernel shard of repeat 0 the spectral readouts of its arms in `spectra`
  *  (zero-initialized; when the spec asks for them) and the audit cells of its (data, model) in `audits`
  *  (zero-initialized; when the spec has an `audit`), and the data files read in *files ([{"path", "sha256"}], caller frees); else -1
  *  with `err` filled. */
-int shard_exec(const shard_job *job, const char *data_root, int threads, int (*stop)(void *ctx), void *ctx,
+int shard_exec(const shard_job *job, const char *data_root, const char *tile_dir, double cache_bytes, int threads,
+               int (*stop)(void *ctx), void (*on_tiles)(void *ctx, double fraction, double eta_seconds), void *ctx,
                point_list *out, spectrum_list *spectra, audit_list *audits, cJSON **files, dml_error *err);
 
 #endif

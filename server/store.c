@@ -518,7 +518,7 @@ long store_count_status(store *st, const char *status)
 }
 
 #define EXP_COLS "id, name, status, progress, created_at, started_at, finished_at, error, spec, resolved_spec, version, " \
-                 "cancel_requested, provenance, error_code, error_field, lease_owner, lease_expires_ms"
+                 "cancel_requested, provenance, error_code, error_field, lease_owner, lease_expires_ms, eta_seconds"
 
 static char *col_dup(sqlite3_stmt *s, int i)
 {
@@ -546,6 +546,7 @@ static void read_experiment(sqlite3_stmt *s, store_experiment *e)
     e->error_field = col_dup(s, 14);
     e->lease_owner = col_dup(s, 15);
     e->lease_expires_ms = sqlite3_column_int64(s, 16);
+    e->eta_seconds = sqlite3_column_type(s, 17) == SQLITE_NULL ? NAN : sqlite3_column_double(s, 17);
 }
 
 static int get_in(store *st, sqlite3 *db, const char *id, store_experiment *out)
@@ -1128,6 +1129,16 @@ int store_set_progress(store *st, const char *id, const char *owner, double prog
 {
     return run1(st, "set progress", "UPDATE experiments SET progress = ? WHERE id = ? AND status = 'running' "
                 "AND lease_owner = ?", "dtt", progress < 0 ? 0 : progress > 1 ? 1 : progress, id, owner);
+}
+
+int store_set_tile_progress(store *st, const char *id, const char *owner, double progress, double eta_seconds)
+{
+    if (eta_seconds < 0)
+        return run1(st, "set progress", "UPDATE experiments SET progress = ?, eta_seconds = NULL WHERE id = ? AND "
+                    "status = 'running' AND lease_owner = ?", "dtt", progress < 0 ? 0 : progress > 1 ? 1 : progress, id, owner);
+    return run1(st, "set progress", "UPDATE experiments SET progress = ?, eta_seconds = ? WHERE id = ? AND "
+                "status = 'running' AND lease_owner = ?", "ddtt", progress < 0 ? 0 : progress > 1 ? 1 : progress,
+                eta_seconds, id, owner);
 }
 
 int store_set_provenance(store *st, const char *id, const char *owner, const char *provenance)

@@ -43,6 +43,7 @@ typedef struct {
     char *lease_owner;     /**< owner id of the process running it; NULL unless running */
     int64_t lease_expires_ms;   /**< Unix ms when its lease lapses unless renewed (0 without a lease) */
     int cancel_requested;
+    double eta_seconds;    /**< estimated seconds left of the kernel tiles in flight; NaN when unknown */
 } store_experiment;
 
 /** Open (or create) the database at `path`: check its integrity (PRAGMA quick_check; a malformed file is refused),
@@ -165,6 +166,10 @@ int store_spectra(store *st, const char *id, int arrays, spectrum_list *out);
 
 /** Set the progress of an experiment `owner` runs. Returns 1, 0 (lease lost) or a negative error. */
 int store_set_progress(store *st, const char *id, const char *owner, double progress);
+
+/** Set the progress and the estimated seconds left of the kernel tiles (eta_seconds < 0: unknown, stored as NULL) of
+ *  an experiment `owner` runs. Returns 1, 0 (lease lost) or a negative error. */
+int store_set_tile_progress(store *st, const char *id, const char *owner, double progress, double eta_seconds);
 
 /** Record the provenance JSON text of the run of an experiment `owner` runs. Returns 1, 0 or a negative error. */
 int store_set_provenance(store *st, const char *id, const char *owner, const char *provenance);

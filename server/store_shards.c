@@ -129,7 +129,7 @@ done:
 }
 
 int store_shard_renew(store *st, const char *id, int idx, const char *worker, int64_t now_ms, int64_t lease_ms,
-                      int *cancel)
+                      double fraction, double eta_seconds, int *cancel)
 {
     sqlite3 *db = store_db_acquire(st);
     if (!db)
@@ -141,6 +141,14 @@ int store_shard_renew(store *st, const char *id, int idx, const char *worker, in
     if (ret > 0) {
         ret = 1;
         store_db_run(st, db, "worker seen", "UPDATE workers SET last_seen_ms = ? WHERE owner = ?", "it", now_ms, worker);
+        if (fraction >= 0)
+            store_db_run(st, db, "shard progress", "UPDATE experiments SET progress = max(progress, (SELECT (CAST(total(CASE "
+                         "WHEN status = 'done' THEN points END) AS REAL) + ?2 * total(CASE WHEN idx = ?3 THEN points END)) / "
+                         "max(total(points), 1) FROM shards WHERE experiment_id = ?1)) WHERE id = ?1 AND status = 'running'",
+                         "tdi", id, fraction > 1 ? 1.0 : fraction, (int64_t)idx);
+        if (eta_seconds >= 0)
+            store_db_run(st, db, "shard eta", "UPDATE experiments SET eta_seconds = ? WHERE id = ? AND status = 'running'",
+                         "dt", eta_seconds, id);
         sqlite3_stmt *s = store_db_prep(db, "SELECT cancel_requested FROM experiments WHERE id = ?", "t", id);
         int rc = s ? sqlite3_step(s) : SQLITE_ERROR;
         if (cancel)

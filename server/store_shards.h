@@ -43,10 +43,13 @@ void store_shard_free(store_shard *s);
 int store_shard_claim(store *st, const char *worker, int threads, const char *slurm_job, int64_t now_ms, int64_t lease_ms,
                       store_shard *out);
 
-/** Renew `worker`'s lease on shard (id, idx). Returns 1 held (then *cancel tells whether a cancel of its experiment
+/** Renew `worker`'s lease on shard (id, idx). `fraction` in [0, 1] (negative: unknown) is how much of the shard is
+ *  done (its kernel tiles): the experiment's progress becomes at least the done shards' points plus that fraction of
+ *  this shard's, over all points; `eta_seconds` (negative: unknown) is the time left of the shard's tiles at their
+ *  measured rate, the experiment's eta_seconds. Returns 1 held (then *cancel tells whether a cancel of its experiment
  *  was requested), 0 lost (re-queued, done, or its experiment no longer running), or a negative error. */
 int store_shard_renew(store *st, const char *id, int idx, const char *worker, int64_t now_ms, int64_t lease_ms,
-                      int *cancel);
+                      double fraction, double eta_seconds, int *cancel);
 
 /** Store the points of a shard `worker` holds, exactly once: in one transaction the points (INSERT OR IGNORE, with
  *  their arm_index), the shard done, the experiment's progress (points of done shards / all points), the worker's

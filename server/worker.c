@@ -23,6 +23,7 @@ typedef struct {
     int idx;
     double renew_s, lease_s;
     atomic_int lost, cancel, done;
+    double fraction, eta;   /* of the shard's kernel tiles (under mu), -1 unknown: sent with each renewal */
     pthread_mutex_t mu;
     pthread_cond_t cv;
 } running;
@@ -50,8 +51,11 @@ static void *renewer(void *p)
         }
         if (atomic_load(&r->done))
             break;
+        double fraction = r->fraction, eta = r->eta;
         pthread_mutex_unlock(&r->mu);
         cJSON *q = ref_json(r), *ans = NULL;
+        if (fraction >= 0) cJSON_AddNumberToObject(q, "fraction", fraction);
+        if (eta >= 0) cJSON_AddNumberToObject(q, "eta_seconds", eta);
         int st = r->t->call(r->t->ctx, "renew", q, &ans);
         cJSON_Delete(q);
         if (st == CLUSTER_LOST) {
@@ -69,6 +73,15 @@ static void *renewer(void *p)
     }
     pthread_mutex_unlock(&r->mu);
     return NULL;
+}
+
+static void on_tiles(void *p, double fraction, double eta_seconds)
+{
+    running *r = p;
+    pthread_mutex_lock(&r->mu);
+    r->fraction = fraction;
+    r->eta = eta_seconds;
+    pthread_mutex_unlock(&r->mu);
 }
 
 static int should_stop(void *p)
@@ -130,7 +143,8 @@ int worker_step(const worker_transport *t, const worker_opts *o)
         return WORKER_UNREACHABLE;
     }
     running r = {.t = t, .o = o, .id = eid->valuestring, .idx = (int)ix->valuedouble,
-                 .lease_s = cJSON_IsNumber(ls) ? ls->valuedouble : 60, .renew_s = cJSON_IsNumber(rs) ? rs->valuedouble : 10};
+                 .lease_s = cJSON_IsNumber(ls) ? ls->valuedouble : 60, .renew_s = cJSON_IsNumber(rs) ? rs->valuedouble : 10,
+                 .fraction = -1, .eta = -1};
     if (r.renew_s < 0.2)
         r.renew_s = 0.2;
     const cJSON *claims = cJSON_GetObjectItemCaseSensitive(sh, "claims");
@@ -158,7 +172,8 @@ int worker_step(const worker_transport *t, const worker_opts *o)
     cJSON *files = NULL;
     dml_error err;
     double t0 = util_now_ms() / 1000.0;
-    int rc = shard_exec(&job, o->data_root, o->threads, should_stop, &r, &pl, &sl, &al, &files, &err);
+    int rc = shard_exec(&job, o->data_root, o->tile_dir, o->cache_bytes, o->threads, should_stop, on_tiles, &r, &pl, &sl,
+                        &al, &files, &err);
     free(spec_text);
 
     cJSON *rep = ref_json(&r);

@@ -20,6 +20,8 @@ typedef struct {
     const char *owner;            /**< its id (lease.h: "ROLE@HOST:PID#..."), unique among the cluster's workers */
     int threads;                  /**< threads for kernels, solves and training (>= 1) */
     const char *data_root;        /**< where it reads data files */
+    const char *tile_dir;         /**< its kernel tiles and kernel cache (dmilab/tiles.h); NULL: a temporary directory */
+    double cache_bytes;           /**< bytes of finished kernels kept in tile_dir for later shards; 0 keeps none */
     const char *slurm_job;        /**< "JOB_TASK" under Slurm, else NULL */
     const atomic_int *stopping;   /**< nonzero: stop after the current unit of work and give the shard back */
 } worker_opts;

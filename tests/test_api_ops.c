@@ -167,8 +167,9 @@ static void test_lifecycle(void)
     int before = npoints(a);
     op("POST", a, "/cancel", &r);
     j = json_of(&r);
-    check(r.status == 202 && str_at(j, "status") && strcmp(str_at(j, "status"), "running") == 0,
-          "cancel a running experiment: 202 with status running (cancel requested)");
+    check(r.status == 202 && str_at(j, "status") && strcmp(str_at(j, "status"), "running") == 0 &&
+              cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "cancel_requested")),
+          "cancel a running experiment: 202 with status running and cancel_requested true");
     cJSON_Delete(j);
     resp_free(&r);
     pthread_join(th, NULL);

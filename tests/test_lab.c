@@ -59,9 +59,9 @@ static int on_point(void *ctx, const dml_point *p)
     return 0;
 }
 
-static void on_kernel(void *ctx, int d, int m, int r)
+static void on_kernel(void *ctx, const dml_kernel_info *k)
 {
-    (void)d, (void)m, (void)r;
+    (void)k;
     ((collected *)ctx)->kernels++;
 }
 

@@ -1,6 +1,6 @@
 /* Cost and memory model of the kernel engine: pairs, dual evaluations and seconds of dml_kernel from the
- * per-layer costs of the layer table, and the bytes of one dml_kernel call and of one kernel-regression unit
- * of work of the experiment runner (dml_kernel_memory_bytes, dml_kernel_unit_memory_bytes). */
+ * per-layer costs of the layer table, and the bytes of one dml_kernel call
+ * (dml_kernel_memory_bytes). */
 #include <math.h>
 #include <stdlib.h>
 #include "dmilab/kernel.h"
@@ -75,29 +75,6 @@ double dml_kernel_memory_bytes(const dml_model *m, const dml_shape *shape, size_
     double bytes = 0;
     if (L && pl && plan_of(m, shape, L, pl) == 0) {
         bytes = 8.0 * (2.0 * (double)n1 * (double)n2 + work_doubles(pl, n1, n2, gram, threads));
-        dml_kplan_free(pl);
-    }
-    free(L);
-    free(pl);
-    return bytes;
-}
-
-double dml_kernel_unit_memory_bytes(const dml_model *m, const dml_shape *shape, size_t n_train, size_t n_test,
-                                    int outputs, int threads)
-{
-    if (threads < 1) threads = 1;
-    double N = (double)n_train, M = (double)n_test, k = outputs;
-    dml_layers *L = malloc(sizeof *L);
-    dml_kplan *pl = malloc(sizeof *pl);
-    double bytes = 0;
-    if (L && pl && plan_of(m, shape, L, pl) == 0) {
-        double gram = work_doubles(pl, n_train, n_train, 1, threads);
-        double cross = work_doubles(pl, n_test, n_train, 0, threads);
-        double solve = N * N + N * k;               /* the ridge solve: Cholesky factor, coefficients */
-        double work = gram > cross ? gram : cross;  /* the larger dml_kernel call's own memory */
-        bytes = 8.0 * (2 * N * N + 2 * M * N        /* NNGP and NTK: train Gram, test-train cross block */
-                       + M * k + N * k              /* test and train predictions */
-                       + (work > solve ? work : solve));
         dml_kplan_free(pl);
     }
     free(L);

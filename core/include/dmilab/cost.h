@@ -7,15 +7,17 @@
 #include <cjson/cJSON.h>
 #include "dmilab/spec.h"
 
+/** Seconds per flop of the ridge solves (Cholesky and triangular solves, LAPACK) on the reference machine
+ *  (bench/estimate.sh), for the dry run and the runner's progress weights. */
+#define DML_SEC_PER_SOLVE_FLOP 3.5e-11
 /** Estimated peak memory, in bytes, of one unit of work of the runner (dml_experiment_run): data variant `d`,
  *  model `m`, one repeat, with every inference method of the grid. The runner holds, for the whole run, the
  *  cached IDX splits of every data directory of the spec (uint8 images and labels); for the unit, the
  *  preprocessed train and test sets (x and one-hot y in double, int labels); while loading, the index
  *  arrays of the subsets and a transform's temporaries (a copy of the inputs and a D x D matrix for
- *  `orthogonal`). Then the kernel stage (dml_kernel_unit_memory_bytes, the kernel engine's memory model: NNGP
- *  and NTK of train x train and test x train, the predictions, and the larger of the engine's own workspaces
- *  and the ridge solve's matrix; with a spectrum, the eigendecomposition's workspace on spectrum_n points, and
- *  repeat 0's data and kernels on dml_unit_train_points), freed before the training stage (the largest dml_train_memory_bytes of the trained arms: network,
+ *  `orthogonal`). Then the kernel stage (dml_kernel_unit_bytes, dmilab/kernel_unit.h: one tile at a time, then one
+ *  kernel method's solve at a time from the tile files: packed Gram, one factor copy, streamed test rows; with a spectrum,
+ *  before it, the dense Gram on dml_unit_train_points and the eigendecomposition's workspace), freed before the training stage (the largest dml_train_memory_bytes of the trained arms: network,
  *  optimizer state, per-thread workspaces, the inputs in both precisions). `threads`: threads of one unit. */
 typedef struct {
     double cached;   /**< IDX splits held by the run */

@@ -9,6 +9,7 @@
 #include "dmilab/error.h"
 #include "dmilab/nn.h"
 #include "dmilab/spec.h"
+#include "dmilab/tiles.h"
 #include "dmilab/spectrum.h"
 
 #define DML_ARM_MAX (3 * DML_NAME_MAX + 2)
@@ -60,6 +61,16 @@ typedef struct {
     const char *sha256;
 } dml_data_file;
 
+/** The kernel of one unit (data variant, model, repeat) as the runner found it: its content address and whether
+ *  the kernel cache held it (provenance: kernel_cache). */
+typedef struct {
+    const char *data, *model;
+    int repeat;
+    const char *key;            /**< dml_tile_key, hex */
+    const char *cache;          /**< "hit" (every tile stored), "partial" (some: a resumed or evicted kernel), "miss" */
+    size_t tiles, stored;       /**< tiles of the kernel, and how many were stored when the unit began */
+} dml_kernel_info;
+
 /** Callbacks from the runner to whoever stores results. All may be NULL. */
 typedef struct {
     void *ctx;
@@ -81,14 +92,27 @@ typedef struct {
     int (*have_audit)(void *ctx, const char *arm, const char *group);
     /** Store a measured audit cell at once; nonzero aborts the run with DML_ERR_INTERNAL. */
     int (*on_audit)(void *ctx, const dml_audit_entry *e);
-    /** One NNGP+NTK kernel computation (train x train and test x train) of data variant d, model m, repeat r
-     *  is about to start: every kernel inference entry of the unit (a ridge sweep too) and every size is served
-     *  by it. */
-    void (*on_kernel)(void *ctx, int d, int m, int repeat);
     /** Fraction of work done (points and audit cells), in [0, 1]. */
     void (*on_progress)(void *ctx, double fraction);
     /** Threads for kernels and solves (>= 1). */
     int threads;
+    /** Directory of the kernel tile files (one subdirectory per kernel, named by its key; the kernel cache), or
+     *  NULL: a temporary directory under $TMPDIR (or /tmp), removed when the run ends. */
+    const char *tile_dir;
+    /** Bytes of finished kernels kept in tile_dir for later runs (least recently used evicted first); 0 keeps none
+     *  beyond their unit (a unit's tiles stay until its points are stored, so a killed run resumes from them). */
+    double cache_bytes;
+    /** Rows per kernel tile; 0: about 2 s of the engine per tile (dml_tile_rows_for). */
+    size_t tile_rows;
+    /** The engine version of the cache key; NULL: DML_KERNEL_ENGINE (tests change it). */
+    const char *engine;
+    /** A kernel unit begins its tiles (valid during the call): one NNGP+NTK kernel (train x train and test x
+     *  train) of a data variant, model and repeat, which serves every kernel inference entry of the unit (a ridge
+     *  sweep too) and every size; info->cache says whether its tiles were stored already. */
+    void (*on_kernel)(void *ctx, const dml_kernel_info *info);
+    /** A tile is done (computed 1: computed now, 0: found stored), with the ETA of the unit's remaining tiles in
+     *  seconds (-1 before a rate is measured). */
+    void (*on_tile)(void *ctx, const dml_tile *t, int computed, double eta_seconds);
 } dml_run_hooks;
 
 /** Run every point of `s` that `have_point` does not report as stored. `s` must have been parsed with a
@@ -97,11 +121,16 @@ typedef struct {
  *  the same bytes, those reported to on_data.
  *  Kernel arms: one NNGP+NTK computation per (data variant, model, repeat) on the largest n_train
  *  serves every size and every kernel inference entry, whatever their ridge (nested subsets, leading blocks of
- *  one Gram matrix); on a `subset: head` variant only repeat 0 is computed (dml_spec_arm_repeats).
- *  With spec.spectrum_n (docs/spectrum.md), repeat 0's unit computes its Gram on dml_unit_train_points and
- *  reports each kernel arm's spectral readout (on_spectrum) that have_spectrum does not report as stored: one
- *  eigendecomposition per kernel (NNGP, NTK) serves every arm of it, before the arms' points.
- *  The kernel matrices are freed before the unit's trained arms run.
+ *  one Gram matrix); on a `subset: head` variant only repeat 0 is computed (dml_spec_arm_repeats). It is
+ *  computed in tiles (row blocks, dmilab/tiles.h), each saved to a checksummed file in tile_dir before the next
+ *  begins, so that a cancel waits for one tile at most and a killed run resumes from its stored tiles. Then each
+ *  kernel inference is solved on its own from the tile files (dmilab/kernel_unit.h): the packed training Gram
+ *  once, the test cross-kernel streamed one tile at a time (the memory model: dml_kernel_unit_bytes).
+ *  With spec.spectrum_n (docs/spectrum.md), repeat 0's unit first computes a dense Gram on dml_unit_train_points
+ *  (freed before the tiles) and reports each kernel arm's spectral readout (on_spectrum) that have_spectrum does
+ *  not report as stored: one eigendecomposition per kernel (NNGP, NTK) serves every arm of it, before the arms'
+ *  points.
+ *  The kernel tiles are freed (or kept for the cache) before the unit's trained arms run.
  *  Trained arms (gd, sgd, adam): one network per point, initialised from (seed, repeat, model index) so
  *  every method and size of a repeat starts from the same weights, trained on the first n_train images.
  *  The audit (s->audit.ngroups > 0): after the points of repeat 0 of each (data variant, model), every arm

@@ -43,16 +43,6 @@ void dml_kernel_cost_estimate(const dml_model *m, const dml_shape *shape, size_t
  *  The inputs (the caller's) are not counted. 0 when the model does not fit the shape. */
 double dml_kernel_memory_bytes(const dml_model *m, const dml_shape *shape, size_t n1, size_t n2, int gram, int threads);
 
-/** Bytes of the kernel stage of one kernel-regression unit of work of the experiment runner
- *  (dml_experiment_run: one data variant, model and repeat): the NNGP and NTK of the n_train x n_train Gram
- *  matrix and of the n_test x n_train cross block, the test and train predictions (n x outputs), and the
- *  larger of the two dml_kernel calls' own memory (dml_kernel_memory_bytes without the outputs) and the ridge
- *  solve (a Cholesky copy of one Gram matrix and the n_train x outputs coefficients), which come one after the
- *  other. The prepared dataset and the cached IDX files are the caller's to add (dml_unit_memory_estimate,
- *  admission.h). 0 when the model does not fit the shape. */
-double dml_kernel_unit_memory_bytes(const dml_model *m, const dml_shape *shape, size_t n_train, size_t n_test,
-                                    int outputs, int threads);
-
 /** Bounds of one kernel request (0 = none): numbers (n1*n2 and each input's size), estimated computing time
  *  and estimated memory, and the model's depth and width (dml_model_admit; exceeding them is DML_ERR_LIMIT with
  *  field "model.depth" / "model.width"; empirical.width is bounded by max_width). Limit errors carry their

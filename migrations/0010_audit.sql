@@ -1,4 +1,4 @@
--- dmilab schema v9: the symmetry audit (DESIGN 2.2): one row per arm and group, stored as soon as it is measured
+-- dmilab schema v10: the symmetry audit (DESIGN 2.2): one row per arm and group, stored as soon as it is measured
 -- (a resumed run measures only the missing cells). seed_gap is NULL except for distributional measurements.
 CREATE TABLE audit (
     experiment_id TEXT NOT NULL REFERENCES experiments (id) ON DELETE CASCADE,

@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# bench/tiles.sh: kernel tiles and the kernel cache of `dmilab serve` (issue 15), measured on a running service.
+#   bench/tiles.sh cache [N]              an fcn NNGP+NTK learning curve up to N (default 4000, n_test 2000, 28x28),
+#                                         then the same kernel with another ridge: wall times, kernel_cache of each
+#   bench/tiles.sh interrupt ARCH [N] [RESIZE] [WAIT]
+#                                         a kernel experiment of ARCH (lcn, cnn-vec, cnn-gap) at 28/RESIZE pixels
+#                                         (default RESIZE 2: 14x14) with n_train N: after WAIT seconds (default 30)
+#                                         of tiles, the tiles done, progress, ETA, the server's peak RSS and the
+#                                         cancel latency; then a second run killed with SIGKILL after WAIT seconds
+#                                         and restarted: tiles stored, rewritten (recomputed) after the restart
+# A shortened run: it stops after the measurements (the experiment is cancelled), it does not finish the kernel.
+# Environment: DMILAB=path/to/dmilab (default build/server/dmilab), THREADS (default 2).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DMILAB=${DMILAB:-build/server/dmilab}
+THREADS=${THREADS:-2}
+[ -x "$DMILAB" ] || ninja -C build server/dmilab >/dev/null
+tmp=$(mktemp -d)
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+base="http://127.0.0.1:$port"
+pid=
+start() {
+    "$DMILAB" serve --bind 127.0.0.1 --port "$port" --db "$tmp/bench.db" --threads "$THREADS" \
+        --max-memory 22000000000 "$@" >>"$tmp/server.log" 2>&1 &
+    pid=$!
+    for _ in $(seq 200); do curl -fs "$base/healthz" >/dev/null && return; sleep 0.05; done
+    echo "the server did not start" >&2; cat "$tmp/server.log" >&2; exit 1
+}
+trap '[ -n "$pid" ] && kill $pid 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
+now() { date +%s.%N; }
+field() { python3 -c "import json, sys; d = json.load(sys.stdin); print($1)"; }
+submit() { curl -fs -X POST -H 'Content-Type: application/json' -d "$1" "$base/api/v1/experiments" | field 'd["id"]'; }
+wait_end() {
+    while :; do
+        st=$(curl -fs "$base/api/v1/experiments/$1/wait?timeout=60" | field 'd["status"]')
+        case "$st" in queued|running) ;; *) return ;; esac
+    done
+}
+status() { curl -fs "$base/api/v1/experiments/$1" | field 'd["status"]'; }
+tiles() { find "$tmp/bench.db.tiles" -name '*.tile' 2>/dev/null | wc -l; }
+
+case "${1:-}" in
+cache)
+    N=${2:-4000}
+    start
+    spec() {
+        echo "{\"data\": {\"source\": \"fashion-mnist\", \"n_train\": [$((N / 4)), $((N / 2)), $N], \"n_test\": 2000},
+              \"models\": {\"arch\": \"fcn\"}, \"inference\": [{\"method\": \"nngp\", \"ridge\": $1},
+              {\"method\": \"ntk\", \"ridge\": $1}]}"
+    }
+    for ridge in 1e-4 1e-3; do
+        t0=$(now)
+        id=$(submit "$(spec $ridge)")
+        wait_end "$id"
+        t1=$(now)
+        cache=$(curl -fs "$base/api/v1/experiments/$id" |
+                field '",".join(k["kernel_cache"] for k in json.loads(d["provenance"])["kernels"]) if isinstance(d.get("provenance"), str) else ",".join(k["kernel_cache"] for k in d["provenance"]["kernels"])')
+        acc=$(curl -fs "$base/api/v1/experiments/$id/results" |
+              field '" ".join("%s@%d=%.4f" % (p["inference"], p["n_train"], p["test_accuracy"]) for p in d["points"])')
+        printf 'ridge %s: %s, %.1f s wall, kernel_cache %s; %s\n' "$ridge" "$(status "$id")" "$(echo "$t1 - $t0" | bc)" "$cache" "$acc"
+    done
+    ;;
+interrupt)
+    ARCH=${2:?arch}; N=${3:-20000}; RESIZE=${4:-2}; WAIT=${5:-30}
+    spec="{\"data\": {\"source\": \"fashion-mnist\", \"resize\": $RESIZE, \"n_train\": [$N], \"n_test\": 100},
+           \"models\": {\"arch\": \"$ARCH\"}, \"inference\": {\"method\": \"ntk\"}}"
+    start --cache-bytes 0
+    t0=$(now)
+    id=$(submit "$spec")
+    until [ "$(tiles)" -ge 3 ] && [ "$(echo "$(now) - $t0 > $WAIT" | bc)" = 1 ]; do sleep 0.2; done
+    t3=$(now)
+    rss=$(awk '/VmHWM/ {print $2 / 1024}' "/proc/$pid/status")
+    prog=$(curl -fs "$base/api/v1/experiments/$id" | field '"progress %.4f, eta_seconds %s" % (d["progress"], d["eta_seconds"])')
+    last=$(find "$tmp/bench.db.tiles" -name '*.tile' -printf '%T@ %f\n' | sort -n | tail -2 | awk '{t[NR]=$1; f=$2} END {printf "%s, %.2f s", f, t[2]-t[1]}')
+    printf '%s 28/%s n_train %s: %d tiles in %.1f s from submission (last tile %s after the one before), %s, server peak RSS %.0f MiB\n' \
+        "$ARCH" "$RESIZE" "$N" "$(tiles)" "$(echo "$t3 - $t0" | bc)" "$last" "$prog" "$rss"
+    c0=$(now)
+    curl -fs -X POST "$base/api/v1/experiments/$id/cancel" | field '"cancel reply: %s, cancel_requested %s" % (d["status"], d["cancel_requested"])'
+    wait_end "$id"
+    printf 'cancelled after %.2f s (status %s)\n' "$(echo "$(now) - $c0" | bc)" "$(status "$id")"
+    # a second experiment of the same kernel: killed with SIGKILL after 3 new tiles, then restarted
+    rm -rf "$tmp/bench.db.tiles"
+    t0=$(now)
+    id=$(submit "$spec")
+    until [ "$(tiles)" -ge 3 ] && [ "$(echo "$(now) - $t0 > $WAIT" | bc)" = 1 ]; do sleep 0.1; done
+    kill -9 "$pid"; wait "$pid" 2>/dev/null || true
+    inflight=$(find "$tmp/bench.db.tiles" -name '*.tmp' | wc -l)
+    before=$(find "$tmp/bench.db.tiles" -name '*.tile' -printf '%f %T@\n' | sort)
+    nb=$(echo "$before" | wc -l)
+    start --cache-bytes 0
+    until [ "$(tiles)" -ge $((nb + 1)) ]; do sleep 0.1; done
+    after=$(find "$tmp/bench.db.tiles" -name '*.tile' -printf '%f %T@\n' | sort)
+    redone=$(comm -23 <(echo "$before") <(echo "$after") | wc -l)
+    printf 'kill -9 with %d tiles stored and %d being written: after the restart %d of the stored ones rewritten (recomputed)\n' \
+        "$nb" "$inflight" "$redone"
+    curl -fs -X POST "$base/api/v1/experiments/$id/cancel" >/dev/null
+    wait_end "$id"
+    ;;
+*)
+    sed -n '2,12p' "$0" >&2
+    exit 2
+    ;;
+esac
