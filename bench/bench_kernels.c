@@ -1,5 +1,5 @@
 /* dmilab kernel benchmark: NNGP + NTK of one architecture on the inputs written by the PyTorch peer
- * (shared/peers/torch_kernels.py --save-inputs DIR), timed and printed in the peer's format so that
+ * (bench/peers/torch_kernels.py --save-inputs DIR), timed and printed in the peer's format so that
  * bench/kernels.sh can compare the two side by side (DESIGN section 7).
  *
  * Usage: bench_kernels --arch fcn|lcn|cnn-vec|cnn-gap --n1 N --n2 N --size S

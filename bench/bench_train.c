@@ -1,5 +1,5 @@
 /* Training throughput of the finite networks (DESIGN section 7, reference workload "Training"): the four
- * architectures of shared/peers/torch_train.py (depth 2, 3x3 same filters, width 64 channels or 512 units,
+ * architectures of bench/peers/torch_train.py (depth 2, 3x3 same filters, width 64 channels or 512 units,
  * one input channel, 10 outputs, batch 128, plain SGD lr 0.05, mse on one-hot minus 0.1 targets), float32.
  *
  * Usage: bench_train [--threads T] [--size S] [--steps N] [--arch fcn|lcn|cnn-vec|cnn-gap|all] [--width W] [--cpu]

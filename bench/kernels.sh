@@ -13,13 +13,13 @@
 #   lcn     1000 x 1000 at 14x14
 #   cnn-vec 1000 x 1000 at 14x14
 #   cnn-gap   64 x   64 at 14x14
-# For each: the peer (shared/peers/torch_kernels.py) runs with --save-inputs into a temp dir, then
+# For each: the peer (bench/peers/torch_kernels.py) runs with --save-inputs into a temp dir, then
 # bench_kernels runs on exactly those inputs (and with --vs the old one). The output lines are printed, the
 # checksums (sum of all
 # NNGP and NTK entries) must agree to 1e-9 relative, and a table of pairs/s and ratio (ours / peer)
 # closes the run. Runs are sequential (never two at once), so each side has the machine to itself.
 #
-# Environment: PYTHON (default /usr/bin/python3), PEER (default <repo>/../shared/peers/torch_kernels.py),
+# Environment: PYTHON (default /usr/bin/python3), PEER (default bench/peers/torch_kernels.py),
 #              THREADS (default 2), OPENBLAS_CORETYPE (default: the kernels `dmilab --version` of BUILD_DIR
 #              names, the ones `dmilab serve` runs; exported to every side, the peer's PyTorch included, since
 #              Debian's OpenBLAS falls back to its generic Prescott kernels on CPUs it does not know).
@@ -43,7 +43,7 @@ done
 if [ "$nargs" -gt 1 ]; then echo "kernels.sh: at most one BUILD_DIR" >&2; exit 2; fi
 
 PYTHON=${PYTHON:-/usr/bin/python3}
-PEER=${PEER:-$(realpath -m "$here/../../shared/peers/torch_kernels.py")}
+PEER=${PEER:-$here/peers/torch_kernels.py}
 THREADS=${THREADS:-2}
 ours=$build/bench/bench_kernels
 if [ ! -x "$ours" ]; then

@@ -8,7 +8,7 @@
 #
 # Usage: bench/train.sh [BUILD_DIR]   (after `ninja -C BUILD_DIR bench/bench_train`)
 # Environment: REPEATS (3), THREADS (2), SIZES ("28 14"), ARCHS ("fcn lcn cnn-vec cnn-gap"), PYTHON (/usr/bin/python3,
-# Debian's python3-torch), PEER (path of torch_train.py; default ../shared/peers next to the repo), OLD (an older
+# Debian's python3-torch), PEER (path of torch_train.py; default bench/peers/torch_train.py), OLD (an older
 # build directory: its bench_train runs in the same rounds, and the table adds its rate, its ratio and new / old),
 # OPENBLAS_CORETYPE (default: the kernels `dmilab --version` of BUILD_DIR names, the ones `dmilab serve` runs;
 # exported to every side, PyTorch included, since Debian's OpenBLAS falls back to its generic Prescott kernels on
@@ -22,7 +22,7 @@ repeats=${REPEATS:-3}
 sizes=${SIZES:-28 14}
 archs=${ARCHS:-fcn lcn cnn-vec cnn-gap}
 python=${PYTHON:-/usr/bin/python3}
-peer=${PEER:-$root/../shared/peers/torch_train.py}
+peer=${PEER:-$root/bench/peers/torch_train.py}
 [ -x "$build/bench/bench_train" ] || { echo "build $build/bench/bench_train first" >&2; exit 2; }
 [ -f "$peer" ] || { echo "PyTorch peer not found: $peer (set PEER)" >&2; exit 2; }
 old=${OLD:+$OLD/bench/bench_train}

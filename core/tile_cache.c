@@ -127,7 +127,7 @@ double dml_tile_cache_evict(const char *base, double budget_bytes)
     entry *v = scan(base, &n);
     double total = 0;
     for (size_t i = 0; i < n; i++) total += v[i].bytes;
-    qsort(v, n, sizeof *v, by_use);
+    if (n > 1) qsort(v, n, sizeof *v, by_use);   /* v is NULL when there is none */
     for (size_t i = 0; i < n && total > budget_bytes; i++)
         if (evict_one(base, v[i].name)) total -= v[i].bytes;
     free(v);
