@@ -145,6 +145,8 @@ int worker_step(const worker_transport *t, const worker_opts *o)
     running r = {.t = t, .o = o, .id = eid->valuestring, .idx = (int)ix->valuedouble,
                  .lease_s = cJSON_IsNumber(ls) ? ls->valuedouble : 60, .renew_s = cJSON_IsNumber(rs) ? rs->valuedouble : 10,
                  .fraction = -1, .eta = -1};
+    if (o->renew_max_seconds > 0 && r.renew_s > o->renew_max_seconds)
+        r.renew_s = o->renew_max_seconds;
     if (r.renew_s < 0.2)
         r.renew_s = 0.2;
     const cJSON *claims = cJSON_GetObjectItemCaseSensitive(sh, "claims");

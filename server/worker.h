@@ -24,6 +24,8 @@ typedef struct {
     double cache_bytes;           /**< bytes of finished kernels kept in tile_dir for later shards; 0 keeps none */
     const char *slurm_job;        /**< "JOB_TASK" under Slurm, else NULL */
     const atomic_int *stopping;   /**< nonzero: stop after the current unit of work and give the shard back */
+    double renew_max_seconds;     /**< > 0: renew at least this often (the server's own workers: a cancel is seen within
+                                       about this time; a renewal is one small write), else every renew_seconds */
 } worker_opts;
 
 /** Outcome of worker_step. */
