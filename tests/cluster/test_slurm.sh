@@ -84,7 +84,7 @@ slurmd -D -f "$SLURM_CONF" >"$dir/log/slurmd.out" 2>&1 &
 daemons+=($!)
 state=
 for _ in $(seq 100); do
-    state=$(sinfo -h -o %t 2>/dev/null | head -1)
+    state=$(sinfo -h -o %t 2>/dev/null | head -1 || true)   # set -e: slurmctld may not answer yet
     [ "$state" = idle ] && break
     for p in "${daemons[@]}"; do
         kill -0 "$p" 2>/dev/null || skip "a Slurm daemon exited: $(tail -2 "$dir"/log/*.out "$dir"/log/*.log 2>/dev/null | tr '\n' ' ')"
