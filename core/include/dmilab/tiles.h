@@ -57,6 +57,14 @@ size_t dml_tile_rows_for(const dml_model *m, const dml_shape *shape, size_t N, i
 int dml_tile_compute(const dml_model *m, const dml_shape *shape, const double *x, const double *xt,
                      const dml_tile *t, double *nngp, double *ntk, int threads, dml_error *err);
 
+/** dml_tile_compute that stops inside the tile when `cancelled(ctx)` returns nonzero, polled by the engine's
+ *  threads every few pairs (dml_kernel_cancellable: it must be thread-safe and cheap): returns -1 with
+ *  DML_ERR_CANCELLED, and the partly written outputs must be discarded (a cancelled tile is never saved).
+ *  cancelled NULL: dml_tile_compute. */
+int dml_tile_compute_cancellable(const dml_model *m, const dml_shape *shape, const double *x, const double *xt,
+                                 const dml_tile *t, double *nngp, double *ntk, int threads,
+                                 int (*cancelled)(void *ctx), void *ctx, dml_error *err);
+
 /** Content address of a kernel unit: SHA-256 (hex) over the engine version `engine` (NULL: DML_KERNEL_ENGINE),
  *  the model with every field (dml_model_json), the input shape, N, M and the very bytes of the prepared training
  *  and test inputs. The inputs carry everything they came from (data files' bytes, preprocessing, transform,
