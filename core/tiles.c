@@ -2,6 +2,7 @@
  * their checksummed files (dmilab/tiles.h). */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,13 +175,16 @@ int dml_tile_save(const char *dir, const dml_tile *t, const double *nngp, const 
                   char *sha_ntk, dml_error *err)
 {
     size_t n = sizeof(double) * (t->r1 - t->r0) * t->ncols;
-    char sk[DML_SHA256_HEX], st[DML_SHA256_HEX], path[1200], tmp[1210];
+    char sk[DML_SHA256_HEX], st[DML_SHA256_HEX], path[1200], tmp[1240];
     if (dml_sha256_hex(nngp, n, sk) || dml_sha256_hex(ntk, n, st))
         return dml_fail(err, DML_ERR_INTERNAL, NULL, "SHA-256 failed");
     unsigned char h[HEADER_BYTES];
     header_of(t, sk, st, h);
     dml_tile_path(dir, t, path, sizeof path);
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    /* a name of this writer's own: two processes that compute the same kernel into one cache (two experiments, two
+     * `dmilab run`) each rename a whole file of the same bytes */
+    static atomic_uint seq;
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld.%u", path, (long)getpid(), atomic_fetch_add(&seq, 1));
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) {
         int e = errno;

@@ -329,6 +329,38 @@ static void test_corrupt_tile(const char *tmp)
           "a flipped byte fails the checksum and the file is removed");
 }
 
+/* Two processes saving the same tile at once (two runs computing one kernel into a shared cache) both succeed,
+ * and the file reads back whole: each writes a temporary file of its own before the rename. */
+static void test_concurrent_save(const char *tmp)
+{
+    char dir[600];
+    snprintf(dir, sizeof dir, "%s/concurrent", tmp);
+    mkdir(dir, 0755);
+    dml_tile t = {.kind = DML_TILE_CROSS, .index = 0, .r0 = 0, .r1 = 64, .ncols = 64};
+    double *k = malloc(sizeof(double) * 64 * 64), *th = malloc(sizeof(double) * 64 * 64);
+    for (int i = 0; i < 64 * 64; i++) k[i] = i, th[i] = -i;
+    pid_t pid[2];
+    for (int c = 0; c < 2; c++)
+        if ((pid[c] = fork()) == 0) {
+            dml_error err = {0};
+            int failed = 0;
+            for (int i = 0; i < 100; i++) failed += dml_tile_save(dir, &t, k, th, NULL, NULL, &err) != 0;
+            _exit(failed ? 1 : 0);
+        }
+    int ok = 1, status;
+    for (int c = 0; c < 2; c++) ok &= waitpid(pid[c], &status, 0) == pid[c] && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    double *rk = malloc(sizeof(double) * 64 * 64), *rt = malloc(sizeof(double) * 64 * 64);
+    dml_error err = {0};
+    CHECK(ok, "two processes each save the same tile 100 times at once, and every save succeeds");
+    CHECK(dml_tile_load(dir, &t, rk, rt, &err) == 1 && memcmp(rk, k, sizeof(double) * 64 * 64) == 0 &&
+              memcmp(rt, th, sizeof(double) * 64 * 64) == 0,
+          "the tile reads back whole");
+    tile_files = 0;
+    nftw(dir, count_tile_files, 16, FTW_PHYS);
+    CHECK(tile_files == 1, "one file is left, no temporary one (%d files)", tile_files);
+    free(k), free(th), free(rk), free(rt);
+}
+
 int main(void)
 {
     char tmp[] = "/tmp/dmilab-test-tiles-XXXXXX";
@@ -340,6 +372,7 @@ int main(void)
     tiled_vs_untiled("{\"arch\": \"fcn\", \"activation\": \"erf\"}", &img, 0);
     tiled_vs_untiled("{\"arch\": \"fcn\"}", &img, 0);
     test_corrupt_tile(tmp);
+    test_concurrent_save(tmp);
     test_kill_resume(tmp);
     test_cache(tmp);
     test_cancel(tmp, 0);

@@ -73,8 +73,9 @@ int dml_tile_key(const char *engine, const dml_model *m, const dml_shape *shape,
                  const double *xt, size_t M, char key[DML_SHA256_HEX], dml_error *err);
 
 /* ---- the tile files ----
- * One file per tile in the unit's directory: "g-<index>.tile" or "c-<index>.tile", written as "<name>.tmp",
- * flushed to disk (fsync) and renamed, so a file that exists is whole. Layout (little-endian host order):
+ * One file per tile in the unit's directory: "g-<index>.tile" or "c-<index>.tile", written as
+ * "<name>.tmp.<pid>.<n>" (a name of its writer's own), flushed to disk (fsync) and renamed, so a file that exists
+ * is whole even when two processes write the same tile. Layout (little-endian host order):
  * the magic "DMLTILE1", uint32 kind, uint32 0, uint64 r0, r1, ncols, the SHA-256 hex of the NNGP values and a NUL
  * (65 bytes) padded with zeros to 72, the same for the NTK values (header: 184 bytes), then the payload:
  * (r1 - r0) * ncols NNGP doubles, then as many NTK doubles. Each half has its own checksum, so that a solve of
