@@ -329,6 +329,9 @@ const synMismatch = await checkAudit(ids.audit, 'synthetic audit');
 // cnn-vec + sgd at 4 seeds: a distributional "invariant" within its seed floor where DESIGN 2.2 says not
 check(synMismatch.length > 0 && synMismatch.every((m) => m.startsWith('poly/vec/sgd × ')),
   'synthetic audit: the distributional cells of cnn-vec + sgd that read invariant below their seed floor are the disagreements (if none is left, pick another configuration for the framing)', synMismatch);
+const synSummary = await page.eval('document.querySelector("#audit-body .audit-summary").textContent');
+check(synSummary.indexOf('poly/vec/sgd × permutation') < synSummary.indexOf('poly/vec/sgd × local-orthogonal') && /within its seed floor \(gap [^)]*seed-noise gap [^)]*4 seeds\)/.test(synSummary) &&
+  synSummary.includes('audit.seeds'), 'synthetic audit: the summary lists the disagreements in the heatmap\'s order and reads the distributional ones with their seed floor', synSummary);
 await page.hover('#fig-audit g.audit-mismatch rect');
 const tip = await page.eval('Array.from(document.querySelectorAll("#fig-audit g[aria-label=tip] text")).map((t) => t.textContent).join(" ")');
 check(/method distributional/.test(tip) && /seed-noise gap/.test(tip) && /disagrees/.test(tip), 'hovering a framed cell shows its method, its seed-noise gap and the disagreement', tip);
