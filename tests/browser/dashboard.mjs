@@ -123,9 +123,10 @@ const near = (shown, v, sig) => (v === 0 ? shown === '0' : Math.abs(Number(shown
  * The audit section of experiment `id`, open in the page, against GET .../audit cell by cell: one heatmap
  * cell per entry in its arm's row and its group's column, its verdict mark and gap, its hover text (gap,
  * seed-noise gap, method, measured verdict), the table of expectations against DESIGN_22, and the red frames
- * on exactly the cells whose measurement disagrees with DESIGN_22. Returns those disagreements.
+ * on exactly the cells whose measurement disagrees with DESIGN_22; with `hover` false the hover texts are not
+ * checked (a phone has no pointer). Returns those disagreements.
  */
-async function checkAudit(id, what) {
+async function checkAudit(id, what, { hover = true } = {}) {
   const audit = (await getJson('/api/v1/experiments/' + id + '/audit')).audit;
   const drawn = await page.eval(`(() => {
     const svg = document.querySelector('#fig-audit svg.fig-svg');
@@ -175,7 +176,7 @@ async function checkAudit(id, what) {
   // the hover text of every cell: the pointer over its centre shows its gap and method
   let tips = 0;
   const tipBad = [];
-  for (let k = 0; k < drawn.cells.length; k++) {
+  for (let k = 0; hover && k < drawn.cells.length; k++) {
     await page.hover('#fig-audit g.audit-cells rect:nth-child(' + (k + 1) + ')');
     const tip = await page.eval('Array.from(document.querySelectorAll("#fig-audit g[aria-label=tip] tspan")).map((t) => t.textContent.replace(/\\u200b/g, "")).join("\\n")');
     const a = audit.find((x) => drawn.cells[k].label.startsWith(x.arm + ' × ' + x.group + '\n'));
@@ -184,7 +185,7 @@ async function checkAudit(id, what) {
       (a.seed_gap === null || tip.includes('seed-noise gap '))) tips++;
     else tipBad.push(tip);
   }
-  check(tips === audit.length, what + ': hovering each cell shows its gap and method (' + tips + ' of ' + audit.length + ')', tipBad.slice(0, 2));
+  if (hover) check(tips === audit.length, what + ': hovering each cell shows its gap and method (' + tips + ' of ' + audit.length + ')', tipBad.slice(0, 2));
   // the expectation beside it, and the disagreements framed
   const expected = drawn.table.filter((t) => DESIGN_22[t.arm] && String(DESIGN_22[t.arm][t.group]) === t.expected);
   check(expected.length === audit.length && drawn.table.length === audit.length, what + ': the table of expectations is DESIGN 2.2\'s for every cell (' + expected.length + ' of ' + audit.length + ')',
@@ -392,12 +393,12 @@ const SWEEP = `(() => {
   };
 })()`;
 const rel = (a, b) => Math.abs(a - b) <= 1e-6 * Math.max(1, Math.abs(b));
-async function checkSweep(metric, n) {
+async function checkSweep(metric, n, where) {
   const d = await page.eval(SWEEP);
   const mean = metric + '_mean';
   const std = metric + '_std';
   const at = (arm) => { const c = curveOf(arm); const i = c ? c.n_train.indexOf(n) : -1; return i < 0 ? null : { mean: c[mean][i], std: c[std][i] }; };
-  const what = 'sweep, ' + metric + ' at n_train ' + n;
+  const what = where + ', sweep, ' + metric + ' at n_train ' + n;
   check(eq(d.curves, ['f7/fcn/sgd']) && d.limits.length === 1 && d.title.includes('against width (n_train = ' + n + ')'), what + ': the sgd widths as one curve and one infinite-width limit', d);
   const dots = widths.map((w) => [w, at('f7/fcn.width=' + w + '/sgd')]);
   const onDots = dots.filter(([w, r]) => r && d.dots.some(([x, y]) => rel(x, w) && rel(y, r.mean)));
@@ -411,7 +412,7 @@ async function checkSweep(metric, n) {
   check(d.x[0] <= 8 && d.x[0] >= 8 / 1.5 && d.x[1] >= 512 && d.x[1] <= 512 * 1.5 && eq(d.ticks, widths.map(String)), what + ': the log x axis bounds the widths 8..512 and labels each', d);
 }
 check(await open('#' + ids.sweep, '!!document.querySelector("#fig-sweep-width svg.fig-svg")'), 'the swept experiment shows a metric against width');
-await checkSweep('test_accuracy', 300);
+await checkSweep('test_accuracy', 300, '1280 px');
 const wcsv = await downloadOf('#fig-sweep-width button[data-format="csv"]', '.csv');
 const wLines = wcsv.bytes.toString('utf8').trim().split(/\r?\n/);
 const wRows = wLines.slice(1).map((l) => l.split(','));
@@ -424,7 +425,8 @@ await page.screenshot(join(artifacts, 'dashboard-1280-sweep.png'), { element: '#
 await page.eval(`(() => { for (const [id, v] of [['sweep-metric', 'test_mse'], ['sweep-n', '100']]) { const s = document.getElementById(id); s.value = v; s.dispatchEvent(new Event('change')); } })()`);
 check(await page.waitFor('document.querySelector("#fig-sweep-width .fig-title").textContent.includes("n_train = 100")', 5000), 'sweep: the metric and n_train menus redraw the figure');
 await sleep(250);
-await checkSweep('test_mse', 100);
+await checkSweep('test_mse', 100, '1280 px');
+await page.screenshot(join(artifacts, 'dashboard-1280-sweep-mse.png'), { element: '#sweep-section' });
 
 // ---- 6. the submit page: field error of a bad spec, cost of a good one, submit, clone ----
 check(await open('#/submit', 'document.getElementById("spec-editor").value.length > 50 && document.getElementById("cost").hidden === false'), 'submit page: prefilled from an example and estimated');
@@ -492,7 +494,8 @@ const low = await page.eval(CONTRAST);
 check(low.length === 0, 'text contrast at WCAG AA on the experiment page', low.slice(0, 6));
 await page.setViewport(390, 844);
 for (const [hash, ready, name] of [['#' + ids.trained, '!!document.querySelector("#fig-mse svg.fig-svg")', 'trained'],
-  ['#' + ids.kernels, '!!document.querySelector("#fig-mse svg.fig-svg")', 'kernels'], ['#/submit', '!document.getElementById("cost").hidden', 'submit']]) {
+  ['#' + ids.kernels, '!!document.querySelector("#fig-mse svg.fig-svg")', 'kernels'], ['#' + ids.audit, '!!document.querySelector("#fig-audit svg.fig-svg")', 'audit'],
+  ['#' + ids.sweep, '!!document.querySelector("#fig-sweep-width svg.fig-svg")', 'sweep'], ['#/submit', '!document.getElementById("cost").hidden', 'submit']]) {
   await open(hash, ready);
   await sleep(300);
   await noOverflow('390 px, ' + name);
@@ -506,6 +509,20 @@ for (const [hash, ready, name] of [['#' + ids.trained, '!!document.querySelector
   if (name === 'trained') {
     for (const sec of ['audit', 'checks', 'curves']) await page.screenshot(join(artifacts, 'dashboard-390-trained-' + sec + '.png'), { element: '#' + sec + '-section' });
   }
+  if (name === 'audit') {
+    // the narrow heatmap (no gap in the cells, the table of expectations scrolling in its card), cell by cell
+    await checkAudit(ids.audit, '390 px, synthetic audit', { hover: false });
+    await page.screenshot(join(artifacts, 'dashboard-390-audit.png'), { element: '#audit-section' });
+    check((await page.eval(CONTRAST)).length === 0, '390 px, synthetic audit: text contrast at WCAG AA');
+  }
+  if (name === 'sweep') {
+    await page.eval(`(() => { for (const [id, v] of [['sweep-metric', 'test_accuracy'], ['sweep-n', '300']]) { const s = document.getElementById(id); s.value = v; s.dispatchEvent(new Event('change')); } })()`);
+    await page.waitFor('document.querySelector("#fig-sweep-width .fig-title").textContent.includes("n_train = 300")', 5000);
+    await sleep(250);
+    await checkSweep('test_accuracy', 300, '390 px');
+    await page.screenshot(join(artifacts, 'dashboard-390-sweep.png'), { element: '#sweep-section' });
+  }
+  if (name === 'audit' || name === 'sweep') continue;
   await page.screenshot(join(artifacts, 'dashboard-390-' + name + '-full.png'), { full: true });
 }
 const lowPhone = await page.eval(CONTRAST);
