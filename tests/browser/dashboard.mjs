@@ -351,7 +351,8 @@ check(acsv.ok && acsvLines[0].startsWith('arm,group,gap,seed_gap,method') && csv
 await noOverflow('1280 px, synthetic audit');
 
 // ---- 3. one n_train: a dot chart, not a column of dots ----
-check(await open('#' + ids.single, '!!document.querySelector("#fig-mse svg.fig-svg")'), 'the one-size experiment renders');
+// (a change of the hash alone keeps the document: wait for this experiment's own figure, not the last page's)
+check(await open('#' + ids.single, '(document.querySelector("#fig-mse .fig-title") || {}).textContent?.includes("n_train = 200")'), 'the one-size experiment renders');
 check(await page.eval('document.querySelectorAll("#fig-mse g.curve").length') === 0 && await page.eval('document.querySelectorAll("#fig-mse g.points").length') === 2 &&
   (await page.eval('document.querySelector("#fig-mse .fig-title").textContent')).includes('n_train = 200'), 'one n_train: a dot chart with one row per arm');
 
