@@ -40,6 +40,14 @@ async function open(hash, ready) {
   return ok;
 }
 
+/** A wait condition: the page shows experiment `id` and its heatmap's first cell is of arm prefix `arms` (a
+ *  change of the hash alone keeps the document: the last page's figures are there until the new ones are drawn). */
+const auditOf = (id, arms) => `document.getElementById("detail-id").textContent === ${JSON.stringify(id)} &&
+  ((document.querySelector("#fig-audit g.audit-cells rect") || { getAttribute: () => "" }).getAttribute("aria-label") || "").startsWith(${JSON.stringify(arms)})`;
+/** The same for the sweep figure of experiment `id` at the viewport's width (its section shown for it). */
+const sweepOf = (id) => `document.getElementById("detail-id").textContent === ${JSON.stringify(id)} && !document.getElementById("sweep-section").hidden &&
+  !!document.querySelector("#fig-sweep-width svg.fig-svg") && document.querySelector("#fig-sweep-width svg.fig-svg").getBoundingClientRect().right <= document.documentElement.clientWidth`;
+
 async function downloadOf(selector, suffix) {
   const before = new Set(readdirSync(downloads));
   const n0 = page.downloads.length;
@@ -304,7 +312,7 @@ await noOverflow('1280 px, spectrum');
 await page.screenshot(join(artifacts, 'dashboard-1280-spectrum.png'), { element: '#spectrum-section' });
 
 // ---- 2. the trained experiment: band, training curves, checks, audit heatmap ----
-check(await open('#' + ids.trained, '!!document.querySelector("#fig-train-loss svg.fig-svg") && !!document.querySelector("#fig-audit svg.fig-svg")'),
+check(await open('#' + ids.trained, '!!document.querySelector("#fig-train-loss svg.fig-svg") && ' + auditOf(ids.trained, 'f7/fcn/')),
   'the trained experiment renders training curves and the audit heatmap');
 check(await page.eval('document.querySelectorAll("#fig-mse g.band").length') === 3 &&
   (await page.eval('document.querySelector("#fig-mse .fig-note").textContent')).includes('± one sample standard deviation (2 repeats)'), 'two repeats: a spread band per arm, captioned');
@@ -325,7 +333,7 @@ await page.screenshot(join(artifacts, 'dashboard-1280-trained-full.png'), { full
 await page.screenshot(join(artifacts, 'dashboard-1280-audit-trained.png'), { element: '#audit-section' });
 
 // ---- 2b. the audit on synthetic data: real cells that disagree with DESIGN 2.2 ----
-check(await open('#' + ids.audit, '!!document.querySelector("#fig-audit svg.fig-svg")'), 'the audited synthetic experiment renders its heatmap');
+check(await open('#' + ids.audit, auditOf(ids.audit, 'poly/')), 'the audited synthetic experiment renders its heatmap');
 const synMismatch = await checkAudit(ids.audit, 'synthetic audit');
 // cnn-vec + sgd at 4 seeds: a distributional "invariant" within its seed floor where DESIGN 2.2 says not
 check(synMismatch.length > 0 && synMismatch.every((m) => m.startsWith('poly/vec/sgd × ')),
@@ -390,6 +398,7 @@ const SWEEP = `(() => {
     limits: Array.from(svg.querySelectorAll('g.sweep-limit line')).map((l) => Y(Number(l.getAttribute('y1')))),
     curves: Array.from(svg.querySelectorAll('g.sweep-curve')).map((g) => g.getAttribute('aria-description')),
     ticks: Array.from(svg.querySelectorAll('g[aria-label="x-axis tick label"] text')).map((t) => t.textContent),
+    labels: Array.from(svg.querySelectorAll('g[aria-label="text"] text')).map((t) => t.textContent).filter((t) => t.includes('width → ∞')),
     title: fig.querySelector('.fig-title').textContent, x: [x0, x1],
   };
 })()`;
@@ -410,9 +419,11 @@ async function checkSweep(metric, n, where) {
   const limits = widths.map((w) => at('f7/fcn.width=' + w + '/ntk'));
   check(limits.every((l) => l && l.mean === limits[0].mean) && rel(d.limits[0], limits[0].mean),
     what + ': the dashed limit at the ntk arms\' mean (' + limits[0].mean + '; one kernel, reported under every width)', { drawn: d.limits, api: limits });
+  const labelled = d.labels.length === 1 && /^ntk \(width → ∞\): \S+$/.test(d.labels[0]) && near(d.labels[0].split(': ')[1], limits[0].mean, 3);
+  check(labelled, what + ': the limit line is labelled with its value (' + d.labels[0] + ')', d.labels);
   check(d.x[0] <= 8 && d.x[0] >= 8 / 1.5 && d.x[1] >= 512 && d.x[1] <= 512 * 1.5 && eq(d.ticks, widths.map(String)), what + ': the log x axis bounds the widths 8..512 and labels each', d);
 }
-check(await open('#' + ids.sweep, '!!document.querySelector("#fig-sweep-width svg.fig-svg")'), 'the swept experiment shows a metric against width');
+check(await open('#' + ids.sweep, sweepOf(ids.sweep)), 'the swept experiment shows a metric against width');
 await checkSweep('test_accuracy', 300, '1280 px');
 const wcsv = await downloadOf('#fig-sweep-width button[data-format="csv"]', '.csv');
 const wLines = wcsv.bytes.toString('utf8').trim().split(/\r?\n/);
@@ -495,8 +506,8 @@ const low = await page.eval(CONTRAST);
 check(low.length === 0, 'text contrast at WCAG AA on the experiment page', low.slice(0, 6));
 await page.setViewport(390, 844);
 for (const [hash, ready, name] of [['#' + ids.trained, '!!document.querySelector("#fig-mse svg.fig-svg")', 'trained'],
-  ['#' + ids.kernels, '!!document.querySelector("#fig-mse svg.fig-svg")', 'kernels'], ['#' + ids.audit, '!!document.querySelector("#fig-audit svg.fig-svg")', 'audit'],
-  ['#' + ids.sweep, '!!document.querySelector("#fig-sweep-width svg.fig-svg")', 'sweep'], ['#/submit', '!document.getElementById("cost").hidden', 'submit']]) {
+  ['#' + ids.kernels, '!!document.querySelector("#fig-mse svg.fig-svg")', 'kernels'], ['#' + ids.audit, auditOf(ids.audit, 'poly/'), 'audit'],
+  ['#' + ids.sweep, sweepOf(ids.sweep), 'sweep'], ['#/submit', '!document.getElementById("cost").hidden', 'submit']]) {
   await open(hash, ready);
   await sleep(300);
   await noOverflow('390 px, ' + name);
