@@ -1,7 +1,14 @@
 #!/usr/bin/env bash
-# bench/tiles.sh: kernel tiles and the kernel cache of `dmilab serve` (issue 15), measured on a running service.
-#   bench/tiles.sh cache [N]              an fcn NNGP+NTK learning curve up to N (default 4000, n_test 2000, 28x28),
-#                                         then the same kernel with another ridge: wall times, kernel_cache of each
+# bench/tiles.sh: kernel tiles and the kernel cache (issue 15): the cache measured with `dmilab run`, progress,
+# cancel and resumption on a running `dmilab serve`.
+#   bench/tiles.sh cache [N] [ARCH] [RESIZE] [M]
+#                                         `dmilab run` of an NNGP+NTK learning curve of ARCH (default fcn) at 28/RESIZE
+#                                         pixels (default 1), sizes N/4, N/2, N (default 4000), n_test M (default
+#                                         2000), then three runs of the same kernel with another ridge (kernel cache
+#                                         hits): wall times (/usr/bin/time), kernel_cache, accuracies; and the solves
+#                                         alone: bench_solve's packed solve (factorization and 10 right-hand sides)
+#                                         at each size, once per kernel method; the ratio of the second run's
+#                                         median wall time to them
 #   bench/tiles.sh interrupt ARCH [N] [RESIZE] [WAIT]
 #                                         a kernel experiment of ARCH (lcn, cnn-vec, cnn-gap) at 28/RESIZE pixels
 #                                         (default RESIZE 2: 14x14) with n_train N: after WAIT seconds (default 30)
@@ -9,7 +16,9 @@
 #                                         cancel latency; then a second run killed with SIGKILL after WAIT seconds
 #                                         and restarted: tiles stored, rewritten (recomputed) after the restart
 # A shortened run: it stops after the measurements (the experiment is cancelled), it does not finish the kernel.
-# Environment: DMILAB=path/to/dmilab (default build/server/dmilab), THREADS (default 2).
+# Environment: DMILAB=path/to/dmilab (default build/server/dmilab), BENCH_SOLVE (default build/bench/bench_solve),
+# THREADS (default 2). bench_solve gets OPENBLAS_CORETYPE=SkylakeX when the CPU has AVX-512 (as dmilab chooses
+# for itself, server/main.c), unless it is set.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DMILAB=${DMILAB:-build/server/dmilab}
@@ -41,24 +50,41 @@ tiles() { find "$tmp/bench.db.tiles" -name '*.tile' 2>/dev/null | wc -l; }
 
 case "${1:-}" in
 cache)
-    N=${2:-4000}
-    start
+    N=${2:-4000}; ARCH=${3:-fcn}; RESIZE=${4:-1}; M=${5:-2000}
+    BENCH_SOLVE=${BENCH_SOLVE:-build/bench/bench_solve}
+    [ -x "$BENCH_SOLVE" ] || ninja -C build bench/bench_solve >/dev/null
     spec() {
-        echo "{\"data\": {\"source\": \"fashion-mnist\", \"n_train\": [$((N / 4)), $((N / 2)), $N], \"n_test\": 2000},
-              \"models\": {\"arch\": \"fcn\"}, \"inference\": [{\"method\": \"nngp\", \"ridge\": $1},
-              {\"method\": \"ntk\", \"ridge\": $1}]}"
+        echo "{\"data\": {\"source\": \"fashion-mnist\", \"resize\": $RESIZE, \"n_train\": [$((N / 4)), $((N / 2)), $N],
+              \"n_test\": $M}, \"models\": {\"arch\": \"$ARCH\"}, \"inference\": [{\"method\": \"nngp\", \"ridge\": $1},
+              {\"method\": \"ntk\", \"ridge\": $1}]}" >"$tmp/spec-$1.json"
+        echo "$tmp/spec-$1.json"
     }
-    for ridge in 1e-4 1e-3; do
-        t0=$(now)
-        id=$(submit "$(spec $ridge)")
-        wait_end "$id"
-        t1=$(now)
-        cache=$(curl -fs "$base/api/v1/experiments/$id" |
-                field '",".join(k["kernel_cache"] for k in json.loads(d["provenance"])["kernels"]) if isinstance(d.get("provenance"), str) else ",".join(k["kernel_cache"] for k in d["provenance"]["kernels"])')
-        acc=$(curl -fs "$base/api/v1/experiments/$id/results" |
-              field '" ".join("%s@%d=%.4f" % (p["inference"], p["n_train"], p["test_accuracy"]) for p in d["points"])')
-        printf 'ridge %s: %s, %.1f s wall, kernel_cache %s; %s\n' "$ridge" "$(status "$id")" "$(echo "$t1 - $t0" | bc)" "$cache" "$acc"
+    walls=(); cpus=()
+    for run in 1e-4 1e-3 1e-3 1e-3; do
+        /usr/bin/time -f '%e %U %S %M' -o "$tmp/time" "$DMILAB" run --threads "$THREADS" --tile-dir "$tmp/tiles" \
+            "$(spec $run)" >"$tmp/out.json" 2>"$tmp/err" || { cat "$tmp/err" >&2; exit 1; }
+        read -r wall user sys rss <"$tmp/time"
+        cpu=$(echo "$user + $sys" | bc)
+        res=$(field '"kernel_cache %s; " % d["provenance"]["kernel_cache"] + " ".join("%s@%d=%.4f" % (p["inference"], p["n_train"], p["test_accuracy"]) for p in d["points"])' <"$tmp/out.json")
+        printf '%s 28/%s ridge %s: %.2f s wall, %.2f s CPU, peak RSS %.0f MiB, %s\n' "$ARCH" "$RESIZE" "$run" "$wall" \
+            "$cpu" "$(echo "$rss / 1024" | bc)" "$res"
+        [ "$run" = 1e-3 ] && walls+=("$wall") && cpus+=("$cpu")
     done
+    mwall=$(printf '%s\n' "${walls[@]}" | sort -g | sed -n 2p)
+    mcpu=$(printf '%s\n' "${cpus[@]}" | sort -g | sed -n 2p)
+    core=${OPENBLAS_CORETYPE:-$(grep -q avx512f /proc/cpuinfo && echo SkylakeX || true)}
+    swall=0; scpu=0
+    for n in $((N / 4)) $((N / 2)) $N; do
+        OPENBLAS_CORETYPE=$core OPENBLAS_NUM_THREADS=$THREADS /usr/bin/time -f '%U %S' -o "$tmp/time" \
+            "$BENCH_SOLVE" --method packed --n "$n" --k 10 --gemm-n 256 --repeats 1 >"$tmp/solve"
+        w=$(tr ' ' '\n' <"$tmp/solve" | sed -n 's/^solve_seconds=//p')
+        read -r user sys <"$tmp/time"
+        printf 'packed solve at n %d: %.3f s wall, %.2f s CPU (the whole bench_solve process)\n' "$n" "$w" "$(echo "$user + $sys" | bc)"
+        swall=$(echo "$swall + 2 * $w" | bc -l)
+        scpu=$(echo "$scpu + 2 * ($user + $sys)" | bc -l)
+    done
+    printf 'second run (kernel cache hit), medians of 3: %.2f s wall, %.2f s CPU; the solves alone (2 methods x 3 sizes): %.2f s wall, %.2f s CPU; ratios %.2f wall, %.2f CPU\n' \
+        "$mwall" "$mcpu" "$swall" "$scpu" "$(echo "$mwall / $swall" | bc -l)" "$(echo "$mcpu / $scpu" | bc -l)"
     ;;
 interrupt)
     ARCH=${2:?arch}; N=${3:-20000}; RESIZE=${4:-2}; WAIT=${5:-30}
@@ -84,7 +110,7 @@ interrupt)
     id=$(submit "$spec")
     until [ "$(tiles)" -ge 3 ] && [ "$(echo "$(now) - $t0 > $WAIT" | bc)" = 1 ]; do sleep 0.1; done
     kill -9 "$pid"; wait "$pid" 2>/dev/null || true
-    inflight=$(find "$tmp/bench.db.tiles" -name '*.tmp' | wc -l)
+    inflight=$(find "$tmp/bench.db.tiles" -name '*.tmp.*' | wc -l)
     before=$(find "$tmp/bench.db.tiles" -name '*.tile' -printf '%f %T@\n' | sort)
     nb=$(echo "$before" | wc -l)
     start --cache-bytes 0
@@ -97,7 +123,7 @@ interrupt)
     wait_end "$id"
     ;;
 *)
-    sed -n '2,12p' "$0" >&2
+    sed -n '2,20p' "$0" >&2
     exit 2
     ;;
 esac

@@ -119,8 +119,11 @@ void dml_unit_memory_estimate(const dml_spec *s, int d, int m, int threads, dml_
  * products, bound by memory bandwidth, far below the rate of the Cholesky solves (bench/bench_solve --method
  * spectrum, docs/spectrum.md). */
 #define SEC_PER_FLOP_SPECTRUM 2e-10
-/* Reading, decompressing and preprocessing a data set's IDX files once (bench/estimate.sh). */
+/* Reading, decompressing and preprocessing a data set's files once (IDX, npy; bench/estimate.sh). */
 #define SEC_PER_DATA_LOAD 0.4
+/* Generating a synthetic data set (sphere, gaussian), per number of its inputs (bench/README.md, "Dry-run
+ * estimate": the flat load time overestimated the synthetic examples 4 to 6 times). */
+#define SEC_PER_SYNTHETIC_NUMBER 2e-8
 
 /* The audit of one (data variant, model): per kernel arm, the kernels of D and of every g.D at audit.n_train
  * (and their solves); per trained arm the float64 trainings of each cell's measurement (dml_audit_trainings). */
@@ -171,7 +174,9 @@ void dml_spec_cost(const dml_spec *s, int threads, dml_cost *out)
         double N = (double)ds->n_train[ds->nn_train - 1], M = (double)ds->n_test;
         dml_shape sh = dml_data_shape(ds);
         int k = dml_data_outputs(ds);
-        seconds += SEC_PER_DATA_LOAD;   /* synthetic data is generated, at about the same cost for small sets */
+        seconds += dml_source_is_synthetic(ds->source)
+                       ? SEC_PER_SYNTHETIC_NUMBER * (N + M) * (double)dml_shape_numel(&sh)
+                       : SEC_PER_DATA_LOAD;
         /* kernel arms: one unit per (data, model, repeat), the kernel of the largest n_train shared by every
          * kernel method and size */
         double solve = 0;

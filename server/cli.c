@@ -1,8 +1,11 @@
 /* dmilab: `dmilab kernel` and `dmilab run`, the learning core from the command line. */
+#include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "commands.h"
@@ -162,7 +165,13 @@ typedef struct {
     int nfiles;
     dml_audit_entry *audit;   /* the audit cells measured, in the order measured (the grid's) */
     size_t naudit, audit_cap;
+    kernel_list kernels;      /* each unit's kernel and whether the kernel cache held it */
 } run_ctx;
+
+static void run_on_kernel(void *p, const dml_kernel_info *k)
+{
+    kernel_list_add(&((run_ctx *)p)->kernels, k);
+}
 
 static int run_on_audit(void *p, const dml_audit_entry *e)
 {
@@ -216,28 +225,93 @@ static void run_on_progress(void *p, double fraction)
         fprintf(stderr, "\rdmilab run: %5.1f%%", 100 * fraction);
 }
 
+#define RUN_USAGE "dmilab run [--data-root DIR] [--threads N] [--tile-dir DIR] [--cache-bytes N] SPEC.json   (- reads " \
+                  "standard input)"
+
+/* mkdir -p: 0 when `dir` is a directory now. */
+static int make_dirs(const char *dir)
+{
+    char p[PATH_MAX];
+    snprintf(p, sizeof p, "%s", dir);
+    for (char *c = p + 1; *c; c++)
+        if (*c == '/') {
+            *c = 0;
+            if (mkdir(p, 0755) && errno != EEXIST) return -1;
+            *c = '/';
+        }
+    struct stat sb;
+    return (mkdir(p, 0755) == 0 || errno == EEXIST) && stat(p, &sb) == 0 && S_ISDIR(sb.st_mode) ? 0 : -1;
+}
+
+/* The kernel cache of `dmilab run`: $XDG_CACHE_HOME/dmilab/tiles, else $HOME/.cache/dmilab/tiles (the XDG base
+ * directory default); "" when neither names an absolute directory (the run then uses a temporary one). */
+static void default_tile_dir(char *out, size_t cap)
+{
+    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    if (xdg && xdg[0] == '/')
+        snprintf(out, cap, "%s/dmilab/tiles", xdg);
+    else if (home && home[0] == '/')
+        snprintf(out, cap, "%s/.cache/dmilab/tiles", home);
+    else
+        out[0] = 0;
+}
+
 int cmd_run(int argc, char **argv)
 {
     int threads = util_ncpu(), npos;
-    char *pos[1];
+    char *pos[1], *rest[64], tile_dir[PATH_MAX];
+    int nrest = 0;
     serve_config defaults;   /* the limits of a default `dmilab serve` */
     config_defaults(&defaults);
+    double cache_bytes = (double)defaults.cache_bytes;
+    default_tile_dir(tile_dir, sizeof tile_dir);
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--tile-dir") == 0) {
+            if (i + 1 >= argc || !argv[i + 1][0]) {
+                fprintf(stderr, "dmilab run: --tile-dir needs a directory\n");
+                return 2;
+            }
+            snprintf(tile_dir, sizeof tile_dir, "%s", argv[++i]);
+        } else if (strcmp(argv[i], "--cache-bytes") == 0) {
+            char *end = NULL;
+            errno = 0;
+            long long b = i + 1 < argc ? strtoll(argv[i + 1], &end, 10) : -1;
+            if (i + 1 >= argc || errno || end == argv[i + 1] || *end || b < 0 || b > (1LL << 50)) {
+                fprintf(stderr, "dmilab run: --cache-bytes needs an integer number of bytes in [0, 2^50]\n");
+                return 2;
+            }
+            cache_bytes = (double)b;
+            i++;
+        } else if (nrest < 64) {
+            rest[nrest++] = argv[i];
+        }
+    }
+    argc = nrest;
+    argv = rest;
     for (int i = 0; i < argc; i++)
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            printf("usage: dmilab run [--data-root DIR] [--threads N] SPEC.json   (- reads standard input)\n\n"
+            printf("usage: %s\n\n"
                    "Runs one experiment spec (docs/spec.md) in this process, without a server or database, with a\n"
                    "progress line on standard error, and prints its results JSON (points, curves, audit, checks,\n"
                    "resolved_spec, version, provenance, and with a spectrum its \"spectra\" as GET .../spectrum serves\n"
                    "them) on standard output; each failing check is also named on\n"
                    "standard error. Exit status: 0 when every check passes (or there are none), 1 when a check\n"
-                   "fails, 2 when the spec is invalid or the experiment fails (the error as JSON on standard error).\n");
+                   "fails, 2 when the spec is invalid or the experiment fails (the error as JSON on standard error).\n\n"
+                   "Kernels are computed in tiles kept in the kernel cache (docs/tiles.md): a later run that needs the\n"
+                   "same kernel (another ridge, other checks, another kernel method) reads them and runs only its\n"
+                   "solves, and a run killed midway resumes from its finished tiles. The provenance says, per kernel,\n"
+                   "whether the cache held it (\"kernel_cache\": hit, partial or miss).\n"
+                   "  --tile-dir DIR      the cache's directory (default $XDG_CACHE_HOME/dmilab/tiles, or\n"
+                   "                      ~/.cache/dmilab/tiles; created; shared safely by runs and servers at once)\n"
+                   "  --cache-bytes N     bytes of finished kernels kept there, least recently used evicted first\n"
+                   "                      (default 2147483648, as dmilab serve; 0 keeps none after their run)\n", RUN_USAGE);
             return 0;
         }
     if (parse_opts(argc, argv, &threads, defaults.data_root, sizeof defaults.data_root, pos, &npos, 1, "run") != 0)
         return 2;
     defaults.limits.threads = threads;
     if (npos != 1) {
-        fprintf(stderr, "usage: dmilab run [--data-root DIR] [--threads N] SPEC.json   (- reads standard input)\n");
+        fprintf(stderr, "usage: %s\n", RUN_USAGE);
         return 2;
     }
     size_t len;
@@ -260,9 +334,17 @@ int cmd_run(int argc, char **argv)
         print_dml_error(&err);
         return 2;
     }
+    if (tile_dir[0] && make_dirs(tile_dir)) {
+        char msg[PATH_MAX + 100];
+        snprintf(msg, sizeof msg, "cannot create the kernel cache directory %s: %s", tile_dir, strerror(errno));
+        dml_spec_free(&spec);
+        print_error("io_error", msg, NULL);
+        return 2;
+    }
     run_ctx ctx = {.spec = &spec, .points = {0}, .show_progress = isatty(STDERR_FILENO)};
     dml_run_hooks h = {.ctx = &ctx, .on_point = run_on_point, .on_spectrum = run_on_spectrum, .on_audit = run_on_audit,
-                       .on_data = run_on_data, .on_progress = run_on_progress, .threads = threads};
+                       .on_data = run_on_data, .on_progress = run_on_progress, .on_kernel = run_on_kernel,
+                       .threads = threads, .tile_dir = tile_dir[0] ? tile_dir : NULL, .cache_bytes = cache_bytes};
     rc = dml_experiment_run(&spec, &h, &err);
     if (ctx.show_progress)
         fputc('\n', stderr);
@@ -273,6 +355,7 @@ int cmd_run(int argc, char **argv)
         spectrum_list_free(&ctx.spectra);
         free(ctx.file_path);
         free(ctx.file_sha);
+        kernel_list_free(&ctx.kernels);
         print_dml_error(&err);
         return 2;
     }
@@ -302,6 +385,11 @@ int cmd_run(int argc, char **argv)
     for (int i = 0; files && i < ctx.nfiles; i++)
         files[i] = (dml_data_file){ctx.file_path[i], ctx.file_sha[i]};
     cJSON *prov = files ? provenance_json(threads, 1, util_version_text(), files, ctx.nfiles) : NULL;
+    if (prov && provenance_add_kernels(prov, &ctx.kernels)) {
+        cJSON_Delete(prov);
+        prov = NULL;
+    }
+    kernel_list_free(&ctx.kernels);
     free(files);
     free(ctx.file_path);
     free(ctx.file_sha);

@@ -1,7 +1,7 @@
 /* API test of what a CI gates on (issue 9): the checks of failed, cancelled and unfinished experiments (JSON and
  * JUnit), the error code and field stored with a failed experiment, `dmilab submit` (exit codes 0/1/2, JUnit, repeated
- * long-polls, the server's error bodies, DMILAB_TOKEN), `dmilab run`'s output (resolved_spec, version, provenance) and
- * its report of failing checks, the list filters ?q= and ?tag=, and 400 for unknown query parameters.
+ * long-polls, the server's error bodies, DMILAB_TOKEN), `dmilab run`'s output (resolved_spec, version, provenance),
+ * its report of failing checks and its kernel cache, the list filters ?q= and ?tag=, and 400 for unknown query parameters.
  * usage: test_api_gate PATH/TO/dmilab */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -245,6 +246,87 @@ static void test_run(void)
     free(err);
 }
 
+/* One `dmilab run` of `spec` with `args` before it; its provenance's kernel_cache, its first kernel's tiles and
+ * tiles stored, and its first point's test MSE. */
+static void run_cached(const char *args, const char *spec, char *cache, size_t cap, double *tiles, double *stored,
+                       double *mse)
+{
+    char path[400], cmd[1600], *err;
+    int st;
+    write_spec(path, sizeof path, "cached", spec);
+    snprintf(cmd, sizeof cmd, "%s '%s' run --threads 1 '%s'", args, t_exe, path);
+    char *out = run_both(cmd, &err, &st);
+    cJSON *j = st == 0 ? cJSON_Parse(out) : NULL;
+    const cJSON *pv = cJSON_GetObjectItem(j, "provenance");
+    const cJSON *k = cJSON_GetArrayItem(cJSON_GetObjectItem(pv, "kernels"), 0);
+    snprintf(cache, cap, "%s", str_at(pv, "kernel_cache") ? str_at(pv, "kernel_cache") : "(none)");
+    *tiles = num_at(k, "tiles");
+    *stored = num_at(k, "tiles_stored");
+    *mse = num_at(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "points"), 0), "test_mse");
+    if (st != 0)
+        fprintf(stderr, "dmilab run exited %d: %.500s\n", st, err);
+    cJSON_Delete(j);
+    free(out);
+    free(err);
+}
+
+/* dmilab run keeps its kernels in the kernel cache ($XDG_CACHE_HOME/dmilab/tiles, or --tile-dir): a second run
+ * that changes only the ridge reads the kernel's tiles (kernel_cache hit) and solves with its own ridge. */
+static void test_run_cache(void)
+{
+    static const char *fmt =
+        "{\"data\": {\"name\": \"fm\", \"source\": \"fashion-mnist\", \"resize\": 4, \"n_train\": [20, 40],"
+        " \"n_test\": 50, \"subset\": \"head\"}, \"models\": {\"name\": \"cnn\", \"arch\": \"cnn-vec\"},"
+        " \"inference\": {\"name\": \"nngp\", \"method\": \"nngp\", \"ridge\": %s}}";
+    char a[600], b[600], env[600], none[700], path[800], cache[16];
+    snprintf(a, sizeof a, fmt, "1e-4");
+    snprintf(b, sizeof b, fmt, "0.1");
+    snprintf(env, sizeof env, "env XDG_CACHE_HOME='%s/xdg'", t_dir);
+    double tiles, stored, mse_a, mse_b, mse;
+    run_cached(env, a, cache, sizeof cache, &tiles, &stored, &mse_a);
+    snprintf(path, sizeof path, "%s/xdg/dmilab/tiles", t_dir);
+    struct stat sb;
+    check(strcmp(cache, "miss") == 0 && tiles >= 1 && stored == 0 && stat(path, &sb) == 0 && S_ISDIR(sb.st_mode),
+          "a first dmilab run computes its kernel (kernel_cache %s, %g tiles, %g stored) into $XDG_CACHE_HOME/dmilab/tiles",
+          cache, tiles, stored);
+    run_cached(env, b, cache, sizeof cache, &tiles, &stored, &mse_b);
+    check(strcmp(cache, "hit") == 0 && stored == tiles && isfinite(mse_b) && mse_b != mse_a,
+          "a second run that changes only the ridge hits the cache (%s, %g of %g tiles stored) and solves with its "
+          "own ridge (test MSE %.6g against %.6g)", cache, stored, tiles, mse_b, mse_a);
+    run_cached(env, a, cache, sizeof cache, &tiles, &stored, &mse);
+    check(strcmp(cache, "hit") == 0 && memcmp(&mse, &mse_a, sizeof mse) == 0,
+          "the first spec again: a hit with the same test MSE bit for bit (%s, %.17g)", cache, mse);
+    snprintf(path, sizeof path, "%s/cached.json", t_dir);
+    char cmd[4096], *err;
+    int st;
+    write_spec(path, sizeof path, "cached", b);
+    snprintf(cmd, sizeof cmd, "%s '%s' run --threads 1 --tile-dir '%s/other' '%s'", env, t_exe, t_dir, path);
+    char *out = run_both(cmd, &err, &st);
+    cJSON *j = cJSON_Parse(out);
+    check(st == 0 && str_at(cJSON_GetObjectItem(j, "provenance"), "kernel_cache") &&
+              strcmp(str_at(cJSON_GetObjectItem(j, "provenance"), "kernel_cache"), "miss") == 0,
+          "--tile-dir names another cache: a miss there");
+    cJSON_Delete(j);
+    free(out);
+    free(err);
+    snprintf(none, sizeof none, "%s/none", t_dir);
+    snprintf(cmd, sizeof cmd, "%s '%s' run --threads 1 --tile-dir '%s' --cache-bytes 0 '%s'", env, t_exe, none, path);
+    out = run_both(cmd, &err, &st);
+    snprintf(cmd, sizeof cmd, "find '%s' -name '*.tile*' | wc -l", none);
+    int st2;
+    char *count = run_capture(cmd, &st2);
+    check(st == 0 && count && atoi(count) == 0, "--cache-bytes 0 keeps no finished kernel (%d tile files left)",
+          count ? atoi(count) : -1);
+    free(count);
+    free(out);
+    free(err);
+    snprintf(cmd, sizeof cmd, "'%s' run --cache-bytes -1 '%s'", t_exe, path);
+    out = run_both(cmd, &err, &st);
+    check(st == 2 && strstr(err, "--cache-bytes"), "a malformed --cache-bytes: exit 2, named (%.200s)", err);
+    free(out);
+    free(err);
+}
+
 static void submit(const char *args, const char *env, char **out, char **err, int *st)
 {
     char cmd[2000];
@@ -445,6 +527,7 @@ int main(int argc, char **argv)
         return t_finish();
     test_gate();
     test_run();
+    test_run_cache();
     test_submit();
     test_filters();
     int st = stop_server(SIGTERM);
