@@ -44,6 +44,7 @@ int dml_kplan_build(const dml_layers *L, dml_kplan *pl, dml_error *err)
         dml_kstep *st = &pl->step[i];
         st->d = d;
         st->P_in = i <= pl->pool ? P : 1;
+        st->f32 = L->kernel_precision == DML_KPREC_FLOAT32;
         if (dml_layer_table[d->kind]->kernel_plan(st, err)) return -1;
         if (i <= pl->pool) {
             pl->any_full |= st->full_in | st->full_out;

@@ -32,13 +32,14 @@ static void kernel(const dml_kstep *st, dml_kstate *s)
 {
     dml_activation a = st->d->activation;
     double *T = s->theta_zero ? NULL : s->T;
+    void (*dual)(dml_activation, size_t, const double *, int, const double *, const double *, double *, double *) =
+        st->f32 ? dml_dual_f32 : dml_dual;
     assert(s->s1 && s->s2);
     if (s->full)
         for (size_t r = 0; r < s->rows; r++)
-            dml_dual(a, s->cols, s->s1 + r, 0, s->s2, s->K + r * s->cols, s->K + r * s->cols,
-                     T ? T + r * s->cols : NULL);
+            dual(a, s->cols, s->s1 + r, 0, s->s2, s->K + r * s->cols, s->K + r * s->cols, T ? T + r * s->cols : NULL);
     else
-        dml_dual(a, s->cols, s->s1, 1, s->s2, s->K, s->K, T);
+        dual(a, s->cols, s->s1, 1, s->s2, s->K, s->K, T);
 }
 
 static void cost(const dml_layer *d, int full, double cap, dml_layer_cost *c)

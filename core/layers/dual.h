@@ -24,6 +24,15 @@
 void dml_dual(dml_activation act, size_t n, const double *k11, int k11_stride, const double *k22,
               const double *k12, double *out, double *theta);
 
+/** dml_dual with kernel_precision float32: the same formulas, with the determinant (and for erf the whole
+ *  stable-form d) in float64 as above, then the square root, the atan2 and erf's 1/sqrt(d) in float32 (SLEEF's
+ *  float atan2, 3.5 ULP for relu, 1 ULP for erf), T and T' assembled in float64 again. A self pair keeps
+ *  det == 0 exactly, so its angle is exactly 0. Entries are limited to float's range: a determinant or d above
+ *  3.4e38 (covariances above about 1e19) gives inf, which the engine reports as non-finite. Errors against
+ *  float64: docs/kernels.md. */
+void dml_dual_f32(dml_activation act, size_t n, const double *k11, int k11_stride, const double *k22,
+                  const double *k12, double *out, double *theta);
+
 /** The instruction set dml_dual uses in this process: "avx512f", "avx2+fma" or "scalar". */
 const char *dml_dual_isa(void);
 
@@ -34,5 +43,11 @@ void dml_dual_avx512(dml_activation act, size_t n, const double *k11, int k11_st
                      const double *k12, double *out, double *theta);
 void dml_dual_avx2(dml_activation act, size_t n, const double *k11, int k11_stride, const double *k22,
                    const double *k12, double *out, double *theta);
+void dml_dual_f32_scalar(dml_activation act, size_t n, const double *k11, int k11_stride, const double *k22,
+                         const double *k12, double *out, double *theta);
+void dml_dual_f32_avx512(dml_activation act, size_t n, const double *k11, int k11_stride, const double *k22,
+                         const double *k12, double *out, double *theta);
+void dml_dual_f32_avx2(dml_activation act, size_t n, const double *k11, int k11_stride, const double *k22,
+                       const double *k12, double *out, double *theta);
 
 #endif

@@ -77,6 +77,7 @@ typedef struct {
     dml_window_table win;         /* Conv, ConvLocal, AvgPool */
     double scale, b2;             /* affine layers: w^2 / F (F = 1 for Dense), b^2 */
     size_t self_off;              /* Act: offset of its pre-activation self diagonal in a self trajectory */
+    int f32;                      /* Act: the duals in float32 (the model's kernel_precision) */
 } dml_kstep;
 
 /** The covariances of one pair of inputs (x, x') as they pass through the layers (or, in the row stage after
