@@ -146,33 +146,47 @@ CLONES static void fused_row(double *restrict dst, const double *const *src, con
     }
 }
 
-void dml_window_full(const dml_window_table *t, const double *in, double *out)
+void dml_window_full_row(const dml_window_table *t, const double *in, size_t cap, size_t o1, double *out)
 {
     size_t Pin = t->P_in, Pout = t->P_out;
     if (t->all_affine && t->F <= 64) {
         const double *src[64], *mk[64];
-        for (size_t o1 = 0; o1 < Pout; o1++) {
-            int k = 0;
-            for (int d = 0; d < t->F; d++) {
-                size_t q = (size_t)d * Pout + o1;
-                if (t->mask[q] == 0.0) continue;
-                src[k] = in + (size_t)t->idx[q] * Pin + t->shift[d];
-                mk[k] = t->mask + (size_t)d * Pout;
-                k++;
-            }
-            fused_row(out + o1 * Pout, src, mk, k, (long)Pout);
+        int k = 0;
+        for (int d = 0; d < t->F; d++) {
+            size_t q = (size_t)d * Pout + o1;
+            if (t->mask[q] == 0.0) continue;
+            src[k] = in + ((size_t)t->idx[q] % cap) * Pin + t->shift[d];
+            mk[k] = t->mask + (size_t)d * Pout;
+            k++;
         }
+        fused_row(out, src, mk, k, (long)Pout);
         return;
     }
-    memset(out, 0, sizeof *out * Pout * Pout);
-    for (size_t o1 = 0; o1 < Pout; o1++) {
-        double *dst = out + o1 * Pout;
-        for (int d = 0; d < t->F; d++) {
-            size_t k = (size_t)d * Pout + o1;
-            if (t->mask[k] == 0.0) continue;
-            add_row(t, d, dst, in + (size_t)t->idx[k] * Pin);
-        }
+    memset(out, 0, sizeof *out * Pout);
+    for (int d = 0; d < t->F; d++) {
+        size_t k = (size_t)d * Pout + o1;
+        if (t->mask[k] == 0.0) continue;
+        add_row(t, d, out, in + ((size_t)t->idx[k] % cap) * Pin);
     }
+}
+
+void dml_window_full(const dml_window_table *t, const double *in, double *out)
+{
+    for (size_t o1 = 0; o1 < t->P_out; o1++) dml_window_full_row(t, in, t->P_in, o1, out + o1 * t->P_out);
+}
+
+void dml_window_rows_needed(const dml_window_table *t, size_t o1, size_t *lo, size_t *hi)
+{
+    size_t l = SIZE_MAX, h = 0;
+    for (int d = 0; d < t->F; d++) {
+        size_t k = (size_t)d * t->P_out + o1;
+        if (t->mask[k] == 0.0) continue;
+        size_t r = (size_t)t->idx[k];
+        if (r < l) l = r;
+        if (r > h) h = r;
+    }
+    *lo = l;
+    *hi = h;
 }
 
 /* dst[q] += src[q]: a whole row of the input (pooling's first pass). */
@@ -181,20 +195,25 @@ CLONES static void add_plain(double *restrict dst, const double *restrict src, s
     for (size_t q = 0; q < n; q++) dst[q] += src[q];
 }
 
-void dml_window_pool_full(const dml_window_table *t, const double *in, double *tmp, double *out)
+void dml_window_pool_full_row(const dml_window_table *t, const double *in, size_t cap, size_t o1, double *tmp,
+                              double *out)
 {
     size_t Pin = t->P_in, Pout = t->P_out;
-    /* first axis of the pair: tmp[o1, q] = sum_d1 in[idx[d1][o1], q] */
-    memset(tmp, 0, sizeof *tmp * Pout * Pin);
-    for (size_t o1 = 0; o1 < Pout; o1++)
-        for (int d = 0; d < t->F; d++) {
-            size_t k = (size_t)d * Pout + o1;
-            if (t->mask[k] != 0.0) add_plain(tmp + o1 * Pin, in + (size_t)t->idx[k] * Pin, Pin);
-        }
-    /* second axis: out[o1, o2] = sum_d2 tmp[o1, idx[d2][o2]] */
-    memset(out, 0, sizeof *out * Pout * Pout);
-    for (size_t o1 = 0; o1 < Pout; o1++)
-        for (int d = 0; d < t->F; d++) add_row(t, d, out + o1 * Pout, tmp + o1 * Pin);
+    /* first axis of the pair: tmp[q] = sum_d1 in[idx[d1][o1], q] */
+    memset(tmp, 0, sizeof *tmp * Pin);
+    for (int d = 0; d < t->F; d++) {
+        size_t k = (size_t)d * Pout + o1;
+        if (t->mask[k] != 0.0) add_plain(tmp, in + ((size_t)t->idx[k] % cap) * Pin, Pin);
+    }
+    /* second axis: out[o2] = sum_d2 tmp[idx[d2][o2]] */
+    memset(out, 0, sizeof *out * Pout);
+    for (int d = 0; d < t->F; d++) add_row(t, d, out, tmp);
+}
+
+void dml_window_pool_full(const dml_window_table *t, const double *in, double *tmp, double *out)
+{
+    for (size_t o1 = 0; o1 < t->P_out; o1++)
+        dml_window_pool_full_row(t, in, t->P_in, o1, tmp + o1 * t->P_in, out + o1 * t->P_out);
 }
 
 void dml_window_pool_diag(const dml_window_table *t, const double *in, double *out)
