@@ -124,26 +124,56 @@ void dml_window_diag(const dml_window_table *t, const double *in, double *out)
     for (int d = 0; d < t->F; d++) add_row(t, d, out, in);
 }
 
-/* One output row in one pass: dst[o] = sum over the k listed offsets of src[j][o] * mask[j][o], in list
- * order, accumulated in registers (8 entries at a time). src[j] is already shifted; reads past the row
- * ends hit finite neighbours or margins and are multiplied by 0. */
+/* One output row: dst[o] = sum over the k listed offsets of src[j][o] * mask[j][o], in list order starting
+ * from 0.0, 8 entries at a time. src[j] is already shifted; reads past the row ends hit finite neighbours or
+ * margins and are multiplied by 0. The offsets go three at a time through the row (six row pointers held in
+ * registers, the partial sums kept in dst between groups), each entry's additions in the same order. */
 /* 8 doubles with 8-byte alignment: GCC's generic vectors, one zmm in the AVX-512 clone. */
 typedef double v8d __attribute__((vector_size(64), aligned(8)));
+#define V8(p) (*(const v8d *)(p))
 
-CLONES static void fused_row(double *restrict dst, const double *const *src, const double *const *mask, int k,
-                             long n)
+CLONES static void fused_three(double *restrict dst, const double *const *src, const double *const *mask, int m,
+                               int first, long n)
 {
+    const double *s0 = src[0], *m0 = mask[0], *s1 = src[m > 1], *m1 = mask[m > 1], *s2 = src[m > 2 ? 2 : 0],
+                 *m2 = mask[m > 2 ? 2 : 0];
     long o = 0;
-    for (; o + 8 <= n; o += 8) {
-        v8d acc = {0, 0, 0, 0, 0, 0, 0, 0};
-        for (int j = 0; j < k; j++) acc += *(const v8d *)(src[j] + o) * *(const v8d *)(mask[j] + o);
-        *(v8d *)(dst + o) = acc;
+    if (m == 3) {
+        for (; o + 8 <= n; o += 8) {
+            v8d acc = first ? (v8d){0, 0, 0, 0, 0, 0, 0, 0} : V8(dst + o);
+            acc += V8(s0 + o) * V8(m0 + o);
+            acc += V8(s1 + o) * V8(m1 + o);
+            acc += V8(s2 + o) * V8(m2 + o);
+            *(v8d *)(dst + o) = acc;
+        }
+    } else if (m == 2) {
+        for (; o + 8 <= n; o += 8) {
+            v8d acc = first ? (v8d){0, 0, 0, 0, 0, 0, 0, 0} : V8(dst + o);
+            acc += V8(s0 + o) * V8(m0 + o);
+            acc += V8(s1 + o) * V8(m1 + o);
+            *(v8d *)(dst + o) = acc;
+        }
+    } else {
+        for (; o + 8 <= n; o += 8) {
+            v8d acc = first ? (v8d){0, 0, 0, 0, 0, 0, 0, 0} : V8(dst + o);
+            acc += V8(s0 + o) * V8(m0 + o);
+            *(v8d *)(dst + o) = acc;
+        }
     }
     for (; o < n; o++) {
-        double acc = 0.0;
-        for (int j = 0; j < k; j++) acc += src[j][o] * mask[j][o];
+        double acc = first ? 0.0 : dst[o];
+        for (int j = 0; j < m; j++) acc += src[j][o] * mask[j][o];
         dst[o] = acc;
     }
+}
+
+static void fused_row(double *dst, const double *const *src, const double *const *mask, int k, long n)
+{
+    if (k == 0) {
+        memset(dst, 0, sizeof *dst * (size_t)n);
+        return;
+    }
+    for (int j = 0; j < k; j += 3) fused_three(dst, src + j, mask + j, k - j < 3 ? k - j : 3, j == 0, n);
 }
 
 void dml_window_full_row(const dml_window_table *t, const double *in, size_t cap, size_t o1, double *out)
