@@ -44,29 +44,17 @@ static inline void apply8(dml_activation act, __m512d a, __m512d b, __m512d c, d
     if (theta) _mm512_storeu_pd(theta, _mm512_mul_pd(_mm512_loadu_pd(theta), tp));
 }
 
+static void block8(dml_activation act, const double *a, int a_stride, const double *b, const double *c, double *out,
+                   double *theta)
+{
+    apply8(act, a_stride ? _mm512_loadu_pd(a) : _mm512_set1_pd(a[0]), _mm512_loadu_pd(b), _mm512_loadu_pd(c), out,
+           theta);
+}
+
 void dml_dual_avx512(dml_activation act, size_t n, const double *k11, int k11_stride, const double *k22,
                      const double *k12, double *out, double *theta)
 {
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        __m512d a = k11_stride ? _mm512_loadu_pd(k11 + i) : _mm512_set1_pd(k11[0]);
-        apply8(act, a, _mm512_loadu_pd(k22 + i), _mm512_loadu_pd(k12 + i), out + i, theta ? theta + i : NULL);
-    }
-    if (i < n) {
-        /* the tail goes through the same vector code, padded with a harmless (1, 1, 0.5) entry */
-        double a[8], b[8], c[8], o[8], th[8];
-        for (int j = 0; j < 8; j++) a[j] = b[j] = th[j] = 1.0, c[j] = 0.5;
-        size_t r = n - i;
-        for (size_t j = 0; j < r; j++) {
-            a[j] = k11[k11_stride ? i + j : 0];
-            b[j] = k22[i + j];
-            c[j] = k12[i + j];
-            if (theta) th[j] = theta[i + j];
-        }
-        apply8(act, _mm512_loadu_pd(a), _mm512_loadu_pd(b), _mm512_loadu_pd(c), o, theta ? th : NULL);
-        memcpy(out + i, o, r * sizeof *o);
-        if (theta) memcpy(theta + i, th, r * sizeof *th);
-    }
+    dml_dual_blocks(block8, 8, act, n, k11, k11_stride, k22, k12, out, theta);
 }
 
 /* ---- float32 duals (dual.h, dml_dual_f32): 16 entries at a time, the determinant and erf's d in float64,
@@ -151,22 +139,5 @@ static inline void apply16_f32(dml_activation act, const double *a, int a_stride
 void dml_dual_f32_avx512(dml_activation act, size_t n, const double *k11, int k11_stride, const double *k22,
                          const double *k12, double *out, double *theta)
 {
-    size_t i = 0;
-    for (; i + 16 <= n; i += 16)
-        apply16_f32(act, k11_stride ? k11 + i : k11, k11_stride, k22 + i, k12 + i, out + i, theta ? theta + i : NULL);
-    if (i < n) {
-        /* the tail through the same code, padded with a harmless (1, 1, 0.5) entry */
-        double a[16], b[16], c[16], o[16], th[16];
-        for (int j = 0; j < 16; j++) a[j] = b[j] = th[j] = 1.0, c[j] = 0.5;
-        size_t r = n - i;
-        for (size_t j = 0; j < r; j++) {
-            a[j] = k11[k11_stride ? i + j : 0];
-            b[j] = k22[i + j];
-            c[j] = k12[i + j];
-            if (theta) th[j] = theta[i + j];
-        }
-        apply16_f32(act, a, 1, b, c, o, theta ? th : NULL);
-        memcpy(out + i, o, r * sizeof *o);
-        if (theta) memcpy(theta + i, th, r * sizeof *th);
-    }
+    dml_dual_blocks(apply16_f32, 16, act, n, k11, k11_stride, k22, k12, out, theta);
 }
