@@ -80,7 +80,7 @@ static void input_cov_full(const double *a, const double *b, size_t P, int C, do
 static void pair_buffers(const dml_kplan *pl, double *w, dml_kstate *s)
 {
     /* full buffers keep zero margins on both sides for the fused window (never written) */
-    size_t g = pl->any_full ? pl->margin : 0, m = dml_kplan_buffer_doubles(pl);
+    size_t g = pl->any_full && pl->whole ? pl->margin : 0, m = dml_kplan_buffer_doubles(pl);
     s->K = w + g;
     s->T = w + m + g;
     s->SK = w + 2 * m + g;

@@ -79,6 +79,7 @@ int dml_kplan_build(const dml_layers *L, dml_kplan *pl, dml_error *err)
 int dml_kplan_stream(dml_kplan *pl, dml_error *err)
 {
     pl->nstage = 0;
+    pl->whole = 1;
     if (!pl->full0 || pl->gemm) return 0;
     dml_kstage *sg = pl->stage;
     sg[0] = (dml_kstage){.step = -1, .act0 = 0, .act1 = 0, .theta_zero = 1, .P = pl->P0};
@@ -140,6 +141,8 @@ int dml_kplan_stream(dml_kplan *pl, dml_error *err)
     }
     /* scratch rows: the window sums of K and T, and pooling's first pass */
     pl->stream_doubles = off + 3 * DML_ROUND8(pl->maxP);
+    /* every pair run streams to GAP: whole matrices only for the self runs of an activation after GAP */
+    pl->whole = !pl->stream_gap || pl->self_full;
     return 0;
 }
 
@@ -147,7 +150,7 @@ int dml_kplan_stream(dml_kplan *pl, dml_error *err)
 size_t dml_kplan_buffer_doubles(const dml_kplan *pl)
 {
     size_t P = pl->maxP;
-    return DML_ROUND8(pl->any_full ? P * P + 2 * pl->margin : P);
+    return DML_ROUND8(pl->any_full && pl->whole ? P * P + 2 * pl->margin : P);
 }
 
 size_t dml_kplan_workspace_doubles(const dml_kplan *pl)

@@ -44,6 +44,7 @@ typedef struct {
     int nstage, stream_end, stream_gap;
     dml_kstage stage[DML_MAX_LAYERS + 1];
     size_t stream_doubles; /* doubles of one thread's stream area: the rings and three scratch rows */
+    int whole;             /* pair runs need whole full-covariance buffers (not when every pair streams to GAP) */
 } dml_kplan;
 
 /** Build the plan of L (whose lifetime must cover the plan's). Returns 0, or -1 with err (no memory for the
@@ -56,7 +57,8 @@ void dml_kplan_free(dml_kplan *pl);
 #define DML_ROUND8(n) (((n) + 7) & ~(size_t)7)
 
 /** Doubles of one of the four covariance buffers of a workspace, margins included (a multiple of 8, so that
- *  buffers of a cache-line aligned workspace start on cache lines). */
+ *  buffers of a cache-line aligned workspace start on cache lines): P x P with margins when the plan holds
+ *  full covariances outside the streamed stage, else P (the self trajectories' diagonals). */
 size_t dml_kplan_buffer_doubles(const dml_kplan *pl);
 
 /** Plan the row-streamed stage of pl (plan.c calls it last); -1 with err when out of memory. */
