@@ -21,67 +21,73 @@ typedef struct {
     dml_transform_kind group;
     dml_audit_method measured;
     int invariant;
-    /* Bit 0 (1D) / bit 1 (2D): a distributional cell that DESIGN marks "not invariant" but that this test's
-     * budget (S = 48, width 16, 96 training points, 8 epochs) cannot separate from the seed floor: the test
-     * asserts the measurement chosen and prints the gaps, not the verdict (docs/audit.md, "Limits"). */
-    int undetected;
+    /* A finite-width effect is measured where it is large: the network's width and the ensemble size S of
+     * this row on the 1D and the 2D data (0: the test's width 16 and S = 48). cnn-vec + sgd under
+     * local-orthogonal differs from lcn only at finite width (their kernels are equal): its mean prediction
+     * moves by O(1/width); at width 16 the move is clear on the 1D data and below the seed floor of S = 48 on
+     * the 2D data, where the row runs at width 2 (docs/audit.md, "The cnn-vec cell across widths"). A width
+     * of -1 leaves the row out on that data. */
+    int width[2], seeds[2];
 } row;
 
 #define X DML_AUDIT_EXACT
 #define CP DML_AUDIT_COUPLED
 #define DS DML_AUDIT_DISTRIBUTIONAL
 #define CIRC DML_PAD_CIRCULAR
+#define ROW(arch, pad, method, group, measured, inv) {arch, pad, method, group, measured, inv, {0, 0}, {0, 0}}
 static const row table[] = {
     /* fcn + nngp/ntk: orthogonal and every transform below */
-    {DML_ARCH_FCN, CIRC, DML_INF_NTK, DML_TF_ORTHOGONAL, X, 1},
-    {DML_ARCH_FCN, CIRC, DML_INF_NNGP, DML_TF_ORTHOGONAL, X, 1},
-    {DML_ARCH_FCN, CIRC, DML_INF_NTK, DML_TF_PERMUTATION, X, 1},
-    {DML_ARCH_FCN, CIRC, DML_INF_NTK, DML_TF_LOCAL_ORTHOGONAL, X, 1},
-    {DML_ARCH_FCN, CIRC, DML_INF_NTK, DML_TF_CHANNEL_ORTHOGONAL, X, 1},
-    {DML_ARCH_FCN, CIRC, DML_INF_NTK, DML_TF_TRANSLATION, X, 1},
-    {DML_ARCH_FCN, CIRC, DML_INF_NTK, DML_TF_SIGNED_PERMUTATION, X, 1},
+    ROW(DML_ARCH_FCN, CIRC, DML_INF_NTK, DML_TF_ORTHOGONAL, X, 1),
+    ROW(DML_ARCH_FCN, CIRC, DML_INF_NNGP, DML_TF_ORTHOGONAL, X, 1),
+    ROW(DML_ARCH_FCN, CIRC, DML_INF_NTK, DML_TF_PERMUTATION, X, 1),
+    ROW(DML_ARCH_FCN, CIRC, DML_INF_NTK, DML_TF_LOCAL_ORTHOGONAL, X, 1),
+    ROW(DML_ARCH_FCN, CIRC, DML_INF_NTK, DML_TF_CHANNEL_ORTHOGONAL, X, 1),
+    ROW(DML_ARCH_FCN, CIRC, DML_INF_NTK, DML_TF_TRANSLATION, X, 1),
+    ROW(DML_ARCH_FCN, CIRC, DML_INF_NTK, DML_TF_SIGNED_PERMUTATION, X, 1),
     /* lcn + nngp/ntk and cnn-vec + nngp/ntk (the same kernel) */
-    {DML_ARCH_LCN, CIRC, DML_INF_NTK, DML_TF_LOCAL_ORTHOGONAL, X, 1},
-    {DML_ARCH_LCN, CIRC, DML_INF_NTK, DML_TF_CHANNEL_ORTHOGONAL, X, 1},
-    {DML_ARCH_LCN, CIRC, DML_INF_NNGP, DML_TF_TRANSLATION, X, 1},
-    {DML_ARCH_LCN, CIRC, DML_INF_NTK, DML_TF_ORTHOGONAL, X, 0},
-    {DML_ARCH_LCN, CIRC, DML_INF_NTK, DML_TF_PERMUTATION, X, 0},
-    {DML_ARCH_CNN_VEC, CIRC, DML_INF_NTK, DML_TF_LOCAL_ORTHOGONAL, X, 1},
-    {DML_ARCH_CNN_VEC, CIRC, DML_INF_NTK, DML_TF_CHANNEL_ORTHOGONAL, X, 1},
-    {DML_ARCH_CNN_VEC, CIRC, DML_INF_NTK, DML_TF_TRANSLATION, X, 1},
-    {DML_ARCH_CNN_VEC, CIRC, DML_INF_NTK, DML_TF_ORTHOGONAL, X, 0},
-    {DML_ARCH_CNN_VEC, CIRC, DML_INF_NNGP, DML_TF_PERMUTATION, X, 0},
+    ROW(DML_ARCH_LCN, CIRC, DML_INF_NTK, DML_TF_LOCAL_ORTHOGONAL, X, 1),
+    ROW(DML_ARCH_LCN, CIRC, DML_INF_NTK, DML_TF_CHANNEL_ORTHOGONAL, X, 1),
+    ROW(DML_ARCH_LCN, CIRC, DML_INF_NNGP, DML_TF_TRANSLATION, X, 1),
+    ROW(DML_ARCH_LCN, CIRC, DML_INF_NTK, DML_TF_ORTHOGONAL, X, 0),
+    ROW(DML_ARCH_LCN, CIRC, DML_INF_NTK, DML_TF_PERMUTATION, X, 0),
+    ROW(DML_ARCH_CNN_VEC, CIRC, DML_INF_NTK, DML_TF_LOCAL_ORTHOGONAL, X, 1),
+    ROW(DML_ARCH_CNN_VEC, CIRC, DML_INF_NTK, DML_TF_CHANNEL_ORTHOGONAL, X, 1),
+    ROW(DML_ARCH_CNN_VEC, CIRC, DML_INF_NTK, DML_TF_TRANSLATION, X, 1),
+    ROW(DML_ARCH_CNN_VEC, CIRC, DML_INF_NTK, DML_TF_ORTHOGONAL, X, 0),
+    ROW(DML_ARCH_CNN_VEC, CIRC, DML_INF_NNGP, DML_TF_PERMUTATION, X, 0),
     /* cnn-gap + nngp/ntk; translation needs circular padding */
-    {DML_ARCH_CNN_GAP, CIRC, DML_INF_NTK, DML_TF_CHANNEL_ORTHOGONAL, X, 1},
-    {DML_ARCH_CNN_GAP, CIRC, DML_INF_NTK, DML_TF_TRANSLATION, X, 1},
-    {DML_ARCH_CNN_GAP, DML_PAD_SAME, DML_INF_NTK, DML_TF_TRANSLATION, X, 0},
-    {DML_ARCH_CNN_GAP, CIRC, DML_INF_NTK, DML_TF_LOCAL_ORTHOGONAL, X, 0},
-    {DML_ARCH_CNN_GAP, CIRC, DML_INF_NNGP, DML_TF_PERMUTATION, X, 0},
-    {DML_ARCH_CNN_GAP, CIRC, DML_INF_NTK, DML_TF_ORTHOGONAL, X, 0},
+    ROW(DML_ARCH_CNN_GAP, CIRC, DML_INF_NTK, DML_TF_CHANNEL_ORTHOGONAL, X, 1),
+    ROW(DML_ARCH_CNN_GAP, CIRC, DML_INF_NTK, DML_TF_TRANSLATION, X, 1),
+    ROW(DML_ARCH_CNN_GAP, DML_PAD_SAME, DML_INF_NTK, DML_TF_TRANSLATION, X, 0),
+    ROW(DML_ARCH_CNN_GAP, CIRC, DML_INF_NTK, DML_TF_LOCAL_ORTHOGONAL, X, 0),
+    ROW(DML_ARCH_CNN_GAP, CIRC, DML_INF_NNGP, DML_TF_PERMUTATION, X, 0),
+    ROW(DML_ARCH_CNN_GAP, CIRC, DML_INF_NTK, DML_TF_ORTHOGONAL, X, 0),
     /* fcn + sgd: orthogonal (coupled, to rounding); fcn + adam: signed permutations only */
-    {DML_ARCH_FCN, CIRC, DML_INF_SGD, DML_TF_ORTHOGONAL, CP, 1},
-    {DML_ARCH_FCN, CIRC, DML_INF_GD, DML_TF_ORTHOGONAL, CP, 1},
-    {DML_ARCH_FCN, CIRC, DML_INF_ADAM, DML_TF_ORTHOGONAL, CP, 0},
-    {DML_ARCH_FCN, CIRC, DML_INF_ADAM, DML_TF_SIGNED_PERMUTATION, CP, 1},
-    {DML_ARCH_FCN, CIRC, DML_INF_ADAM, DML_TF_PERMUTATION, CP, 1},
-    {DML_ARCH_FCN, CIRC, DML_INF_ADAM, DML_TF_TRANSLATION, CP, 1},
-    {DML_ARCH_FCN, CIRC, DML_INF_ADAM, DML_TF_LOCAL_ORTHOGONAL, CP, 0},   /* C = 2: not sign flips */
+    ROW(DML_ARCH_FCN, CIRC, DML_INF_SGD, DML_TF_ORTHOGONAL, CP, 1),
+    ROW(DML_ARCH_FCN, CIRC, DML_INF_GD, DML_TF_ORTHOGONAL, CP, 1),
+    ROW(DML_ARCH_FCN, CIRC, DML_INF_ADAM, DML_TF_ORTHOGONAL, CP, 0),
+    ROW(DML_ARCH_FCN, CIRC, DML_INF_ADAM, DML_TF_SIGNED_PERMUTATION, CP, 1),
+    ROW(DML_ARCH_FCN, CIRC, DML_INF_ADAM, DML_TF_PERMUTATION, CP, 1),
+    ROW(DML_ARCH_FCN, CIRC, DML_INF_ADAM, DML_TF_TRANSLATION, CP, 1),
+    ROW(DML_ARCH_FCN, CIRC, DML_INF_ADAM, DML_TF_LOCAL_ORTHOGONAL, CP, 0),   /* C = 2: not sign flips */
     /* lcn + sgd */
-    {DML_ARCH_LCN, CIRC, DML_INF_SGD, DML_TF_LOCAL_ORTHOGONAL, CP, 1},
-    {DML_ARCH_LCN, CIRC, DML_INF_SGD, DML_TF_CHANNEL_ORTHOGONAL, CP, 1},
-    {DML_ARCH_LCN, CIRC, DML_INF_SGD, DML_TF_TRANSLATION, DS, 1},
-    {DML_ARCH_LCN, CIRC, DML_INF_SGD, DML_TF_ORTHOGONAL, DS, 0},
-    {DML_ARCH_LCN, CIRC, DML_INF_ADAM, DML_TF_LOCAL_ORTHOGONAL, CP, 0},   /* any M + adam */
+    ROW(DML_ARCH_LCN, CIRC, DML_INF_SGD, DML_TF_LOCAL_ORTHOGONAL, CP, 1),
+    ROW(DML_ARCH_LCN, CIRC, DML_INF_SGD, DML_TF_CHANNEL_ORTHOGONAL, CP, 1),
+    ROW(DML_ARCH_LCN, CIRC, DML_INF_SGD, DML_TF_TRANSLATION, DS, 1),
+    ROW(DML_ARCH_LCN, CIRC, DML_INF_SGD, DML_TF_ORTHOGONAL, DS, 0),
+    ROW(DML_ARCH_LCN, CIRC, DML_INF_ADAM, DML_TF_LOCAL_ORTHOGONAL, CP, 0),   /* any M + adam */
     /* cnn-vec + sgd: weight sharing breaks local-orthogonal */
-    {DML_ARCH_CNN_VEC, CIRC, DML_INF_SGD, DML_TF_CHANNEL_ORTHOGONAL, CP, 1},
-    {DML_ARCH_CNN_VEC, CIRC, DML_INF_SGD, DML_TF_TRANSLATION, DS, 1},
-    {DML_ARCH_CNN_VEC, CIRC, DML_INF_SGD, DML_TF_LOCAL_ORTHOGONAL, DS, 0, 2},
+    ROW(DML_ARCH_CNN_VEC, CIRC, DML_INF_SGD, DML_TF_CHANNEL_ORTHOGONAL, CP, 1),
+    ROW(DML_ARCH_CNN_VEC, CIRC, DML_INF_SGD, DML_TF_TRANSLATION, DS, 1),
+    /* 2D: width 2, S = 256; and its control, an invariant cell at the same width and S */
+    {DML_ARCH_CNN_VEC, CIRC, DML_INF_SGD, DML_TF_LOCAL_ORTHOGONAL, DS, 0, {0, 2}, {0, 256}},
+    {DML_ARCH_CNN_VEC, CIRC, DML_INF_SGD, DML_TF_TRANSLATION, DS, 1, {-1, 2}, {0, 256}},
     /* cnn-gap + sgd: translation-invariant predictors with circular padding, not with same */
-    {DML_ARCH_CNN_GAP, CIRC, DML_INF_SGD, DML_TF_TRANSLATION, CP, 1},
-    {DML_ARCH_CNN_GAP, CIRC, DML_INF_SGD, DML_TF_CHANNEL_ORTHOGONAL, CP, 1},
-    {DML_ARCH_CNN_GAP, DML_PAD_SAME, DML_INF_SGD, DML_TF_TRANSLATION, DS, 0},
-    {DML_ARCH_CNN_GAP, CIRC, DML_INF_SGD, DML_TF_LOCAL_ORTHOGONAL, DS, 0},
-    {DML_ARCH_CNN_GAP, CIRC, DML_INF_ADAM, DML_TF_CHANNEL_ORTHOGONAL, CP, 0},   /* any M + adam */
+    ROW(DML_ARCH_CNN_GAP, CIRC, DML_INF_SGD, DML_TF_TRANSLATION, CP, 1),
+    ROW(DML_ARCH_CNN_GAP, CIRC, DML_INF_SGD, DML_TF_CHANNEL_ORTHOGONAL, CP, 1),
+    ROW(DML_ARCH_CNN_GAP, DML_PAD_SAME, DML_INF_SGD, DML_TF_TRANSLATION, DS, 0),
+    ROW(DML_ARCH_CNN_GAP, CIRC, DML_INF_SGD, DML_TF_LOCAL_ORTHOGONAL, DS, 0),
+    ROW(DML_ARCH_CNN_GAP, CIRC, DML_INF_ADAM, DML_TF_CHANNEL_ORTHOGONAL, CP, 0),   /* any M + adam */
 };
 
 static const char *const tf_names[] = {DML_TRANSFORMS(DML_ENUM_NAME)};
@@ -104,12 +110,14 @@ static dml_synthetic source(dml_shape shape)
 
 static void run_row(const row *r, const dml_shape *shape, const dml_dataset *tr, const dml_dataset *te)
 {
+    int d = shape->nd - 1;
+    if (r->width[d] < 0) return;   /* a row for the other dimension only */
     dml_model m;
     dml_model_defaults(&m);
     m.arch = r->arch;
     m.padding = r->padding;
     m.depth = 1;
-    m.width = 16;
+    m.width = r->width[d] ? r->width[d] : 16;
     m.b_std = 0.1;
     snprintf(m.name, sizeof m.name, "%s", dml_arch_name(r->arch));
     dml_inference inf;
@@ -126,12 +134,12 @@ static void run_row(const row *r, const dml_shape *shape, const dml_dataset *tr,
         if (r->method == DML_INF_ADAM) inf.lr[0] = inf.lr[1] = 0.02;
     }
     dml_audit_arm a = {.model = &m, .inf = &inf, .train = tr, .n_train = tr->n, .test = te, .init_seed = 11,
-                       .shuffle_seed = 12, .ensemble_seed = 13, .seeds = 48, .threads = 1};
+                       .shuffle_seed = 12, .ensemble_seed = 13, .seeds = r->seeds[d] ? r->seeds[d] : 48, .threads = 1};
     dml_group_elem g;
     dml_error err = {0};
     char what[160];
-    snprintf(what, sizeof what, "%s (%s) + %s under %s, %dD", dml_arch_name(r->arch), dml_padding_name(r->padding),
-             dml_method_name(r->method), tf_names[r->group], shape->nd);
+    snprintf(what, sizeof what, "%s (%s, width %d) + %s under %s, %dD", dml_arch_name(r->arch),
+             dml_padding_name(r->padding), m.width, dml_method_name(r->method), tf_names[r->group], shape->nd);
     if (dml_group_draw(r->group, 21, shape, &g, &err)) {
         CHECK(0, "%s: draw: %s", what, err.message);
         return;
@@ -144,9 +152,8 @@ static void run_row(const row *r, const dml_shape *shape, const dml_dataset *tr,
            e.gap, e.seed_gap, e.threshold, e.invariant ? "invariant" : "not invariant");
     CHECK(e.method == r->measured, "%s: measured %s, expected %s", what, dml_audit_method_name(e.method),
           dml_audit_method_name(r->measured));
-    if (!(r->undetected >> (shape->nd - 1) & 1))
-        CHECK(e.invariant == r->invariant, "%s: verdict %d, DESIGN 2.2 says %d (gap %.3g)", what, e.invariant,
-          r->invariant, e.gap);
+    CHECK(e.invariant == r->invariant, "%s: verdict %d, DESIGN 2.2 says %d (gap %.3g, seed_gap %.3g)", what,
+          e.invariant, r->invariant, e.gap, e.seed_gap);
     if (e.method != DML_AUDIT_DISTRIBUTIONAL && !r->invariant)
         CHECK(e.gap > 1e-3, "%s: a gap above 1e-3 where not invariant (%.3g)", what, e.gap);
     if (e.method == DML_AUDIT_EXACT) CHECK(e.threshold <= 1e-9, "%s: threshold %.3g", what, e.threshold);

@@ -40,6 +40,14 @@ async function open(hash, ready) {
   return ok;
 }
 
+/** A wait condition: the page shows experiment `id` and its heatmap's first cell is of arm prefix `arms` (a
+ *  change of the hash alone keeps the document: the last page's figures are there until the new ones are drawn). */
+const auditOf = (id, arms) => `document.getElementById("detail-id").textContent === ${JSON.stringify(id)} &&
+  ((document.querySelector("#fig-audit g.audit-cells rect") || { getAttribute: () => "" }).getAttribute("aria-label") || "").startsWith(${JSON.stringify(arms)})`;
+/** The same for the sweep figure of experiment `id` at the viewport's width (its section shown for it). */
+const sweepOf = (id) => `document.getElementById("detail-id").textContent === ${JSON.stringify(id)} && !document.getElementById("sweep-section").hidden &&
+  !!document.querySelector("#fig-sweep-width svg.fig-svg") && document.querySelector("#fig-sweep-width svg.fig-svg").getBoundingClientRect().right <= document.documentElement.clientWidth`;
+
 async function downloadOf(selector, suffix) {
   const before = new Set(readdirSync(downloads));
   const n0 = page.downloads.length;
@@ -123,9 +131,10 @@ const near = (shown, v, sig) => (v === 0 ? shown === '0' : Math.abs(Number(shown
  * The audit section of experiment `id`, open in the page, against GET .../audit cell by cell: one heatmap
  * cell per entry in its arm's row and its group's column, its verdict mark and gap, its hover text (gap,
  * seed-noise gap, method, measured verdict), the table of expectations against DESIGN_22, and the red frames
- * on exactly the cells whose measurement disagrees with DESIGN_22. Returns those disagreements.
+ * on exactly the cells whose measurement disagrees with DESIGN_22; with `hover` false the hover texts are not
+ * checked (a phone has no pointer). Returns those disagreements.
  */
-async function checkAudit(id, what) {
+async function checkAudit(id, what, { hover = true } = {}) {
   const audit = (await getJson('/api/v1/experiments/' + id + '/audit')).audit;
   const drawn = await page.eval(`(() => {
     const svg = document.querySelector('#fig-audit svg.fig-svg');
@@ -175,7 +184,7 @@ async function checkAudit(id, what) {
   // the hover text of every cell: the pointer over its centre shows its gap and method
   let tips = 0;
   const tipBad = [];
-  for (let k = 0; k < drawn.cells.length; k++) {
+  for (let k = 0; hover && k < drawn.cells.length; k++) {
     await page.hover('#fig-audit g.audit-cells rect:nth-child(' + (k + 1) + ')');
     const tip = await page.eval('Array.from(document.querySelectorAll("#fig-audit g[aria-label=tip] tspan")).map((t) => t.textContent.replace(/\\u200b/g, "")).join("\\n")');
     const a = audit.find((x) => drawn.cells[k].label.startsWith(x.arm + ' × ' + x.group + '\n'));
@@ -184,7 +193,7 @@ async function checkAudit(id, what) {
       (a.seed_gap === null || tip.includes('seed-noise gap '))) tips++;
     else tipBad.push(tip);
   }
-  check(tips === audit.length, what + ': hovering each cell shows its gap and method (' + tips + ' of ' + audit.length + ')', tipBad.slice(0, 2));
+  if (hover) check(tips === audit.length, what + ': hovering each cell shows its gap and method (' + tips + ' of ' + audit.length + ')', tipBad.slice(0, 2));
   // the expectation beside it, and the disagreements framed
   const expected = drawn.table.filter((t) => DESIGN_22[t.arm] && String(DESIGN_22[t.arm][t.group]) === t.expected);
   check(expected.length === audit.length && drawn.table.length === audit.length, what + ': the table of expectations is DESIGN 2.2\'s for every cell (' + expected.length + ' of ' + audit.length + ')',
@@ -303,7 +312,7 @@ await noOverflow('1280 px, spectrum');
 await page.screenshot(join(artifacts, 'dashboard-1280-spectrum.png'), { element: '#spectrum-section' });
 
 // ---- 2. the trained experiment: band, training curves, checks, audit heatmap ----
-check(await open('#' + ids.trained, '!!document.querySelector("#fig-train-loss svg.fig-svg") && !!document.querySelector("#fig-audit svg.fig-svg")'),
+check(await open('#' + ids.trained, '!!document.querySelector("#fig-train-loss svg.fig-svg") && ' + auditOf(ids.trained, 'f7/fcn/')),
   'the trained experiment renders training curves and the audit heatmap');
 check(await page.eval('document.querySelectorAll("#fig-mse g.band").length') === 3 &&
   (await page.eval('document.querySelector("#fig-mse .fig-note").textContent')).includes('± one sample standard deviation (2 repeats)'), 'two repeats: a spread band per arm, captioned');
@@ -324,11 +333,14 @@ await page.screenshot(join(artifacts, 'dashboard-1280-trained-full.png'), { full
 await page.screenshot(join(artifacts, 'dashboard-1280-audit-trained.png'), { element: '#audit-section' });
 
 // ---- 2b. the audit on synthetic data: real cells that disagree with DESIGN 2.2 ----
-check(await open('#' + ids.audit, '!!document.querySelector("#fig-audit svg.fig-svg")'), 'the audited synthetic experiment renders its heatmap');
+check(await open('#' + ids.audit, auditOf(ids.audit, 'poly/')), 'the audited synthetic experiment renders its heatmap');
 const synMismatch = await checkAudit(ids.audit, 'synthetic audit');
 // cnn-vec + sgd at 4 seeds: a distributional "invariant" within its seed floor where DESIGN 2.2 says not
 check(synMismatch.length > 0 && synMismatch.every((m) => m.startsWith('poly/vec/sgd × ')),
   'synthetic audit: the distributional cells of cnn-vec + sgd that read invariant below their seed floor are the disagreements (if none is left, pick another configuration for the framing)', synMismatch);
+const synSummary = await page.eval('document.querySelector("#audit-body .audit-summary").textContent');
+check(synSummary.indexOf('poly/vec/sgd × permutation') < synSummary.indexOf('poly/vec/sgd × local-orthogonal') && /within its seed floor \(gap [^)]*seed-noise gap [^)]*4 seeds\)/.test(synSummary) &&
+  synSummary.includes('audit.seeds'), 'synthetic audit: the summary lists the disagreements in the heatmap\'s order and reads the distributional ones with their seed floor', synSummary);
 await page.hover('#fig-audit g.audit-mismatch rect');
 const tip = await page.eval('Array.from(document.querySelectorAll("#fig-audit g[aria-label=tip] text")).map((t) => t.textContent).join(" ")');
 check(/method distributional/.test(tip) && /seed-noise gap/.test(tip) && /disagrees/.test(tip), 'hovering a framed cell shows its method, its seed-noise gap and the disagreement', tip);
@@ -386,16 +398,17 @@ const SWEEP = `(() => {
     limits: Array.from(svg.querySelectorAll('g.sweep-limit line')).map((l) => Y(Number(l.getAttribute('y1')))),
     curves: Array.from(svg.querySelectorAll('g.sweep-curve')).map((g) => g.getAttribute('aria-description')),
     ticks: Array.from(svg.querySelectorAll('g[aria-label="x-axis tick label"] text')).map((t) => t.textContent),
+    labels: Array.from(svg.querySelectorAll('g[aria-label="text"] text')).map((t) => t.textContent).filter((t) => t.includes('width → ∞')),
     title: fig.querySelector('.fig-title').textContent, x: [x0, x1],
   };
 })()`;
 const rel = (a, b) => Math.abs(a - b) <= 1e-6 * Math.max(1, Math.abs(b));
-async function checkSweep(metric, n) {
+async function checkSweep(metric, n, where) {
   const d = await page.eval(SWEEP);
   const mean = metric + '_mean';
   const std = metric + '_std';
   const at = (arm) => { const c = curveOf(arm); const i = c ? c.n_train.indexOf(n) : -1; return i < 0 ? null : { mean: c[mean][i], std: c[std][i] }; };
-  const what = 'sweep, ' + metric + ' at n_train ' + n;
+  const what = where + ', sweep, ' + metric + ' at n_train ' + n;
   check(eq(d.curves, ['f7/fcn/sgd']) && d.limits.length === 1 && d.title.includes('against width (n_train = ' + n + ')'), what + ': the sgd widths as one curve and one infinite-width limit', d);
   const dots = widths.map((w) => [w, at('f7/fcn.width=' + w + '/sgd')]);
   const onDots = dots.filter(([w, r]) => r && d.dots.some(([x, y]) => rel(x, w) && rel(y, r.mean)));
@@ -406,10 +419,12 @@ async function checkSweep(metric, n) {
   const limits = widths.map((w) => at('f7/fcn.width=' + w + '/ntk'));
   check(limits.every((l) => l && l.mean === limits[0].mean) && rel(d.limits[0], limits[0].mean),
     what + ': the dashed limit at the ntk arms\' mean (' + limits[0].mean + '; one kernel, reported under every width)', { drawn: d.limits, api: limits });
+  const labelled = d.labels.length === 1 && /^ntk \(width → ∞\): \S+$/.test(d.labels[0]) && near(d.labels[0].split(': ')[1], limits[0].mean, 3);
+  check(labelled, what + ': the limit line is labelled with its value (' + d.labels[0] + ')', d.labels);
   check(d.x[0] <= 8 && d.x[0] >= 8 / 1.5 && d.x[1] >= 512 && d.x[1] <= 512 * 1.5 && eq(d.ticks, widths.map(String)), what + ': the log x axis bounds the widths 8..512 and labels each', d);
 }
-check(await open('#' + ids.sweep, '!!document.querySelector("#fig-sweep-width svg.fig-svg")'), 'the swept experiment shows a metric against width');
-await checkSweep('test_accuracy', 300);
+check(await open('#' + ids.sweep, sweepOf(ids.sweep)), 'the swept experiment shows a metric against width');
+await checkSweep('test_accuracy', 300, '1280 px');
 const wcsv = await downloadOf('#fig-sweep-width button[data-format="csv"]', '.csv');
 const wLines = wcsv.bytes.toString('utf8').trim().split(/\r?\n/);
 const wRows = wLines.slice(1).map((l) => l.split(','));
@@ -422,7 +437,8 @@ await page.screenshot(join(artifacts, 'dashboard-1280-sweep.png'), { element: '#
 await page.eval(`(() => { for (const [id, v] of [['sweep-metric', 'test_mse'], ['sweep-n', '100']]) { const s = document.getElementById(id); s.value = v; s.dispatchEvent(new Event('change')); } })()`);
 check(await page.waitFor('document.querySelector("#fig-sweep-width .fig-title").textContent.includes("n_train = 100")', 5000), 'sweep: the metric and n_train menus redraw the figure');
 await sleep(250);
-await checkSweep('test_mse', 100);
+await checkSweep('test_mse', 100, '1280 px');
+await page.screenshot(join(artifacts, 'dashboard-1280-sweep-mse.png'), { element: '#sweep-section' });
 
 // ---- 6. the submit page: field error of a bad spec, cost of a good one, submit, clone ----
 check(await open('#/submit', 'document.getElementById("spec-editor").value.length > 50 && document.getElementById("cost").hidden === false'), 'submit page: prefilled from an example and estimated');
@@ -490,7 +506,8 @@ const low = await page.eval(CONTRAST);
 check(low.length === 0, 'text contrast at WCAG AA on the experiment page', low.slice(0, 6));
 await page.setViewport(390, 844);
 for (const [hash, ready, name] of [['#' + ids.trained, '!!document.querySelector("#fig-mse svg.fig-svg")', 'trained'],
-  ['#' + ids.kernels, '!!document.querySelector("#fig-mse svg.fig-svg")', 'kernels'], ['#/submit', '!document.getElementById("cost").hidden', 'submit']]) {
+  ['#' + ids.kernels, '!!document.querySelector("#fig-mse svg.fig-svg")', 'kernels'], ['#' + ids.audit, auditOf(ids.audit, 'poly/'), 'audit'],
+  ['#' + ids.sweep, sweepOf(ids.sweep), 'sweep'], ['#/submit', '!document.getElementById("cost").hidden', 'submit']]) {
   await open(hash, ready);
   await sleep(300);
   await noOverflow('390 px, ' + name);
@@ -504,6 +521,20 @@ for (const [hash, ready, name] of [['#' + ids.trained, '!!document.querySelector
   if (name === 'trained') {
     for (const sec of ['audit', 'checks', 'curves']) await page.screenshot(join(artifacts, 'dashboard-390-trained-' + sec + '.png'), { element: '#' + sec + '-section' });
   }
+  if (name === 'audit') {
+    // the narrow heatmap (no gap in the cells, the table of expectations scrolling in its card), cell by cell
+    await checkAudit(ids.audit, '390 px, synthetic audit', { hover: false });
+    await page.screenshot(join(artifacts, 'dashboard-390-audit.png'), { element: '#audit-section' });
+    check((await page.eval(CONTRAST)).length === 0, '390 px, synthetic audit: text contrast at WCAG AA');
+  }
+  if (name === 'sweep') {
+    await page.eval(`(() => { for (const [id, v] of [['sweep-metric', 'test_accuracy'], ['sweep-n', '300']]) { const s = document.getElementById(id); s.value = v; s.dispatchEvent(new Event('change')); } })()`);
+    await page.waitFor('document.querySelector("#fig-sweep-width .fig-title").textContent.includes("n_train = 300")', 5000);
+    await sleep(250);
+    await checkSweep('test_accuracy', 300, '390 px');
+    await page.screenshot(join(artifacts, 'dashboard-390-sweep.png'), { element: '#sweep-section' });
+  }
+  if (name === 'audit' || name === 'sweep') continue;
   await page.screenshot(join(artifacts, 'dashboard-390-' + name + '-full.png'), { full: true });
 }
 const lowPhone = await page.eval(CONTRAST);

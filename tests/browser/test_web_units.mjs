@@ -126,5 +126,29 @@ const pcs = [{ arm: 'a', n_train: [10, 20], test_mse_mean: [0.5, 0.4], predicted
 check(eq(predictionRows(pcs), [{ arm: 'a', kind: 'measured', n: 10, value: 0.5 }, { arm: 'a', kind: 'predicted', n: 10, value: 0.45 },
   { arm: 'a', kind: 'measured', n: 20, value: 0.4 }]), 'spectrum: measured beside predicted for the arms with a prediction, nulls left out');
 
+// ---- the audit's cells: in the heatmap's order, joined with DESIGN 2.2, a disagreement explained ----
+const { auditCells, disagreement } = await import(new URL('audit.js', web));
+const aspec = { data: [{ name: 'poly', source: 'sphere', shape: [8, 2] }],
+  models: [{ name: 'vec', arch: 'cnn-vec', padding: 'circular', stride: [1] }, { name: 'fcn', arch: 'fcn' }],
+  inference: [{ name: 'sgd', method: 'sgd' }, { name: 'ntk', method: 'ntk' }], audit: { seeds: 4 } };
+// as the server lists them: groups alphabetically within an arm
+const acells = auditCells([
+  { arm: 'poly/vec/sgd', group: 'local-orthogonal', gap: 0.43, seed_gap: 0.49, method: 'distributional', invariant: true },
+  { arm: 'poly/vec/sgd', group: 'permutation', gap: 0.7, seed_gap: 0.49, method: 'distributional', invariant: true },
+  { arm: 'poly/vec/sgd', group: 'translation', gap: 0.15, seed_gap: 0.49, method: 'distributional', invariant: true },
+  { arm: 'poly/vec/ntk', group: 'permutation', gap: 0.41, seed_gap: null, method: 'exact', invariant: false },
+  { arm: 'poly/fcn/sgd', group: 'translation', gap: 0.9, seed_gap: 0.05, method: 'distributional', invariant: false }], aspec);
+check(eq(acells.cells.map((c) => c.arm + ' ' + c.group), ['poly/vec/sgd permutation', 'poly/vec/sgd local-orthogonal', 'poly/vec/sgd translation',
+  'poly/vec/ntk permutation', 'poly/fcn/sgd translation']) && eq(acells.groups, ['permutation', 'local-orthogonal', 'translation']),
+  'audit cells in the heatmap\'s order: arms as listed, groups in DESIGN 2.2\'s order', acells.cells.map((c) => c.group));
+check(eq(acells.cells.map((c) => c.agrees), [false, false, true, true, false]), 'disagreements with DESIGN 2.2: cnn-vec + sgd measured invariant under permutation and local-orthogonal, fcn + sgd not under translation');
+const below = disagreement(acells.cells[0], 4);
+check(below.startsWith('poly/vec/sgd × permutation measured invariant') && below.includes('seed-noise gap 0.49') && below.includes('4 seeds') && /seed floor/.test(below),
+  'a distributional "invariant" against DESIGN 2.2 is read with its seed floor', below);
+const chance = disagreement(acells.cells[4], 4);
+const exact = disagreement(acells.cells[3], 4);
+check(chance.startsWith('poly/fcn/sgd × translation measured not invariant') && chance.includes('seed-noise gap 0.05') && !/seed floor/.test(chance) &&
+  exact === 'poly/vec/ntk × permutation measured not invariant', 'a distributional "not invariant" gives its seed-noise gap; an exact cell its verdict alone', [chance, exact]);
+
 console.log('web units: ' + passed + ' passed, ' + failed + ' failed');
 process.exit(failed ? 1 : 0);

@@ -78,7 +78,7 @@ export function renderSweeps(container, exp, curves, points, ctl) {
       }
       for (const l of uniqLimits) {
         marks.push(Plot.ruleY([l], { y: 'mean', stroke: l.style.color, strokeWidth: 1.75, strokeDasharray: l.style.dash, className: 'sweep-limit', ariaDescription: l.series }));
-        marks.push(Plot.text([l], { y: 'mean', x: x[1], text: () => l.series.split(' · ')[1], textAnchor: 'end', dy: -6, fill: '#1f2430', fontSize: 11 }));
+        marks.push(Plot.text([l], { y: 'mean', x: x[1], text: () => l.series.split(' · ')[1] + ': ' + fmtSig(l.mean, 3), textAnchor: 'end', dy: -6, fill: '#1f2430', fontSize: 11 }));
       }
       marks.push(Plot.tip(pts, Plot.pointer({ x: 'value', y: 'mean', fontSize: 11,
         title: (p) => p.arm + '\n' + field + ' ' + p.value + '\n' + metricLabel(metric) + ' ' + fmtSig(p.mean, 4) + (p.std !== null ? ' ± ' + fmtSig(p.std, 2) : '') })));
