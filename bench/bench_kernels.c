@@ -25,7 +25,7 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: bench_kernels --arch fcn|lcn|cnn-vec|cnn-gap --n1 N --n2 N --size S\n"
             "                     [--depth 2] [--filter 3] [--padding same|valid|circular]\n"
-            "                     [--threads 2] [--inputs DIR]\n"
+            "                     [--threads 2] [--inputs DIR] [--kernel-precision float64|float32]\n"
             "Reads DIR/x1.f64 and DIR/x2.f64 (written by torch_kernels.py --save-inputs DIR with the\n"
             "same --n1 --n2 --size; DIR defaults to '.') and times dml_kernel on them.\n");
 }
@@ -106,7 +106,7 @@ static double *read_f64(const char *dir, const char *name, size_t count)
 
 int main(int argc, char **argv)
 {
-    const char *arch_s = NULL, *padding_s = "same", *dir = ".";
+    const char *arch_s = NULL, *padding_s = "same", *dir = ".", *prec_s = "float64";
     long n1 = -1, n2 = -1, size = -1, depth = 2, filter = 3, threads = 2;
 
     for (int i = 1; i < argc; i++) {
@@ -125,6 +125,7 @@ int main(int argc, char **argv)
         if (!strcmp(o, "--arch")) arch_s = v;
         else if (!strcmp(o, "--padding")) padding_s = v;
         else if (!strcmp(o, "--inputs")) dir = v;
+        else if (!strcmp(o, "--kernel-precision")) prec_s = v;
         else if (!strcmp(o, "--n1")) rc = parse_long(o, v, 1, 1L << 30, &n1);
         else if (!strcmp(o, "--n2")) rc = parse_long(o, v, 1, 1L << 30, &n2);
         else if (!strcmp(o, "--size")) rc = parse_long(o, v, 1, 1 << 16, &size);
@@ -156,6 +157,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_kernels: --padding must be same, valid or circular, got '%s'\n", padding_s);
         return 2;
     }
+    int prec = lookup(prec_s, dml_kernel_precision_names, DML_NKERNEL_PRECISIONS);
+    if (prec < 0) {
+        fprintf(stderr, "bench_kernels: --kernel-precision must be float64 or float32, got '%s'\n", prec_s);
+        return 2;
+    }
+    m.kernel_precision = (dml_kernel_precision)prec;
     m.arch = (dml_arch)arch;
     m.padding = (dml_padding)pad;
     m.depth = (int)depth;

@@ -71,28 +71,16 @@ static void input_cov_diag(const double *a, const double *b, size_t P, int C, do
 
 /* Full input covariance: out[p, q] = (sum_c a[p,c] b[q,c]) * (1/C); the same arithmetic as
  * input_cov_diag, so its diagonal is bit-identical (0.0 + x == x for the one-channel case). */
-CLONES static void input_cov_full(const double *restrict a, const double *restrict b, size_t P, int C,
-                                  double *restrict out)
+static void input_cov_full(const double *a, const double *b, size_t P, int C, double *out)
 {
-    double inv = 1.0 / C;
-    if (C == 1) {
-        for (size_t p = 0; p < P; p++)
-            for (size_t q = 0; q < P; q++) out[p * P + q] = (a[p] * b[q]) * inv;
-        return;
-    }
-    for (size_t p = 0; p < P; p++)
-        for (size_t q = 0; q < P; q++) {
-            double s = 0.0;
-            for (int c = 0; c < C; c++) s += a[p * C + c] * b[q * C + c];
-            out[p * P + q] = s * inv;
-        }
+    for (size_t p = 0; p < P; p++) dml_input_cov_row(a, b, P, C, p, out + p * P);
 }
 
 /* The four buffers of a pair run in workspace w. */
 static void pair_buffers(const dml_kplan *pl, double *w, dml_kstate *s)
 {
     /* full buffers keep zero margins on both sides for the fused window (never written) */
-    size_t g = pl->any_full ? pl->margin : 0, m = dml_kplan_buffer_doubles(pl);
+    size_t g = pl->any_full && pl->whole ? pl->margin : 0, m = dml_kplan_buffer_doubles(pl);
     s->K = w + g;
     s->T = w + m + g;
     s->SK = w + 2 * m + g;
@@ -113,13 +101,20 @@ static void pair_run(const dml_kplan *pl, const double *xi, const double *xj, co
     s.full = pl->full0;
     s.rows = pl->full0 ? P : 1;
     s.cols = P;
-    if (pl->full0)
+    int l0 = 0;
+    if (pl->nstage && !self_traj) {
+        /* the row-streamed steps (stream.c): GAP's result, or the full covariances after them */
+        dml_kstream_run(pl, xi, xj, si, sj, w + 4 * dml_kplan_buffer_doubles(pl), &s, kout, tout);
+        if (pl->stream_gap) return;
+        l0 = pl->stream_end;
+    } else if (pl->full0) {
         input_cov_full(xi, xj, P, pl->C, s.K);
-    else if (self_pair && !pl->self_full)
+    } else if (self_pair && !pl->self_full) {
         memcpy(s.K, si, sizeof *s.K * P);   /* the very numbers of the self covariance */
-    else
+    } else {
         input_cov_diag(xi, xj, P, pl->C, s.K);
-    for (int l = 0; l <= pl->pool; l++) {
+    }
+    for (int l = l0; l <= pl->pool; l++) {
         const dml_kstep *st = &pl->step[l];
         assert(s.cols == st->P_in && s.full == st->full_in);
         if (st->d->kind == DML_LAYER_ACT) {

@@ -1,11 +1,14 @@
 /* The kernel engine's plan of a layer list (plan.h): representations chosen backwards from the pooling layer,
  * window tables, self-trajectory offsets, workspace size. */
+#include <stdlib.h>
 #include <string.h>
 #include "plan.h"
 
 void dml_kplan_free(dml_kplan *pl)
 {
     for (int i = 0; i < DML_MAX_LAYERS; i++) dml_window_table_free(&pl->step[i].win);
+    for (int i = 0; i < pl->nstage; i++) free(pl->stage[i].hi);
+    pl->nstage = 0;
 }
 
 int dml_kplan_build(const dml_layers *L, dml_kplan *pl, dml_error *err)
@@ -44,6 +47,7 @@ int dml_kplan_build(const dml_layers *L, dml_kplan *pl, dml_error *err)
         dml_kstep *st = &pl->step[i];
         st->d = d;
         st->P_in = i <= pl->pool ? P : 1;
+        st->f32 = L->kernel_precision == DML_KPREC_FLOAT32;
         if (dml_layer_table[d->kind]->kernel_plan(st, err)) return -1;
         if (i <= pl->pool) {
             pl->any_full |= st->full_in | st->full_out;
@@ -65,6 +69,80 @@ int dml_kplan_build(const dml_layers *L, dml_kplan *pl, dml_error *err)
     }
     pl->any_full |= pl->full0;
     pl->nself = off;
+    return dml_kplan_stream(pl, err);
+}
+
+/* Which steps stream: from full input covariances, Conv and AvgPool steps that keep full covariances, each with
+ * the activations after it, up to GAP or to the first other step. Ring sizes from the window tables: the next
+ * stage's row o reads rows [lo(o), hi(o)] of this one; rows are made in order up to the running maximum of hi
+ * and dropped below the suffix minimum of lo, so the ring holds the largest span between the two. */
+int dml_kplan_stream(dml_kplan *pl, dml_error *err)
+{
+    pl->nstage = 0;
+    pl->whole = 1;
+    if (!pl->full0 || pl->gemm) return 0;
+    dml_kstage *sg = pl->stage;
+    sg[0] = (dml_kstage){.step = -1, .act0 = 0, .act1 = 0, .theta_zero = 1, .P = pl->P0};
+    int n = 1, i = 0;
+    for (; i <= pl->pool; i++) {
+        const dml_kstep *st = &pl->step[i];
+        dml_layer_kind k = st->d->kind;
+        if (k == DML_LAYER_ACT && st->full_in && sg[n - 1].act1 == i) {
+            sg[n - 1].act1 = i + 1;
+            continue;
+        }
+        if ((k == DML_LAYER_CONV || k == DML_LAYER_AVG_POOL) && st->full_in && st->full_out) {
+            sg[n] = (dml_kstage){.step = i, .act0 = i + 1, .act1 = i + 1,
+                                 .theta_zero = k == DML_LAYER_AVG_POOL && sg[n - 1].theta_zero, .P = st->P_out};
+            n++;
+            continue;
+        }
+        break;
+    }
+    pl->stream_end = i;
+    pl->stream_gap = i == pl->pool && pl->step[i].d->kind == DML_LAYER_GAP;
+    if (n == 1 && !pl->stream_gap) return 0;   /* nothing streams */
+    pl->nstage = n;
+    size_t off = 0, g = pl->margin;
+    for (int l = 0; l < n; l++) {
+        size_t cap = 1;
+        if (l + 1 < n) {
+            const dml_window_table *wt = &pl->step[sg[l + 1].step].win;
+            size_t Pn = sg[l + 1].P;
+            sg[l].hi = malloc(sizeof *sg[l].hi * Pn);
+            long *lo_suf = malloc(sizeof *lo_suf * (Pn + 1));
+            if (!sg[l].hi || !lo_suf) {
+                free(lo_suf);
+                return dml_fail(err, DML_ERR_NOMEM, "model", "out of memory for the kernel plan");
+            }
+            long run = -1;
+            lo_suf[Pn] = (long)sg[l].P;
+            for (size_t o = 0; o < Pn; o++) {
+                size_t lo, hi;
+                dml_window_rows_needed(wt, o, &lo, &hi);
+                if (lo != SIZE_MAX && (long)hi > run) run = (long)hi;
+                sg[l].hi[o] = run;
+            }
+            for (size_t o = Pn; o-- > 0;) {
+                size_t lo, hi;
+                dml_window_rows_needed(wt, o, &lo, &hi);
+                lo_suf[o] = lo != SIZE_MAX && (long)lo < lo_suf[o + 1] ? (long)lo : lo_suf[o + 1];
+            }
+            for (size_t o = 0; o < Pn; o++)
+                if (sg[l].hi[o] >= lo_suf[o] && (size_t)(sg[l].hi[o] - lo_suf[o] + 1) > cap)
+                    cap = (size_t)(sg[l].hi[o] - lo_suf[o] + 1);
+            free(lo_suf);
+        }
+        if (cap > sg[l].P) cap = sg[l].P;
+        sg[l].cap = cap;
+        sg[l].ring = DML_ROUND8(cap * sg[l].P + 2 * g);
+        sg[l].off = off;
+        off += 2 * sg[l].ring;
+    }
+    /* scratch rows: the window sums of K and T, and pooling's first pass */
+    pl->stream_doubles = off + 3 * DML_ROUND8(pl->maxP);
+    /* every pair run streams to GAP: whole matrices only for the self runs of an activation after GAP */
+    pl->whole = !pl->stream_gap || pl->self_full;
     return 0;
 }
 
@@ -72,8 +150,11 @@ int dml_kplan_build(const dml_layers *L, dml_kplan *pl, dml_error *err)
 size_t dml_kplan_buffer_doubles(const dml_kplan *pl)
 {
     size_t P = pl->maxP;
-    return DML_ROUND8(pl->any_full ? P * P + 2 * pl->margin : P);
+    return DML_ROUND8(pl->any_full && pl->whole ? P * P + 2 * pl->margin : P);
 }
 
-size_t dml_kplan_workspace_doubles(const dml_kplan *pl) { return 4 * dml_kplan_buffer_doubles(pl) + 4; }
+size_t dml_kplan_workspace_doubles(const dml_kplan *pl)
+{
+    return 4 * dml_kplan_buffer_doubles(pl) + (pl->nstage ? pl->stream_doubles : 0) + 4;
+}
 

@@ -26,19 +26,23 @@ static int plan(dml_kstep *st, dml_error *err)
     return 0;
 }
 
+void dml_act_row(const dml_kstep *st, size_t n, const double *s1, int s1_stride, const double *s2, double *K,
+                 double *T)
+{
+    (st->f32 ? dml_dual_f32 : dml_dual)(st->d->activation, n, s1, s1_stride, s2, K, K, T);
+}
+
 /* Full: row r pairs position r of x (self covariance s1[r], broadcast) with every position of x' (s2);
  * diagonal: entry c pairs position c of both (s1[c], s2[c]). */
 static void kernel(const dml_kstep *st, dml_kstate *s)
 {
-    dml_activation a = st->d->activation;
     double *T = s->theta_zero ? NULL : s->T;
     assert(s->s1 && s->s2);
     if (s->full)
         for (size_t r = 0; r < s->rows; r++)
-            dml_dual(a, s->cols, s->s1 + r, 0, s->s2, s->K + r * s->cols, s->K + r * s->cols,
-                     T ? T + r * s->cols : NULL);
+            dml_act_row(st, s->cols, s->s1 + r, 0, s->s2, s->K + r * s->cols, T ? T + r * s->cols : NULL);
     else
-        dml_dual(a, s->cols, s->s1, 1, s->s2, s->K, s->K, T);
+        dml_act_row(st, s->cols, s->s1, 1, s->s2, s->K, T);
 }
 
 static void cost(const dml_layer *d, int full, double cap, dml_layer_cost *c)

@@ -33,6 +33,39 @@ static inline void erf_one(double k11, double k22, double k12, double *t, double
     *tp = (4.0 / M_PI) / s;
 }
 
+/* The float32 duals (dual.h, dml_dual_f32): determinant and d in float64, sqrt and atan2 in float. */
+static inline void relu_one_f32(double k11, double k22, double k12, double *t, double *tp)
+{
+    double det = k11 * k22 - k12 * k12;
+    float sf = sqrtf((float)(det > 0.0 ? det : 0.0)), cf = (float)k12;
+    float thf = (sf == 0.0f && cf == 0.0f) ? (float)M_PI_2 : atan2f(sf, cf);
+    double a = M_PI - (double)thf;
+    *t = ((double)sf + a * k12) * (0.5 / M_PI);
+    *tp = a * (0.5 / M_PI);
+}
+
+static inline void erf_one_f32(double k11, double k22, double k12, double *t, double *tp)
+{
+    double d = 1.0 + 2.0 * (k11 + k22) + 4.0 * det2(k11, k22, k12);
+    float sf = sqrtf((float)d);
+    *t = (2.0 / M_PI) * (double)atan2f((float)(2.0 * k12), sf);
+    *tp = (double)((float)(4.0 / M_PI) / sf);
+}
+
+void dml_dual_f32_scalar(dml_activation act, size_t n, const double *k11, int k11_stride, const double *k22,
+                         const double *k12, double *out, double *theta)
+{
+    for (size_t i = 0; i < n; i++) {
+        double a = k11[k11_stride ? i : 0], t, tp;
+        if (act == DML_ACT_RELU)
+            relu_one_f32(a, k22[i], k12[i], &t, &tp);
+        else
+            erf_one_f32(a, k22[i], k12[i], &t, &tp);
+        out[i] = t;
+        if (theta) theta[i] *= tp;
+    }
+}
+
 void dml_dual_scalar(dml_activation act, size_t n, const double *k11, int k11_stride, const double *k22,
                      const double *k12, double *out, double *theta)
 {
@@ -83,4 +116,12 @@ void dml_dual(dml_activation act, size_t n, const double *k11, int k11_stride, c
               const double *k12, double *out, double *theta)
 {
     pick()(act, n, k11, k11_stride, k22, k12, out, theta);
+}
+
+void dml_dual_f32(dml_activation act, size_t n, const double *k11, int k11_stride, const double *k22,
+                  const double *k12, double *out, double *theta)
+{
+    dual_fn f = pick();
+    f = f == dml_dual_avx512 ? dml_dual_f32_avx512 : f == dml_dual_avx2 ? dml_dual_f32_avx2 : dml_dual_f32_scalar;
+    f(act, n, k11, k11_stride, k22, k12, out, theta);
 }

@@ -24,6 +24,44 @@
 void dml_dual(dml_activation act, size_t n, const double *k11, int k11_stride, const double *k22,
               const double *k12, double *out, double *theta);
 
+/** dml_dual with kernel_precision float32: the same formulas, with the determinant (and for erf the whole
+ *  stable-form d) in float64 as above, then the square root, the atan2 and erf's 1/sqrt(d) in float32 (SLEEF's
+ *  float atan2, 3.5 ULP for relu, 1 ULP for erf), T and T' assembled in float64 again. A self pair keeps
+ *  det == 0 exactly, so its angle is exactly 0. Entries are limited to float's range: a determinant or d above
+ *  3.4e38 (covariances above about 1e19) gives inf, which the engine reports as non-finite. Errors against
+ *  float64: docs/kernels.md. */
+void dml_dual_f32(dml_activation act, size_t n, const double *k11, int k11_stride, const double *k22,
+                  const double *k12, double *out, double *theta);
+
+/* The loop of the vector builds: blocks of W <= 16 entries through blk, the tail padded with a harmless
+ * (1, 1, 0.5) entry and sent through the same block, so that every entry goes through the same code. */
+typedef void (*dml_dual_block)(dml_activation act, const double *k11, int k11_stride, const double *k22,
+                               const double *k12, double *out, double *theta);
+
+static inline void dml_dual_blocks(dml_dual_block blk, size_t W, dml_activation act, size_t n, const double *k11,
+                                   int k11_stride, const double *k22, const double *k12, double *out, double *theta)
+{
+    size_t i = 0;
+    for (; i + W <= n; i += W)
+        blk(act, k11_stride ? k11 + i : k11, k11_stride, k22 + i, k12 + i, out + i, theta ? theta + i : NULL);
+    if (i < n) {
+        double a[16], b[16], c[16], o[16] = {0}, th[16];
+        for (size_t j = 0; j < W; j++) a[j] = b[j] = th[j] = 1.0, c[j] = 0.5;
+        size_t r = n - i;
+        for (size_t j = 0; j < r; j++) {
+            a[j] = k11[k11_stride ? i + j : 0];
+            b[j] = k22[i + j];
+            c[j] = k12[i + j];
+            if (theta) th[j] = theta[i + j];
+        }
+        blk(act, a, 1, b, c, o, theta ? th : NULL);
+        for (size_t j = 0; j < r; j++) {
+            out[i + j] = o[j];
+            if (theta) theta[i + j] = th[j];
+        }
+    }
+}
+
 /** The instruction set dml_dual uses in this process: "avx512f", "avx2+fma" or "scalar". */
 const char *dml_dual_isa(void);
 
@@ -34,5 +72,11 @@ void dml_dual_avx512(dml_activation act, size_t n, const double *k11, int k11_st
                      const double *k12, double *out, double *theta);
 void dml_dual_avx2(dml_activation act, size_t n, const double *k11, int k11_stride, const double *k22,
                    const double *k12, double *out, double *theta);
+void dml_dual_f32_scalar(dml_activation act, size_t n, const double *k11, int k11_stride, const double *k22,
+                         const double *k12, double *out, double *theta);
+void dml_dual_f32_avx512(dml_activation act, size_t n, const double *k11, int k11_stride, const double *k22,
+                         const double *k12, double *out, double *theta);
+void dml_dual_f32_avx2(dml_activation act, size_t n, const double *k11, int k11_stride, const double *k22,
+                       const double *k12, double *out, double *theta);
 
 #endif

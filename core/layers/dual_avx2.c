@@ -45,26 +45,85 @@ static inline void apply4(dml_activation act, __m256d a, __m256d b, __m256d c, d
     if (theta) _mm256_storeu_pd(theta, _mm256_mul_pd(_mm256_loadu_pd(theta), tp));
 }
 
+static void block4(dml_activation act, const double *a, int a_stride, const double *b, const double *c, double *out,
+                   double *theta)
+{
+    apply4(act, a_stride ? _mm256_loadu_pd(a) : _mm256_set1_pd(a[0]), _mm256_loadu_pd(b), _mm256_loadu_pd(c), out,
+           theta);
+}
+
 void dml_dual_avx2(dml_activation act, size_t n, const double *k11, int k11_stride, const double *k22,
                    const double *k12, double *out, double *theta)
 {
-    size_t i = 0;
-    for (; i + 4 <= n; i += 4) {
-        __m256d a = k11_stride ? _mm256_loadu_pd(k11 + i) : _mm256_set1_pd(k11[0]);
-        apply4(act, a, _mm256_loadu_pd(k22 + i), _mm256_loadu_pd(k12 + i), out + i, theta ? theta + i : NULL);
+    dml_dual_blocks(block4, 4, act, n, k11, k11_stride, k22, k12, out, theta);
+}
+
+/* ---- float32 duals (dual.h, dml_dual_f32): 8 entries at a time, the determinant and erf's d in float64, the
+ * square root, atan2 and erf's 1/sqrt(d) in float32 (8 lanes), T and T' assembled in float64. */
+
+static inline __m256 narrow8(__m256d lo, __m256d hi)
+{
+    return _mm256_insertf128_ps(_mm256_castps128_ps256(_mm256_cvtpd_ps(lo)), _mm256_cvtpd_ps(hi), 1);
+}
+
+static inline __m256d widen_lo(__m256 v) { return _mm256_cvtps_pd(_mm256_castps256_ps128(v)); }
+static inline __m256d widen_hi(__m256 v) { return _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)); }
+
+static inline void apply8_f32(dml_activation act, const double *a, int a_stride, const double *b, const double *c,
+                              double *out, double *theta)
+{
+    __m256d k11[2], k22[2], k12[2], t[2], tp[2];
+    for (int h = 0; h < 2; h++) {
+        k11[h] = a_stride ? _mm256_loadu_pd(a + 4 * h) : _mm256_set1_pd(a[0]);
+        k22[h] = _mm256_loadu_pd(b + 4 * h);
+        k12[h] = _mm256_loadu_pd(c + 4 * h);
     }
-    if (i < n) {
-        /* the tail goes through the same vector code, padded with a harmless (1, 1, 0.5) entry */
-        double a[4] = {1, 1, 1, 1}, b[4] = {1, 1, 1, 1}, c[4] = {0.5, 0.5, 0.5, 0.5}, o[4], th[4] = {1, 1, 1, 1};
-        size_t r = n - i;
-        for (size_t j = 0; j < r; j++) {
-            a[j] = k11[k11_stride ? i + j : 0];
-            b[j] = k22[i + j];
-            c[j] = k12[i + j];
-            if (theta) th[j] = theta[i + j];
+    const __m256d zero = _mm256_setzero_pd();
+    if (act == DML_ACT_RELU) {
+        __m256d det[2];
+        for (int h = 0; h < 2; h++)
+            det[h] = _mm256_max_pd(_mm256_sub_pd(_mm256_mul_pd(k11[h], k22[h]), _mm256_mul_pd(k12[h], k12[h])), zero);
+        __m256 cf = narrow8(k12[0], k12[1]);
+        __m256 sf = _mm256_sqrt_ps(narrow8(det[0], det[1]));
+        __m256 thf = Sleef_atan2f8_u35avx2(sf, cf);
+        __m256 both0 = _mm256_and_ps(_mm256_cmp_ps(sf, _mm256_setzero_ps(), _CMP_EQ_OQ),
+                                     _mm256_cmp_ps(cf, _mm256_setzero_ps(), _CMP_EQ_OQ));
+        thf = _mm256_blendv_ps(thf, _mm256_set1_ps((float)M_PI_2), both0);
+        __m256d th[2] = {widen_lo(thf), widen_hi(thf)}, s[2] = {widen_lo(sf), widen_hi(sf)};
+        const __m256d inv2pi = _mm256_set1_pd(0.5 / M_PI);
+        for (int h = 0; h < 2; h++) {
+            __m256d al = _mm256_sub_pd(_mm256_set1_pd(M_PI), th[h]);
+            t[h] = _mm256_mul_pd(_mm256_add_pd(s[h], _mm256_mul_pd(al, k12[h])), inv2pi);
+            tp[h] = _mm256_mul_pd(al, inv2pi);
         }
-        apply4(act, _mm256_loadu_pd(a), _mm256_loadu_pd(b), _mm256_loadu_pd(c), o, theta ? th : NULL);
-        memcpy(out + i, o, r * sizeof *o);
-        if (theta) memcpy(theta + i, th, r * sizeof *th);
+    } else {
+        const __m256d one = _mm256_set1_pd(1.0), two = _mm256_set1_pd(2.0), four = _mm256_set1_pd(4.0);
+        __m256d d[2], c2[2];
+        for (int h = 0; h < 2; h++) {
+            __m256d w = _mm256_mul_pd(k12[h], k12[h]);
+            __m256d det = _mm256_sub_pd(_mm256_fmsub_pd(k11[h], k22[h], w), _mm256_fmsub_pd(k12[h], k12[h], w));
+            det = _mm256_max_pd(det, zero);
+            d[h] = _mm256_add_pd(_mm256_add_pd(one, _mm256_mul_pd(two, _mm256_add_pd(k11[h], k22[h]))),
+                                 _mm256_mul_pd(four, det));
+            c2[h] = _mm256_mul_pd(two, k12[h]);
+        }
+        __m256 sf = _mm256_sqrt_ps(narrow8(d[0], d[1]));
+        __m256 atf = Sleef_atan2f8_u10avx2(narrow8(c2[0], c2[1]), sf);
+        __m256 tpf = _mm256_div_ps(_mm256_set1_ps((float)(4.0 / M_PI)), sf);
+        const __m256d k = _mm256_set1_pd(2.0 / M_PI);
+        t[0] = _mm256_mul_pd(k, widen_lo(atf));
+        t[1] = _mm256_mul_pd(k, widen_hi(atf));
+        tp[0] = widen_lo(tpf);
+        tp[1] = widen_hi(tpf);
     }
+    for (int h = 0; h < 2; h++) {
+        _mm256_storeu_pd(out + 4 * h, t[h]);
+        if (theta) _mm256_storeu_pd(theta + 4 * h, _mm256_mul_pd(_mm256_loadu_pd(theta + 4 * h), tp[h]));
+    }
+}
+
+void dml_dual_f32_avx2(dml_activation act, size_t n, const double *k11, int k11_stride, const double *k22,
+                       const double *k12, double *out, double *theta)
+{
+    dml_dual_blocks(apply8_f32, 8, act, n, k11, k11_stride, k22, k12, out, theta);
 }

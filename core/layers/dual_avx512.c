@@ -1,5 +1,5 @@
-/* Activation duals, AVX-512F build with SLEEF's vectorised atan2 (ReLU: 3.5-ULP; erf: 1.0-ULP), 8 lanes.
- * Compiled with -mavx512f; called only when the CPU has it (see dual.c). Same formulas as dual_avx2.c. */
+/* Activation duals, AVX-512F build with SLEEF's vectorised atan2 (ReLU: 3.5-ULP; erf: 1.0-ULP), 8 lanes in
+ * float64, 16 in float32. Compiled with -mavx512f; called only when the CPU has it (see dual.c). Same formulas as dual_avx2.c. */
 #include <immintrin.h>
 #include <math.h>
 #include <string.h>
@@ -44,27 +44,100 @@ static inline void apply8(dml_activation act, __m512d a, __m512d b, __m512d c, d
     if (theta) _mm512_storeu_pd(theta, _mm512_mul_pd(_mm512_loadu_pd(theta), tp));
 }
 
+static void block8(dml_activation act, const double *a, int a_stride, const double *b, const double *c, double *out,
+                   double *theta)
+{
+    apply8(act, a_stride ? _mm512_loadu_pd(a) : _mm512_set1_pd(a[0]), _mm512_loadu_pd(b), _mm512_loadu_pd(c), out,
+           theta);
+}
+
 void dml_dual_avx512(dml_activation act, size_t n, const double *k11, int k11_stride, const double *k22,
                      const double *k12, double *out, double *theta)
 {
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        __m512d a = k11_stride ? _mm512_loadu_pd(k11 + i) : _mm512_set1_pd(k11[0]);
-        apply8(act, a, _mm512_loadu_pd(k22 + i), _mm512_loadu_pd(k12 + i), out + i, theta ? theta + i : NULL);
+    dml_dual_blocks(block8, 8, act, n, k11, k11_stride, k22, k12, out, theta);
+}
+
+/* ---- float32 duals (dual.h, dml_dual_f32): 16 entries at a time, the determinant and erf's d in float64,
+ * the square root, atan2 and erf's 1/sqrt(d) in float32 (16 lanes), T and T' assembled in float64. */
+
+static inline __m512 narrow16(__m512d lo, __m512d hi)
+{
+    __m256 l = _mm512_cvtpd_ps(lo), h = _mm512_cvtpd_ps(hi);
+    return _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castpd256_pd512(_mm256_castps_pd(l)), _mm256_castps_pd(h), 1));
+}
+
+static inline __m512d widen_lo(__m512 v) { return _mm512_cvtps_pd(_mm512_castps512_ps256(v)); }
+static inline __m512d widen_hi(__m512 v)
+{
+    return _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
+}
+
+static inline void relu16_f32(const __m512d k11[2], const __m512d k22[2], const __m512d k12[2], __m512d t[2],
+                              __m512d tp[2])
+{
+    const __m512d zero = _mm512_setzero_pd();
+    __m512d det[2];
+    for (int h = 0; h < 2; h++)
+        det[h] = _mm512_max_pd(_mm512_sub_pd(_mm512_mul_pd(k11[h], k22[h]), _mm512_mul_pd(k12[h], k12[h])), zero);
+    __m512 cf = narrow16(k12[0], k12[1]);
+    __m512 sf = _mm512_sqrt_ps(narrow16(det[0], det[1]));
+    __m512 thf = Sleef_atan2f16_u35avx512f(sf, cf);
+    __mmask16 both0 = _mm512_cmp_ps_mask(sf, _mm512_setzero_ps(), _CMP_EQ_OQ) &
+                      _mm512_cmp_ps_mask(cf, _mm512_setzero_ps(), _CMP_EQ_OQ);
+    thf = _mm512_mask_blend_ps(both0, thf, _mm512_set1_ps((float)M_PI_2));
+    __m512d th[2] = {widen_lo(thf), widen_hi(thf)}, s[2] = {widen_lo(sf), widen_hi(sf)};
+    const __m512d inv2pi = _mm512_set1_pd(0.5 / M_PI);
+    for (int h = 0; h < 2; h++) {
+        __m512d a = _mm512_sub_pd(_mm512_set1_pd(M_PI), th[h]);
+        t[h] = _mm512_mul_pd(_mm512_add_pd(s[h], _mm512_mul_pd(a, k12[h])), inv2pi);
+        tp[h] = _mm512_mul_pd(a, inv2pi);
     }
-    if (i < n) {
-        /* the tail goes through the same vector code, padded with a harmless (1, 1, 0.5) entry */
-        double a[8], b[8], c[8], o[8], th[8];
-        for (int j = 0; j < 8; j++) a[j] = b[j] = th[j] = 1.0, c[j] = 0.5;
-        size_t r = n - i;
-        for (size_t j = 0; j < r; j++) {
-            a[j] = k11[k11_stride ? i + j : 0];
-            b[j] = k22[i + j];
-            c[j] = k12[i + j];
-            if (theta) th[j] = theta[i + j];
-        }
-        apply8(act, _mm512_loadu_pd(a), _mm512_loadu_pd(b), _mm512_loadu_pd(c), o, theta ? th : NULL);
-        memcpy(out + i, o, r * sizeof *o);
-        if (theta) memcpy(theta + i, th, r * sizeof *th);
+}
+
+static inline void erf16_f32(const __m512d k11[2], const __m512d k22[2], const __m512d k12[2], __m512d t[2],
+                             __m512d tp[2])
+{
+    const __m512d one = _mm512_set1_pd(1.0), two = _mm512_set1_pd(2.0), four = _mm512_set1_pd(4.0);
+    __m512d d[2], c2[2];
+    for (int h = 0; h < 2; h++) {
+        __m512d w = _mm512_mul_pd(k12[h], k12[h]);
+        __m512d det = _mm512_sub_pd(_mm512_fmsub_pd(k11[h], k22[h], w), _mm512_fmsub_pd(k12[h], k12[h], w));
+        det = _mm512_max_pd(det, _mm512_setzero_pd());
+        d[h] = _mm512_add_pd(_mm512_add_pd(one, _mm512_mul_pd(two, _mm512_add_pd(k11[h], k22[h]))),
+                             _mm512_mul_pd(four, det));
+        c2[h] = _mm512_mul_pd(two, k12[h]);
     }
+    __m512 sf = _mm512_sqrt_ps(narrow16(d[0], d[1]));
+    __m512 atf = Sleef_atan2f16_u10avx512f(narrow16(c2[0], c2[1]), sf);
+    __m512 tpf = _mm512_div_ps(_mm512_set1_ps((float)(4.0 / M_PI)), sf);
+    const __m512d k = _mm512_set1_pd(2.0 / M_PI);
+    t[0] = _mm512_mul_pd(k, widen_lo(atf));
+    t[1] = _mm512_mul_pd(k, widen_hi(atf));
+    tp[0] = widen_lo(tpf);
+    tp[1] = widen_hi(tpf);
+}
+
+static inline void apply16_f32(dml_activation act, const double *a, int a_stride, const double *b, const double *c,
+                               double *out, double *theta)
+{
+    __m512d k11[2], k22[2], k12[2], t[2], tp[2];
+    for (int h = 0; h < 2; h++) {
+        k11[h] = a_stride ? _mm512_loadu_pd(a + 8 * h) : _mm512_set1_pd(a[0]);
+        k22[h] = _mm512_loadu_pd(b + 8 * h);
+        k12[h] = _mm512_loadu_pd(c + 8 * h);
+    }
+    if (act == DML_ACT_RELU)
+        relu16_f32(k11, k22, k12, t, tp);
+    else
+        erf16_f32(k11, k22, k12, t, tp);
+    for (int h = 0; h < 2; h++) {
+        _mm512_storeu_pd(out + 8 * h, t[h]);
+        if (theta) _mm512_storeu_pd(theta + 8 * h, _mm512_mul_pd(_mm512_loadu_pd(theta + 8 * h), tp[h]));
+    }
+}
+
+void dml_dual_f32_avx512(dml_activation act, size_t n, const double *k11, int k11_stride, const double *k22,
+                         const double *k12, double *out, double *theta)
+{
+    dml_dual_blocks(apply16_f32, 16, act, n, k11, k11_stride, k22, k12, out, theta);
 }

@@ -77,6 +77,7 @@ typedef struct {
     dml_window_table win;         /* Conv, ConvLocal, AvgPool */
     double scale, b2;             /* affine layers: w^2 / F (F = 1 for Dense), b^2 */
     size_t self_off;              /* Act: offset of its pre-activation self diagonal in a self trajectory */
+    int f32;                      /* Act: the duals in float32 (the model's kernel_precision) */
 } dml_kstep;
 
 /** The covariances of one pair of inputs (x, x') as they pass through the layers (or, in the row stage after
@@ -98,8 +99,18 @@ typedef struct {
 /** K[i] = scale * S[i] + b2, then (T != NULL) T[i] = scale * ST[i] + K[i]: the Dense / Conv update
  *  (S may alias K, ST may alias T). */
 void dml_kaffine(size_t n, double scale, double b2, const double *S, double *K, const double *ST, double *T);
-/** Sum of n doubles with eight partial sums (vectorisable, and more accurate than one running sum). */
+/** Sum of n doubles with eight partial sums (vectorisable, and more accurate than one running sum): entry j goes
+ *  to partial sum j % 8, in order. */
 double dml_ksum(const double *a, size_t n);
+/** The same in pieces: a[0..n) are entries j0.. of the whole array, added to the partial sums p (zeroed first);
+ *  dml_ksum_total adds them up as dml_ksum does, so a sum taken row by row equals dml_ksum bit for bit. */
+void dml_ksum_add(double p[8], const double *a, size_t j0, size_t n);
+double dml_ksum_total(const double p[8]);
+
+/** The activation rule on n entries (activation.c): K <- T(s1, s2, K), T <- T * T'(s1, s2, K) (T NULL: skipped),
+ *  in the step's kernel_precision; s1_stride 0 broadcasts s1[0] (a row of full covariances), 1 reads s1[i]. */
+void dml_act_row(const dml_kstep *st, size_t n, const double *s1, int s1_stride, const double *s2, double *K,
+                 double *T);
 
 /* ---------------------------------------------------------------- cost */
 

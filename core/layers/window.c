@@ -124,55 +124,99 @@ void dml_window_diag(const dml_window_table *t, const double *in, double *out)
     for (int d = 0; d < t->F; d++) add_row(t, d, out, in);
 }
 
-/* One output row in one pass: dst[o] = sum over the k listed offsets of src[j][o] * mask[j][o], in list
- * order, accumulated in registers (8 entries at a time). src[j] is already shifted; reads past the row
- * ends hit finite neighbours or margins and are multiplied by 0. */
+/* One output row: dst[o] = sum over the k listed offsets of src[j][o] * mask[j][o], in list order starting
+ * from 0.0, 8 entries at a time. src[j] is already shifted; reads past the row ends hit finite neighbours or
+ * margins and are multiplied by 0. The offsets go three at a time through the row (six row pointers held in
+ * registers, the partial sums kept in dst between groups), each entry's additions in the same order. */
 /* 8 doubles with 8-byte alignment: GCC's generic vectors, one zmm in the AVX-512 clone. */
 typedef double v8d __attribute__((vector_size(64), aligned(8)));
+#define V8(p) (*(const v8d *)(p))
 
-CLONES static void fused_row(double *restrict dst, const double *const *src, const double *const *mask, int k,
-                             long n)
+CLONES static void fused_three(double *restrict dst, const double *const *src, const double *const *mask, int m,
+                               int first, long n)
 {
+    const double *s0 = src[0], *m0 = mask[0], *s1 = src[m > 1], *m1 = mask[m > 1], *s2 = src[m > 2 ? 2 : 0],
+                 *m2 = mask[m > 2 ? 2 : 0];
     long o = 0;
-    for (; o + 8 <= n; o += 8) {
-        v8d acc = {0, 0, 0, 0, 0, 0, 0, 0};
-        for (int j = 0; j < k; j++) acc += *(const v8d *)(src[j] + o) * *(const v8d *)(mask[j] + o);
-        *(v8d *)(dst + o) = acc;
+    if (m == 3) {
+        for (; o + 8 <= n; o += 8) {
+            v8d acc = first ? (v8d){0, 0, 0, 0, 0, 0, 0, 0} : V8(dst + o);
+            acc += V8(s0 + o) * V8(m0 + o);
+            acc += V8(s1 + o) * V8(m1 + o);
+            acc += V8(s2 + o) * V8(m2 + o);
+            *(v8d *)(dst + o) = acc;
+        }
+    } else if (m == 2) {
+        for (; o + 8 <= n; o += 8) {
+            v8d acc = first ? (v8d){0, 0, 0, 0, 0, 0, 0, 0} : V8(dst + o);
+            acc += V8(s0 + o) * V8(m0 + o);
+            acc += V8(s1 + o) * V8(m1 + o);
+            *(v8d *)(dst + o) = acc;
+        }
+    } else {
+        for (; o + 8 <= n; o += 8) {
+            v8d acc = first ? (v8d){0, 0, 0, 0, 0, 0, 0, 0} : V8(dst + o);
+            acc += V8(s0 + o) * V8(m0 + o);
+            *(v8d *)(dst + o) = acc;
+        }
     }
     for (; o < n; o++) {
-        double acc = 0.0;
-        for (int j = 0; j < k; j++) acc += src[j][o] * mask[j][o];
+        double acc = first ? 0.0 : dst[o];
+        for (int j = 0; j < m; j++) acc += src[j][o] * mask[j][o];
         dst[o] = acc;
+    }
+}
+
+static void fused_row(double *dst, const double *const *src, const double *const *mask, int k, long n)
+{
+    if (k == 0) {
+        memset(dst, 0, sizeof *dst * (size_t)n);
+        return;
+    }
+    for (int j = 0; j < k; j += 3) fused_three(dst, src + j, mask + j, k - j < 3 ? k - j : 3, j == 0, n);
+}
+
+void dml_window_full_row(const dml_window_table *t, const double *in, size_t cap, size_t o1, double *out)
+{
+    size_t Pin = t->P_in, Pout = t->P_out;
+    if (t->all_affine && t->F <= 64) {
+        const double *src[64], *mk[64];
+        int k = 0;
+        for (int d = 0; d < t->F; d++) {
+            size_t q = (size_t)d * Pout + o1;
+            if (t->mask[q] == 0.0) continue;
+            src[k] = in + ((size_t)t->idx[q] % cap) * Pin + t->shift[d];
+            mk[k] = t->mask + (size_t)d * Pout;
+            k++;
+        }
+        fused_row(out, src, mk, k, (long)Pout);
+        return;
+    }
+    memset(out, 0, sizeof *out * Pout);
+    for (int d = 0; d < t->F; d++) {
+        size_t k = (size_t)d * Pout + o1;
+        if (t->mask[k] == 0.0) continue;
+        add_row(t, d, out, in + ((size_t)t->idx[k] % cap) * Pin);
     }
 }
 
 void dml_window_full(const dml_window_table *t, const double *in, double *out)
 {
-    size_t Pin = t->P_in, Pout = t->P_out;
-    if (t->all_affine && t->F <= 64) {
-        const double *src[64], *mk[64];
-        for (size_t o1 = 0; o1 < Pout; o1++) {
-            int k = 0;
-            for (int d = 0; d < t->F; d++) {
-                size_t q = (size_t)d * Pout + o1;
-                if (t->mask[q] == 0.0) continue;
-                src[k] = in + (size_t)t->idx[q] * Pin + t->shift[d];
-                mk[k] = t->mask + (size_t)d * Pout;
-                k++;
-            }
-            fused_row(out + o1 * Pout, src, mk, k, (long)Pout);
-        }
-        return;
+    for (size_t o1 = 0; o1 < t->P_out; o1++) dml_window_full_row(t, in, t->P_in, o1, out + o1 * t->P_out);
+}
+
+void dml_window_rows_needed(const dml_window_table *t, size_t o1, size_t *lo, size_t *hi)
+{
+    size_t l = SIZE_MAX, h = 0;
+    for (int d = 0; d < t->F; d++) {
+        size_t k = (size_t)d * t->P_out + o1;
+        if (t->mask[k] == 0.0) continue;
+        size_t r = (size_t)t->idx[k];
+        if (r < l) l = r;
+        if (r > h) h = r;
     }
-    memset(out, 0, sizeof *out * Pout * Pout);
-    for (size_t o1 = 0; o1 < Pout; o1++) {
-        double *dst = out + o1 * Pout;
-        for (int d = 0; d < t->F; d++) {
-            size_t k = (size_t)d * Pout + o1;
-            if (t->mask[k] == 0.0) continue;
-            add_row(t, d, dst, in + (size_t)t->idx[k] * Pin);
-        }
-    }
+    *lo = l;
+    *hi = h;
 }
 
 /* dst[q] += src[q]: a whole row of the input (pooling's first pass). */
@@ -181,20 +225,25 @@ CLONES static void add_plain(double *restrict dst, const double *restrict src, s
     for (size_t q = 0; q < n; q++) dst[q] += src[q];
 }
 
-void dml_window_pool_full(const dml_window_table *t, const double *in, double *tmp, double *out)
+void dml_window_pool_full_row(const dml_window_table *t, const double *in, size_t cap, size_t o1, double *tmp,
+                              double *out)
 {
     size_t Pin = t->P_in, Pout = t->P_out;
-    /* first axis of the pair: tmp[o1, q] = sum_d1 in[idx[d1][o1], q] */
-    memset(tmp, 0, sizeof *tmp * Pout * Pin);
-    for (size_t o1 = 0; o1 < Pout; o1++)
-        for (int d = 0; d < t->F; d++) {
-            size_t k = (size_t)d * Pout + o1;
-            if (t->mask[k] != 0.0) add_plain(tmp + o1 * Pin, in + (size_t)t->idx[k] * Pin, Pin);
-        }
-    /* second axis: out[o1, o2] = sum_d2 tmp[o1, idx[d2][o2]] */
-    memset(out, 0, sizeof *out * Pout * Pout);
-    for (size_t o1 = 0; o1 < Pout; o1++)
-        for (int d = 0; d < t->F; d++) add_row(t, d, out + o1 * Pout, tmp + o1 * Pin);
+    /* first axis of the pair: tmp[q] = sum_d1 in[idx[d1][o1], q] */
+    memset(tmp, 0, sizeof *tmp * Pin);
+    for (int d = 0; d < t->F; d++) {
+        size_t k = (size_t)d * Pout + o1;
+        if (t->mask[k] != 0.0) add_plain(tmp, in + ((size_t)t->idx[k] % cap) * Pin, Pin);
+    }
+    /* second axis: out[o2] = sum_d2 tmp[idx[d2][o2]] */
+    memset(out, 0, sizeof *out * Pout);
+    for (int d = 0; d < t->F; d++) add_row(t, d, out, tmp);
+}
+
+void dml_window_pool_full(const dml_window_table *t, const double *in, double *tmp, double *out)
+{
+    for (size_t o1 = 0; o1 < t->P_out; o1++)
+        dml_window_pool_full_row(t, in, t->P_in, o1, tmp + o1 * t->P_in, out + o1 * t->P_out);
 }
 
 void dml_window_pool_diag(const dml_window_table *t, const double *in, double *out)

@@ -36,10 +36,24 @@ void dml_window_diag(const dml_window_table *t, const double *in, double *out);
  *  reads them and multiplies them by 0); out: P_out x P_out row-major. */
 void dml_window_full(const dml_window_table *t, const double *in, double *out);
 
+/** Row o1 of dml_window_full (the same arithmetic), reading input row r at in + (r % cap) * P_in: the whole
+ *  matrix (cap = P_in) or a ring of cap rows holding the rows that dml_window_rows_needed names (the row-streamed
+ *  engine), with `max_shift` finite doubles readable before and after the buffer. out: P_out doubles. */
+void dml_window_full_row(const dml_window_table *t, const double *in, size_t cap, size_t o1, double *out);
+
+/** The input rows that output row o1 of dml_window_full and dml_window_pool_full reads lie in [*lo, *hi]
+ *  (*lo SIZE_MAX and *hi 0 when it reads none: a row of padding). */
+void dml_window_rows_needed(const dml_window_table *t, size_t o1, size_t *lo, size_t *hi);
+
 /** Pooling of a full covariance (independent offsets on the two positions, Neural Tangents' AvgPool kernel
  *  before its 1/F^2): out[o1, o2] = sum_{d1, d2} in[idx[d1][o1], idx[d2][o2]] over real taps.
  *  in: P_in x P_in, tmp: P_out x P_in scratch, out: P_out x P_out, row-major, all distinct. */
 void dml_window_pool_full(const dml_window_table *t, const double *in, double *tmp, double *out);
+
+/** Row o1 of dml_window_pool_full (the same arithmetic), input rows as in dml_window_full_row; tmp: P_in scratch,
+ *  out: P_out doubles. */
+void dml_window_pool_full_row(const dml_window_table *t, const double *in, size_t cap, size_t o1, double *tmp,
+                              double *out);
 
 /** The diagonal of dml_window_pool_full only: out[o] = sum_{d1, d2} in[idx[d1][o], idx[d2][o]] (P_out). */
 void dml_window_pool_diag(const dml_window_table *t, const double *in, double *out);

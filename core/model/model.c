@@ -10,6 +10,7 @@ const char *const dml_arch_names[DML_NARCHS] = {DML_ARCHS(DML_ENUM_NAME)};
 const char *const dml_activation_names[DML_NACTIVATIONS] = {DML_ACTIVATIONS(DML_ENUM_NAME)};
 const char *const dml_padding_names[DML_NPADDINGS] = {DML_PADDINGS(DML_ENUM_NAME)};
 const char *const dml_parameterization_names[DML_NPARAMETERIZATIONS] = {DML_PARAMETERIZATIONS(DML_ENUM_NAME)};
+const char *const dml_kernel_precision_names[DML_NKERNEL_PRECISIONS] = {DML_KERNEL_PRECISIONS(DML_ENUM_NAME)};
 static const char *const layer_kind_names[DML_NLAYER_KINDS] = {DML_LAYER_KINDS(DML_ENUM_NAME)};
 
 const char *dml_arch_name(dml_arch a)
@@ -22,6 +23,10 @@ const char *dml_padding_name(dml_padding p) { return (unsigned)p < DML_NPADDINGS
 const char *dml_parameterization_name(dml_parameterization p)
 {
     return (unsigned)p < DML_NPARAMETERIZATIONS ? dml_parameterization_names[p] : "?";
+}
+const char *dml_kernel_precision_name(dml_kernel_precision p)
+{
+    return (unsigned)p < DML_NKERNEL_PRECISIONS ? dml_kernel_precision_names[p] : "?";
 }
 const char *dml_layer_kind_name(dml_layer_kind k) { return (unsigned)k < DML_NLAYER_KINDS ? layer_kind_names[k] : "?"; }
 
@@ -44,6 +49,7 @@ void dml_model_defaults(dml_model *m)
     m->nstride = 0;
     m->padding = DML_PAD_SAME;
     m->parameterization = DML_PARAM_NTK;
+    m->kernel_precision = DML_KPREC_FLOAT64;
 }
 
 size_t dml_shape_positions(const dml_shape *s)
@@ -156,6 +162,7 @@ int dml_model_layers(const dml_model *m, const dml_shape *in, int outputs, dml_l
     memset(out, 0, sizeof *out);
     out->input = *in;
     out->outputs = outputs;
+    out->kernel_precision = m->kernel_precision;
     dml_layer_spec spec[DML_MAX_LAYERS];
     int n = dml_model_layer_specs(m, spec, err);
     if (n < 0) return -1;

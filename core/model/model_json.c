@@ -8,7 +8,7 @@
 
 static const char *const model_keys[] = {"name", "arch", "depth", "width", "activation", "w_std", "b_std",
                                          "readout_w_std", "readout_b_std", "filter", "stride", "padding",
-                                         "parameterization", "layers", NULL};
+                                         "parameterization", "kernel_precision", "layers", NULL};
 
 /* ---- layer lists ---- */
 
@@ -174,6 +174,9 @@ int dml_model_parse(const cJSON *obj, const char *path, dml_model *m, dml_error 
     if (jf_enum(obj, "parameterization", path, dml_parameterization_names, DML_NPARAMETERIZATIONS, &e, err) < 0)
         return -1;
     if (cJSON_GetObjectItemCaseSensitive(obj, "parameterization")) m->parameterization = (dml_parameterization)e;
+    if (jf_enum(obj, "kernel_precision", path, dml_kernel_precision_names, DML_NKERNEL_PRECISIONS, &e, err) < 0)
+        return -1;
+    if (cJSON_GetObjectItemCaseSensitive(obj, "kernel_precision")) m->kernel_precision = (dml_kernel_precision)e;
     if (jl && parse_layers(jl, path, m, err)) return -1;
     return 0;
 }
@@ -216,6 +219,7 @@ cJSON *dml_model_json(const dml_model *m)
         cJSON *layers = cJSON_AddArrayToObject(o, "layers");
         for (int i = 0; i < m->nlayers; i++) cJSON_AddItemToArray(layers, layer_json(&m->layers[i]));
         cJSON_AddStringToObject(o, "parameterization", dml_parameterization_name(m->parameterization));
+        cJSON_AddStringToObject(o, "kernel_precision", dml_kernel_precision_name(m->kernel_precision));
         return o;
     }
     /* a preset: its arch and fields, which define its list (dml_model_layer_specs, docs/spec.md) */
@@ -233,5 +237,6 @@ cJSON *dml_model_json(const dml_model *m)
         cJSON_AddStringToObject(o, "padding", dml_padding_name(m->padding));
     }
     cJSON_AddStringToObject(o, "parameterization", dml_parameterization_name(m->parameterization));
+    cJSON_AddStringToObject(o, "kernel_precision", dml_kernel_precision_name(m->kernel_precision));
     return o;
 }

@@ -17,6 +17,8 @@
 #define DML_ACTIVATIONS(X) X(DML_ACT_RELU, "relu") X(DML_ACT_ERF, "erf")
 #define DML_PADDINGS(X) X(DML_PAD_SAME, "same") X(DML_PAD_VALID, "valid") X(DML_PAD_CIRCULAR, "circular")
 #define DML_PARAMETERIZATIONS(X) X(DML_PARAM_NTK, "ntk") X(DML_PARAM_STANDARD, "standard")
+/* The arithmetic of the kernel engine's activation duals (docs/kernels.md, "kernel_precision"). */
+#define DML_KERNEL_PRECISIONS(X) X(DML_KPREC_FLOAT64, "float64") X(DML_KPREC_FLOAT32, "float32")
 /* Layer kinds (see dml_layer_kind below). ACT is written as its activation ("relu", "erf") in a spec, and
  * READOUT as the list's final "dense". */
 #define DML_LAYER_KINDS(X)                                                                                   \
@@ -29,10 +31,12 @@ typedef enum { DML_ARCHS(DML_ENUM_ID) DML_ARCH_LAYERS } dml_arch;
 typedef enum { DML_ACTIVATIONS(DML_ENUM_ID) } dml_activation;
 typedef enum { DML_PADDINGS(DML_ENUM_ID) } dml_padding;
 typedef enum { DML_PARAMETERIZATIONS(DML_ENUM_ID) } dml_parameterization;
+typedef enum { DML_KERNEL_PRECISIONS(DML_ENUM_ID) } dml_kernel_precision;
 #define DML_NARCHS (0 DML_ARCHS(DML_ENUM_COUNT))
 #define DML_NACTIVATIONS (0 DML_ACTIVATIONS(DML_ENUM_COUNT))
 #define DML_NPADDINGS (0 DML_PADDINGS(DML_ENUM_COUNT))
 #define DML_NPARAMETERIZATIONS (0 DML_PARAMETERIZATIONS(DML_ENUM_COUNT))
+#define DML_NKERNEL_PRECISIONS (0 DML_KERNEL_PRECISIONS(DML_ENUM_COUNT))
 #define DML_NLAYER_KINDS (0 DML_LAYER_KINDS(DML_ENUM_COUNT))
 
 /** Layer kinds. Kernel rules (DESIGN 2.1) and finite functions are in core/layers/, one file per family. */
@@ -53,11 +57,13 @@ const char *dml_arch_name(dml_arch a);            /**< "fcn" ... "cnn-gap"; "lay
 const char *dml_activation_name(dml_activation a);
 const char *dml_padding_name(dml_padding p);
 const char *dml_parameterization_name(dml_parameterization p);
+const char *dml_kernel_precision_name(dml_kernel_precision p);
 const char *dml_layer_kind_name(dml_layer_kind k);
 extern const char *const dml_arch_names[DML_NARCHS];
 extern const char *const dml_activation_names[DML_NACTIVATIONS];
 extern const char *const dml_padding_names[DML_NPADDINGS];
 extern const char *const dml_parameterization_names[DML_NPARAMETERIZATIONS];
+extern const char *const dml_kernel_precision_names[DML_NKERNEL_PRECISIONS];
 
 /** One layer of a model as the spec gives it (model.layers[i], or a preset's layer), every field resolved:
  *  the per-layer fields a spec leaves out are filled from the model's fields of the same name (width, w_std,
@@ -90,6 +96,9 @@ typedef struct {
     int stride[DML_MAX_SPATIAL], nstride;
     dml_padding padding;
     dml_parameterization parameterization;
+    /** The kernel engine's duals: float64 (default, the golden-checked mode) or float32 (faster; error in
+     *  docs/kernels.md). Finite networks ignore it. */
+    dml_kernel_precision kernel_precision;
     int nlayers;               /**< explicit layer list (0: the preset of `arch`) */
     dml_layer_spec layers[DML_MAX_LAYERS];
 } dml_model;
@@ -142,6 +151,7 @@ typedef struct {
     dml_layer layer[DML_MAX_LAYERS];
     dml_shape input;
     int outputs;
+    dml_kernel_precision kernel_precision;   /**< the model's: the kernel engine's duals */
 } dml_layers;
 
 /** Build the layer list of `m` for inputs of shape `in` and `outputs` readout units, from
