@@ -11,6 +11,7 @@
 #include "cluster_tiles.h"
 #include "dmilab/json.h"
 #include "dmilab/spec.h"
+#include "dmilab/tile_cache.h"
 #include "metrics.h"
 #include "provenance.h"
 #include "shard_wire.h"
@@ -533,6 +534,10 @@ static int do_report(app *a, const cJSON *req, cJSON **answer, char *err, size_t
             const cJSON *kern = cJSON_GetObjectItemCaseSensitive(res, "kernel");
             char *ktext = cJSON_IsObject(kern) ? dml_json_print(kern) : NULL;
             r = store_shard_report(a->st, id, idx, worker, &pl);
+            char kind[16] = "", *unit = NULL;
+            if (r == 1 && store_shard_unit(a->st, id, idx, NULL, kind, &unit) == 1 && strcmp(kind, "solve") == 0)
+                dml_tile_cache_evict(a->tile_dir, (double)a->cfg->cache_bytes);   /* uploaded kernels, within budget */
+            free(unit);
             if (r == 1) {
                 pthread_mutex_lock(&prov_mu);
                 record_files(a, id, cJSON_GetObjectItemCaseSensitive(res, "data_files"));
@@ -596,6 +601,13 @@ int cluster_call(app *a, const char *op, const cJSON *req, cJSON **answer, char 
         if (shard_ref(req, &id, &idx, &worker, err, cap, field))
             return CLUSTER_BAD;
         return cluster_tile_report(a, id, idx, worker, req, answer, err, cap, field);
+    }
+    if (strcmp(op, "tiles") == 0) {
+        const char *id, *worker;
+        int idx;
+        if (shard_ref(req, &id, &idx, &worker, err, cap, field))
+            return CLUSTER_BAD;
+        return cluster_tile_have(a, id, idx, worker, req, answer, err, cap, field);
     }
     if (strcmp(op, "fetch") == 0)
         return cluster_tile_fetch(a, req, answer, err, cap, field);
@@ -694,10 +706,12 @@ cJSON *cluster_shards_json(store *st, const char *id)
     cJSON_AddNumberToObject(o, "claims", (double)claims);
     cJSON_AddNumberToObject(o, "reruns", (double)(claims > started ? claims - started : 0));
     cJSON_AddNumberToObject(o, "lease_expiries", (double)exp);
-    long stored = 0, again = 0;
-    if (store_shard_tiles_count(st, id, &stored, &again) == 0 && stored + again > 0) {
+    long stored = 0, rerun = 0, found = 0, again = 0;
+    if (store_shard_tiles_count(st, id, &stored, &rerun, &found, &again) == 0 && stored + again > 0) {
         cJSON *t = cJSON_AddObjectToObject(o, "tiles");
         cJSON_AddNumberToObject(t, "stored", (double)stored);
+        cJSON_AddNumberToObject(t, "from_reruns", (double)rerun);
+        cJSON_AddNumberToObject(t, "found", (double)found);
         cJSON_AddNumberToObject(t, "again", (double)again);
     }
     char jobs[4096];

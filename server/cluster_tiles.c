@@ -12,6 +12,7 @@
 #include "dmilab/tile_cache.h"
 #include "shard_wire.h"
 #include "store_shard_tiles.h"
+#include "util.h"
 
 int cluster_tile_groups(const app *a, const dml_spec *s, int d, int m, size_t *rows, size_t **bounds)
 {
@@ -99,6 +100,17 @@ int cluster_claim_tiles(app *a, const store_shard *sh, cJSON *shard)
         cJSON_AddItemToArray(arr, cJSON_CreateNumber((double)v[i]));
     free(v);
     return 0;
+}
+
+static int cmp_long(const void *x, const void *y)
+{
+    long p = *(const long *)x, q = *(const long *)y;
+    return (p > q) - (p < q);
+}
+
+static int bsearch_long(const long *k, const long *v, size_t n)
+{
+    return bsearch(k, v, n, sizeof *v, cmp_long) != NULL;
 }
 
 static int bad(char *err, size_t cap, char field[64], const char *f, const char *msg)
@@ -210,6 +222,83 @@ int cluster_tile_report(app *a, const char *id, int idx, const char *worker, con
     return CLUSTER_OK;
 }
 
+/* The halves of tile t in dir, read and verified, and their SHA-256: a malloc'd buffer of both (caller frees), or
+ * NULL when the file is absent or fails its checksums. */
+static char *read_tile(const char *dir, const dml_tile *t, char *sk, char *st)
+{
+    size_t half = sizeof(double) * (t->r1 - t->r0) * t->ncols;
+    char *bytes = malloc(2 * half + 1);
+    dml_error de;
+    if (!bytes || dml_tile_load(dir, t, (double *)bytes, (double *)(bytes + half), &de) != 1 ||
+        dml_sha256_hex(bytes, half, sk) || dml_sha256_hex(bytes + half, half, st)) {
+        free(bytes);
+        return NULL;
+    }
+    return bytes;
+}
+
+int cluster_tile_have(app *a, const char *id, int idx, const char *worker, const cJSON *req, cJSON **answer, char *err,
+                      size_t cap, char field[64])
+{
+    const char *key = hex_field(req, "key");
+    if (!key)
+        return bad(err, cap, field, "key", "key: expected the kernel's key, 64 lowercase hex digits");
+    char kind[16], *unit = NULL;
+    int r = store_shard_unit(a->st, id, idx, worker, kind, &unit);
+    cJSON *u = r == 1 ? cJSON_Parse(unit) : NULL;
+    free(unit);
+    dml_tiling tg;
+    size_t first = 0, end = 0;
+    int ok = u && strcmp(kind, "tile") == 0 && cluster_tile_unit_parse(u, &tg, &first, &end) == 0 && end > first;
+    cJSON_Delete(u);
+    if (r < 0) {
+        snprintf(err, cap, "the database refused: %s", store_error_text(r));
+        return CLUSTER_UNAVAILABLE;
+    }
+    if (r == 0) {
+        snprintf(err, cap, "shard %d of %s is not held by %s", idx, id, worker);
+        return CLUSTER_LOST;
+    }
+    if (!ok)
+        return bad(err, cap, field, "index", "index: not a tile shard");
+    char have[DML_SHA256_HEX];
+    long *v = NULL;
+    size_t n = 0;
+    if ((r = store_shard_tiles_of(a->st, id, idx, idx + 1, have, &v, &n)) < 0) {
+        snprintf(err, cap, "the database refused: %s", store_error_text(r));
+        return CLUSTER_UNAVAILABLE;
+    }
+    dml_tile_hold hold = {.lock_fd = -1};
+    dml_error de;
+    if (dml_tile_cache_enter(a->tile_dir, key, &hold, &de) == 0) {
+        for (size_t i = first; i < end; i++) {
+            long num = (long)i;
+            if (n && bsearch_long(&num, v, n))
+                continue;
+            dml_tile t;
+            dml_tiling_tile(&tg, i, &t);
+            char sk[DML_SHA256_HEX], st[DML_SHA256_HEX], *b = dml_tile_present(hold.dir, &t) ? read_tile(hold.dir, &t, sk, st) : NULL;
+            if (b && store_shard_tile_found(a->st, id, idx, worker, key, num, sk, st) < 0)
+                util_log("experiment %s: cannot record tile %ld of shard %d as found", id, num, idx);
+            free(b);
+        }
+        dml_tile_cache_leave(&hold, 1);
+    }
+    free(v);
+    if ((r = store_shard_tiles_of(a->st, id, idx, idx + 1, have, &v, &n)) < 0) {
+        snprintf(err, cap, "the database refused: %s", store_error_text(r));
+        return CLUSTER_UNAVAILABLE;
+    }
+    long found = store_shard_tiles_found(a->st, id, idx);
+    cJSON *o = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(o, "stored");
+    for (size_t i = 0; i < n; i++)
+        cJSON_AddItemToArray(arr, cJSON_CreateNumber((double)v[i]));
+    free(v);
+    cJSON_AddNumberToObject(o, "found", (double)(found > 0 ? found : 0));
+    *answer = o;
+    return CLUSTER_OK;
+}
+
 int cluster_tile_fetch(app *a, const cJSON *req, cJSON **answer, char *err, size_t cap, char field[64])
 {
     const cJSON *idv = cJSON_GetObjectItemCaseSensitive(req, "experiment_id");
@@ -238,19 +327,15 @@ int cluster_tile_fetch(app *a, const cJSON *req, cJSON **answer, char *err, size
     }
     free(unit);
     size_t half = sizeof(double) * (t.r1 - t.r0) * t.ncols;
-    char *bytes = malloc(2 * half + 1);
     dml_tile_hold hold = {.lock_fd = -1};
     dml_error de;
-    if (!bytes || dml_tile_cache_enter(a->tile_dir, key, &hold, &de)) {
-        free(bytes);
-        snprintf(err, cap, "cannot read the tile: %s", bytes ? de.message : "out of memory");
+    if (dml_tile_cache_enter(a->tile_dir, key, &hold, &de)) {
+        snprintf(err, cap, "cannot read the tile: %s", de.message);
         return CLUSTER_UNAVAILABLE;
     }
-    int got = dml_tile_load(hold.dir, &t, (double *)bytes, (double *)(bytes + half), &de);
+    char hk[DML_SHA256_HEX], ht[DML_SHA256_HEX], *bytes = read_tile(hold.dir, &t, hk, ht);
     dml_tile_cache_leave(&hold, 1);
-    char hk[DML_SHA256_HEX], ht[DML_SHA256_HEX];
-    if (got != 1 || dml_sha256_hex(bytes, half, hk) || dml_sha256_hex(bytes + half, half, ht) || strcmp(hk, sk) ||
-        strcmp(ht, st)) {
+    if (!bytes || strcmp(hk, sk) || strcmp(ht, st)) {
         free(bytes);
         snprintf(err, cap, "tile %ld of kernel %.16s... is no longer stored (evicted or corrupted): compute it", number, key);
         return CLUSTER_LOST;

@@ -34,6 +34,14 @@ int cluster_claim_tiles(app *a, const store_shard *sh, cJSON *shard);
 int cluster_tile_report(app *a, const char *id, int idx, const char *worker, const cJSON *req, cJSON **answer, char *err,
                         size_t cap, char field[64]);
 
+/** The "tiles" request of `worker` holding tile shard (id, idx), once it knows its kernel's key: {"key"}. The tiles
+ *  of its range that the server's --tile-dir/key/ holds and the experiment has not recorded (a kernel cache, a claim
+ *  stopped between a tile's file and its report) are recorded as found (claim 0). Answers {"stored": [the range's
+ *  recorded tile numbers, ascending: the worker skips them], "found": tiles of the range found in the server's tile
+ *  directory (its kernel_cache)}. Returns a CLUSTER_* status. */
+int cluster_tile_have(app *a, const char *id, int idx, const char *worker, const cJSON *req, cJSON **answer, char *err,
+                      size_t cap, char field[64]);
+
 /** The "fetch" request: {"worker", "experiment_id", "key", "tile"}: a tile recorded for the experiment, read from
  *  --tile-dir (its checksums verified) and answered {"key", "tile", "sha256_nngp", "sha256_ntk"} with the halves
  *  packed as the upload packs them. 409 (CLUSTER_LOST) when it is not recorded or its file has gone (evicted). */

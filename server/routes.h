@@ -118,6 +118,7 @@ void h_worker_claim(const request *rq, reply *r);
 void h_worker_renew(const request *rq, reply *r);
 void h_worker_report(const request *rq, reply *r);
 void h_worker_tile(const request *rq, reply *r);
+void h_worker_tiles(const request *rq, reply *r);
 void h_worker_tile_fetch(const request *rq, reply *r);
 /** GET /healthz: {"status": "ok"}. */
 void h_healthz(const request *rq, reply *r);

@@ -1,4 +1,4 @@
-/* dmilab server: the worker routes POST /api/v1/workers/{claim,renew,report,tile} and GET /api/v1/workers/tile, the
+/* dmilab server: the worker routes POST /api/v1/workers/{claim,renew,report,tile,tiles} and GET /api/v1/workers/tile, the
  * shard protocol over HTTP for `dmilab worker` processes (cluster.h, docs/cluster.md). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,6 +59,11 @@ void h_worker_report(const request *rq, reply *r)
 void h_worker_tile(const request *rq, reply *r)
 {
     serve_op(rq, r, "tile");
+}
+
+void h_worker_tiles(const request *rq, reply *r)
+{
+    serve_op(rq, r, "tiles");
 }
 
 /* GET /api/v1/workers/tile?worker=&experiment_id=&key=&tile=N: the protocol's "fetch" request from the query. */

@@ -199,6 +199,9 @@ static void hook_kernel(void *p, const dml_kernel_info *k)
     c->cache = k->cache;
     c->unit_tiles = k->tiles;
     c->unit_stored = k->stored;
+    shard_tiles *st = c->job->tiles;
+    if (c->kind == K_TILE && st && st->on_key && st->on_key(st->ctx, c->key))
+        c->tile_stop = 1;
 }
 
 static long tile_number(const exec_ctx *c, const dml_tile *t)
@@ -249,7 +252,7 @@ static cJSON *kernel_record(const exec_ctx *c)
     const char *cache = c->cache;
     if (c->kind == K_TILE) {
         tiles = c->tiles;
-        stored = c->found;
+        stored = c->found + (c->job->tiles ? c->job->tiles->found : 0);
         cache = stored == tiles ? "hit" : stored ? "partial" : "miss";
     }
     cJSON *o = cJSON_CreateObject();

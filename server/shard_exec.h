@@ -14,8 +14,12 @@
  *  reports of its kernel. */
 typedef struct {
     const char *key;         /**< in: the kernel key of the unit's tiles the server holds (NULL or "": none yet) */
-    const long *stored;      /**< in: their tile numbers (dml_tiling order), ascending, nstored of them: skipped */
+    long *stored;            /**< in: their tile numbers (dml_tiling order), ascending, nstored of them: skipped */
     size_t nstored;
+    size_t found;            /**< in: of a tile shard's range, tiles the server found in its tile directory (a cache) */
+    /** in: a tile shard's kernel key is known (before its first tile): ask the server which tiles of the range it
+     *  holds, setting key, stored, nstored and found. Nonzero stops the shard (DML_ERR_CANCELLED). May be NULL. */
+    int (*on_key)(void *ctx, const char *key);
     /** in: a tile shard's tile is done, computed now (computed 1) or found in tile_dir/key (0): report it; nonzero
      *  stops the shard (DML_ERR_CANCELLED). May be NULL. */
     int (*on_tile)(void *ctx, const char *key, const dml_tile *t, long number, int computed);

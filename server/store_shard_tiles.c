@@ -7,8 +7,9 @@
 
 #include "store_internal.h"
 
-int store_shard_tile_add(store *st, const char *id, int idx, const char *worker, const char *key, long tile,
-                         const char *sha_nngp, const char *sha_ntk)
+/* found 0: under the claim that holds the shard; 1: claim 0, found in the server's tile directory. */
+static int tile_add(store *st, const char *id, int idx, const char *worker, const char *key, long tile,
+                    const char *sha_nngp, const char *sha_ntk, int found)
 {
     sqlite3 *db = store_db_acquire(st);
     if (!db)
@@ -19,7 +20,7 @@ int store_shard_tile_add(store *st, const char *id, int idx, const char *worker,
     sqlite3_stmt *s = store_db_prep(db, "SELECT claims FROM shards WHERE experiment_id = ? AND idx = ? AND status = "
                                     "'running' AND owner = ?", "tit", id, (int64_t)idx, worker);
     int rc = s ? sqlite3_step(s) : SQLITE_ERROR;
-    long claim = rc == SQLITE_ROW ? (long)sqlite3_column_int64(s, 0) : 0;
+    long claim = rc == SQLITE_ROW && !found ? (long)sqlite3_column_int64(s, 0) : 0;
     sqlite3_finalize(s);
     if (rc != SQLITE_ROW) {
         ret = rc == SQLITE_DONE ? 0 : store_db_fail(st, db, "record tile");
@@ -41,6 +42,24 @@ int store_shard_tile_add(store *st, const char *id, int idx, const char *worker,
 done:
     store_db_release(st, db);
     return ret;
+}
+
+int store_shard_tile_add(store *st, const char *id, int idx, const char *worker, const char *key, long tile,
+                         const char *sha_nngp, const char *sha_ntk)
+{
+    return tile_add(st, id, idx, worker, key, tile, sha_nngp, sha_ntk, 0);
+}
+
+int store_shard_tile_found(store *st, const char *id, int idx, const char *worker, const char *key, long tile,
+                           const char *sha_nngp, const char *sha_ntk)
+{
+    return tile_add(st, id, idx, worker, key, tile, sha_nngp, sha_ntk, 1);
+}
+
+long store_shard_tiles_found(store *st, const char *id, int idx)
+{
+    return store_db_count(st, "tiles", "SELECT count(*) FROM shard_tiles WHERE experiment_id = ? AND idx = ? AND claim = 0",
+                          "ti", id, (int64_t)idx);
 }
 
 int store_shard_tiles_of(store *st, const char *id, int from, int to, char key[DML_SHA256_HEX], long **tiles, size_t *n)
@@ -100,13 +119,17 @@ int store_shard_tile_known(store *st, const char *id, const char *key, long tile
     return ret;
 }
 
-int store_shard_tiles_count(store *st, const char *id, long *stored, long *again)
+int store_shard_tiles_count(store *st, const char *id, long *stored, long *rerun, long *found, long *again)
 {
     long a = store_db_count(st, "tiles", "SELECT count(*) FROM shard_tiles WHERE experiment_id = ?", "t", id);
+    long r = store_db_count(st, "tiles", "SELECT count(*) FROM shard_tiles WHERE experiment_id = ? AND claim > 1", "t", id);
+    long f = store_db_count(st, "tiles", "SELECT count(*) FROM shard_tiles WHERE experiment_id = ? AND claim = 0", "t", id);
     long b = store_db_count(st, "tiles", "SELECT COALESCE(sum(tiles_again), 0) FROM shards WHERE experiment_id = ?", "t", id);
-    if (a < 0 || b < 0)
-        return (int)(a < 0 ? a : b);
+    if (a < 0 || r < 0 || f < 0 || b < 0)
+        return STORE_ERROR;
     *stored = a;
+    *rerun = r;
+    *found = f;
     *again = b;
     return 0;
 }

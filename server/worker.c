@@ -143,6 +143,8 @@ typedef struct {
     running *r;
     const char *tile_dir;
     size_t uploaded;
+    shard_tiles *tiles;
+    char key[DML_SHA256_HEX];
 } tile_up;
 
 /* A tile shard's tile is done: read it back (its halves verified), report it with their SHA-256 and, unless the
@@ -179,6 +181,37 @@ static int upload_tile(void *p, const char *key, const dml_tile *t, long number,
         return 1;
     }
     u->uploaded++;
+    util_log("shard %d of %s: tile %ld reported", r->idx, r->id, number);
+    return 0;
+}
+
+/* A tile shard's key is known: which tiles of its range the server holds (recorded, or found in its tile directory). */
+static int ask_tiles(void *p, const char *key)
+{
+    tile_up *u = p;
+    running *r = u->r;
+    shard_tiles *st = u->tiles;
+    cJSON *q = ref_json(r), *ans = NULL;
+    cJSON_AddStringToObject(q, "key", key);
+    int rc = call_retried(r, "tiles", q, &ans);
+    cJSON_Delete(q);
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(ans, "stored"), *f = cJSON_GetObjectItemCaseSensitive(ans, "found");
+    long *list = rc == CLUSTER_OK && cJSON_IsArray(v) ? calloc((size_t)cJSON_GetArraySize(v) + 1, sizeof *list) : NULL;
+    if (!list) {
+        cJSON_Delete(ans);
+        util_log("shard %d of %s: cannot learn the server's tiles (%d): the shard is given back", r->idx, r->id, rc);
+        return 1;
+    }
+    free(st->stored);
+    st->stored = list;
+    st->nstored = 0;
+    for (const cJSON *x = v->child; x; x = x->next)
+        if (cJSON_IsNumber(x))
+            list[st->nstored++] = (long)x->valuedouble;
+    snprintf(u->key, sizeof u->key, "%s", key);
+    st->key = u->key;
+    st->found = cJSON_IsNumber(f) ? (size_t)f->valuedouble : 0;
+    cJSON_Delete(ans);
     return 0;
 }
 
@@ -278,7 +311,8 @@ int worker_step(const worker_transport *t, const worker_opts *o)
             stored[nstored++] = (long)v->valuedouble;
     tile_up up = {.r = &r, .tile_dir = o->tile_dir};
     shard_tiles tiles = {.key = cJSON_IsString(tk) ? tk->valuestring : NULL, .stored = stored, .nstored = nstored,
-                         .on_tile = upload_tile, .ctx = &up};
+                         .on_tile = upload_tile, .on_key = ask_tiles, .ctx = &up};
+    up.tiles = &tiles;
     char tmp[1024] = "";
     if (!o->tile_dir) {
         const char *td = getenv("TMPDIR");
@@ -342,7 +376,7 @@ int worker_step(const worker_transport *t, const worker_opts *o)
     audit_list_free(&al);
     cJSON_AddStringToObject(rep, "status", status);
     cJSON_Delete(tiles.kernel);
-    free(stored);
+    free(tiles.stored);
     if (tmp[0])
         dml_tile_cache_remove_all(tmp);
     util_log("shard %d of %s (%s): %s after %.2f s%s%s (tiles: %zu computed, %zu reported, %zu fetched)", r.idx, r.id,
