@@ -7,6 +7,7 @@ ALTER TABLE shards ADD COLUMN after_from INTEGER;           -- NULL: no dependen
 ALTER TABLE shards ADD COLUMN after_to INTEGER;
 ALTER TABLE shards ADD COLUMN tiles_again INTEGER NOT NULL DEFAULT 0;   -- tile reports of tiles already stored
 ALTER TABLE shards ADD COLUMN kernel TEXT;                  -- JSON {"data", "model", "repeat", "key", "kernel_cache", ...}
+ALTER TABLE shards ADD COLUMN weight REAL;                  -- its share of the experiment's progress; NULL: its points
 
 CREATE TABLE shard_tiles (
     experiment_id TEXT NOT NULL REFERENCES experiments (id) ON DELETE CASCADE,

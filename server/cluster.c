@@ -122,7 +122,8 @@ typedef struct {
     int n, cap, oom;
 } plan_list;
 
-static void push(plan_list *l, const char *kind, char *unit, int points, int done, int after_from, int after_to)
+static void push_w(plan_list *l, const char *kind, char *unit, int points, int done, int after_from, int after_to,
+                   double weight)
 {
     if (l->n == l->cap) {
         int cap = l->cap ? 2 * l->cap : 64;
@@ -137,7 +138,12 @@ static void push(plan_list *l, const char *kind, char *unit, int points, int don
     }
     if (!unit)
         l->oom = 1;
-    l->v[l->n++] = (store_shard_plan){kind, unit, points, done, after_from, after_to};
+    l->v[l->n++] = (store_shard_plan){kind, unit, points, done, after_from, after_to, weight};
+}
+
+static void push(plan_list *l, const char *kind, char *unit, int points, int done, int after_from, int after_to)
+{
+    push_w(l, kind, unit, points, done, after_from, after_to, 0);
 }
 
 /* The kernel unit (d, m, rep) of `kpoints` points: one kernel shard, or (a kernel of at least two tile shards' worth,
@@ -153,10 +159,22 @@ static void plan_kernel(app *a, const dml_spec *s, int d, int m, int rep, int kp
     }
     dml_tiling tg;
     dml_tiling_init(&tg, s->data[d].n_train[s->data[d].nn_train - 1], s->data[d].n_test, rows);
+    /* progress: the unit's points shared between its tiles (by pairs) and its solve, by the cost model's seconds */
+    double w = cluster_tile_share(a, s, d, m), all = 0, pairs[g];
+    for (int k = 0; k < g; k++) {
+        pairs[k] = 0;
+        for (size_t i = bounds[k]; i < bounds[k + 1]; i++) {
+            dml_tile t;
+            dml_tiling_tile(&tg, i, &t);
+            pairs[k] += (double)(t.r1 - t.r0) * (double)t.ncols;
+        }
+        all += pairs[k];
+    }
     int from = l->n;
     for (int k = 0; k < g; k++)
-        push(l, "tile", cluster_tile_unit(d, m, rep, &tg, bounds[k], bounds[k + 1]), 0, kdone, 0, 0);
-    push(l, "solve", cluster_tile_unit(d, m, rep, &tg, 0, 0), kpoints, kdone, from, from + g);
+        push_w(l, "tile", cluster_tile_unit(d, m, rep, &tg, bounds[k], bounds[k + 1]), 0, kdone, 0, 0,
+               fmax(kpoints * w * pairs[k] / fmax(all, 1), 1e-9));
+    push_w(l, "solve", cluster_tile_unit(d, m, rep, &tg, 0, 0), kpoints, kdone, from, from + g, fmax(kpoints * (1 - w), 1e-9));
     free(bounds);
 }
 

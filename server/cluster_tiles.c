@@ -7,7 +7,9 @@
 #include <string.h>
 
 #include "cluster.h"
+#include "dmilab/cost.h"
 #include "dmilab/kernel.h"
+#include "dmilab/ridge_packed.h"
 #include "dmilab/sha256.h"
 #include "dmilab/tile_cache.h"
 #include "shard_wire.h"
@@ -48,6 +50,24 @@ int cluster_tile_groups(const app *a, const dml_spec *s, int d, int m, size_t *r
     if (b[g] != total)
         b[++g] = total;
     return g;
+}
+
+double cluster_tile_share(const app *a, const dml_spec *s, int d, int m)
+{
+    const dml_data_spec *ds = &s->data[d];
+    dml_shape shape = dml_data_shape(ds);
+    size_t N = ds->n_train[ds->nn_train - 1], M = ds->n_test;
+    int threads = a->cfg->threads > 0 ? a->cfg->threads : 1, nsolve = 0;
+    dml_kernel_cost gc, cc;
+    dml_kernel_cost_estimate(&s->models[m], &shape, N, N, 1, threads, &gc);
+    dml_kernel_cost_estimate(&s->models[m], &shape, M, N, 0, threads, &cc);
+    for (int i = 0; i < s->ninference; i++)
+        nsolve += dml_method_is_kernel(s->inference[i].method);
+    int outs = dml_data_outputs(ds);
+    size_t k = (size_t)(outs > 0 ? outs : 1);
+    double solve = nsolve * dml_ridge_curve_flops(M, k, ds->n_train, (size_t)ds->nn_train) * DML_SEC_PER_SOLVE_FLOP;
+    double ks = gc.seconds + cc.seconds;
+    return ks + solve > 0 ? ks / (ks + solve) : 0.5;
 }
 
 char *cluster_tile_unit(int d, int m, int rep, const dml_tiling *tg, size_t first, size_t end)

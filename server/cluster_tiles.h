@@ -17,6 +17,10 @@
  *  tiles). Returns g, the number of tile shards (g < 2: the unit stays one kernel shard), or -1 out of memory. */
 int cluster_tile_groups(const app *a, const dml_spec *s, int d, int m, size_t *rows, size_t **bounds);
 
+/** The share of kernel unit (d, m)'s time that its tiles take, against its ridge solves (the cost model, as the
+ *  runner weighs a unit's progress), in [0, 1]. */
+double cluster_tile_share(const app *a, const dml_spec *s, int d, int m);
+
 /** The unit text of a tile shard (first < end) or, end == 0, of the solve of unit (d, m, rep) tiled by `rows`
  *  ({"data", "model", "repeat", "rows", "n", "m"[, "first", "end"]}). malloc'd, NULL when out of memory. */
 char *cluster_tile_unit(int d, int m, int rep, const dml_tiling *tg, size_t first, size_t end);

@@ -1,6 +1,7 @@
 /* dmilab server: the shards of running experiments in the store. See store_shards.h. */
 #include "store_shards.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,10 @@
 #define UNBLOCKED                                                                                                       \
     "(s.after_to IS NULL OR s.after_to <= s.after_from OR NOT EXISTS (SELECT 1 FROM shards d WHERE d.experiment_id = "  \
     "s.experiment_id AND d.idx >= s.after_from AND d.idx < s.after_to AND d.status != 'done'))"
+
+/* A shard's share of its experiment's progress: its weight (tile shards and solves: their share of the kernel's
+ * cost-model seconds), else its points. */
+#define WEIGHT "COALESCE(weight, points)"
 
 static char *dup_col(sqlite3_stmt *s, int i)
 {
@@ -49,9 +54,10 @@ int store_shards_plan(store *st, const char *id, const store_shard_plan *v, int 
     for (int i = 0; i < n; i++) {
         int dep = v[i].after_to > v[i].after_from;
         int k = store_db_run(st, db, "plan shards", "INSERT INTO shards (experiment_id, idx, kind, unit, points, status, "
-                             "after_from, after_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", "tittitii", id, (int64_t)i, v[i].kind,
-                             v[i].unit, (int64_t)v[i].points, v[i].done ? "done" : "queued",
-                             (int64_t)(dep ? v[i].after_from : 0), (int64_t)(dep ? v[i].after_to : 0));
+                             "after_from, after_to, weight) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", "tittitiid", id, (int64_t)i,
+                             v[i].kind, v[i].unit, (int64_t)v[i].points, v[i].done ? "done" : "queued",
+                             (int64_t)(dep ? v[i].after_from : 0), (int64_t)(dep ? v[i].after_to : 0),
+                             v[i].weight > 0 ? v[i].weight : NAN);
         if (k < 0) {
             ret = k;
             goto done;
@@ -153,8 +159,8 @@ int store_shard_renew(store *st, const char *id, int idx, const char *worker, in
         store_db_run(st, db, "worker seen", "UPDATE workers SET last_seen_ms = ? WHERE owner = ?", "it", now_ms, worker);
         if (fraction >= 0)
             store_db_run(st, db, "shard progress", "UPDATE experiments SET progress = max(progress, (SELECT (CAST(total(CASE "
-                         "WHEN status = 'done' THEN points END) AS REAL) + ?2 * total(CASE WHEN idx = ?3 THEN points END)) / "
-                         "max(total(points), 1) FROM shards WHERE experiment_id = ?1)) WHERE id = ?1 AND status = 'running'",
+                         "WHEN status = 'done' THEN " WEIGHT " END) AS REAL) + ?2 * total(CASE WHEN idx = ?3 THEN " WEIGHT " END)) / "
+                         "max(total(" WEIGHT "), 1) FROM shards WHERE experiment_id = ?1)) WHERE id = ?1 AND status = 'running'",
                          "tdi", id, fraction > 1 ? 1.0 : fraction, (int64_t)idx);
         if (eta_seconds >= 0)
             store_db_run(st, db, "shard eta", "UPDATE experiments SET eta_seconds = ? WHERE id = ? AND status = 'running'",
@@ -190,7 +196,7 @@ int store_shard_report(store *st, const char *id, int idx, const char *worker, c
             goto done;
         }
     if ((k = store_db_run(st, db, "report shard", "UPDATE experiments SET progress = (SELECT CAST(total(CASE WHEN status = "
-                          "'done' THEN points END) AS REAL) / max(total(points), 1) FROM shards WHERE experiment_id = ?1) "
+                          "'done' THEN " WEIGHT " END) AS REAL) / max(total(" WEIGHT "), 1) FROM shards WHERE experiment_id = ?1) "
                           "WHERE id = ?1 AND status = 'running'", "t", id)) < 0 ||
         (k = store_db_run(st, db, "report shard", "UPDATE workers SET shards_done = shards_done + 1 WHERE owner = ?", "t",
                           worker)) < 0 ||

@@ -9,13 +9,15 @@
 
 /** One shard to plan: its kind ("kernel", "tile", "solve", "train", "audit"), its unit as JSON text, the number of
  *  points it reports, whether they are all stored already (a resumed experiment: the shard is planned done), and
- *  the shards [after_from, after_to) it waits for (a solve: its tile shards; after_to <= after_from: none). */
+ *  the shards [after_from, after_to) it waits for (a solve: its tile shards; after_to <= after_from: none). The
+ *  experiment's progress counts the done shards' weights over all weights. */
 typedef struct {
     const char *kind;
     char *unit;
     int points;
     int done;
     int after_from, after_to;
+    double weight;   /**< its share of the experiment's progress, in points (> 0), else (0) its points */
 } store_shard_plan;
 
 /** Insert the shard list of experiment `id` unless it has one (an experiment is planned once; a re-queued one keeps
