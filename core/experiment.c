@@ -292,8 +292,10 @@ static int readout_stage(runner *R, int d, int m, const dml_dataset *tr, dml_err
     char f[64];
     if (!Knn || !Tnn)
         dml_fail(err, DML_ERR_NOMEM, NULL, "out of memory for the spectrum's kernels of %zu points", Nk);
-    else if (dml_kernel(&s->models[m], &tr->shape, tr->x, Nk, NULL, Nk, Knn, Tnn, threads, err))
-        set_field(err, dml_spec_field(s, "models", m, NULL, f, sizeof f));
+    else if (dml_kernel_cancellable(&s->models[m], &tr->shape, tr->x, Nk, NULL, Nk, Knn, Tnn, threads, h->cancelled,
+                                    h->ctx, err)) {
+        if (err && err->code != DML_ERR_CANCELLED) set_field(err, dml_spec_field(s, "models", m, NULL, f, sizeof f));
+    }
     else
         rc = dml_readout_stage(s, d, m, Knn, Tnn, Nk, tr, h, err);
     free(Knn);

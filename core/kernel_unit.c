@@ -47,10 +47,11 @@ static int save(dml_kernel_unit *u, const dml_tile *t, const double *k, const do
     }
 }
 
-/* Compute tile t into the two buffers and save it. */
+/* Compute tile t into the two buffers and save it; a cancel inside the tile discards it (nothing is written). */
 static int compute_save(dml_kernel_unit *u, const dml_tile *t, double *k, double *th, dml_error *err)
 {
-    if (dml_tile_compute(u->m, u->shape, u->x, u->xt, t, k, th, u->threads, err) || save(u, t, k, th, err))
+    if (dml_tile_compute_cancellable(u->m, u->shape, u->x, u->xt, t, k, th, u->threads, u->cancelled, u->ctx, err) ||
+        save(u, t, k, th, err))
         return -1;
     u->computed++;
     return 0;

@@ -2,6 +2,7 @@
  * their checksummed files (dmilab/tiles.h). */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,9 +55,16 @@ size_t dml_tile_rows_for(const dml_model *m, const dml_shape *shape, size_t N, i
 int dml_tile_compute(const dml_model *m, const dml_shape *shape, const double *x, const double *xt,
                      const dml_tile *t, double *nngp, double *ntk, int threads, dml_error *err)
 {
+    return dml_tile_compute_cancellable(m, shape, x, xt, t, nngp, ntk, threads, NULL, NULL, err);
+}
+
+int dml_tile_compute_cancellable(const dml_model *m, const dml_shape *shape, const double *x, const double *xt,
+                                 const dml_tile *t, double *nngp, double *ntk, int threads,
+                                 int (*cancelled)(void *ctx), void *ctx, dml_error *err)
+{
     size_t D = dml_shape_numel(shape), h = t->r1 - t->r0, w = t->ncols;
     if (t->kind == DML_TILE_CROSS)
-        return dml_kernel(m, shape, xt + t->r0 * D, h, x, w, nngp, ntk, threads, err);
+        return dml_kernel_cancellable(m, shape, xt + t->r0 * D, h, x, w, nngp, ntk, threads, cancelled, ctx, err);
     /* the diagonal block as a Gram, then the block left of it as a cross kernel; both into the tile's rows */
     size_t r0 = t->r0;
     double *dk = malloc(sizeof(double) * (h * h + 1)), *dt = malloc(sizeof(double) * (h * h + 1));
@@ -66,10 +74,10 @@ int dml_tile_compute(const dml_model *m, const dml_shape *shape, const double *x
         dml_fail(err, DML_ERR_NOMEM, NULL, "out of memory for a kernel tile of %zu x %zu", h, w);
         goto out;
     }
-    if (dml_kernel(m, shape, x + r0 * D, h, NULL, h, dk, dt, threads, err)) goto out;
+    if (dml_kernel_cancellable(m, shape, x + r0 * D, h, NULL, h, dk, dt, threads, cancelled, ctx, err)) goto out;
     /* the left block as K(x[0, r0), x[r0, r1)), transposed: a Gram computes each pair (i, j), i < j, in that
      * order and mirrors it, and the order matters where covariances are full (GAP sums P x P entries) */
-    if (r0 && dml_kernel(m, shape, x, r0, x + r0 * D, h, lk, lt, threads, err)) goto out;
+    if (r0 && dml_kernel_cancellable(m, shape, x, r0, x + r0 * D, h, lk, lt, threads, cancelled, ctx, err)) goto out;
     for (size_t i = 0; i < h; i++) {
         for (size_t j = 0; j < r0; j++) {
             nngp[i * w + j] = lk[j * h + i];
@@ -167,13 +175,16 @@ int dml_tile_save(const char *dir, const dml_tile *t, const double *nngp, const 
                   char *sha_ntk, dml_error *err)
 {
     size_t n = sizeof(double) * (t->r1 - t->r0) * t->ncols;
-    char sk[DML_SHA256_HEX], st[DML_SHA256_HEX], path[1200], tmp[1210];
+    char sk[DML_SHA256_HEX], st[DML_SHA256_HEX], path[1200], tmp[1240];
     if (dml_sha256_hex(nngp, n, sk) || dml_sha256_hex(ntk, n, st))
         return dml_fail(err, DML_ERR_INTERNAL, NULL, "SHA-256 failed");
     unsigned char h[HEADER_BYTES];
     header_of(t, sk, st, h);
     dml_tile_path(dir, t, path, sizeof path);
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    /* a name of this writer's own: two processes that compute the same kernel into one cache (two experiments, two
+     * `dmilab run`) each rename a whole file of the same bytes */
+    static atomic_uint seq;
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld.%u", path, (long)getpid(), atomic_fetch_add(&seq, 1));
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) {
         int e = errno;

@@ -17,6 +17,7 @@
 #include <assert.h>
 #include <cblas.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +38,25 @@ typedef struct {
     double *f1, *f2;       /* self covariances after the pooling layer (NaN when nothing reads them) */
     double *g1, *g2;       /* self covariances before each row-stage layer */
     double **work;         /* per-thread workspace */
+    int (*cancelled)(void *ctx);   /* the caller's cancel poll (NULL: none) and its context */
+    void *cctx;
+    atomic_int stop;       /* a poll said stop: every task returns at its next check */
+    atomic_flag polling;   /* one thread at a time calls `cancelled` */
 } job;
+
+/* Pairs of a row computed between two cancel polls: a pair of cnn-gap at 28x28 takes well under a second. */
+#define CANCEL_BLOCK 8
+
+/* Whether the caller asked to stop: its poll, called by one thread at a time (the others read the last answer). */
+static int stop_now(job *jb)
+{
+    if (!jb->cancelled) return 0;
+    if (!atomic_flag_test_and_set(&jb->polling)) {
+        if (jb->cancelled(jb->cctx)) atomic_store(&jb->stop, 1);
+        atomic_flag_clear(&jb->polling);
+    }
+    return atomic_load(&jb->stop);
+}
 
 /* Input covariance on the position diagonal: out[p] = (sum_c a[p,c] b[p,c]) * (1/C). */
 static void input_cov_diag(const double *a, const double *b, size_t P, int C, double *out)
@@ -162,9 +181,11 @@ static int spatial_row(size_t i, int worker, void *ctx)
     size_t D = pl->P0 * (size_t)pl->C, j0 = jb->gram ? i : 0;
     const double *xi = jb->x1 + i * D, *si = jb->s1 + i * pl->nself;
     const double *X2 = jb->gram ? jb->x1 : jb->x2, *S2 = jb->gram ? jb->s1 : jb->s2;
-    for (size_t j = j0; j < jb->n2; j++)
+    for (size_t j = j0; j < jb->n2; j++) {
+        if ((j - j0) % CANCEL_BLOCK == 0 && stop_now(jb)) return 1;
         pair_run(pl, xi, X2 + j * D, si, S2 + j * pl->nself, jb->gram && i == j, NULL, jb->work[worker],
                  &jb->K[i * jb->n2 + j], &jb->T[i * jb->n2 + j]);
+    }
     return 0;
 }
 
@@ -173,6 +194,7 @@ static int self_task(size_t t, int worker, void *ctx)
     job *jb = ctx;
     const dml_kplan *pl = jb->pl;
     size_t D = pl->P0 * (size_t)pl->C;
+    if (stop_now(jb)) return 1;
     if (t < jb->n1)
         self_trajectory(pl, jb->x1 + t * D, jb->s1 + t * pl->nself, &jb->f1[t], jb->work[worker]);
     else {
@@ -204,6 +226,7 @@ static int row_task(size_t i, int worker, void *ctx)
 {
     (void)worker;
     job *jb = ctx;
+    if (stop_now(jb)) return 1;
     const dml_kplan *pl = jb->pl;
     const double *g2 = jb->gram ? jb->g1 : jb->g2;
     dml_kstate s = {.full = 1, .rows = 1, .cols = jb->n2, .K = jb->K + i * jb->n2, .T = jb->T + i * jb->n2};
@@ -219,6 +242,13 @@ static int row_task(size_t i, int worker, void *ctx)
 
 int dml_kernel(const dml_model *m, const dml_shape *shape, const double *x1, size_t n1, const double *x2, size_t n2,
                double *nngp, double *ntk, int threads, dml_error *err)
+{
+    return dml_kernel_cancellable(m, shape, x1, n1, x2, n2, nngp, ntk, threads, NULL, NULL, err);
+}
+
+int dml_kernel_cancellable(const dml_model *m, const dml_shape *shape, const double *x1, size_t n1, const double *x2,
+                           size_t n2, double *nngp, double *ntk, int threads, int (*cancelled)(void *ctx), void *ctx,
+                           dml_error *err)
 {
     if (m->parameterization != DML_PARAM_NTK)
         return dml_fail(err, DML_ERR_INVALID_SPEC, "model.parameterization",
@@ -250,7 +280,9 @@ int dml_kernel(const dml_model *m, const dml_shape *shape, const double *x1, siz
         free(L);
         return -1;
     }
-    job jb = {.pl = pl, .x1 = x1, .x2 = x2, .n1 = n1, .n2 = n2, .gram = gram};
+    job jb = {.pl = pl, .x1 = x1, .x2 = x2, .n1 = n1, .n2 = n2, .gram = gram, .cancelled = cancelled, .cctx = ctx};
+    atomic_init(&jb.stop, 0);
+    atomic_flag_clear(&jb.polling);
     size_t nn = n1 * n2;
     int own_K = nngp == NULL;
     jb.K = nngp ? nngp : malloc(sizeof(double) * (nn ? nn : 1));
@@ -269,7 +301,7 @@ int dml_kernel(const dml_model *m, const dml_shape *shape, const double *x1, siz
         rc = dml_fail(err, DML_ERR_NOMEM, NULL, "out of memory for a %zu x %zu kernel", n1, n2);
         goto out;
     }
-    dml_parallel_for(gram ? n1 : n1 + n2, threads, self_task, &jb);
+    if (dml_parallel_for(gram ? n1 : n1 + n2, threads, self_task, &jb)) goto cancel;
     if (pl->gemm) {
         /* Flatten first (fcn; lcn and cnn-vec of depth 0, whose position-mean of the diagonal input covariance is
          * the same number) or flat inputs, so the kernel is x.x'/(P*C): one GEMM (SYRK for a Gram matrix). GAP
@@ -289,8 +321,8 @@ int dml_kernel(const dml_model *m, const dml_shape *shape, const double *x1, siz
         memset(jb.T, 0, sizeof(double) * nn);
         if (gram)
             for (size_t i = 0; i < n1; i++) jb.K[i * n1 + i] = jb.f1[i];
-    } else {
-        dml_parallel_for(n1, threads, spatial_row, &jb);
+    } else if (dml_parallel_for(n1, threads, spatial_row, &jb)) {
+        goto cancel;
     }
     if (gram)   /* mirror the upper triangle, in 64 x 64 tiles to stay in cache */
         for (size_t i0 = 0; i0 < n1; i0 += 64)
@@ -309,7 +341,7 @@ int dml_kernel(const dml_model *m, const dml_shape *shape, const double *x1, siz
     }
     row_selves(pl, jb.f1, n1, jb.g1);
     if (!gram) row_selves(pl, jb.f2, n2, jb.g2);
-    dml_parallel_for(n1, threads, row_task, &jb);
+    if (dml_parallel_for(n1, threads, row_task, &jb)) goto cancel;
     for (size_t i = 0; i < nn; i++)
         if (!isfinite(jb.K[i]) || !isfinite(jb.T[i])) {
             rc = dml_fail(err, DML_ERR_NUMERIC, "x1",
@@ -318,6 +350,9 @@ int dml_kernel(const dml_model *m, const dml_shape *shape, const double *x1, siz
                           i / n2, i % n2);
             break;
         }
+    goto out;
+cancel:
+    rc = dml_fail(err, DML_ERR_CANCELLED, NULL, "cancelled");
 out:
     free(jb.g1);
     free(jb.g2);

@@ -86,8 +86,8 @@ int nn_reserve(dml_net *net, int w, size_t cap, int train, dml_error *err)
 
 /* Persistent workers for the length of a dml_train call. Each parallel step bumps a generation counter
  * under a mutex; worker w runs tasks w, w + T, ... (T = live participants, the caller being worker 0) and
- * the caller waits until every worker has finished. Workspaces belong to tasks, not workers, so results do
- * not depend on which thread ran what. */
+ * the caller waits until every worker has finished. Tasks are fixed slices of examples (NN_SLICE) whose
+ * results are combined in task order, so results do not depend on which thread ran what, nor on T. */
 struct nn_pool {
     int T;                              /* participants: the caller and T - 1 workers */
     pthread_t tid[NN_MAX_THREADS];
@@ -276,7 +276,8 @@ double dml_train_memory_bytes(const dml_layers *L, dml_precision prec, size_t ba
     int T = threads < 1 ? 1 : threads > NN_MAX_THREADS ? NN_MAX_THREADS : threads;
     double micro = (double)(batch < n_train ? batch : n_train);
     if (micro > NN_MICRO_MAX) micro = NN_MICRO_MAX;
-    double cap = ceil(micro / T);   /* examples per thread workspace */
+    double cap = NN_SLICE, slices = ceil(micro / NN_SLICE);   /* workspaces of a slice each */
+    double spaces = slices > T ? slices : T;                   /* one per slice, and one per thread */
     double in = (double)dml_shape_numel(&L->input), acts = in, maxn = in, cols = 0;
     double params = (double)dml_layers_num_params(L);
     for (int l = 0; l < L->n; l++) {
@@ -288,11 +289,12 @@ double dml_train_memory_bytes(const dml_layers *L, dml_precision prec, size_t ba
         maxn = fmax(maxn, c.train_out);
         cols = fmax(cols, c.train_scratch);
     }
-    double per_thread = cap * (acts + 2 * maxn + 2.0 * L->outputs) + 2 * cols + params;   /* + its gradient copy */
+    double per_space = cap * (acts + 2 * maxn + 2.0 * L->outputs) + 2 * cols;
     double model = 4 * params;                         /* parameters, gradient, two optimizer moments */
     double data = (double)(n_train + n_test) * (in + L->outputs) * (8.0 + e);
     /* + 10% and 256 MiB for what is not counted (allocator slack, the cached IDX files, the process) */
-    return 1.1 * (e * (model + T * per_thread) + data) + 256.0 * (1 << 20);
+    return 1.1 * (e * (model + spaces * per_space + slices * params /* the slices' gradients */) + data) +
+           256.0 * (1 << 20);
 }
 
 /* Seconds per parameter and step of the optimizer update and the sum of the per-thread gradients (one
@@ -318,13 +320,16 @@ double dml_train_seconds(const dml_layers *L, dml_precision prec, dml_optimizer 
     if (threads < 1) threads = 1;
     double fwd = forward_seconds(L);
     double n = (double)n_train, M = (double)n_test, np = (double)dml_layers_num_params(L);
+    /* a micro-batch's slices are the unit of parallel work (NN_SLICE): no more threads than slices help */
+    double micro = fmin(fmin(method == DML_OPT_GD || batch < 1 ? n : (double)batch, n), NN_MICRO_MAX);
+    double par = fmax(1.0, fmin((double)threads, ceil(micro / NN_SLICE)));
     double p = prec == DML_F64 ? 2.0 : 1.0;
     double steps = method == DML_OPT_GD ? epochs : epochs * ceil(n / (batch > 0 ? batch : 1));
     int evals = (epochs < 10 ? epochs : 10) + 1;
     double per_step = np * (method == DML_OPT_ADAM ? SEC_PER_PARAM_STEP_ADAM : SEC_PER_PARAM_STEP_SGD);
     /* epochs of 3 passes over n_train (forward, input and weight gradients), the test metrics about 10 times,
      * and a final pass over train and test */
-    return p * fwd * (3.0 * n * epochs + M * evals + n) / threads + p * per_step * steps;
+    return p * fwd * (3.0 * n * epochs / par + (M * evals + n) / threads) + p * per_step * steps;
 }
 
 const char *dml_net_conv_algorithm(const dml_net *net, int i)

@@ -232,53 +232,54 @@ typedef struct {
     dml_net *net;
     const R *X, *Y;
     const int *lab;
-    size_t n, T;
+    size_t n;
     double *out;                       /* predict: (n, outputs) doubles */
-    double sse[NN_MAX_THREADS];
-    size_t correct[NN_MAX_THREADS];
+    double *sse;                       /* evaluate: per slice, ceil(n / NN_SLICE) of each */
+    size_t *correct;
 } NN(eval_ctx);
 
-/* Task t: examples [n t / T, n (t+1) / T) in chunks of its workspace's capacity. */
+static size_t nslices(size_t n) { return (n + NN_SLICE - 1) / NN_SLICE; }
+
+/* Task t: examples [t NN_SLICE, (t + 1) NN_SLICE) in the workspace of the thread running it (cap >= NN_SLICE). */
 static int NN(eval_task)(size_t t, int worker, void *vc)
 {
-    (void)worker;
     NN(eval_ctx) *c = vc;
     const dml_net *net = c->net;
-    nn_ws *ws = &c->net->ws[t];
-    size_t a = c->n * t / c->T, b = c->n * (t + 1) / c->T, D = net->in_numel;
+    nn_ws *ws = &c->net->ws[worker];
+    size_t i0 = t * NN_SLICE, m = c->n - i0 < NN_SLICE ? c->n - i0 : NN_SLICE, D = net->in_numel;
     int k = net->outputs;
     double sse = 0.0;
     size_t correct = 0;
-    for (size_t i0 = a; i0 < b; i0 += ws->cap) {
-        size_t m = b - i0 < ws->cap ? b - i0 : ws->cap;
-        memcpy(ws->act[0], c->X + i0 * D, sizeof(R) * m * D);
-        NN(forward)(net, ws, m);
-        const R *f = ws->act[net->n];
-        if (c->out) NN(to_double)(c->out + i0 * k, f, m * k);
-        if (!c->Y) continue;
-        for (size_t i = 0; i < m; i++) {
-            int best = 0;
-            for (int j = 0; j < k; j++) {
-                double d = (double)f[i * k + j] - c->Y[(i0 + i) * k + j];
-                sse += d * d;
-                if (f[i * k + j] > f[i * k + best]) best = j;
-            }
-            if (c->lab) correct += best == c->lab[i0 + i];
+    memcpy(ws->act[0], c->X + i0 * D, sizeof(R) * m * D);
+    NN(forward)(net, ws, m);
+    const R *f = ws->act[net->n];
+    if (c->out) NN(to_double)(c->out + i0 * k, f, m * k);
+    if (!c->Y) return 0;
+    for (size_t i = 0; i < m; i++) {
+        int best = 0;
+        for (int j = 0; j < k; j++) {
+            double d = (double)f[i * k + j] - c->Y[(i0 + i) * k + j];
+            sse += d * d;
+            if (f[i * k + j] > f[i * k + best]) best = j;
         }
+        if (c->lab) correct += best == c->lab[i0 + i];
     }
     c->sse[t] = sse;
     c->correct[t] = correct;
     return 0;
 }
 
-/* Squared error summed over outputs (mean over examples) and argmax accuracy on X (n, in) against Y / labels. */
-static void NN(evaluate)(dml_net *net, const R *X, const R *Y, const int *lab, size_t n, double *mse, double *acc)
+/* Squared error summed over outputs (mean over examples) and argmax accuracy on X (n, in) against Y / labels;
+ * sse and correct: scratch of nslices(n) entries. Needs workspaces of NN_SLICE examples for every thread. */
+static void NN(evaluate)(dml_net *net, const R *X, const R *Y, const int *lab, size_t n, double *sse_part,
+                         size_t *correct_part, double *mse, double *acc)
 {
-    NN(eval_ctx) c = {.net = net, .X = X, .Y = Y, .lab = lab, .n = n, .T = (size_t)nthreads(net)};
-    nn_parallel(net, c.T, NN(eval_task), &c);
+    NN(eval_ctx) c = {.net = net, .X = X, .Y = Y, .lab = lab, .n = n, .sse = sse_part, .correct = correct_part};
+    size_t S = nslices(n);
+    nn_parallel(net, S, NN(eval_task), &c);
     double sse = 0.0;
     size_t correct = 0;
-    for (size_t t = 0; t < c.T; t++) {
+    for (size_t t = 0; t < S; t++) {
         sse += c.sse[t];
         correct += c.correct[t];
     }
@@ -289,16 +290,13 @@ static void NN(evaluate)(dml_net *net, const R *X, const R *Y, const int *lab, s
 int NN(predict)(dml_net *net, const double *x, size_t n, double *out, dml_error *err)
 {
     int T = nthreads(net);
-    size_t per = (n + (size_t)T - 1) / (size_t)T;
-    if (per > NN_MICRO_MAX) per = NN_MICRO_MAX;
-    if (per < 1) per = 1;
     for (int t = 0; t < T; t++)
-        if (nn_reserve(net, t, per, 0, err)) return -1;
+        if (nn_reserve(net, t, NN_SLICE, 0, err)) return -1;
     R *X = malloc(sizeof *X * (n ? n : 1) * net->in_numel);
     if (!X) return dml_fail(err, DML_ERR_NOMEM, "", "out of memory");
     NN(from_double)(X, x, n * net->in_numel);
-    NN(eval_ctx) c = {.net = net, .X = X, .n = n, .T = (size_t)T, .out = out};
-    nn_parallel(net, c.T, NN(eval_task), &c);
+    NN(eval_ctx) c = {.net = net, .X = X, .n = n, .out = out};
+    nn_parallel(net, nslices(n), NN(eval_task), &c);
     free(X);
     return 0;
 }
@@ -308,19 +306,20 @@ typedef struct {
     const R *X, *Y;
     const int *lab;
     const size_t *perm;
-    size_t s0, m, T, denom;
+    size_t s0, m, denom;
     dml_loss loss;
-    double loss_part[NN_MAX_THREADS];
+    double loss_part[NN_MICRO_MAX / NN_SLICE];
 } NN(step_ctx);
 
-/* Task t: forward, loss and backward of slice t of the micro-batch perm[s0 .. s0 + m). */
+/* Task t: forward, loss and backward of slice t, perm[s0 + t NN_SLICE ..], of the micro-batch perm[s0 .. s0 + m),
+ * in workspace t. */
 static int NN(step_task)(size_t t, int worker, void *vc)
 {
     (void)worker;
     NN(step_ctx) *c = vc;
     const dml_net *net = c->net;
     nn_ws *ws = &c->net->ws[t];
-    size_t a = c->m * t / c->T, b = c->m * (t + 1) / c->T, D = net->in_numel, k = (size_t)net->outputs;
+    size_t a = t * NN_SLICE, b = c->m - a < NN_SLICE ? c->m : a + NN_SLICE, D = net->in_numel, k = (size_t)net->outputs;
     c->loss_part[t] = 0.0;
     if (b == a) return 0;
     R *x0 = ws->act[0], *y = ws->y;
@@ -345,21 +344,26 @@ int NN(train)(dml_net *net, const dml_train_config *cfg, const dml_dataset *tr, 
     size_t B = cfg->method == DML_OPT_GD ? N : (size_t)cfg->batch;
     if (B > N) B = N;
     size_t micro = B < NN_MICRO_MAX ? B : NN_MICRO_MAX;
-    size_t per = (micro + (size_t)T - 1) / (size_t)T;
-    for (int t = 0; t < T; t++)
-        if (nn_reserve(net, t, per, 1, err)) return -1;
+    /* a workspace with its gradient per slice of a micro-batch, and one per thread for the evaluations */
+    int K = (int)nslices(micro);
+    for (int t = 0; t < K; t++)
+        if (nn_reserve(net, t, NN_SLICE, 1, err)) return -1;
+    for (int t = K; t < T; t++)
+        if (nn_reserve(net, t, NN_SLICE, 0, err)) return -1;
 
     int eval_every = cfg->eval_every > 0 ? cfg->eval_every : (cfg->epochs + 9) / 10;
     if (eval_every < 1) eval_every = 1;
     R *Xtr = malloc(sizeof *Xtr * N * D), *Ytr = malloc(sizeof *Ytr * N * k);
     R *Xte = Nte ? malloc(sizeof *Xte * Nte * D) : NULL, *Yte = Nte ? malloc(sizeof *Yte * Nte * k) : NULL;
     R *m1 = calloc(np, sizeof *m1), *m2 = cfg->method == DML_OPT_ADAM ? calloc(np, sizeof *m2) : NULL;
-    size_t *perm = malloc(sizeof *perm * N);
+    size_t *perm = malloc(sizeof *perm * N), ne = nslices(N > Nte ? N : Nte);
+    double *sse_part = malloc(sizeof *sse_part * ne);
+    size_t *correct_part = malloc(sizeof *correct_part * ne);
     NN(step_ctx) *sc = calloc(1, sizeof *sc);
     res->curve = calloc((size_t)(cfg->epochs > 0 ? cfg->epochs : 1), sizeof *res->curve);
     int rc = 0;
     if (!Xtr || !Ytr || (Nte && (!Xte || !Yte)) || !m1 || (cfg->method == DML_OPT_ADAM && !m2) || !perm || !sc ||
-        !res->curve) {
+        !sse_part || !correct_part || !res->curve) {
         rc = dml_fail(err, DML_ERR_NOMEM, "", "out of memory for training");
         goto done;
     }
@@ -373,8 +377,7 @@ int NN(train)(dml_net *net, const dml_train_config *cfg, const dml_dataset *tr, 
     dml_rng rng;
     uint64_t keys[2] = {cfg->shuffle_seed, 1};
     dml_rng_seed(&rng, keys, 2);
-    *sc = (NN(step_ctx)){.net = net, .X = Xtr, .Y = Ytr, .lab = tr->label, .perm = perm, .T = (size_t)T,
-                         .loss = cfg->loss};
+    *sc = (NN(step_ctx)){.net = net, .X = Xtr, .Y = Ytr, .lab = tr->label, .perm = perm, .loss = cfg->loss};
 
     size_t steps_per_epoch = (N + B - 1) / B;
     size_t Tsteps = steps_per_epoch * (size_t)cfg->epochs, t = 0;
@@ -394,10 +397,9 @@ int NN(train)(dml_net *net, const dml_train_config *cfg, const dml_dataset *tr, 
                 sc->s0 = s0 + m0;
                 sc->m = bs - m0 < micro ? bs - m0 : micro;
                 sc->denom = bs;
-                nn_parallel(net, (size_t)T, NN(step_task), sc);
-                for (int w = 0; w < T; w++) {
-                    size_t a = sc->m * (size_t)w / (size_t)T, b = sc->m * (size_t)(w + 1) / (size_t)T;
-                    if (a == b) continue;
+                size_t ns = nslices(sc->m);
+                nn_parallel(net, ns, NN(step_task), sc);
+                for (size_t w = 0; w < ns; w++) {
                     bl += sc->loss_part[w];
                     const R *gw = net->ws[w].grads;
                     if (first) memcpy(G, gw, sizeof *G * np);
@@ -442,7 +444,7 @@ int NN(train)(dml_net *net, const dml_train_config *cfg, const dml_dataset *tr, 
         c->test_mse = c->test_accuracy = NAN;
         if (res->diverged) break;
         if (Nte && ((ep + 1) % eval_every == 0 || ep + 1 == cfg->epochs)) {
-            NN(evaluate)(net, Xte, Yte, te->label, Nte, &c->test_mse, &c->test_accuracy);
+            NN(evaluate)(net, Xte, Yte, te->label, Nte, sse_part, correct_part, &c->test_mse, &c->test_accuracy);
             c->evaluated = 1;
         }
         if (progress && progress(ctx, ep + 1, cfg->epochs)) {
@@ -453,9 +455,10 @@ int NN(train)(dml_net *net, const dml_train_config *cfg, const dml_dataset *tr, 
     if (res->diverged) {
         res->test_mse = res->test_accuracy = res->train_mse = res->train_accuracy = NAN;
     } else {
-        if (Nte) NN(evaluate)(net, Xte, Yte, te->label, Nte, &res->test_mse, &res->test_accuracy);
+        if (Nte)
+            NN(evaluate)(net, Xte, Yte, te->label, Nte, sse_part, correct_part, &res->test_mse, &res->test_accuracy);
         else res->test_mse = res->test_accuracy = NAN;
-        NN(evaluate)(net, Xtr, Ytr, tr->label, N, &res->train_mse, &res->train_accuracy);
+        NN(evaluate)(net, Xtr, Ytr, tr->label, N, sse_part, correct_part, &res->train_mse, &res->train_accuracy);
     }
 done:
     free(Xtr);
@@ -465,6 +468,8 @@ done:
     free(m1);
     free(m2);
     free(perm);
+    free(sse_part);
+    free(correct_part);
     free(sc);
     if (rc) {
         free(res->curve);

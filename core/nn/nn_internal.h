@@ -13,9 +13,14 @@
  * micro-batches of at most this many examples). */
 #define NN_MICRO_MAX 256
 
-/* Per-thread workspace: buffers for `cap` examples. Training and prediction split each batch into one
- * contiguous slice per thread, each thread running the whole network on its slice with single-threaded
- * GEMMs in its own workspace (data parallelism); gradients are then summed in slice order. */
+/* Examples per slice. Training and prediction split each (micro-)batch into slices of NN_SLICE examples
+ * counted from its start, whatever the thread count; each slice runs the whole network with single-threaded
+ * GEMMs in a workspace, and the slices' gradients, losses and errors are summed in slice order. The threads
+ * only share out the slices, so a result does not depend on how many there are (bit for bit). */
+#define NN_SLICE 32
+
+/* Workspace: buffers for `cap` examples; in training, one per slice of a micro-batch (with its gradient),
+ * in prediction one per thread. */
 typedef struct {
     size_t cap;
     void *act[DML_MAX_LAYERS + 1];   /* act[l]: input of layer l (act[0] the network input, act[n] the output) */

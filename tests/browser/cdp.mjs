@@ -1,6 +1,6 @@
 // Drives headless Chromium over the DevTools protocol on a pipe (--remote-debugging-pipe: no WebSocket, so
 // Debian's Node 18 is enough) for the dashboard test (dashboard.mjs) and for checks by hand: navigation,
-// evaluation, clicks, viewport sizes, screenshots, downloads, requests answered from fixtures, and every
+// evaluation, clicks, viewport sizes, screenshots, downloads, requests answered by the test itself, and every
 // console error or uncaught exception.
 //
 //   node tests/browser/cdp.mjs URL STEPS.json      (by hand; README.md)

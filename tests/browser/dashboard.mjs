@@ -1,17 +1,16 @@
 // The dashboard in headless Chromium against a real `dmilab serve` (started by test_dashboard.sh with
-// finished experiments), checked through the DOM after the page's scripts ran; audits and sweeps come from
-// fixtures (fixtures/README.md) until the server produces them. Prints "ok"/"FAIL" lines, writes screenshots
-// and the downloaded figures into ARTIFACTS, exits 1 when a check failed.
+// finished experiments, audited and swept ones among them), checked through the DOM after the page's scripts
+// ran, and the figures against the API's own numbers. Prints "ok"/"FAIL" lines, writes screenshots and the
+// downloaded figures into ARTIFACTS, exits 1 when a check failed.
 //
-//   node dashboard.mjs BASE_URL FIXTURES_DIR ARTIFACTS_DIR IDS.json
-// IDS.json: {"kernels": id, "trained": id, "single": id, "failed": id, "spectrum": id, ...}
+//   node dashboard.mjs BASE_URL ARTIFACTS_DIR IDS.json
+// IDS.json: {"kernels": id, "trained": id, "single": id, "failed": id, "spectrum": id, "audit": id, "sweep": id, ...}
 import { readFileSync, readdirSync, statSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { launch } from './cdp.mjs';
 
-const [base, fixtures, artifacts, idsFile] = process.argv.slice(2);
+const [base, artifacts, idsFile] = process.argv.slice(2);
 const ids = JSON.parse(readFileSync(idsFile, 'utf8'));
-const fx = (f) => readFileSync(join(fixtures, f), 'utf8');
 const downloads = join(artifacts, 'downloads');
 rmSync(downloads, { recursive: true, force: true });
 mkdirSync(downloads, { recursive: true });
@@ -26,19 +25,10 @@ const eq = (a, b) => JSON.stringify(a) === JSON.stringify(b);
 const getJson = async (path, opts) => (await fetch(base + path, opts)).json();
 const page = await launch({ width: 1280, height: 800, log: (m) => console.log('  page: ' + m) });
 
-// fixtures: the trained experiment's audit, and a whole swept experiment
-const auditFixture = JSON.parse(fx('audit-trained.json'));
-auditFixture.id = ids.trained;
-const sweepExp = fx('sweep-experiment.json');
-const sweepRes = fx('sweep-results.json');
 let emptyList = false; // answer the list with no experiment, for the empty state
 await page.route(/./, (url) => {
   const u = new URL(url);
   if (emptyList && u.pathname === '/api/v1/experiments') return { body: '{"experiments": [], "next_cursor": null}' };
-  if (u.pathname === '/api/v1/experiments/' + ids.trained + '/audit') return { body: JSON.stringify(auditFixture) };
-  if (u.pathname === '/api/v1/experiments/exp_fixture_sweep0') return { body: sweepExp };
-  if (u.pathname === '/api/v1/experiments/exp_fixture_sweep0/results') return { body: sweepRes };
-  if (u.pathname === '/api/v1/experiments/exp_fixture_sweep0/audit') return { body: '{"id": "exp_fixture_sweep0", "audit": []}' };
   return null;
 });
 await page.allowDownloads(downloads);
@@ -108,6 +98,125 @@ const noOverflow = async (what) => {
   const o = await page.eval(OVERFLOW);
   check(o.scroll <= o.width && o.over.length === 0, what + ': nothing sticks out of the page or its card (document ' + o.scroll + ' px)', o);
 };
+
+// DESIGN 2.2's verdict for each audited arm and group, written here from the table (not taken from
+// web/js/symmetry.js, which the page uses): fcn is invariant under every group with a kernel or sgd, with Adam
+// only under signed permutations of the coordinates (with Fashion-MNIST's one channel, local-orthogonal is a
+// per-position sign flip, so only orthogonal is lost); a circular cnn-vec of stride 1 under translation, its
+// kernel (= lcn's) under local-orthogonal too, its finite-width sgd (weight sharing) not under local-orthogonal;
+// neither under permutation.
+const T = true;
+const F = false;
+const DESIGN_22 = {
+  'f7/fcn/sgd': { orthogonal: T, permutation: T, 'local-orthogonal': T, translation: T },
+  'f7/fcn/adam': { orthogonal: F, permutation: T, 'local-orthogonal': T, translation: T },
+  'f7/fcn/ntk': { orthogonal: T, permutation: T, 'local-orthogonal': T, translation: T },
+  'poly/fcn/ntk': { permutation: T, 'local-orthogonal': T, translation: T },
+  'poly/fcn/sgd': { permutation: T, 'local-orthogonal': T, translation: T },
+  'poly/vec/ntk': { permutation: F, 'local-orthogonal': T, translation: T },
+  'poly/vec/sgd': { permutation: F, 'local-orthogonal': F, translation: T },
+};
+// a number the page printed with `sig` significant digits against the API's
+const near = (shown, v, sig) => (v === 0 ? shown === '0' : Math.abs(Number(shown) / v - 1) <= 0.51 * Math.pow(10, 1 - sig));
+
+/**
+ * The audit section of experiment `id`, open in the page, against GET .../audit cell by cell: one heatmap
+ * cell per entry in its arm's row and its group's column, its verdict mark and gap, its hover text (gap,
+ * seed-noise gap, method, measured verdict), the table of expectations against DESIGN_22, and the red frames
+ * on exactly the cells whose measurement disagrees with DESIGN_22. Returns those disagreements.
+ */
+async function checkAudit(id, what) {
+  const audit = (await getJson('/api/v1/experiments/' + id + '/audit')).audit;
+  const drawn = await page.eval(`(() => {
+    const svg = document.querySelector('#fig-audit svg.fig-svg');
+    // positions on the screen: the marks' groups carry Plot's own offsets
+    const centre = (el) => { const b = el.getBoundingClientRect(); return [b.left + b.width / 2, b.top + b.height / 2, b.width, b.height]; };
+    const ticks = (dim) => Array.from(svg.querySelectorAll('g[aria-label="' + dim + '-axis tick label"] text')).map((t) => ({ text: t.textContent, at: centre(t) }));
+    return {
+      cells: Array.from(svg.querySelectorAll('g.audit-cells rect')).map((r) => ({ label: r.getAttribute('aria-label'), c: centre(r) })),
+      // a verdict's lines are tspans: the mark and, when the cell is wide enough, the gap
+      verdicts: Array.from(svg.querySelectorAll('g.audit-verdicts text')).map((t) => ({ text: Array.from(t.querySelectorAll('tspan')).map((x) => x.textContent).join('\\n') || t.textContent, at: centre(t) })),
+      frames: Array.from(svg.querySelectorAll('g.audit-mismatch rect')).map(centre),
+      x: ticks('x'), y: ticks('y'),
+      table: Array.from(document.querySelectorAll('#audit-expected tbody td[data-group]')).map((td) => ({
+        arm: td.closest('tr').querySelector('th').textContent, group: td.dataset.group, expected: td.dataset.expected, mismatch: td.classList.contains('mismatch') })),
+      summary: document.querySelector('#audit-body .audit-summary').textContent,
+    };
+  })()`);
+  check(drawn.cells.length === audit.length && drawn.verdicts.length === audit.length, what + ': one heatmap cell per entry of the audit API (' + drawn.cells.length + ' of ' + audit.length + ')');
+  const close = (a, b) => Math.abs(a - b) < 2;
+  const inside = (p, c) => Math.abs(p[0] - c[0]) < c[2] / 2 && Math.abs(p[1] - c[1]) < c[3] / 2;
+  const bad = [];
+  let placed = 0;
+  let shown = 0;
+  let gapsShown = 0;
+  for (const a of audit) {
+    const i = drawn.cells.findIndex((c) => c.label.startsWith(a.arm + ' × ' + a.group + '\n'));
+    const cell = drawn.cells[i];
+    if (!cell) { bad.push(a.arm + ' × ' + a.group + ': no cell'); continue; }
+    // its row is its arm's tick, its column its group's (ticks abbreviate: "local-orth.")
+    const row = drawn.y.find((t) => t.text === a.arm);
+    const col = drawn.x.find((t) => a.group.startsWith(t.text.replace(/\.$/, '')));
+    if (row && col && close(cell.c[1], row.at[1]) && close(cell.c[0], col.at[0])) placed++;
+    const l = cell.label;
+    const gap = (/\ngap (\S+)/.exec(l) || [])[1];
+    const seed = (/\nseed-noise gap (\S+)/.exec(l) || [])[1];
+    const method = (/\nmethod (\S+)/.exec(l) || [])[1];
+    const measured = (/\nmeasured: ([a-z ]+)/.exec(l) || [])[1];
+    const v = drawn.verdicts.filter((t) => inside(t.at, cell.c));
+    const [mark, vGap] = (v.length === 1 ? v[0].text : '').split('\n');
+    const ok = near(gap, a.gap, 3) && (a.seed_gap === null ? seed === undefined : near(seed, a.seed_gap, 3)) && method === a.method &&
+      measured === (a.invariant ? 'invariant' : 'not invariant') && mark === (a.invariant ? '✓' : '✗') && (vGap === undefined || near(vGap, a.gap, 2));
+    if (vGap !== undefined) gapsShown++;
+    if (ok) shown++; else bad.push({ arm: a.arm, group: a.group, gap: a.gap, seed_gap: a.seed_gap, method: a.method, invariant: a.invariant, label: l, verdict: v.map((t) => t.text) });
+  }
+  check(placed === audit.length, what + ': each cell in its arm\'s row and its group\'s column (' + placed + ' of ' + audit.length + ')');
+  check(shown === audit.length, what + ': each cell\'s verdict, gap, seed-noise gap and method are the API\'s (' + shown + ' of ' + audit.length + ', ' + gapsShown + ' with the gap in the cell)', bad.slice(0, 3));
+  // the hover text of every cell: the pointer over its centre shows its gap and method
+  let tips = 0;
+  const tipBad = [];
+  for (let k = 0; k < drawn.cells.length; k++) {
+    await page.hover('#fig-audit g.audit-cells rect:nth-child(' + (k + 1) + ')');
+    const tip = await page.eval('Array.from(document.querySelectorAll("#fig-audit g[aria-label=tip] tspan")).map((t) => t.textContent.replace(/\\u200b/g, "")).join("\\n")');
+    const a = audit.find((x) => drawn.cells[k].label.startsWith(x.arm + ' × ' + x.group + '\n'));
+    const g = (/gap (\S+)/.exec(tip) || [])[1];
+    if (a && tip.startsWith(a.arm + ' × ' + a.group + '\n') && tip.includes('\nmethod ' + a.method) && near(g, a.gap, 3) &&
+      (a.seed_gap === null || tip.includes('seed-noise gap '))) tips++;
+    else tipBad.push(tip);
+  }
+  check(tips === audit.length, what + ': hovering each cell shows its gap and method (' + tips + ' of ' + audit.length + ')', tipBad.slice(0, 2));
+  // the expectation beside it, and the disagreements framed
+  const expected = drawn.table.filter((t) => DESIGN_22[t.arm] && String(DESIGN_22[t.arm][t.group]) === t.expected);
+  check(expected.length === audit.length && drawn.table.length === audit.length, what + ': the table of expectations is DESIGN 2.2\'s for every cell (' + expected.length + ' of ' + audit.length + ')',
+    drawn.table.filter((t) => !expected.includes(t)));
+  const want = audit.filter((a) => DESIGN_22[a.arm] && a.invariant !== DESIGN_22[a.arm][a.group]).map((a) => a.arm + ' × ' + a.group).sort();
+  const framed = drawn.frames.map((f) => (drawn.cells.find((c) => close(c.c[0], f[0]) && close(c.c[1], f[1])) || { label: '?' }).label.split('\n')[0]).sort();
+  const marked = drawn.table.filter((t) => t.mismatch).map((t) => t.arm + ' × ' + t.group).sort();
+  check(eq(framed, want) && eq(marked, want) && want.every((w) => drawn.summary.includes(w)),
+    what + ': the cells measured against DESIGN 2.2 are framed in the heatmap, the table and the summary (' + (want.join('; ') || 'none') + ')', { framed, marked, summary: drawn.summary });
+  return want;
+}
+
+// ---- 0. live: a running experiment on a server with a token: time left, cancel and delete via the prompt (first,
+// while its units of work are the small ones: a cancel takes effect after the unit in flight) ----
+const tb = ids.token_base;
+await page.goto(tb + '/#' + ids.long);
+const eta = await page.waitFor('document.getElementById("detail-status").textContent === "running" && document.getElementById("eta-label").textContent === "Time left" && /≈/.test(document.getElementById("detail-eta").textContent) && document.getElementById("detail-eta").textContent', 20000);
+check(!!eta, 'running: progress and time left (' + eta + ')');
+const p1 = await page.eval('document.querySelector("#detail-progress progress").value');
+await page.waitFor('document.querySelector("#detail-progress progress").value > ' + p1, 12000);
+check(await page.eval('document.querySelector("#detail-progress progress").value') > p1, 'running: the progress moves without a reload');
+await page.screenshot(join(artifacts, 'dashboard-1280-running.png'));
+page.acceptDialog = true;
+await page.click('#cancel-button');
+check(await page.waitFor('document.getElementById("token-dialog").open', 5000), 'cancel without a token opens the token dialog');
+await page.eval(`(() => { document.getElementById('token-input').value = ${JSON.stringify(ids.token)};
+  document.getElementById('token-form').requestSubmit(document.querySelector('#token-form [type=submit]')); })()`);
+check(await page.waitFor('document.getElementById("detail-status").textContent === "cancelled"', 20000), 'with the token the cancel goes through and the page shows cancelled');
+page.acceptDialog = true;
+await page.click('#delete-button');
+check(await page.waitFor('document.getElementById("detail-missing").textContent.startsWith("Deleted the experiment")', 8000) &&
+  (await fetch(tb + '/api/v1/experiments/' + ids.long)).status === 404, 'delete with the stored token removes it');
 
 // ---- 1. the kernel experiment at 1280 px: list, curves, axes, one repeat ----
 const kres = await getJson('/api/v1/experiments/' + ids.kernels + '/results');
@@ -193,7 +302,7 @@ check(await page.eval('document.getElementById("spectrum-link").href.endsWith("/
 await noOverflow('1280 px, spectrum');
 await page.screenshot(join(artifacts, 'dashboard-1280-spectrum.png'), { element: '#spectrum-section' });
 
-// ---- 2. the trained experiment: band, training curves, checks, audit heatmap from the fixture ----
+// ---- 2. the trained experiment: band, training curves, checks, audit heatmap ----
 check(await open('#' + ids.trained, '!!document.querySelector("#fig-train-loss svg.fig-svg") && !!document.querySelector("#fig-audit svg.fig-svg")'),
   'the trained experiment renders training curves and the audit heatmap');
 check(await page.eval('document.querySelectorAll("#fig-mse g.band").length') === 3 &&
@@ -201,21 +310,9 @@ check(await page.eval('document.querySelectorAll("#fig-mse g.band").length') ===
 check(await page.eval('document.querySelectorAll("#fig-train-loss g.run").length') === 4, 'training curves: one line per (trained arm, n_train)');
 check(await page.eval('!!document.querySelector("#checks-rows tr.check-pass") && !!document.querySelector("#checks-rows tr.check-fail")'), 'checks: one passing and one failing');
 check((await page.eval('document.getElementById("checks-note").textContent')).startsWith('1 of 2 checks passed'), 'checks note: 1 of 2 checks passed');
-const cells = await page.eval(`Array.from(document.querySelectorAll('#fig-audit g.audit-cells rect')).map((r) => r.getAttribute('aria-label'))`);
-const verdicts = await page.eval(`Array.from(document.querySelectorAll('#fig-audit g.audit-verdicts text')).map((t) => t.textContent)`);
-check(cells.length === auditFixture.audit.length && verdicts.length === cells.length, 'heatmap: one cell per audit entry (' + cells.length + ')');
-let agree = 0;
-for (const a of auditFixture.audit) {
-  const i = cells.findIndex((t) => t.startsWith(a.arm + ' × ' + a.group + '\n'));
-  const t = cells[i] || '';
-  if (i >= 0 && t.includes('method ' + a.method) && t.includes('measured: ' + (a.invariant ? 'invariant' : 'not invariant')) &&
-    verdicts[i].startsWith(a.invariant ? '✓' : '✗')) agree++;
-}
-check(agree === auditFixture.audit.length, 'heatmap: each cell shows its verdict and, on hover, its method and gap (' + agree + ' of ' + auditFixture.audit.length + ')');
-const mism = await page.eval('Array.from(document.querySelectorAll("#audit-expected td.mismatch")).map((td) => td.closest("tr").querySelector("th").textContent + " " + td.dataset.group)');
-check(mism.length === 1 && mism[0] === 'f7/fcn/adam translation' && await page.eval('document.querySelectorAll("#fig-audit g.audit-mismatch rect").length') === 1,
-  'the one cell disagreeing with DESIGN 2.2 (fcn + adam under translation) is framed in the heatmap and the table', mism);
-check(await page.eval('document.querySelector("#audit-expected tr:nth-child(2) td").dataset.expected') === 'false', 'DESIGN 2.2: fcn + adam is expected not invariant under orthogonal');
+const trainedMismatch = await checkAudit(ids.trained, 'trained audit');
+check(trainedMismatch.length === 0 && (await page.eval('document.querySelector("#audit-body .audit-summary").textContent')).includes('agree with it'),
+  'trained audit: on Fashion-MNIST every cell agrees with DESIGN 2.2, and the summary says so');
 await page.click('#fig-mse .fig-legend [data-key="f7/fcn/adam"]');
 const hidden = await page.eval('Array.from(document.querySelectorAll("#fig-mse g.curve")).map((g) => g.getAttribute("aria-description"))');
 const pressed = await page.eval('document.querySelector(\'#fig-mse .fig-legend [data-key="f7/fcn/adam"]\').getAttribute("aria-pressed")');
@@ -224,15 +321,34 @@ check(eq(hidden, ['f7/fcn/sgd', 'f7/fcn/ntk']) && pressed === 'false' && await p
   'a legend entry hides its arm and shows it again', hidden);
 await noOverflow('1280 px, trained');
 await page.screenshot(join(artifacts, 'dashboard-1280-trained-full.png'), { full: true });
+await page.screenshot(join(artifacts, 'dashboard-1280-audit-trained.png'), { element: '#audit-section' });
+
+// ---- 2b. the audit on synthetic data: real cells that disagree with DESIGN 2.2 ----
+check(await open('#' + ids.audit, '!!document.querySelector("#fig-audit svg.fig-svg")'), 'the audited synthetic experiment renders its heatmap');
+const synMismatch = await checkAudit(ids.audit, 'synthetic audit');
+// cnn-vec + sgd at 4 seeds: a distributional "invariant" within its seed floor where DESIGN 2.2 says not
+check(synMismatch.length > 0 && synMismatch.every((m) => m.startsWith('poly/vec/sgd × ')),
+  'synthetic audit: the distributional cells of cnn-vec + sgd that read invariant below their seed floor are the disagreements (if none is left, pick another configuration for the framing)', synMismatch);
 await page.hover('#fig-audit g.audit-mismatch rect');
 const tip = await page.eval('Array.from(document.querySelectorAll("#fig-audit g[aria-label=tip] text")).map((t) => t.textContent).join(" ")');
-check(/method distributional/.test(tip) && /seed-noise gap/.test(tip) && /disagrees/.test(tip), 'hovering a heatmap cell shows its method and gaps', tip);
+check(/method distributional/.test(tip) && /seed-noise gap/.test(tip) && /disagrees/.test(tip), 'hovering a framed cell shows its method, its seed-noise gap and the disagreement', tip);
 await page.screenshot(join(artifacts, 'dashboard-1280-audit-hover.png'), { element: '#audit-section' });
 const asvg = await downloadOf('#fig-audit button[data-format="svg"]', '.svg');
-check(asvg.ok && asvg.bytes.toString('utf8').includes('disagrees with DESIGN 2.2') && asvg.bytes.toString('utf8').includes('gap (log scale)'), 'audit SVG download holds its legend and colour scale');
+const asvgText = asvg.bytes.toString('utf8');
+check(asvg.ok && asvgText.includes('disagrees with DESIGN 2.2') && asvgText.includes('gap (log scale)') && asvgText.includes('>poly/vec/sgd<'),
+  'audit SVG download holds its arms, legend and colour scale');
+const acsv = await downloadOf('#fig-audit button[data-format="csv"]', '.csv');
+const acsvLines = acsv.bytes.toString('utf8').trim().split(/\r?\n/);
+const synAudit = (await getJson('/api/v1/experiments/' + ids.audit + '/audit')).audit;
+const csvCells = acsvLines.slice(1).map((l) => l.split(','));
+check(acsv.ok && acsvLines[0].startsWith('arm,group,gap,seed_gap,method') && csvCells.length === synAudit.length &&
+  synAudit.every((a) => csvCells.some((c) => c[0] === a.arm && c[1] === a.group && Number(c[2]) === a.gap && c[4] === a.method)),
+  'audit CSV: one row per cell with the API\'s exact gap and method (' + csvCells.length + ')', acsvLines.slice(0, 3));
+await noOverflow('1280 px, synthetic audit');
 
 // ---- 3. one n_train: a dot chart, not a column of dots ----
-check(await open('#' + ids.single, '!!document.querySelector("#fig-mse svg.fig-svg")'), 'the one-size experiment renders');
+// (a change of the hash alone keeps the document: wait for this experiment's own figure, not the last page's)
+check(await open('#' + ids.single, '(document.querySelector("#fig-mse .fig-title") || {}).textContent?.includes("n_train = 200")'), 'the one-size experiment renders');
 check(await page.eval('document.querySelectorAll("#fig-mse g.curve").length') === 0 && await page.eval('document.querySelectorAll("#fig-mse g.points").length') === 2 &&
   (await page.eval('document.querySelector("#fig-mse .fig-title").textContent')).includes('n_train = 200'), 'one n_train: a dot chart with one row per arm');
 
@@ -242,15 +358,71 @@ const visible = await page.eval('document.getElementById("detail-body").innerTex
 const errMsg = await page.eval('document.getElementById("detail-error-text").textContent');
 check(!/No results/.test(visible) && visible.split(errMsg).length === 2, 'failed: the error once, no "No results" notes', visible.slice(0, 300));
 
-// ---- 5. a sweep (fixture): metric against width with the infinite-width limit ----
-check(await open('#exp_fixture_sweep0', '!!document.querySelector("#fig-sweep-width svg.fig-svg")'), 'the swept experiment (fixture) shows a metric against width');
-check(await page.eval('document.querySelectorAll("#fig-sweep-width g.sweep-curve").length') === 1 && await page.eval('document.querySelectorAll("#fig-sweep-width g.sweep-limit").length') === 1,
-  'sweep: the sgd widths as one curve, the ntk arms as its infinite-width limit');
-const sx = (await page.eval('document.getElementById("fig-sweep-width").dataset.xDomain')).split(',').map(Number);
-check(sx[0] <= 16 && sx[0] >= 16 / 1.5 && sx[1] >= 1024 && sx[1] <= 1024 * 1.5, 'sweep: x axis bounds the widths 16..1024', sx);
-const sweepTicks = await page.eval(`Array.from(document.querySelectorAll('#fig-sweep-width g[aria-label="x-axis tick label"] text')).map((t) => t.textContent)`);
-check(eq(sweepTicks, ['16', '64', '256', '1024']), 'sweep: every width is labelled on the log axis', sweepTicks);
+// ---- 5. a width sweep: the metric against width, the ntk arm as its infinite-width limit, against the results API ----
+const wres = await getJson('/api/v1/experiments/' + ids.sweep + '/results');
+const widths = [8, 32, 128, 512];
+const curveOf = (arm) => wres.curves.find((c) => c.arm === arm);
+/** The sweep figure as drawn: dots, bars and the limit line in data coordinates, inverted through the plot's
+ *  own domains (data-x-domain, data-y-domain) and its frame (the grid lines' ends). */
+const SWEEP = `(() => {
+  const fig = document.getElementById('fig-sweep-width');
+  const svg = fig.querySelector('svg.fig-svg');
+  const [x0, x1] = fig.dataset.xDomain.split(',').map(Number);
+  const [y0, y1] = fig.dataset.yDomain.split(',').map(Number);
+  const logY = fig.dataset.logY === 'true';
+  const gx = svg.querySelector('g[aria-label="x-grid"] line');
+  const gy = svg.querySelector('g[aria-label="y-grid"] line');
+  const left = Number(gy.getAttribute('x1')), right = Number(gy.getAttribute('x2'));
+  const top = Number(gx.getAttribute('y1')), bottom = Number(gx.getAttribute('y2'));
+  const fy = (v) => (logY ? Math.log(v) : v);
+  const X = (px) => Math.exp(Math.log(x0) + (px - left) / (right - left) * (Math.log(x1) - Math.log(x0)));
+  const Y = (py) => { const t = fy(y0) + (bottom - py) / (bottom - top) * (fy(y1) - fy(y0)); return logY ? Math.exp(t) : t; };
+  return {
+    dots: Array.from(svg.querySelectorAll('g[aria-label="dot"] circle, g[aria-label="dot"] path')).map((d) => {
+      const m = /translate\\(([-\\d.e]+),([-\\d.e]+)\\)/.exec(d.getAttribute('transform') || '');
+      const cx = m ? Number(m[1]) : Number(d.getAttribute('cx')), cy = m ? Number(m[2]) : Number(d.getAttribute('cy'));
+      return [X(cx), Y(cy)]; }),
+    bars: Array.from(svg.querySelectorAll('g[aria-label="rule"]:not(.sweep-limit) line')).map((l) => [X(Number(l.getAttribute('x1'))), Y(Number(l.getAttribute('y1'))), Y(Number(l.getAttribute('y2')))]),
+    limits: Array.from(svg.querySelectorAll('g.sweep-limit line')).map((l) => Y(Number(l.getAttribute('y1')))),
+    curves: Array.from(svg.querySelectorAll('g.sweep-curve')).map((g) => g.getAttribute('aria-description')),
+    ticks: Array.from(svg.querySelectorAll('g[aria-label="x-axis tick label"] text')).map((t) => t.textContent),
+    title: fig.querySelector('.fig-title').textContent, x: [x0, x1],
+  };
+})()`;
+const rel = (a, b) => Math.abs(a - b) <= 1e-6 * Math.max(1, Math.abs(b));
+async function checkSweep(metric, n) {
+  const d = await page.eval(SWEEP);
+  const mean = metric + '_mean';
+  const std = metric + '_std';
+  const at = (arm) => { const c = curveOf(arm); const i = c ? c.n_train.indexOf(n) : -1; return i < 0 ? null : { mean: c[mean][i], std: c[std][i] }; };
+  const what = 'sweep, ' + metric + ' at n_train ' + n;
+  check(eq(d.curves, ['f7/fcn/sgd']) && d.limits.length === 1 && d.title.includes('against width (n_train = ' + n + ')'), what + ': the sgd widths as one curve and one infinite-width limit', d);
+  const dots = widths.map((w) => [w, at('f7/fcn.width=' + w + '/sgd')]);
+  const onDots = dots.filter(([w, r]) => r && d.dots.some(([x, y]) => rel(x, w) && rel(y, r.mean)));
+  check(d.dots.length === widths.length && onDots.length === widths.length, what + ': a dot at each width\'s mean over repeats in the results (' + onDots.length + ' of ' + widths.length + ')', { drawn: d.dots, api: dots });
+  const spread = dots.filter(([, r]) => r && r.std !== null);
+  const onBars = spread.filter(([w, r]) => d.bars.some(([x, lo, hi]) => rel(x, w) && rel(Math.min(lo, hi), r.mean - r.std) && rel(Math.max(lo, hi), r.mean + r.std)));
+  check(spread.length > 0 && onBars.length === spread.length && d.bars.length === spread.length, what + ': a bar of mean ± std at each width with a spread (' + onBars.length + ' of ' + spread.length + ')', d.bars);
+  const limits = widths.map((w) => at('f7/fcn.width=' + w + '/ntk'));
+  check(limits.every((l) => l && l.mean === limits[0].mean) && rel(d.limits[0], limits[0].mean),
+    what + ': the dashed limit at the ntk arms\' mean (' + limits[0].mean + '; one kernel, reported under every width)', { drawn: d.limits, api: limits });
+  check(d.x[0] <= 8 && d.x[0] >= 8 / 1.5 && d.x[1] >= 512 && d.x[1] <= 512 * 1.5 && eq(d.ticks, widths.map(String)), what + ': the log x axis bounds the widths 8..512 and labels each', d);
+}
+check(await open('#' + ids.sweep, '!!document.querySelector("#fig-sweep-width svg.fig-svg")'), 'the swept experiment shows a metric against width');
+await checkSweep('test_accuracy', 300);
+const wcsv = await downloadOf('#fig-sweep-width button[data-format="csv"]', '.csv');
+const wLines = wcsv.bytes.toString('utf8').trim().split(/\r?\n/);
+const wRows = wLines.slice(1).map((l) => l.split(','));
+check(wcsv.ok && wLines[0] === 'series,arm,field,value,kind,n_train,metric,mean,std' && wRows.length === widths.length + 1 &&
+  widths.every((w) => wRows.some((r) => r[1] === 'f7/fcn.width=' + w + '/sgd' && Number(r[3]) === w && Number(r[7]) === curveOf(r[1]).test_accuracy_mean[1])) &&
+  wRows.some((r) => r[4] === 'infinite-width limit' && Number(r[7]) === curveOf('f7/fcn.width=8/ntk').test_accuracy_mean[1]),
+  'sweep CSV: a row per width and one for the limit, with the results\' means', wLines.slice(0, 3));
+await noOverflow('1280 px, sweep');
 await page.screenshot(join(artifacts, 'dashboard-1280-sweep.png'), { element: '#sweep-section' });
+await page.eval(`(() => { for (const [id, v] of [['sweep-metric', 'test_mse'], ['sweep-n', '100']]) { const s = document.getElementById(id); s.value = v; s.dispatchEvent(new Event('change')); } })()`);
+check(await page.waitFor('document.querySelector("#fig-sweep-width .fig-title").textContent.includes("n_train = 100")', 5000), 'sweep: the metric and n_train menus redraw the figure');
+await sleep(250);
+await checkSweep('test_mse', 100);
 
 // ---- 6. the submit page: field error of a bad spec, cost of a good one, submit, clone ----
 check(await open('#/submit', 'document.getElementById("spec-editor").value.length > 50 && document.getElementById("cost").hidden === false'), 'submit page: prefilled from an example and estimated');
@@ -336,27 +508,6 @@ for (const [hash, ready, name] of [['#' + ids.trained, '!!document.querySelector
 }
 const lowPhone = await page.eval(CONTRAST);
 check(lowPhone.length === 0, 'text contrast at WCAG AA on the phone-width submit page', lowPhone.slice(0, 6));
-
-// ---- 10. live: a running experiment on a server with a token: time left, cancel and delete via the prompt ----
-await page.setViewport(1280, 800);
-const tb = ids.token_base;
-await page.goto(tb + '/#' + ids.long);
-const eta = await page.waitFor('document.getElementById("detail-status").textContent === "running" && document.getElementById("eta-label").textContent === "Time left" && /≈/.test(document.getElementById("detail-eta").textContent) && document.getElementById("detail-eta").textContent', 20000);
-check(!!eta, 'running: progress and time left (' + eta + ')');
-const p1 = await page.eval('document.querySelector("#detail-progress progress").value');
-await page.waitFor('document.querySelector("#detail-progress progress").value > ' + p1, 12000);
-check(await page.eval('document.querySelector("#detail-progress progress").value') > p1, 'running: the progress moves without a reload');
-await page.screenshot(join(artifacts, 'dashboard-1280-running.png'));
-page.acceptDialog = true;
-await page.click('#cancel-button');
-check(await page.waitFor('document.getElementById("token-dialog").open', 5000), 'cancel without a token opens the token dialog');
-await page.eval(`(() => { document.getElementById('token-input').value = ${JSON.stringify(ids.token)};
-  document.getElementById('token-form').requestSubmit(document.querySelector('#token-form [type=submit]')); })()`);
-check(await page.waitFor('document.getElementById("detail-status").textContent === "cancelled"', 20000), 'with the token the cancel goes through and the page shows cancelled');
-page.acceptDialog = true;
-await page.click('#delete-button');
-check(await page.waitFor('document.getElementById("detail-missing").textContent.startsWith("Deleted the experiment")', 8000) &&
-  (await fetch(tb + '/api/v1/experiments/' + ids.long)).status === 404, 'delete with the stored token removes it');
 
 check(page.problems.length === 0, 'no console error or exception', page.problems);
 await page.close();

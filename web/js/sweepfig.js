@@ -83,6 +83,8 @@ export function renderSweeps(container, exp, curves, points, ctl) {
       marks.push(Plot.tip(pts, Plot.pointer({ x: 'value', y: 'mean', fontSize: 11,
         title: (p) => p.arm + '\n' + field + ' ' + p.value + '\n' + metricLabel(metric) + ' ' + fmtSig(p.mean, 4) + (p.std !== null ? ' ± ' + fmtSig(p.std, 2) : '') })));
       fig.el.dataset.xDomain = x.join(',');
+      fig.el.dataset.yDomain = y.join(',');
+      fig.el.dataset.logY = String(logY);
       const xTicks = Array.from(new Set(xs)).sort((a, b) => a - b);
       const xAxis = { label: field + ' →', labelAnchor: 'center', labelOffset: 36 };
       const yAxis = { label: '↑ ' + metricLabel(metric) };

@@ -74,7 +74,9 @@ typedef struct {
 /** Callbacks from the runner to whoever stores results. All may be NULL. */
 typedef struct {
     void *ctx;
-    /** Nonzero when the experiment should stop (checked between units of work). */
+    /** Nonzero when the experiment should stop: checked between units of work, and inside a kernel computation
+     *  (a tile, the spectrum's Gram) by the engine's threads every few pairs, so it must be thread-safe and
+     *  cheap (an atomic flag). */
     int (*cancelled)(void *ctx);
     /** Nonzero when this point is already stored (a resumed run skips it). */
     int (*have_point)(void *ctx, const char *arm, size_t n_train, int repeat);
@@ -130,7 +132,8 @@ typedef struct {
  *  serves every size and every kernel inference entry, whatever their ridge (nested subsets, leading blocks of
  *  one Gram matrix); on a `subset: head` variant only repeat 0 is computed (dml_spec_arm_repeats). It is
  *  computed in tiles (row blocks, dmilab/tiles.h), each saved to a checksummed file in tile_dir before the next
- *  begins, so that a cancel waits for one tile at most and a killed run resumes from its stored tiles. Then each
+ *  begins, so that a killed run resumes from its stored tiles; a cancel stops the tile in flight
+ *  within a few pairs of the engine (dml_kernel_cancellable) and discards it. Then each
  *  kernel inference is solved on its own from the tile files (dmilab/kernel_unit.h): the packed training Gram
  *  once, the test cross-kernel streamed one tile at a time (the memory model: dml_kernel_unit_bytes).
  *  With spec.spectrum_n (docs/spectrum.md), repeat 0's unit first computes a dense Gram on dml_unit_train_points

@@ -23,6 +23,17 @@ int dml_kernel(const dml_model *m, const dml_shape *shape,
                const double *x1, size_t n1, const double *x2, size_t n2,
                double *nngp, double *ntk, int threads, dml_error *err);
 
+/** dml_kernel that stops early when `cancelled(ctx)` returns nonzero (issue 15: a cancel inside a kernel tile).
+ *  The engine's threads poll it before every input's self covariances, every CANCEL_BLOCK (8) pairs of a row
+ *  and every row of the row stage, one thread at a time (it need not be reentrant, but is called from the
+ *  engine's threads: it must be safe to call from any thread, e.g. read an atomic flag, and cheap). A single
+ *  BLAS call of the GEMM path (fcn) is not interrupted. cancelled NULL: dml_kernel. Returns 0, or -1 with err:
+ *  DML_ERR_CANCELLED when stopped (the outputs are then partly written and must be discarded), or dml_kernel's
+ *  errors. */
+int dml_kernel_cancellable(const dml_model *m, const dml_shape *shape, const double *x1, size_t n1, const double *x2,
+                           size_t n2, double *nngp, double *ntk, int threads, int (*cancelled)(void *ctx), void *ctx,
+                           dml_error *err);
+
 /** Estimated cost of dml_kernel for n1 x n2 inputs of `shape` (gram: x2 == NULL, n2 == n1, each unordered
  *  pair once): pairs computed, dual (activation) evaluations, seconds on `threads` threads from the per-layer
  *  costs of the layer table (core/layers/) and per-operation times calibrated on the reference machine

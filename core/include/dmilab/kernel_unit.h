@@ -21,7 +21,9 @@ typedef struct {
                                  meets a full disk evicts its kernels not in use, then waits for space */
     int threads;
     void *ctx;
-    /** Nonzero stops before the next tile (DML_ERR_CANCELLED). May be NULL. */
+    /** Nonzero stops the unit (DML_ERR_CANCELLED): before the next tile, and inside the tile in flight, which is
+     *  then discarded (polled by the engine's threads every few pairs: thread-safe and cheap, e.g. an atomic
+     *  flag). May be NULL. */
     int (*cancelled)(void *ctx);
     /** A tile is done: `computed` 1 when computed now, 0 when found stored; done of total tiles; eta_seconds the
      *  remaining tiles at the rate measured on the tiles computed so far in this call (-1 before the first). May
@@ -34,7 +36,8 @@ typedef struct {
 } dml_kernel_unit;
 
 /** Make every tile of the unit durable: each tile whose file is absent (or invalid) is computed
- *  (dml_tile_compute) and saved; a cancel is honoured before each tile. A full disk (ENOSPC, EDQUOT) does not
+ *  (dml_tile_compute_cancellable) and saved; a cancel is honoured before each tile and inside it (the tile in
+ *  flight is discarded, never saved: a resumed unit computes it again). A full disk (ENOSPC, EDQUOT) does not
  *  fail the unit: the cache's kernels not in use are evicted and the write retried after 0.25 s, doubling up to
  *  8 s, until it succeeds or `cancelled` says stop (as the server's store retries its writes). Returns 0, or -1
  *  with err (DML_ERR_CANCELLED, DML_ERR_IO, the engine's errors). */

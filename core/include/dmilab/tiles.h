@@ -57,6 +57,14 @@ size_t dml_tile_rows_for(const dml_model *m, const dml_shape *shape, size_t N, i
 int dml_tile_compute(const dml_model *m, const dml_shape *shape, const double *x, const double *xt,
                      const dml_tile *t, double *nngp, double *ntk, int threads, dml_error *err);
 
+/** dml_tile_compute that stops inside the tile when `cancelled(ctx)` returns nonzero, polled by the engine's
+ *  threads every few pairs (dml_kernel_cancellable: it must be thread-safe and cheap): returns -1 with
+ *  DML_ERR_CANCELLED, and the partly written outputs must be discarded (a cancelled tile is never saved).
+ *  cancelled NULL: dml_tile_compute. */
+int dml_tile_compute_cancellable(const dml_model *m, const dml_shape *shape, const double *x, const double *xt,
+                                 const dml_tile *t, double *nngp, double *ntk, int threads,
+                                 int (*cancelled)(void *ctx), void *ctx, dml_error *err);
+
 /** Content address of a kernel unit: SHA-256 (hex) over the engine version `engine` (NULL: DML_KERNEL_ENGINE),
  *  the model with every field (dml_model_json), the input shape, N, M and the very bytes of the prepared training
  *  and test inputs. The inputs carry everything they came from (data files' bytes, preprocessing, transform,
@@ -65,8 +73,9 @@ int dml_tile_key(const char *engine, const dml_model *m, const dml_shape *shape,
                  const double *xt, size_t M, char key[DML_SHA256_HEX], dml_error *err);
 
 /* ---- the tile files ----
- * One file per tile in the unit's directory: "g-<index>.tile" or "c-<index>.tile", written as "<name>.tmp",
- * flushed to disk (fsync) and renamed, so a file that exists is whole. Layout (little-endian host order):
+ * One file per tile in the unit's directory: "g-<index>.tile" or "c-<index>.tile", written as
+ * "<name>.tmp.<pid>.<n>" (a name of its writer's own), flushed to disk (fsync) and renamed, so a file that exists
+ * is whole even when two processes write the same tile. Layout (little-endian host order):
  * the magic "DMLTILE1", uint32 kind, uint32 0, uint64 r0, r1, ncols, the SHA-256 hex of the NNGP values and a NUL
  * (65 bytes) padded with zeros to 72, the same for the NTK values (header: 184 bytes), then the payload:
  * (r1 - r0) * ncols NNGP doubles, then as many NTK doubles. Each half has its own checksum, so that a solve of
