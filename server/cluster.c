@@ -414,24 +414,35 @@ static int do_renew(app *a, const cJSON *req, cJSON **answer, char *err, size_t 
     return CLUSTER_OK;
 }
 
-/* The first data files reported become the experiment's provenance (the later shards are checked against them). */
-static void record_files(app *a, const char *id, const cJSON *files)
+/* provenance[key] = item (taken) in experiment `id`'s provenance; only_empty: unless it holds a non-empty array. */
+static void provenance_put(app *a, const char *id, const char *key, cJSON *item, int only_empty)
 {
     store_experiment e;
-    if (!cJSON_IsArray(files) || cJSON_GetArraySize(files) == 0 || store_get_experiment(a->st, id, &e) != 1)
+    if (store_get_experiment(a->st, id, &e) != 1) {
+        cJSON_Delete(item);
         return;
+    }
     cJSON *prov = e.provenance ? cJSON_Parse(e.provenance) : NULL;
-    const cJSON *have = prov ? cJSON_GetObjectItemCaseSensitive(prov, "data_files") : NULL;
-    if (prov && (!cJSON_IsArray(have) || cJSON_GetArraySize(have) == 0)) {
-        cJSON_DeleteItemFromObjectCaseSensitive(prov, "data_files");
-        cJSON_AddItemToObject(prov, "data_files", cJSON_Duplicate(files, 1));
+    const cJSON *have = prov ? cJSON_GetObjectItemCaseSensitive(prov, key) : NULL;
+    if (prov && !(only_empty && cJSON_IsArray(have) && cJSON_GetArraySize(have) > 0)) {
+        cJSON_DeleteItemFromObjectCaseSensitive(prov, key);
+        cJSON_AddItemToObject(prov, key, item);
+        item = NULL;
         char *t = dml_json_print(prov);
         if (t)
             store_set_provenance(a->st, id, lease_owner_self(), t);
         cJSON_free(t);
     }
+    cJSON_Delete(item);
     cJSON_Delete(prov);
     store_experiment_free(&e);
+}
+
+/* The first data files reported become the experiment's provenance (the later shards are checked against them). */
+static void record_files(app *a, const char *id, const cJSON *files)
+{
+    if (cJSON_IsArray(files) && cJSON_GetArraySize(files) > 0)
+        provenance_put(a, id, "data_files", cJSON_Duplicate(files, 1), 1);
 }
 
 /* provenance edits (data files, kernels) by concurrent reports: read, change, write under one lock */
@@ -474,22 +485,10 @@ static void record_kernels(app *a, const char *id)
         cJSON_AddStringToObject(hit, "kernel_cache", st >= t ? "hit" : st > 0 ? "partial" : "miss");
     }
     cJSON_Delete(recs);
-    store_experiment e;
-    if (cJSON_GetArraySize(out) > 0 && store_get_experiment(a->st, id, &e) == 1) {
-        cJSON *prov = e.provenance ? cJSON_Parse(e.provenance) : NULL;
-        if (prov) {
-            cJSON_DeleteItemFromObjectCaseSensitive(prov, "kernels");
-            cJSON_AddItemToObject(prov, "kernels", out);
-            out = NULL;
-            char *t = dml_json_print(prov);
-            if (t)
-                store_set_provenance(a->st, id, lease_owner_self(), t);
-            cJSON_free(t);
-        }
-        cJSON_Delete(prov);
-        store_experiment_free(&e);
-    }
-    cJSON_Delete(out);
+    if (cJSON_GetArraySize(out) > 0)
+        provenance_put(a, id, "kernels", out, 0);
+    else
+        cJSON_Delete(out);
 }
 
 static int do_report(app *a, const cJSON *req, cJSON **answer, char *err, size_t cap, char field[64])

@@ -67,16 +67,8 @@ id=$(curl -fsS -XPOST -H 'Authorization: Bearer admin' -H 'Content-Type: applica
      "$url/api/v1/experiments" | jq -r .id)
 
 # kill worker 1 as soon as it claims a trained shard (each takes about a second)
-victim=
-for _ in $(seq 600); do
-    line=$(grep -m1 '(train): claimed (claim 1)' "$dir/w1.log" || true)
-    if [ -n "$line" ]; then
-        kill -9 "${pids[0]}"
-        victim=$(sed -E 's/.*shard ([0-9]+) of .*/\1/' <<<"$line")
-        break
-    fi
-    sleep 0.05
-done
+line=$(kill_on_line "$dir/w1.log" '(train): claimed (claim 1)' "${pids[0]}")
+victim=$([ -n "$line" ] && sed -E 's/.*shard ([0-9]+) of .*/\1/' <<<"$line" || true)
 [ -n "$victim" ] || fail "worker 1 claimed no trained shard"
 grep -q "shard $victim of .*: done" "$dir/w1.log" && fail "the killed worker had already finished shard $victim"
 echo "killed worker 1 (SIGKILL) while it computed shard $victim"
@@ -173,16 +165,8 @@ for i in 1 2 3; do
 done
 wpid=${pids[${#pids[@]} - 3]}
 tid=$(curl -fsS -XPOST -H 'Content-Type: application/json' --data @"$TILE_SPEC" "$turl/api/v1/experiments" | jq -r .id)
-victim=
-for _ in $(seq 3000); do
-    line=$(grep -m1 ': tile [0-9]* reported' "$tdir/w1.log" || true)
-    if [ -n "$line" ]; then
-        kill -9 "$wpid"
-        victim=$(sed -E 's/.*shard ([0-9]+) of .*/\1/' <<<"$line")
-        break
-    fi
-    sleep 0.02
-done
+line=$(kill_on_line "$tdir/w1.log" ': tile [0-9]* reported' "$wpid")
+victim=$([ -n "$line" ] && sed -E 's/.*shard ([0-9]+) of .*/\1/' <<<"$line" || true)
 [ -n "$victim" ] || fail "worker 1 reported no tile"
 grep -q "shard $victim of .*: done" "$tdir/w1.log" && fail "the killed worker had already finished tile shard $victim"
 echo "killed worker 1 (SIGKILL) after it reported a tile of tile shard $victim"
