@@ -445,7 +445,7 @@ static void record_files(app *a, const char *id, const cJSON *files)
         provenance_put(a, id, "data_files", cJSON_Duplicate(files, 1), 1);
 }
 
-/* provenance edits (data files, kernels) by concurrent reports: read, change, write under one lock */
+/* provenance edits by concurrent reports: read, change, write under one lock */
 static pthread_mutex_t prov_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static double num(const cJSON *o, const char *k)
@@ -454,12 +454,9 @@ static double num(const cJSON *o, const char *k)
     return cJSON_IsNumber(v) ? v->valuedouble : 0;
 }
 
-/* provenance.kernels from the kernel records of the experiment's shards: one entry per kernel unit (data, model,
- * repeat, key), a split kernel's tile shards summed (tiles, stored in the cache when the shard began, computed), its
- * kernel_cache hit | partial | miss from the sums. */
-static void record_kernels(app *a, const char *id)
+cJSON *cluster_kernels_json(store *st, const char *id)
 {
-    char *text = store_shards_kernels(a->st, id);
+    char *text = store_shards_kernels(st, id);
     cJSON *recs = text ? cJSON_Parse(text) : NULL, *out = cJSON_CreateArray();
     free(text);
     for (const cJSON *r = recs ? recs->child : NULL; r; r = r->next) {
@@ -474,21 +471,21 @@ static void record_kernels(app *a, const char *id)
             cJSON_AddItemToArray(out, cJSON_Duplicate(r, 1));
             continue;
         }
-        const char *k[] = {"tiles", "stored", "computed", "shards"};
-        for (int i = 0; i < 4; i++) {
-            double v = num(hit, k[i]) + (i == 3 ? 1 : num(r, k[i])) + (i == 3 && !num(hit, k[i]));
+        const char *k[] = {"tiles", "stored", "computed"};
+        for (int i = 0; i < 3; i++) {
+            double v = num(hit, k[i]) + num(r, k[i]);
             cJSON_DeleteItemFromObjectCaseSensitive(hit, k[i]);
             cJSON_AddNumberToObject(hit, k[i], v);
         }
-        double t = num(hit, "tiles"), st = num(hit, "stored");
+        double shards = num(hit, "shards") > 0 ? num(hit, "shards") + 1 : 2;
+        cJSON_DeleteItemFromObjectCaseSensitive(hit, "shards");
+        cJSON_AddNumberToObject(hit, "shards", shards);
+        double t = num(hit, "tiles"), sd = num(hit, "stored");
         cJSON_DeleteItemFromObjectCaseSensitive(hit, "kernel_cache");
-        cJSON_AddStringToObject(hit, "kernel_cache", st >= t ? "hit" : st > 0 ? "partial" : "miss");
+        cJSON_AddStringToObject(hit, "kernel_cache", sd >= t ? "hit" : sd > 0 ? "partial" : "miss");
     }
     cJSON_Delete(recs);
-    if (cJSON_GetArraySize(out) > 0)
-        provenance_put(a, id, "kernels", out, 0);
-    else
-        cJSON_Delete(out);
+    return out;
 }
 
 static int do_report(app *a, const cJSON *req, cJSON **answer, char *err, size_t cap, char field[64])
@@ -550,19 +547,18 @@ static int do_report(app *a, const cJSON *req, cJSON **answer, char *err, size_t
         if (r == 0) {
             const cJSON *kern = cJSON_GetObjectItemCaseSensitive(res, "kernel");
             char *ktext = cJSON_IsObject(kern) ? dml_json_print(kern) : NULL;
-            r = store_shard_report(a->st, id, idx, worker, &pl);
-            char kind[16] = "", *unit = NULL;
-            if (r == 1 && store_shard_unit(a->st, id, idx, NULL, kind, &unit) == 1 && strcmp(kind, "solve") == 0)
-                dml_tile_cache_evict(a->tile_dir, (double)a->cfg->cache_bytes);   /* uploaded kernels, within budget */
-            free(unit);
+            r = store_shard_report(a->st, id, idx, worker, &pl, ktext);
+            cJSON_free(ktext);
             if (r == 1) {
                 pthread_mutex_lock(&prov_mu);
                 record_files(a, id, cJSON_GetObjectItemCaseSensitive(res, "data_files"));
-                if (ktext && store_shard_set_kernel(a->st, id, idx, ktext) == 1)
-                    record_kernels(a, id);
                 pthread_mutex_unlock(&prov_mu);
             }
-            cJSON_free(ktext);
+            char kind[16] = "", *unit = NULL;
+            if (r == 1 && cJSON_IsObject(kern) == 0 && store_shard_unit(a->st, id, idx, NULL, kind, &unit) == 1 &&
+                strcmp(kind, "solve") == 0)
+                dml_tile_cache_evict(a->tile_dir, (double)a->cfg->cache_bytes);   /* uploaded kernels, within budget */
+            free(unit);
             r = r < 0 ? store_status(r, err, cap) : r == 0 ? CLUSTER_LOST : CLUSTER_OK;
             if (r == CLUSTER_LOST)
                 snprintf(err, cap, "shard %d of %s is not held by %s: nothing stored", idx, id, worker);

@@ -175,7 +175,8 @@ int store_shard_renew(store *st, const char *id, int idx, const char *worker, in
     return ret;
 }
 
-int store_shard_report(store *st, const char *id, int idx, const char *worker, const point_list *pts)
+int store_shard_report(store *st, const char *id, int idx, const char *worker, const point_list *pts,
+                       const char *kernel)
 {
     sqlite3 *db = store_db_acquire(st);
     if (!db)
@@ -183,9 +184,9 @@ int store_shard_report(store *st, const char *id, int idx, const char *worker, c
     int ret = store_db_begin(st, db), k;
     if (ret < 0)
         goto done;
-    k = store_db_run(st, db, "report shard", "UPDATE shards SET status = 'done', owner = NULL, lease_expires_ms = NULL "
-                     "WHERE experiment_id = ? AND idx = ? AND status = 'running' AND owner = ?", "tit", id, (int64_t)idx,
-                     worker);
+    k = store_db_run(st, db, "report shard", "UPDATE shards SET status = 'done', owner = NULL, lease_expires_ms = NULL, "
+                     "kernel = COALESCE(?, kernel) WHERE experiment_id = ? AND idx = ? AND status = 'running' AND owner = ?",
+                     "ttit", kernel, id, (int64_t)idx, worker);
     if (k <= 0) {
         ret = k;   /* lost (0): nothing stored */
         goto done;
@@ -229,17 +230,6 @@ int store_shard_unit(store *st, const char *id, int idx, const char *worker, cha
     sqlite3_finalize(s);
     store_db_release(st, db);
     return ret;
-}
-
-int store_shard_set_kernel(store *st, const char *id, int idx, const char *kernel)
-{
-    sqlite3 *db = store_db_acquire(st);
-    if (!db)
-        return STORE_ERROR;
-    int k = store_db_run(st, db, "shard kernel", "UPDATE shards SET kernel = ? WHERE experiment_id = ? AND idx = ?", "tti",
-                         kernel, id, (int64_t)idx);
-    store_db_release(st, db);
-    return k < 0 ? k : k > 0;
 }
 
 char *store_shards_kernels(store *st, const char *id)

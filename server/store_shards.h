@@ -59,18 +59,16 @@ int store_shard_renew(store *st, const char *id, int idx, const char *worker, in
                       double fraction, double eta_seconds, int *cancel);
 
 /** Store the points of a shard `worker` holds, exactly once: in one transaction the points (INSERT OR IGNORE, with
- *  their arm_index), the shard done, the experiment's progress (points of done shards / all points), the worker's
+ *  their arm_index), the shard done with its kernel cache record `kernel` (JSON text, or NULL: none; see
+ *  store_shards_kernels), the experiment's progress (points of done shards / all points), the worker's
  *  count. Returns 1 stored, 0 lost (nothing stored: another worker has it, or it is done), or a negative error. */
-int store_shard_report(store *st, const char *id, int idx, const char *worker, const point_list *pts);
+int store_shard_report(store *st, const char *id, int idx, const char *worker, const point_list *pts,
+                       const char *kernel);
 
 /** The kind (into kind[16]) and unit (JSON text, malloc'd into *unit, caller frees) of shard (id, idx) when it is
  *  running under `worker`'s lease (worker NULL: in any state). Returns 1, 0 (no such shard, or not held) or a negative
  *  error. */
 int store_shard_unit(store *st, const char *id, int idx, const char *worker, char kind[16], char **unit);
-
-/** Record the kernel cache record `kernel` (JSON text, see store_shards_kernels) that the worker of shard (id, idx)
- *  reported with it. Returns 1, 0 (no such shard) or a negative error. */
-int store_shard_set_kernel(store *st, const char *id, int idx, const char *kernel);
 
 /** The kernel records of experiment `id`'s shards, in shard order, as a JSON array text (caller frees; "[]" when
  *  none), or NULL on error. */
