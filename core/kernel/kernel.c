@@ -92,7 +92,7 @@ CLONES static void input_cov_full(const double *restrict a, const double *restri
 static void pair_buffers(const dml_kplan *pl, double *w, dml_kstate *s)
 {
     /* full buffers keep zero margins on both sides for the fused window (never written) */
-    size_t g = pl->any_full ? pl->margin : 0, m = (pl->any_full ? pl->maxP * pl->maxP : pl->maxP) + 2 * g;
+    size_t g = pl->any_full ? pl->margin : 0, m = dml_kplan_buffer_doubles(pl);
     s->K = w + g;
     s->T = w + m + g;
     s->SK = w + 2 * m + g;
@@ -156,7 +156,7 @@ static void self_trajectory(const dml_kplan *pl, const double *x, double *traj, 
         pair_run(pl, x, x, traj, traj, 1, traj, w, scalar, &t);
         return;
     }
-    dml_kstate s = {.K = w, .SK = w + pl->maxP, .rows = 1, .cols = pl->P0};
+    dml_kstate s = {.K = w, .SK = w + DML_ROUND8(pl->maxP), .rows = 1, .cols = pl->P0};
     memcpy(s.K, traj, sizeof *s.K * pl->P0);
     for (int l = 0; l <= pl->pool; l++) {
         const dml_kstep *st = &pl->diag_step[l];
@@ -287,15 +287,21 @@ int dml_kernel_cancellable(const dml_model *m, const dml_shape *shape, const dou
     int own_K = nngp == NULL;
     jb.K = nngp ? nngp : malloc(sizeof(double) * (nn ? nn : 1));
     jb.T = ntk ? ntk : malloc(sizeof(double) * (nn ? nn : 1));
-    jb.s1 = malloc(sizeof(double) * (n1 * pl->nself + 1));
-    jb.s2 = gram ? NULL : malloc(sizeof(double) * (n2 * pl->nself + 1));
+    jb.s1 = aligned_alloc(64, sizeof(double) * DML_ROUND8(n1 * pl->nself + 1));
+    jb.s2 = gram ? NULL : aligned_alloc(64, sizeof(double) * DML_ROUND8(n2 * pl->nself + 1));
     jb.f1 = malloc(sizeof(double) * (n1 + 1));
     jb.f2 = gram ? NULL : malloc(sizeof(double) * (n2 + 1));
     jb.work = calloc((size_t)threads, sizeof *jb.work);
     size_t wn = dml_kplan_workspace_doubles(pl);
     if (wn < n2 + 4) wn = n2 + 4;
+    wn = DML_ROUND8(wn);
     int ok = jb.K && jb.T && jb.s1 && (gram || jb.s2) && jb.f1 && (gram || jb.f2) && jb.work;
-    for (int t = 0; ok && t < threads; t++) ok = (jb.work[t] = calloc(wn, sizeof(double))) != NULL;
+    /* cache-line aligned workspaces (their buffers start at multiples of eight doubles): the window sums and
+     * duals load and store whole vectors, which must not straddle cache lines */
+    for (int t = 0; ok && t < threads; t++) {
+        ok = (jb.work[t] = aligned_alloc(64, wn * sizeof(double))) != NULL;
+        if (ok) memset(jb.work[t], 0, wn * sizeof(double));
+    }
     int rc = 0;
     if (!ok) {
         rc = dml_fail(err, DML_ERR_NOMEM, NULL, "out of memory for a %zu x %zu kernel", n1, n2);

@@ -49,6 +49,7 @@ static double work_doubles(const dml_kplan *pl, size_t n1, size_t n2, int gram, 
     double nrow = (double)(pl->L->n - pl->pool - 1), nin = (double)n1 + (gram ? 0.0 : (double)n2);
     double wn = (double)dml_kplan_workspace_doubles(pl);
     if (wn < (double)n2 + 4) wn = (double)n2 + 4;
+    wn += 8;   /* rounded up to cache lines */
     double tables = 0;
     for (int l = 0; l <= pl->pool; l++)   /* idx, mask, shift: 1.5 doubles per tap and output position */
         tables += 1.5 * pl->step[l].win.F * (double)pl->step[l].win.P_out + pl->step[l].win.F;

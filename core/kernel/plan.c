@@ -36,7 +36,8 @@ int dml_kplan_build(const dml_layers *L, dml_kplan *pl, dml_error *err)
     }
     pl->full0 = pl->pool >= 0 && pl->step[0].full_in;
     pl->maxP = pl->P0;
-    size_t P = pl->P0, off = pl->P0;   /* self-trajectory slot 0: the input covariance diagonal */
+    /* self-trajectory slot 0: the input covariance diagonal; every slot starts on a multiple of 8 doubles */
+    size_t P = pl->P0, off = DML_ROUND8(pl->P0);
     int after_pooling = 0;
     for (int i = 0; i < L->n; i++) {
         const dml_layer *d = &L->layer[i];
@@ -48,11 +49,11 @@ int dml_kplan_build(const dml_layers *L, dml_kplan *pl, dml_error *err)
             pl->any_full |= st->full_in | st->full_out;
             if (d->kind == DML_LAYER_ACT) {
                 st->self_off = off;
-                off += st->P_in;
+                off += DML_ROUND8(st->P_in);
             }
             if ((d->kind == DML_LAYER_CONV || d->kind == DML_LAYER_CONV_LOCAL) &&
-                (size_t)st->win.max_shift + 8 > pl->margin)
-                pl->margin = (size_t)st->win.max_shift + 8;
+                DML_ROUND8((size_t)st->win.max_shift + 8) > pl->margin)
+                pl->margin = DML_ROUND8((size_t)st->win.max_shift + 8);
             P = st->P_out;
             if (P > pl->maxP) pl->maxP = P;
         }
@@ -68,9 +69,11 @@ int dml_kplan_build(const dml_layers *L, dml_kplan *pl, dml_error *err)
 }
 
 /* Doubles of one thread's workspace: four covariance buffers (K, T and their scratch), full ones with margins. */
-size_t dml_kplan_workspace_doubles(const dml_kplan *pl)
+size_t dml_kplan_buffer_doubles(const dml_kplan *pl)
 {
     size_t P = pl->maxP;
-    return pl->any_full ? 4 * (P * P + 2 * pl->margin) + 4 : 4 * P + 4;
+    return DML_ROUND8(pl->any_full ? P * P + 2 * pl->margin : P);
 }
+
+size_t dml_kplan_workspace_doubles(const dml_kplan *pl) { return 4 * dml_kplan_buffer_doubles(pl) + 4; }
 

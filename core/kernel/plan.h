@@ -31,6 +31,13 @@ typedef struct {
 int dml_kplan_build(const dml_layers *L, dml_kplan *pl, dml_error *err);
 void dml_kplan_free(dml_kplan *pl);
 
+/** n rounded up to a multiple of 8 (doubles of one cache line). */
+#define DML_ROUND8(n) (((n) + 7) & ~(size_t)7)
+
+/** Doubles of one of the four covariance buffers of a workspace, margins included (a multiple of 8, so that
+ *  buffers of a cache-line aligned workspace start on cache lines). */
+size_t dml_kplan_buffer_doubles(const dml_kplan *pl);
+
 /** Doubles of one thread's workspace: four covariance buffers (K, T and their scratch), full ones with
  *  `margin` zeros on each side. */
 size_t dml_kplan_workspace_doubles(const dml_kplan *pl);
