@@ -253,7 +253,16 @@ typedef struct {
     runner *R;
     double base, weight;   /* progress of the points before this unit, and the share of the unit's tiles */
     size_t done, total;
+    const char *key;       /* the unit's kernel key */
 } tile_ctx;
+
+/* A tile shard's tile that its server has already (dml_run_hooks.have_tile). */
+static int tile_skip(void *ctx, const dml_tile *t)
+{
+    tile_ctx *c = ctx;
+    const dml_run_hooks *h = c->R->h;
+    return h->have_tile && h->have_tile(h->ctx, c->key, t);
+}
 
 static int tile_cancelled(void *ctx)
 {
@@ -344,13 +353,19 @@ static int kernel_stage(runner *R, int d, int m, int rep, const char *need, int 
     int nsolve = 0;
     for (int i = 0; i < s->ninference; i++) nsolve += dml_method_is_kernel(s->inference[i].method);
     double ks = gc.seconds + cc.seconds, weight = ks + nsolve * solve_s > 0 ? ks / (ks + nsolve * solve_s) : 0;
-    tile_ctx tc = {R, (double)R->done, weight * missing, 0, ntiles};
+    int shard = h->tile_end > h->tile_first;   /* a tile shard: its tiles only, kept for the solve */
+    tile_ctx tc = {R, (double)R->done, weight * missing, 0, ntiles, key};
     u.ctx = &tc;
     u.cancelled = tile_cancelled;
     u.on_tile = tile_done;
-    if (dml_kernel_unit_tiles(&u, err)) {
+    u.skip = shard ? tile_skip : NULL;
+    if (shard ? dml_kernel_unit_tiles_range(&u, h->tile_first, h->tile_end, err) : dml_kernel_unit_tiles(&u, err)) {
         if (err && err->code != DML_ERR_CANCELLED && err->code != DML_ERR_IO)
             set_field(err, dml_spec_field(s, "models", m, NULL, f, sizeof f));
+        goto out;
+    }
+    if (shard) {
+        rc = 0;
         goto out;
     }
     double share = (now() - t0) / (double)missing;
@@ -397,8 +412,9 @@ static int kernel_stage(runner *R, int d, int m, int rep, const char *need, int 
     rc = 0;
 out:
     /* a finished kernel stays only for the cache; an interrupted one stays for its resumption */
-    dml_tile_cache_leave(&hold, rc != 0 || h->cache_bytes > 0);
-    if (rc == 0) dml_tile_cache_evict(R->tile_dir, h->cache_bytes);
+    int shard_tiles = h->tile_end > h->tile_first;
+    dml_tile_cache_leave(&hold, rc != 0 || h->cache_bytes > 0 || shard_tiles);
+    if (rc == 0 && !shard_tiles) dml_tile_cache_evict(R->tile_dir, h->cache_bytes);
     free(pt);
     free(pn);
     free(sz);

@@ -57,10 +57,12 @@ static int compute_save(dml_kernel_unit *u, const dml_tile *t, double *k, double
     return 0;
 }
 
-int dml_kernel_unit_tiles(dml_kernel_unit *u, dml_error *err)
+int dml_kernel_unit_tiles_range(dml_kernel_unit *u, size_t first, size_t end, dml_error *err)
 {
     const dml_tiling *tg = &u->tiling;
     size_t total = tg->ngram + tg->ncross, cap = tg->rows * tg->N;
+    if (end > total) end = total;
+    if (first > end) first = end;
     double *k = malloc(sizeof(double) * (cap + 1)), *th = malloc(sizeof(double) * (cap + 1));
     int rc = -1;
     if (!k || !th) {
@@ -70,15 +72,15 @@ int dml_kernel_unit_tiles(dml_kernel_unit *u, dml_error *err)
     /* the ETA weighs each remaining tile by its pairs (Gram tiles grow with their row index) */
     double pairs_all = 0, pairs_done = 0, pairs_computed = 0, busy = 0;
     dml_tile t;
-    for (size_t i = 0; i < total; i++) {
+    for (size_t i = first; i < end; i++) {
         dml_tiling_tile(tg, i, &t);
         pairs_all += (double)(t.r1 - t.r0) * (double)t.ncols;
     }
-    for (size_t i = 0; i < total; i++) {
+    for (size_t i = first; i < end; i++) {
         dml_tiling_tile(tg, i, &t);
         double pairs = (double)(t.r1 - t.r0) * (double)t.ncols;
         int computed = 0;
-        if (!dml_tile_present(u->dir, &t)) {
+        if (!(u->skip && u->skip(u->ctx, &t)) && !dml_tile_present(u->dir, &t)) {
             if (u->cancelled && u->cancelled(u->ctx)) {
                 dml_fail(err, DML_ERR_CANCELLED, NULL, "cancelled");
                 goto out;
@@ -91,13 +93,18 @@ int dml_kernel_unit_tiles(dml_kernel_unit *u, dml_error *err)
         }
         pairs_done += pairs;
         double eta = pairs_computed > 0 ? busy / pairs_computed * (pairs_all - pairs_done) : -1;
-        if (u->on_tile) u->on_tile(u->ctx, &t, computed, i + 1, total, eta);
+        if (u->on_tile) u->on_tile(u->ctx, &t, computed, i + 1 - first, end - first, eta);
     }
     rc = 0;
 out:
     free(k);
     free(th);
     return rc;
+}
+
+int dml_kernel_unit_tiles(dml_kernel_unit *u, dml_error *err)
+{
+    return dml_kernel_unit_tiles_range(u, 0, u->tiling.ngram + u->tiling.ncross, err);
 }
 
 typedef struct {

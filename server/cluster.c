@@ -8,11 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cluster_tiles.h"
 #include "dmilab/json.h"
 #include "dmilab/spec.h"
+#include "dmilab/tile_cache.h"
 #include "metrics.h"
 #include "provenance.h"
 #include "shard_wire.h"
+#include "store_shard_tiles.h"
 #include "store_shards.h"
 #include "ticker.h"
 #include "util.h"
@@ -113,8 +116,71 @@ static int have(app *a, const char *id, const dml_spec *s, int d, int m, int i, 
     return store_have_point(a->st, id, arm, s->data[d].n_train[j], rep) == 1;
 }
 
+/* A growable shard list. */
+typedef struct {
+    store_shard_plan *v;
+    int n, cap, oom;
+} plan_list;
+
+static void push_w(plan_list *l, const char *kind, char *unit, int points, int done, int after_from, int after_to,
+                   double weight)
+{
+    if (l->n == l->cap) {
+        int cap = l->cap ? 2 * l->cap : 64;
+        store_shard_plan *v = realloc(l->v, (size_t)cap * sizeof *v);
+        if (!v) {
+            free(unit);
+            l->oom = 1;
+            return;
+        }
+        l->v = v;
+        l->cap = cap;
+    }
+    if (!unit)
+        l->oom = 1;
+    l->v[l->n++] = (store_shard_plan){kind, unit, points, done, after_from, after_to, weight};
+}
+
+static void push(plan_list *l, const char *kind, char *unit, int points, int done, int after_from, int after_to)
+{
+    push_w(l, kind, unit, points, done, after_from, after_to, 0);
+}
+
+/* The kernel unit (d, m, rep) of `kpoints` points: one kernel shard, or (a kernel of at least two tile shards' worth,
+ * cluster_tile_groups) its tile shards and a solve that waits for them. */
+static void plan_kernel(app *a, const dml_spec *s, int d, int m, int rep, int kpoints, int kdone, plan_list *l)
+{
+    size_t rows, *bounds = NULL;
+    int g = cluster_tile_groups(a, s, d, m, &rows, &bounds);
+    if (g < 2) {
+        free(bounds);
+        push(l, "kernel", unit_text(d, m, rep, -1, -1), kpoints, kdone, 0, 0);
+        return;
+    }
+    dml_tiling tg;
+    dml_tiling_init(&tg, s->data[d].n_train[s->data[d].nn_train - 1], s->data[d].n_test, rows);
+    /* progress: the unit's points shared between its tiles (by pairs) and its solve, by the cost model's seconds */
+    double w = cluster_tile_share(a, s, d, m), all = 0, pairs[g];
+    for (int k = 0; k < g; k++) {
+        pairs[k] = 0;
+        for (size_t i = bounds[k]; i < bounds[k + 1]; i++) {
+            dml_tile t;
+            dml_tiling_tile(&tg, i, &t);
+            pairs[k] += (double)(t.r1 - t.r0) * (double)t.ncols;
+        }
+        all += pairs[k];
+    }
+    int from = l->n;
+    for (int k = 0; k < g; k++)
+        push_w(l, "tile", cluster_tile_unit(d, m, rep, &tg, bounds[k], bounds[k + 1]), 0, kdone, 0, 0,
+               fmax(kpoints * w * pairs[k] / fmax(all, 1), 1e-9));
+    push_w(l, "solve", cluster_tile_unit(d, m, rep, &tg, 0, 0), kpoints, kdone, from, from + g, fmax(kpoints * (1 - w), 1e-9));
+    free(bounds);
+}
+
 /* Split experiment `e` into its shards, in the order a single process runs them: per (data, model, repeat) its kernel
- * unit, then each trained (inference, size). Points stored before (a resumed experiment) make their shards done. */
+ * unit (one shard, or tile shards and their solve), then each trained (inference, size), then (repeat 0) the audit of
+ * each arm of (data, model). Points stored before (a resumed experiment) make their shards done. */
 static int plan(app *a, const store_experiment *e, char *err, size_t cap)
 {
     const char *text = e->resolved_spec ? e->resolved_spec : e->spec ? e->spec : "";
@@ -125,15 +191,8 @@ static int plan(app *a, const store_experiment *e, char *err, size_t cap)
         snprintf(err, cap, "cannot load the stored spec: %.400s", de.message);
         return -1;
     }
-    size_t max = 0;
-    for (int d = 0; d < s.ndata; d++)
-        max += (size_t)s.nmodels * (size_t)s.repeats * (1 + (size_t)s.ninference * (size_t)s.data[d].nn_train);
-    store_shard_plan *v = calloc(max ? max : 1, sizeof *v);
-    int n = 0, rc = -1;
-    if (!v) {
-        snprintf(err, cap, "out of memory");
-        goto out;
-    }
+    plan_list l = {0};
+    int rc = -1;
     for (int d = 0; d < s.ndata; d++)
         for (int m = 0; m < s.nmodels; m++)
             for (int rep = 0; rep < (int)s.repeats; rep++) {
@@ -151,28 +210,30 @@ static int plan(app *a, const store_experiment *e, char *err, size_t cap)
                         snprintf(arm, sizeof arm, "%s/%s/%s", s.data[d].name, s.models[m].name, s.inference[i].name);
                         kdone &= store_have_spectrum(a->st, e->id, arm) == 1;
                     }
-                /* and the audit of every arm of (data, model) (docs/audit.md): with no kernel arm, a kernel shard of
-                 * no points is planned for it */
-                int audit = rep == 0 && s.audit.ngroups > 0;
-                for (int i = 0; audit && i < s.ninference; i++) {
-                    char arm[DML_ARM_MAX];
-                    snprintf(arm, sizeof arm, "%s/%s/%s", s.data[d].name, s.models[m].name, s.inference[i].name);
-                    for (int g = 0; g < s.audit.ngroups; g++)
-                        kdone &= store_have_audit(a->st, e->id, arm, dml_transform_name(s.audit.groups[g].kind)) == 1;
-                }
-                if (kpoints || audit)
-                    v[n++] = (store_shard_plan){"kernel", unit_text(d, m, rep, -1, -1), kpoints, kdone};
+                if (kpoints)
+                    plan_kernel(a, &s, d, m, rep, kpoints, kdone, &l);
                 for (int i = 0; i < s.ninference; i++)
                     if (!dml_method_is_kernel(s.inference[i].method))
                         for (int j = 0; j < s.data[d].nn_train; j++)
-                            v[n++] = (store_shard_plan){"train", unit_text(d, m, rep, i, j), 1,
-                                                        have(a, e->id, &s, d, m, i, j, rep)};
+                            push(&l, "train", unit_text(d, m, rep, i, j), 1, have(a, e->id, &s, d, m, i, j, rep), 0, 0);
+                /* the audit (docs/audit.md): one shard per arm of (data, model), measuring its cells under every group
+                 * on repeat 0's data (the cells of one arm share its fits) */
+                for (int i = 0; rep == 0 && s.audit.ngroups > 0 && i < s.ninference; i++) {
+                    char arm[DML_ARM_MAX], buf[160];
+                    snprintf(arm, sizeof arm, "%s/%s/%s", s.data[d].name, s.models[m].name, s.inference[i].name);
+                    int adone = 1;
+                    for (int g = 0; g < s.audit.ngroups; g++)
+                        adone &= store_have_audit(a->st, e->id, arm, dml_transform_name(s.audit.groups[g].kind)) == 1;
+                    snprintf(buf, sizeof buf, "{\"data\":%d,\"model\":%d,\"repeat\":0,\"inference\":%d}", d, m, i);
+                    push(&l, "audit", strdup(buf), 0, adone, 0, 0);
+                }
             }
-    for (int i = 0; i < n; i++)
-        if (!v[i].unit) {
-            snprintf(err, cap, "out of memory");
-            goto out;
-        }
+    if (l.oom) {
+        snprintf(err, cap, "out of memory");
+        goto out;
+    }
+    int n = l.n;
+    store_shard_plan *v = l.v;
     int k = store_shards_plan(a->st, e->id, v, n);
     if (k < 0) {
         snprintf(err, cap, "cannot store the shards: %s", store_error_text(k));
@@ -182,13 +243,13 @@ static int plan(app *a, const store_experiment *e, char *err, size_t cap)
     if (k == 1)
         util_log("experiment %s: split into %d shard(s)", e->id, n);
     for (int i = 0; k == 0 && i < n; i++)   /* planned before: a shard done whose results are not all stored runs again */
-        if (!v[i].done && store_shard_reopen(a->st, e->id, i) == 1)
+        if (!v[i].done && strcmp(v[i].kind, "tile") != 0 && store_shard_reopen(a->st, e->id, i, v[i].unit) == 1)
             util_log("experiment %s: shard %d is done but its results are not all stored: it runs again", e->id, i);
     rc = 0;
 out:
-    for (int i = 0; i < n; i++)
-        free(v[i].unit);
-    free(v);
+    for (int i = 0; i < l.n; i++)
+        free(l.v[i].unit);
+    free(l.v);
     dml_spec_free(&s);
     return rc;
 }
@@ -288,6 +349,11 @@ static int do_claim(app *a, const cJSON *req, cJSON **answer, char *err, size_t 
     cJSON_AddItemToObject(s, "unit", cJSON_Parse(sh.unit));
     cJSON_AddNumberToObject(s, "points", sh.points);
     cJSON_AddNumberToObject(s, "claims", sh.claims);
+    if ((r = cluster_claim_tiles(a, &sh, s)) < 0) {   /* the shard's lease lapses and it is claimed again */
+        cJSON_Delete(o);
+        store_shard_free(&sh);
+        return store_status(r, err, cap);
+    }
     cJSON_AddItemToObject(x, "resolved_spec", sh.resolved_spec ? cJSON_Parse(sh.resolved_spec) : cJSON_CreateNull());
     cJSON *prov = sh.provenance ? cJSON_Parse(sh.provenance) : NULL;
     cJSON *files = prov ? cJSON_DetachItemFromObjectCaseSensitive(prov, "data_files") : NULL;
@@ -348,24 +414,78 @@ static int do_renew(app *a, const cJSON *req, cJSON **answer, char *err, size_t 
     return CLUSTER_OK;
 }
 
-/* The first data files reported become the experiment's provenance (the later shards are checked against them). */
-static void record_files(app *a, const char *id, const cJSON *files)
+/* provenance[key] = item (taken) in experiment `id`'s provenance; only_empty: unless it holds a non-empty array. */
+static void provenance_put(app *a, const char *id, const char *key, cJSON *item, int only_empty)
 {
     store_experiment e;
-    if (!cJSON_IsArray(files) || cJSON_GetArraySize(files) == 0 || store_get_experiment(a->st, id, &e) != 1)
+    if (store_get_experiment(a->st, id, &e) != 1) {
+        cJSON_Delete(item);
         return;
+    }
     cJSON *prov = e.provenance ? cJSON_Parse(e.provenance) : NULL;
-    const cJSON *have = prov ? cJSON_GetObjectItemCaseSensitive(prov, "data_files") : NULL;
-    if (prov && (!cJSON_IsArray(have) || cJSON_GetArraySize(have) == 0)) {
-        cJSON_DeleteItemFromObjectCaseSensitive(prov, "data_files");
-        cJSON_AddItemToObject(prov, "data_files", cJSON_Duplicate(files, 1));
+    const cJSON *have = prov ? cJSON_GetObjectItemCaseSensitive(prov, key) : NULL;
+    if (prov && !(only_empty && cJSON_IsArray(have) && cJSON_GetArraySize(have) > 0)) {
+        cJSON_DeleteItemFromObjectCaseSensitive(prov, key);
+        cJSON_AddItemToObject(prov, key, item);
+        item = NULL;
         char *t = dml_json_print(prov);
         if (t)
             store_set_provenance(a->st, id, lease_owner_self(), t);
         cJSON_free(t);
     }
+    cJSON_Delete(item);
     cJSON_Delete(prov);
     store_experiment_free(&e);
+}
+
+/* The first data files reported become the experiment's provenance (the later shards are checked against them). */
+static void record_files(app *a, const char *id, const cJSON *files)
+{
+    if (cJSON_IsArray(files) && cJSON_GetArraySize(files) > 0)
+        provenance_put(a, id, "data_files", cJSON_Duplicate(files, 1), 1);
+}
+
+/* provenance edits by concurrent reports: read, change, write under one lock */
+static pthread_mutex_t prov_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static double num(const cJSON *o, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsNumber(v) ? v->valuedouble : 0;
+}
+
+cJSON *cluster_kernels_json(store *st, const char *id)
+{
+    char *text = store_shards_kernels(st, id);
+    cJSON *recs = text ? cJSON_Parse(text) : NULL, *out = cJSON_CreateArray();
+    free(text);
+    for (const cJSON *r = recs ? recs->child : NULL; r; r = r->next) {
+        cJSON *hit = NULL;
+        for (cJSON *q = out->child; q && !hit; q = q->next)
+            if (cJSON_Compare(cJSON_GetObjectItemCaseSensitive(q, "key"), cJSON_GetObjectItemCaseSensitive(r, "key"), 1) &&
+                cJSON_Compare(cJSON_GetObjectItemCaseSensitive(q, "data"), cJSON_GetObjectItemCaseSensitive(r, "data"), 1) &&
+                cJSON_Compare(cJSON_GetObjectItemCaseSensitive(q, "model"), cJSON_GetObjectItemCaseSensitive(r, "model"), 1) &&
+                num(q, "repeat") == num(r, "repeat"))
+                hit = q;
+        if (!hit) {
+            cJSON_AddItemToArray(out, cJSON_Duplicate(r, 1));
+            continue;
+        }
+        const char *k[] = {"tiles", "stored", "computed"};
+        for (int i = 0; i < 3; i++) {
+            double v = num(hit, k[i]) + num(r, k[i]);
+            cJSON_DeleteItemFromObjectCaseSensitive(hit, k[i]);
+            cJSON_AddNumberToObject(hit, k[i], v);
+        }
+        double shards = num(hit, "shards") > 0 ? num(hit, "shards") + 1 : 2;
+        cJSON_DeleteItemFromObjectCaseSensitive(hit, "shards");
+        cJSON_AddNumberToObject(hit, "shards", shards);
+        double t = num(hit, "tiles"), sd = num(hit, "stored");
+        cJSON_DeleteItemFromObjectCaseSensitive(hit, "kernel_cache");
+        cJSON_AddStringToObject(hit, "kernel_cache", sd >= t ? "hit" : sd > 0 ? "partial" : "miss");
+    }
+    cJSON_Delete(recs);
+    return out;
 }
 
 static int do_report(app *a, const cJSON *req, cJSON **answer, char *err, size_t cap, char field[64])
@@ -425,9 +545,20 @@ static int do_report(app *a, const cJSON *req, cJSON **answer, char *err, size_t
         }
         audit_list_free(&al);
         if (r == 0) {
-            r = store_shard_report(a->st, id, idx, worker, &pl);
-            if (r == 1)
+            const cJSON *kern = cJSON_GetObjectItemCaseSensitive(res, "kernel");
+            char *ktext = cJSON_IsObject(kern) ? dml_json_print(kern) : NULL;
+            r = store_shard_report(a->st, id, idx, worker, &pl, ktext);
+            cJSON_free(ktext);
+            if (r == 1) {
+                pthread_mutex_lock(&prov_mu);
                 record_files(a, id, cJSON_GetObjectItemCaseSensitive(res, "data_files"));
+                pthread_mutex_unlock(&prov_mu);
+            }
+            char kind[16] = "", *unit = NULL;
+            if (r == 1 && cJSON_IsObject(kern) == 0 && store_shard_unit(a->st, id, idx, NULL, kind, &unit) == 1 &&
+                strcmp(kind, "solve") == 0)
+                dml_tile_cache_evict(a->tile_dir, (double)a->cfg->cache_bytes);   /* uploaded kernels, within budget */
+            free(unit);
             r = r < 0 ? store_status(r, err, cap) : r == 0 ? CLUSTER_LOST : CLUSTER_OK;
             if (r == CLUSTER_LOST)
                 snprintf(err, cap, "shard %d of %s is not held by %s: nothing stored", idx, id, worker);
@@ -477,6 +608,22 @@ int cluster_call(app *a, const char *op, const cJSON *req, cJSON **answer, char 
         return do_renew(a, req, answer, err, cap, field);
     if (strcmp(op, "report") == 0)
         return do_report(a, req, answer, err, cap, field);
+    if (strcmp(op, "tile") == 0) {
+        const char *id, *worker;
+        int idx;
+        if (shard_ref(req, &id, &idx, &worker, err, cap, field))
+            return CLUSTER_BAD;
+        return cluster_tile_report(a, id, idx, worker, req, answer, err, cap, field);
+    }
+    if (strcmp(op, "tiles") == 0) {
+        const char *id, *worker;
+        int idx;
+        if (shard_ref(req, &id, &idx, &worker, err, cap, field))
+            return CLUSTER_BAD;
+        return cluster_tile_have(a, id, idx, worker, req, answer, err, cap, field);
+    }
+    if (strcmp(op, "fetch") == 0)
+        return cluster_tile_fetch(a, req, answer, err, cap, field);
     return bad(err, cap, field, "", "unknown protocol request");
 }
 
@@ -572,6 +719,14 @@ cJSON *cluster_shards_json(store *st, const char *id)
     cJSON_AddNumberToObject(o, "claims", (double)claims);
     cJSON_AddNumberToObject(o, "reruns", (double)(claims > started ? claims - started : 0));
     cJSON_AddNumberToObject(o, "lease_expiries", (double)exp);
+    long stored = 0, rerun = 0, found = 0, again = 0;
+    if (store_shard_tiles_count(st, id, &stored, &rerun, &found, &again) == 0 && stored + again > 0) {
+        cJSON *t = cJSON_AddObjectToObject(o, "tiles");
+        cJSON_AddNumberToObject(t, "stored", (double)stored);
+        cJSON_AddNumberToObject(t, "from_reruns", (double)rerun);
+        cJSON_AddNumberToObject(t, "found", (double)found);
+        cJSON_AddNumberToObject(t, "again", (double)again);
+    }
     char jobs[4096];
     cJSON *a = cJSON_AddArrayToObject(o, "slurm_jobs");
     if (store_shards_slurm_jobs(st, id, jobs, sizeof jobs) > 0)

@@ -42,4 +42,10 @@ cJSON *cluster_shards_json(store *st, const char *id);
 /** Counters for /metrics: shard leases that lapsed (re-queued by the sweep) since the start. */
 unsigned long cluster_expiries(void);
 
+/** provenance.kernels of experiment `id`: the kernel cache records its kernel and tile shards reported, one entry per
+ *  kernel unit (data, model, repeat, key), a split kernel's tile shards summed (tiles, stored: found in a cache when
+ *  the shard began, computed; "shards": how many), its kernel_cache hit | partial | miss from the sums. Caller frees;
+ *  an empty array when none. */
+cJSON *cluster_kernels_json(store *st, const char *id);
+
 #endif

@@ -96,6 +96,15 @@ static const option options[] = {
     {"cache-bytes", "DMILAB_CACHE_BYTES", SIZE(cache_bytes, 0, 1LL << 50, 2LL << 30),
      "bytes of finished kernels kept in the tile directory for later experiments, least recently used evicted "
      "(default 2147483648; 0 keeps none)"},
+    {"tile-rows", "DMILAB_TILE_ROWS", INT(tile_rows, 0, 1 << 30, 0),
+     "rows per kernel tile of a kernel split into tile shards (default 0: about 2 s of the cost model per tile)"},
+    {"shard-seconds", "DMILAB_SHARD_SECONDS", INT(shard_seconds, 1, 1000000, 60),
+     "a tile shard takes tiles worth about this many seconds of the cost model; a kernel of fewer than two such "
+     "shards stays one kernel shard (default 60)"},
+    {"shard-tiles", "DMILAB_SHARD_TILES", INT(shard_tiles, 0, 1 << 30, 0),
+     "tiles per tile shard instead of --shard-seconds (default 0: by --shard-seconds)"},
+    {"max-tile-body", "DMILAB_MAX_TILE_BODY", SIZE(max_tile_body, 1, 1LL << 40, 1LL << 30),
+     "largest body of a tile upload (POST /api/v1/workers/tile), bytes (default 1073741824)"},
     {"lease-seconds", "DMILAB_LEASE_SECONDS", INT(lease_seconds, 2, 3600, 60),
      "lease of running work: renewed every sixth of it; when it lapses (owner hung, or on another machine and gone)"
      " the work is re-queued; a failing write is retried this long (default 60)"},

@@ -36,6 +36,10 @@ typedef struct {
     int db_check_seconds;         /**< PRAGMA quick_check of the database this often while serving; 0 = at start only */
     char tile_dir[PATH_MAX];      /**< kernel tile files and the kernel cache; "" = "<db>.tiles" */
     size_t cache_bytes;           /**< bytes of finished kernels kept for reuse (LRU); 0 = none */
+    int tile_rows;                /**< rows per kernel tile of a split kernel; 0 = about 2 s each by the cost model */
+    int shard_seconds;            /**< a tile shard's tiles: about this many seconds of the cost model (docs/cluster.md) */
+    int shard_tiles;              /**< > 0: this many tiles per tile shard instead of shard_seconds */
+    size_t max_tile_body;         /**< largest body of the tile upload route, bytes */
 } serve_config;
 
 /** Fill defaults, then apply DMILAB_* environment variables, then the flags in argv[0..argc)

@@ -66,5 +66,17 @@ cJSON *experiment_json_shards(store *st, const store_experiment *e)
     cJSON *o = experiment_json(e), *sh = o ? cluster_shards_json(st, e->id) : NULL;
     if (o)
         cJSON_AddItemToObject(o, "shards", sh ? sh : cJSON_CreateNull());
+    /* the kernel cache records its shards reported (docs/tiles.md): provenance.kernels */
+    cJSON *k = sh && e->provenance ? cluster_kernels_json(st, e->id) : NULL;
+    cJSON *prov = k && cJSON_GetArraySize(k) > 0 ? cJSON_Parse(e->provenance) : NULL;
+    if (cJSON_IsObject(prov)) {
+        cJSON_DeleteItemFromObjectCaseSensitive(prov, "kernels");
+        cJSON_AddItemToObject(prov, "kernels", k);
+        k = NULL;
+        cJSON_ReplaceItemInObjectCaseSensitive(o, "provenance", prov);
+        prov = NULL;
+    }
+    cJSON_Delete(prov);
+    cJSON_Delete(k);
     return o;
 }

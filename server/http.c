@@ -152,6 +152,12 @@ static enum MHD_Result send_reply(struct MHD_Connection *c, reply *r, const req_
     return ret;
 }
 
+/* The largest body route `rt` takes. */
+static size_t body_max(const app *a, const route *rt)
+{
+    return rt && rt->json_body == ROUTE_TILE_BODY ? a->cfg->max_tile_body : a->cfg->max_body;
+}
+
 /* Checks on the headers alone. Returns 1 and fills `r` when the request is answered already. */
 static int precheck(app *a, struct MHD_Connection *c, const char *method, const char *url, req_state *s, reply *r)
 {
@@ -195,14 +201,16 @@ static int precheck(app *a, struct MHD_Connection *c, const char *method, const 
         }
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         unsigned long long len = cl ? strtoull(cl, NULL, 10) : 0;
-        if (len > a->cfg->max_body && len > DRAIN_MAX) {
+        size_t max = body_max(a, s->rt);
+        if (len > max && len > DRAIN_MAX) {
             /* far too large: answer at once (the client may see the connection close while it sends) */
             char msg[128];
-            snprintf(msg, sizeof msg, "the body is larger than %zu bytes (limit set by --max-body)", a->cfg->max_body);
+            snprintf(msg, sizeof msg, "the body is larger than %zu bytes (limit set by --%s)", max,
+                     s->rt->json_body == ROUTE_TILE_BODY ? "max-tile-body" : "max-body");
             reply_error(r, 413, "payload_too_large", msg, NULL);
             return 1;
         }
-        if (len > a->cfg->max_body)
+        if (len > max)
             s->too_big = 1;   /* read and discard the body, then answer 413: the client always gets the reply */
     }
     return 0;
@@ -212,7 +220,7 @@ static void append_body(app *a, req_state *s, const char *data, size_t n)
 {
     if (s->too_big || !s->rt || !s->rt->json_body)
         return;   /* bodies of other routes are ignored */
-    if (s->len + n > a->cfg->max_body) {
+    if (s->len + n > body_max(a, s->rt)) {
         s->too_big = 1;
         free(s->body);
         s->body = NULL;
@@ -379,7 +387,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     conn_handling(h, c);   /* the request is complete: no read deadline while it is handled and answered */
     if (s->too_big) {
         char msg[128];
-        snprintf(msg, sizeof msg, "the body is larger than %zu bytes (limit set by --max-body)", h->a->cfg->max_body);
+        snprintf(msg, sizeof msg, "the body is larger than %zu bytes (limit set by --%s)", body_max(h->a, s->rt),
+                 s->rt && s->rt->json_body == ROUTE_TILE_BODY ? "max-tile-body" : "max-body");
         reply_error(&r, 413, "payload_too_large", msg, NULL);
         return send_reply(c, &r, s, method);
     }

@@ -54,7 +54,7 @@ static void *worker_main(void *p)
     snprintf(owner, sizeof owner, "%.*s/w%d%s", at ? (int)(at - self) : 0, self, index, at ? at : self);
     worker_transport t = {.ctx = q->a, .call = local_call};
     worker_opts o = {.owner = owner, .threads = q->a->cfg->threads, .data_root = q->a->cfg->data_root,
-                     .tile_dir = q->a->tile_dir, .cache_bytes = (double)q->a->cfg->cache_bytes,
+                     .tile_dir = q->a->tile_dir, .shares_tile_dir = 1, .cache_bytes = (double)q->a->cfg->cache_bytes,
                      .stopping = &q->stop, .renew_max_seconds = 1};
     while (!atomic_load(&q->stop)) {
         pthread_mutex_lock(&q->mu);

@@ -26,6 +26,9 @@ static const route table[] = {
     {"POST", "/api/v1/workers/claim", h_worker_claim, 1, ""},
     {"POST", "/api/v1/workers/renew", h_worker_renew, 1, ""},
     {"POST", "/api/v1/workers/report", h_worker_report, 1, ""},
+    {"POST", "/api/v1/workers/tile", h_worker_tile, ROUTE_TILE_BODY, ""},
+    {"POST", "/api/v1/workers/tiles", h_worker_tiles, 1, ""},
+    {"GET", "/api/v1/workers/tile", h_worker_tile_fetch, 0, "worker experiment_id key tile"},
 };
 #define NROUTES (sizeof table / sizeof table[0])
 

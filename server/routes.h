@@ -22,7 +22,8 @@ typedef struct {
 
 typedef void (*route_handler)(const request *rq, reply *r);
 
-/** One route. `json_body`: the request must carry a JSON body (Content-Type checked, size bounded). */
+/** One route. `json_body`: the request must carry a JSON body (Content-Type checked, size bounded by --max-body;
+ *  ROUTE_TILE_BODY: by --max-tile-body, the tile upload). */
 typedef struct {
     const char *method;
     const char *pattern;     /**< segments; "{id}" matches one non-empty segment */
@@ -30,6 +31,8 @@ typedef struct {
     int json_body;
     const char *query;       /**< the query parameters it takes, separated by spaces ("" for none) */
 } route;
+
+#define ROUTE_TILE_BODY 2
 
 /** Outcome of routes_find. */
 typedef enum { ROUTE_FOUND, ROUTE_BAD_METHOD, ROUTE_NONE } route_match;
@@ -114,6 +117,9 @@ void h_post_kernels(const request *rq, reply *r);
 void h_worker_claim(const request *rq, reply *r);
 void h_worker_renew(const request *rq, reply *r);
 void h_worker_report(const request *rq, reply *r);
+void h_worker_tile(const request *rq, reply *r);
+void h_worker_tiles(const request *rq, reply *r);
+void h_worker_tile_fetch(const request *rq, reply *r);
 /** GET /healthz: {"status": "ok"}. */
 void h_healthz(const request *rq, reply *r);
 

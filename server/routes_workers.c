@@ -1,5 +1,5 @@
-/* dmilab server: the worker routes POST /api/v1/workers/{claim,renew,report}, the shard protocol over HTTP for
- * `dmilab worker` processes (cluster.h, docs/cluster.md). */
+/* dmilab server: the worker routes POST /api/v1/workers/{claim,renew,report,tile,tiles} and GET /api/v1/workers/tile, the
+ * shard protocol over HTTP for `dmilab worker` processes (cluster.h, docs/cluster.md). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,13 +7,9 @@
 #include "cluster.h"
 #include "routes.h"
 
-static void serve_op(const request *rq, reply *r, const char *op)
+static void answer_op(const request *rq, reply *r, const char *op, cJSON *req)
 {
-    cJSON *req = cJSON_ParseWithLength(rq->body, rq->body_len), *answer = NULL;
-    if (!req) {
-        reply_error(r, 400, "invalid_json", "the request body is not JSON", NULL);
-        return;
-    }
+    cJSON *answer = NULL;
     char err[512], field[64];
     int st = cluster_call(rq->a, op, req, &answer, err, sizeof err, field);
     cJSON_Delete(req);
@@ -35,6 +31,16 @@ static void serve_op(const request *rq, reply *r, const char *op)
     }
 }
 
+static void serve_op(const request *rq, reply *r, const char *op)
+{
+    cJSON *req = cJSON_ParseWithLength(rq->body, rq->body_len);
+    if (!req) {
+        reply_error(r, 400, "invalid_json", "the request body is not JSON", NULL);
+        return;
+    }
+    answer_op(rq, r, op, req);
+}
+
 void h_worker_claim(const request *rq, reply *r)
 {
     serve_op(rq, r, "claim");
@@ -48,4 +54,32 @@ void h_worker_renew(const request *rq, reply *r)
 void h_worker_report(const request *rq, reply *r)
 {
     serve_op(rq, r, "report");
+}
+
+void h_worker_tile(const request *rq, reply *r)
+{
+    serve_op(rq, r, "tile");
+}
+
+void h_worker_tiles(const request *rq, reply *r)
+{
+    serve_op(rq, r, "tiles");
+}
+
+/* GET /api/v1/workers/tile?worker=&experiment_id=&key=&tile=N: the protocol's "fetch" request from the query. */
+void h_worker_tile_fetch(const request *rq, reply *r)
+{
+    cJSON *req = cJSON_CreateObject();
+    const char *keys[] = {"worker", "experiment_id", "key"};
+    for (int i = 0; i < 3; i++) {
+        const char *v = request_query(rq, keys[i]);
+        if (v)
+            cJSON_AddStringToObject(req, keys[i], v);
+    }
+    const char *t = request_query(rq, "tile");
+    char *end = NULL;
+    double n = t ? strtod(t, &end) : -1;
+    if (t && *t && end && !*end)
+        cJSON_AddNumberToObject(req, "tile", n);
+    answer_op(rq, r, "fetch", req);
 }

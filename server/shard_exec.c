@@ -14,6 +14,13 @@ typedef struct {
     const dml_spec *spec;
     int d, m, i, rep;    /* the unit (i = -1: every kernel method) */
     size_t n_train;      /* "train": the one size */
+    int kind;            /* K_KERNEL, ... */
+    size_t ngram;        /* "tile": Gram tiles of the unit's tiling (tile numbers count them first) */
+    size_t found;        /* "tile": tiles found in tile_dir (a cache), not skipped */
+    int tile_stop;       /* "tile": reporting a tile failed: stop */
+    char key[DML_SHA256_HEX];
+    const char *cache;   /* the unit's kernel_cache as the runner found it */
+    size_t unit_tiles, unit_stored;
     int (*stop)(void *ctx);
     void (*on_tiles)(void *ctx, double fraction, double eta_seconds);
     void *ctx;
@@ -25,6 +32,8 @@ typedef struct {
     int store_failed;
 } exec_ctx;
 
+enum { K_KERNEL, K_TILE, K_SOLVE, K_TRAIN, K_AUDIT };
+
 static int unit_int(const cJSON *u, const char *k, int lo, int hi)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(u, k);
@@ -34,7 +43,7 @@ static int unit_int(const cJSON *u, const char *k, int lo, int hi)
 /* Whether (arm, n_train, repeat) belongs to this shard. */
 static int in_shard(const exec_ctx *c, const char *arm, size_t n_train, int repeat)
 {
-    if (repeat != c->rep)
+    if (repeat != c->rep || c->kind == K_AUDIT)
         return 0;
     const dml_spec *s = c->spec;
     for (int i = 0; i < s->ninference; i++) {
@@ -58,7 +67,7 @@ static int hook_have(void *p, const char *arm, size_t n_train, int repeat)
 static int hook_have_spectrum(void *p, const char *arm)
 {
     exec_ctx *c = p;
-    return c->i >= 0 || !in_shard(c, arm, 0, c->rep);
+    return (c->kind != K_KERNEL && c->kind != K_SOLVE) || !in_shard(c, arm, 0, c->rep);
 }
 
 static int hook_spectrum(void *p, const dml_arm_spectrum *a)
@@ -71,23 +80,18 @@ static int hook_spectrum(void *p, const dml_arm_spectrum *a)
     return 0;
 }
 
-/* The audit (docs/audit.md) of a (data, model) rides with its spectral readout: the runner measures it in the unit of
- * repeat 0, so the kernel shard of repeat 0 measures the cells of every arm of its (data, model) (cluster.c plans
- * that shard for an audit even without kernel arms), every other shard skips them. */
+/* The audit (docs/audit.md): an audit shard measures the cells of its one arm (data, model, inference) on repeat 0's
+ * data, under every group (the cells of an arm share its fits: dml_audit_arm); every other shard skips them. */
 static int hook_have_audit(void *p, const char *arm, const char *group)
 {
     (void)group;
     exec_ctx *c = p;
-    if (c->i >= 0 || c->rep != 0)
+    if (c->kind != K_AUDIT)
         return 1;
+    char name[DML_ARM_MAX];
     const dml_spec *s = c->spec;
-    for (int i = 0; i < s->ninference; i++) {
-        char name[DML_ARM_MAX];
-        snprintf(name, sizeof name, "%s/%s/%s", s->data[c->d].name, s->models[c->m].name, s->inference[i].name);
-        if (strcmp(name, arm) == 0)
-            return 0;
-    }
-    return 1;
+    snprintf(name, sizeof name, "%s/%s/%s", s->data[c->d].name, s->models[c->m].name, s->inference[c->i].name);
+    return strcmp(name, arm) != 0;
 }
 
 static int hook_audit(void *p, const dml_audit_entry *e)
@@ -108,7 +112,7 @@ static int hook_audit(void *p, const dml_audit_entry *e)
 static int hook_cancelled(void *p)
 {
     exec_ctx *c = p;
-    return c->stop && c->stop(c->ctx);
+    return c->tile_stop || (c->stop && c->stop(c->ctx));
 }
 
 static int hook_point(void *p, const dml_point *pt)
@@ -188,16 +192,79 @@ static void rebase_paths(cJSON *v, const char *from, const char *to)
 static void hook_kernel(void *p, const dml_kernel_info *k)
 {
     exec_ctx *c = p;
-    c->tiles = k->tiles;
+    if (c->kind != K_TILE)
+        c->tiles = k->tiles;   /* a tile shard's fraction is of its own range */
     c->tiles_seen = 0;
+    snprintf(c->key, sizeof c->key, "%s", k->key);
+    c->cache = k->cache;
+    c->unit_tiles = k->tiles;
+    c->unit_stored = k->stored;
+    shard_tiles *st = c->job->tiles;
+    if (c->kind == K_TILE && st && st->on_key && st->on_key(st->ctx, c->key))
+        c->tile_stop = 1;
+}
+
+static long tile_number(const exec_ctx *c, const dml_tile *t)
+{
+    return (long)(t->kind == DML_TILE_GRAM ? t->index : c->ngram + t->index);
+}
+
+static int cmp_long(const void *a, const void *b)
+{
+    long x = *(const long *)a, y = *(const long *)b;
+    return (x > y) - (x < y);
+}
+
+/* A tile the server holds already (the claim answer's tiles): a tile shard neither computes nor reports it. */
+static int hook_have_tile(void *p, const char *key, const dml_tile *t)
+{
+    exec_ctx *c = p;
+    const shard_tiles *st = c->job->tiles;
+    if (!st || !st->key || strcmp(st->key, key) != 0 || !st->nstored)
+        return 0;
+    long n = tile_number(c, t);
+    return bsearch(&n, st->stored, st->nstored, sizeof n, cmp_long) != NULL;
 }
 
 static void hook_tile(void *p, const dml_tile *t, int computed, double eta_seconds)
 {
-    (void)t, (void)computed;
     exec_ctx *c = p;
+    shard_tiles *st = c->job->tiles;
     c->tiles_seen++;
+    if (st && computed)
+        st->computed++;
+    if (c->kind == K_TILE && !computed && hook_have_tile(c, c->key, t))
+        ;   /* the server has it */
+    else if (c->kind == K_TILE) {
+        c->found += !computed;
+        if (st && st->on_tile && st->on_tile(st->ctx, c->key, t, tile_number(c, t), computed))
+            c->tile_stop = 1;
+    }
     if (c->on_tiles && c->tiles) c->on_tiles(c->ctx, (double)c->tiles_seen / (double)c->tiles, eta_seconds);
+}
+
+/* The kernel record of a kernel or tile shard (provenance.kernels): a tile shard's counts are those of its range. */
+static cJSON *kernel_record(const exec_ctx *c)
+{
+    if (!c->key[0] || (c->kind != K_KERNEL && c->kind != K_TILE))
+        return NULL;
+    size_t tiles = c->unit_tiles, stored = c->unit_stored;
+    const char *cache = c->cache;
+    if (c->kind == K_TILE) {
+        tiles = c->tiles;
+        stored = c->found + (c->job->tiles ? c->job->tiles->found : 0);
+        cache = stored == tiles ? "hit" : stored ? "partial" : "miss";
+    }
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "data", c->spec->data[c->d].name);
+    cJSON_AddStringToObject(o, "model", c->spec->models[c->m].name);
+    cJSON_AddNumberToObject(o, "repeat", c->rep);
+    cJSON_AddStringToObject(o, "key", c->key);
+    cJSON_AddStringToObject(o, "kernel_cache", cache);
+    cJSON_AddNumberToObject(o, "tiles", (double)tiles);
+    cJSON_AddNumberToObject(o, "stored", (double)stored);
+    cJSON_AddNumberToObject(o, "computed", c->job->tiles ? (double)c->job->tiles->computed : 0);
+    return o;
 }
 
 int shard_exec(const shard_job *job, const char *data_root, const char *tile_dir, double cache_bytes, int threads,
@@ -229,14 +296,35 @@ int shard_exec(const shard_job *job, const char *data_root, const char *tile_dir
     c.d = unit_int(u, "data", 0, spec.ndata);
     c.m = unit_int(u, "model", 0, spec.nmodels);
     c.rep = unit_int(u, "repeat", 0, (int)(spec.repeats < 1000000 ? spec.repeats : 1000000));
-    int train = job->kind && strcmp(job->kind, "train") == 0;
-    if (train) {
+    const char *kinds[] = {"kernel", "tile", "solve", "train", "audit"};
+    c.kind = -1;
+    for (int k = 0; k < 5; k++)
+        if (job->kind && strcmp(job->kind, kinds[k]) == 0)
+            c.kind = k;
+    int rows = 0, first = 0, end = 0;
+    if (c.kind == K_TRAIN) {
         c.i = unit_int(u, "inference", 0, spec.ninference);
         int j = c.d >= 0 ? unit_int(u, "n_train", 0, spec.data[c.d].nn_train) : -1;
         c.n_train = j >= 0 ? spec.data[c.d].n_train[j] : 0;
         if (c.i < 0 || j < 0 || dml_method_is_kernel(spec.inference[c.i].method))
             c.d = -1;
-    } else if (!job->kind || strcmp(job->kind, "kernel") != 0) {
+    } else if (c.kind == K_AUDIT) {
+        c.i = unit_int(u, "inference", 0, spec.ninference);
+        if (c.i < 0 || c.rep != 0 || spec.audit.ngroups == 0)
+            c.d = -1;
+    } else if (c.kind == K_TILE || c.kind == K_SOLVE) {
+        /* the tiling of the plan: every shard of the unit computes and reads the same tiles */
+        rows = unit_int(u, "rows", 1, 1 << 30);
+        int n = unit_int(u, "n", 1, 1 << 30);
+        c.ngram = rows > 0 && n > 0 ? ((size_t)n + (size_t)rows - 1) / (size_t)rows : 0;
+        first = unit_int(u, "first", 0, 1 << 30);
+        end = unit_int(u, "end", 1, 1 << 30);
+        if (rows < 1 || n < 1 || (c.kind == K_TILE && (first < 0 || end <= first)) ||
+            (c.d >= 0 && (size_t)n != spec.data[c.d].n_train[spec.data[c.d].nn_train - 1]))
+            c.d = -1;
+        if (c.kind == K_TILE)
+            c.tiles = (size_t)(end - first);
+    } else if (c.kind != K_KERNEL) {
         c.d = -1;
     }
     if (c.d < 0 || c.m < 0 || c.rep < 0) {
@@ -259,8 +347,16 @@ int shard_exec(const shard_job *job, const char *data_root, const char *tile_dir
         .on_tile = hook_tile,
         .tile_dir = tile_dir,
         .cache_bytes = cache_bytes,
+        .tile_rows = (size_t)(rows > 0 ? rows : 0),
+        .tile_first = (size_t)first,
+        .tile_end = c.kind == K_TILE ? (size_t)end : 0,
+        .have_tile = hook_have_tile,
     };
     rc = dml_experiment_run(&spec, &h, err);
+    if (rc == 0 && c.tile_stop)   /* a tile that could not be reported: the shard is given back */
+        rc = dml_fail(err, DML_ERR_CANCELLED, NULL, "a tile of the shard could not be reported");
+    if (rc == 0 && job->tiles)
+        job->tiles->kernel = kernel_record(&c);
     dml_spec_free(&spec);
     if (rc == 0 && c.store_failed)
         rc = dml_fail(err, DML_ERR_NOMEM, NULL, "out of memory for the shard's points");

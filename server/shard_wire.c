@@ -170,18 +170,14 @@ int wire_spectrum_parse(const cJSON *o, spectrum_list *out, char *err, size_t ca
     return 0;
 }
 
-int wire_pack(cJSON *body, const cJSON *result)
+int wire_pack_bytes(cJSON *body, const void *bytes, size_t n, int level)
 {
-    char *text = dml_json_print(result);
-    if (!text)
-        return -1;
-    size_t n = strlen(text);
     uLongf zn = compressBound((uLong)n);
     unsigned char *z = malloc(zn);
     char *b64 = NULL;
     char hex[DML_SHA256_HEX];
     int rc = -1;
-    if (!z || compress2(z, &zn, (const Bytef *)text, (uLong)n, 6) != Z_OK || dml_sha256_hex(text, n, hex))
+    if (!z || compress2(z, &zn, (const Bytef *)bytes, (uLong)n, level) != Z_OK || dml_sha256_hex(bytes, n, hex))
         goto out;
     b64 = malloc(4 * ((zn + 2) / 3) + 1);
     if (!b64)
@@ -194,11 +190,21 @@ int wire_pack(cJSON *body, const cJSON *result)
 out:
     free(b64);
     free(z);
+    return rc;
+}
+
+int wire_pack(cJSON *body, const cJSON *result)
+{
+    char *text = dml_json_print(result);
+    if (!text)
+        return -1;
+    int rc = wire_pack_bytes(body, text, strlen(text), 6);
     cJSON_free(text);
     return rc;
 }
 
-cJSON *wire_unpack(const cJSON *body, size_t max_size, char *err, size_t cap, char field[64])
+void *wire_unpack_bytes(const cJSON *body, size_t min_size, size_t max_size, size_t *len, char *err, size_t cap,
+                        char field[64])
 {
     const cJSON *enc = cJSON_GetObjectItemCaseSensitive(body, "encoding"), *size = cJSON_GetObjectItemCaseSensitive(body, "size"),
                 *sha = cJSON_GetObjectItemCaseSensitive(body, "sha256"), *data = cJSON_GetObjectItemCaseSensitive(body, "data");
@@ -206,11 +212,10 @@ cJSON *wire_unpack(const cJSON *body, size_t max_size, char *err, size_t cap, ch
 #define BAD(f, ...) do { snprintf(field, 64, "%s", f); snprintf(err, cap, __VA_ARGS__); goto fail; } while (0)
     unsigned char *z = NULL;
     char *text = NULL;
-    cJSON *out = NULL;
     if (!cJSON_IsString(enc) || strcmp(enc->valuestring, "zlib+base64") != 0)
         BAD("encoding", "encoding: expected \"zlib+base64\"");
-    if (!cJSON_IsNumber(size) || size->valuedouble < 2 || size->valuedouble > (double)max_size)
-        BAD("size", "size: expected the byte length of the result JSON, at most %zu", max_size);
+    if (!cJSON_IsNumber(size) || size->valuedouble < (double)min_size || size->valuedouble > (double)max_size)
+        BAD("size", "size: expected the byte length of the payload, %zu to %zu", min_size, max_size);
     if (!cJSON_IsString(sha) || strlen(sha->valuestring) != 64)
         BAD("sha256", "sha256: expected 64 hex digits");
     if (!cJSON_IsString(data))
@@ -235,18 +240,30 @@ cJSON *wire_unpack(const cJSON *body, size_t max_size, char *err, size_t cap, ch
     text[n] = '\0';
     char hex[DML_SHA256_HEX];
     if (dml_sha256_hex(text, n, hex) || strcmp(hex, sha->valuestring) != 0)
-        BAD("sha256", "sha256: the result's checksum does not match its data (corrupted in transit)");
-    out = cJSON_ParseWithLength(text, n);
-    if (!out)
-        BAD("data", "data: the result is not JSON");
+        BAD("sha256", "sha256: the payload's checksum does not match its data (corrupted in transit)");
 #undef BAD
     free(z);
-    free(text);
-    return out;
+    *len = n;
+    return text;
 fail:
     free(z);
     free(text);
     return NULL;
+}
+
+cJSON *wire_unpack(const cJSON *body, size_t max_size, char *err, size_t cap, char field[64])
+{
+    size_t n;
+    char *text = wire_unpack_bytes(body, 2, max_size, &n, err, cap, field);
+    if (!text)
+        return NULL;
+    cJSON *out = cJSON_ParseWithLength(text, n);
+    free(text);
+    if (!out) {
+        snprintf(field, 64, "data");
+        snprintf(err, cap, "data: the result is not JSON");
+    }
+    return out;
 }
 
 cJSON *wire_audit_json(const dml_audit_entry *e, int arm_index)

@@ -54,4 +54,12 @@ int wire_pack(cJSON *body, const cJSON *result);
  *  offending field name in field[64]. `max_size` bounds the inflated text. */
 cJSON *wire_unpack(const cJSON *body, size_t max_size, char *err, size_t cap, char field[64]);
 
+/** wire_pack for `n` raw bytes (a kernel tile's halves) at zlib level `level` (1: fast, 6: the default). */
+int wire_pack_bytes(cJSON *body, const void *bytes, size_t n, int level);
+
+/** wire_unpack for raw bytes: the inflated payload (malloc'd, NUL-terminated, caller frees) of *len bytes, between
+ *  min_size and max_size, or NULL with err and field as wire_unpack. */
+void *wire_unpack_bytes(const cJSON *body, size_t min_size, size_t max_size, size_t *len, char *err, size_t cap,
+                        char field[64]);
+
 #endif

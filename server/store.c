@@ -89,6 +89,11 @@ static sqlite3 *conn_open(const char *path, char *errbuf, size_t errlen)
     sqlite3_busy_timeout(db, BUSY_MS);
     char *msg = NULL;
     if (sqlite3_exec(db, "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;", NULL, NULL, &msg) != SQLITE_OK) {
+        if (classify(sqlite3_extended_errcode(db)) == STORE_CORRUPT) {
+            /* its schema is unreadable: the caller's quick_check, or the first statement, reports the corruption */
+            sqlite3_free(msg);
+            return db;
+        }
         if (errbuf)
             snprintf(errbuf, errlen, "cannot configure database %s: %s", path, msg ? msg : "?");
         sqlite3_free(msg);

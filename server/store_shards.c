@@ -1,11 +1,21 @@
 /* dmilab server: the shards of running experiments in the store. See store_shards.h. */
 #include "store_shards.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "store_internal.h"
+
+/* A shard `s` whose dependencies (the shards [after_from, after_to) of its experiment) are all done. */
+#define UNBLOCKED                                                                                                       \
+    "(s.after_to IS NULL OR s.after_to <= s.after_from OR NOT EXISTS (SELECT 1 FROM shards d WHERE d.experiment_id = "  \
+    "s.experiment_id AND d.idx >= s.after_from AND d.idx < s.after_to AND d.status != 'done'))"
+
+/* A shard's share of its experiment's progress: its weight (tile shards and solves: their share of the kernel's
+ * cost-model seconds), else its points. */
+#define WEIGHT "COALESCE(weight, points)"
 
 static char *dup_col(sqlite3_stmt *s, int i)
 {
@@ -42,9 +52,12 @@ int store_shards_plan(store *st, const char *id, const store_shard_plan *v, int 
         goto done;
     }
     for (int i = 0; i < n; i++) {
-        int k = store_db_run(st, db, "plan shards", "INSERT INTO shards (experiment_id, idx, kind, unit, points, status) "
-                             "VALUES (?, ?, ?, ?, ?, ?)", "tittit", id, (int64_t)i, v[i].kind, v[i].unit,
-                             (int64_t)v[i].points, v[i].done ? "done" : "queued");
+        int dep = v[i].after_to > v[i].after_from;
+        int k = store_db_run(st, db, "plan shards", "INSERT INTO shards (experiment_id, idx, kind, unit, points, status, "
+                             "after_from, after_to, weight) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", "tittitiid", id, (int64_t)i,
+                             v[i].kind, v[i].unit, (int64_t)v[i].points, v[i].done ? "done" : "queued",
+                             (int64_t)(dep ? v[i].after_from : 0), (int64_t)(dep ? v[i].after_to : 0),
+                             v[i].weight > 0 ? v[i].weight : NAN);
         if (k < 0) {
             ret = k;
             goto done;
@@ -58,13 +71,13 @@ done:
     return ret;
 }
 
-int store_shard_reopen(store *st, const char *id, int idx)
+int store_shard_reopen(store *st, const char *id, int idx, const char *unit)
 {
     sqlite3 *db = store_db_acquire(st);
     if (!db)
         return STORE_ERROR;
     int k = store_db_run(st, db, "reopen shard", "UPDATE shards SET status = 'queued' WHERE experiment_id = ? AND idx = ? "
-                         "AND status = 'done'", "ti", id, (int64_t)idx);
+                         "AND status = 'done' AND unit = ?", "tit", id, (int64_t)idx, unit);
     store_db_release(st, db);
     return k < 0 ? k : k > 0;
 }
@@ -92,9 +105,10 @@ int store_shard_claim(store *st, const char *worker, int threads, const char *sl
         goto done;
     }
     sqlite3_stmt *s = store_db_prep(db, "SELECT s.experiment_id, s.idx, s.kind, s.unit, s.points, s.claims, "
-                                    "e.resolved_spec, e.provenance FROM shards s JOIN experiments e ON e.id = s.experiment_id "
-                                    "WHERE s.status = 'queued' AND e.status = 'running' AND e.cancel_requested = 0 "
-                                    "ORDER BY e.started_at, e.rowid, s.idx LIMIT 1", "");
+                                    "e.resolved_spec, e.provenance, s.after_from, s.after_to FROM shards s JOIN experiments e "
+                                    "ON e.id = s.experiment_id WHERE s.status = 'queued' AND e.status = 'running' AND "
+                                    "e.cancel_requested = 0 AND " UNBLOCKED " ORDER BY e.started_at, e.rowid, s.idx LIMIT 1",
+                                    "");
     int rc = s ? sqlite3_step(s) : SQLITE_ERROR;
     if (rc == SQLITE_ROW) {
         snprintf(out->experiment_id, sizeof out->experiment_id, "%s", (const char *)sqlite3_column_text(s, 0));
@@ -105,6 +119,8 @@ int store_shard_claim(store *st, const char *worker, int threads, const char *sl
         out->claims = sqlite3_column_int(s, 5) + 1;
         out->resolved_spec = dup_col(s, 6);
         out->provenance = dup_col(s, 7);
+        out->after_from = sqlite3_column_int(s, 8);
+        out->after_to = sqlite3_column_int(s, 9);
     } else {
         ret = rc == SQLITE_DONE ? 0 : store_db_fail(st, db, "claim shard");
     }
@@ -143,8 +159,8 @@ int store_shard_renew(store *st, const char *id, int idx, const char *worker, in
         store_db_run(st, db, "worker seen", "UPDATE workers SET last_seen_ms = ? WHERE owner = ?", "it", now_ms, worker);
         if (fraction >= 0)
             store_db_run(st, db, "shard progress", "UPDATE experiments SET progress = max(progress, (SELECT (CAST(total(CASE "
-                         "WHEN status = 'done' THEN points END) AS REAL) + ?2 * total(CASE WHEN idx = ?3 THEN points END)) / "
-                         "max(total(points), 1) FROM shards WHERE experiment_id = ?1)) WHERE id = ?1 AND status = 'running'",
+                         "WHEN status = 'done' THEN " WEIGHT " END) AS REAL) + ?2 * total(CASE WHEN idx = ?3 THEN " WEIGHT " END)) / "
+                         "max(total(" WEIGHT "), 1) FROM shards WHERE experiment_id = ?1)) WHERE id = ?1 AND status = 'running'",
                          "tdi", id, fraction > 1 ? 1.0 : fraction, (int64_t)idx);
         if (eta_seconds >= 0)
             store_db_run(st, db, "shard eta", "UPDATE experiments SET eta_seconds = ? WHERE id = ? AND status = 'running'",
@@ -159,7 +175,8 @@ int store_shard_renew(store *st, const char *id, int idx, const char *worker, in
     return ret;
 }
 
-int store_shard_report(store *st, const char *id, int idx, const char *worker, const point_list *pts)
+int store_shard_report(store *st, const char *id, int idx, const char *worker, const point_list *pts,
+                       const char *kernel)
 {
     sqlite3 *db = store_db_acquire(st);
     if (!db)
@@ -167,9 +184,9 @@ int store_shard_report(store *st, const char *id, int idx, const char *worker, c
     int ret = store_db_begin(st, db), k;
     if (ret < 0)
         goto done;
-    k = store_db_run(st, db, "report shard", "UPDATE shards SET status = 'done', owner = NULL, lease_expires_ms = NULL "
-                     "WHERE experiment_id = ? AND idx = ? AND status = 'running' AND owner = ?", "tit", id, (int64_t)idx,
-                     worker);
+    k = store_db_run(st, db, "report shard", "UPDATE shards SET status = 'done', owner = NULL, lease_expires_ms = NULL, "
+                     "kernel = COALESCE(?, kernel) WHERE experiment_id = ? AND idx = ? AND status = 'running' AND owner = ?",
+                     "ttit", kernel, id, (int64_t)idx, worker);
     if (k <= 0) {
         ret = k;   /* lost (0): nothing stored */
         goto done;
@@ -180,7 +197,7 @@ int store_shard_report(store *st, const char *id, int idx, const char *worker, c
             goto done;
         }
     if ((k = store_db_run(st, db, "report shard", "UPDATE experiments SET progress = (SELECT CAST(total(CASE WHEN status = "
-                          "'done' THEN points END) AS REAL) / max(total(points), 1) FROM shards WHERE experiment_id = ?1) "
+                          "'done' THEN " WEIGHT " END) AS REAL) / max(total(" WEIGHT "), 1) FROM shards WHERE experiment_id = ?1) "
                           "WHERE id = ?1 AND status = 'running'", "t", id)) < 0 ||
         (k = store_db_run(st, db, "report shard", "UPDATE workers SET shards_done = shards_done + 1 WHERE owner = ?", "t",
                           worker)) < 0 ||
@@ -192,6 +209,42 @@ int store_shard_report(store *st, const char *id, int idx, const char *worker, c
 done:
     store_db_release(st, db);
     return ret;
+}
+
+int store_shard_unit(store *st, const char *id, int idx, const char *worker, char kind[16], char **unit)
+{
+    *unit = NULL;
+    sqlite3 *db = store_db_acquire(st);
+    if (!db)
+        return STORE_ERROR;
+    sqlite3_stmt *s = store_db_prep(db, "SELECT kind, unit FROM shards WHERE experiment_id = ?1 AND idx = ?2 AND (?3 IS "
+                                    "NULL OR (status = 'running' AND owner = ?3))", "tit", id, (int64_t)idx, worker);
+    int rc = s ? sqlite3_step(s) : SQLITE_ERROR, ret = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+    if (ret == 1) {
+        snprintf(kind, 16, "%s", (const char *)sqlite3_column_text(s, 0));
+        if (!(*unit = dup_col(s, 1)))
+            ret = STORE_ERROR;
+    }
+    if (ret == -1)
+        ret = store_db_fail(st, db, "shard unit");
+    sqlite3_finalize(s);
+    store_db_release(st, db);
+    return ret;
+}
+
+char *store_shards_kernels(store *st, const char *id)
+{
+    sqlite3 *db = store_db_acquire(st);
+    if (!db)
+        return NULL;
+    sqlite3_stmt *s = store_db_prep(db, "SELECT '[' || COALESCE(group_concat(kernel, ','), '') || ']' FROM (SELECT kernel "
+                                    "FROM shards WHERE experiment_id = ? AND kernel IS NOT NULL ORDER BY idx)", "t", id);
+    char *out = s && sqlite3_step(s) == SQLITE_ROW ? dup_col(s, 0) : NULL;
+    if (!out)
+        store_db_fail(st, db, "shard kernels");
+    sqlite3_finalize(s);
+    store_db_release(st, db);
+    return out;
 }
 
 int store_shard_release(store *st, const char *id, int idx, const char *worker)
@@ -327,6 +380,7 @@ int store_running_of(store *st, const char *owner, char (*out)[UTIL_ID_LEN + 8],
 long store_shards_claimable(store *st)
 {
     return store_db_count(st, "claimable", "SELECT (SELECT count(*) FROM shards s JOIN experiments e ON e.id = "
-                          "s.experiment_id WHERE s.status = 'queued' AND e.status = 'running' AND e.cancel_requested = 0) "
+                          "s.experiment_id WHERE s.status = 'queued' AND e.status = 'running' AND e.cancel_requested = 0 "
+                          "AND " UNBLOCKED ") "
                           "+ (SELECT count(*) FROM experiments WHERE status = 'queued')", "");
 }

@@ -42,19 +42,32 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
     return k;
 }
 
-/* POST /api/v1/workers/OP with the request: the HTTP status as the CLUSTER_* status it stands for, or -1 when the
+/* POST /api/v1/workers/OP with the request ("fetch": GET /api/v1/workers/tile with it in the query): the HTTP status as the CLUSTER_* status it stands for, or -1 when the
  * server cannot be reached (or answers 5xx other than 503: retried the same way). */
 static int http_call(void *ctx, const char *op, const cJSON *req, cJSON **answer)
 {
     http_ctx *c = ctx;
     *answer = NULL;
     char url[2048], auth[600], err[CURL_ERROR_SIZE] = "";
-    snprintf(url, sizeof url, "%s/api/v1/workers/%s", c->server, op);
-    char *body = cJSON_PrintUnformatted(req);
+    int get = strcmp(op, "fetch") == 0;   /* GET /api/v1/workers/tile?worker=&experiment_id=&key=&tile= */
+    snprintf(url, sizeof url, "%s/api/v1/workers/%s", c->server, get ? "tile" : op);
+    char *body = get ? strdup("") : cJSON_PrintUnformatted(req);
     CURL *h = body ? curl_easy_init() : NULL;
     if (!h) {
         free(body);
         return -1;
+    }
+    const char *keys[] = {"worker", "experiment_id", "key", "tile"};
+    for (int i = 0; get && i < 4; i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(req, keys[i]);
+        char num[32];
+        if (cJSON_IsNumber(v))
+            snprintf(num, sizeof num, "%.0f", v->valuedouble);
+        char *e = cJSON_IsString(v) || cJSON_IsNumber(v) ? curl_easy_escape(h, cJSON_IsString(v) ? v->valuestring : num, 0) : NULL;
+        size_t len = strlen(url);
+        if (e)
+            snprintf(url + len, sizeof url - len, "%c%s=%s", i ? '&' : '?', keys[i], e);
+        curl_free(e);
     }
     struct curl_slist *hs = curl_slist_append(NULL, "Content-Type: application/json");
     hs = curl_slist_append(hs, "Expect:");
@@ -64,8 +77,10 @@ static int http_call(void *ctx, const char *op, const cJSON *req, cJSON **answer
     }
     buf b = {0};
     curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
+    if (!get) {
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
+    }
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hs);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);

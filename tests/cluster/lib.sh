@@ -37,3 +37,18 @@ wait_status() {
     done
     echo "$st"
 }
+
+# kill_on_line LOG PATTERN PID: SIGKILL PID as soon as LOG has a line matching PATTERN (polled every 20 ms, for up to
+# a minute); prints that line (nothing when it never came).
+kill_on_line() {
+    local log=$1 pattern=$2 pid=$3 line
+    for _ in $(seq 3000); do
+        line=$(grep -m1 -- "$pattern" "$log" || true)
+        if [ -n "$line" ]; then
+            kill -9 "$pid"
+            echo "$line"
+            return 0
+        fi
+        sleep 0.02
+    done
+}

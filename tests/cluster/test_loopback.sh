@@ -4,12 +4,13 @@
 # one worker is killed with SIGKILL in the middle of a trained shard: the experiment still succeeds, every point is
 # stored exactly once, and the killed shard is claimed exactly twice (its rerun counted by the server). An experiment
 # with an audit (AUDIT_SPEC), and the same without its kernel arms, run by remote workers: their audit cells are
-# those of `dmilab run`, each stored once (the audit rides with the kernel shard of repeat 0, planned for it without
-# kernel arms too).
-# Usage: test_loopback.sh DMILAB SPEC AUDIT_SPEC
+# those of `dmilab run`, each stored once (one audit shard per arm of a (data variant, model)).
+# Kernels split into tile shards (TILE_SPEC): see its section below.
+# Usage: test_loopback.sh DMILAB SPEC AUDIT_SPEC TILE_SPEC
 DMILAB=$1
 SPEC=$2
 AUDIT_SPEC=$3
+TILE_SPEC=$4
 . "$(dirname "$0")/lib.sh"
 
 dir=$(mktemp -d)
@@ -66,16 +67,8 @@ id=$(curl -fsS -XPOST -H 'Authorization: Bearer admin' -H 'Content-Type: applica
      "$url/api/v1/experiments" | jq -r .id)
 
 # kill worker 1 as soon as it claims a trained shard (each takes about a second)
-victim=
-for _ in $(seq 600); do
-    line=$(grep -m1 '(train): claimed (claim 1)' "$dir/w1.log" || true)
-    if [ -n "$line" ]; then
-        kill -9 "${pids[0]}"
-        victim=$(sed -E 's/.*shard ([0-9]+) of .*/\1/' <<<"$line")
-        break
-    fi
-    sleep 0.05
-done
+line=$(kill_on_line "$dir/w1.log" '(train): claimed (claim 1)' "${pids[0]}")
+victim=$([ -n "$line" ] && sed -E 's/.*shard ([0-9]+) of .*/\1/' <<<"$line" || true)
 [ -n "$victim" ] || fail "worker 1 claimed no trained shard"
 grep -q "shard $victim of .*: done" "$dir/w1.log" && fail "the killed worker had already finished shard $victim"
 echo "killed worker 1 (SIGKILL) while it computed shard $victim"
@@ -97,6 +90,9 @@ claims=$(jq .shards.claims <<<"$exp")
 [ "$reruns" = 1 ] || fail "reruns: $reruns, expected 1 (the killed shard)"
 [ "$claims" = $((total + 1)) ] || fail "claims: $claims for $total shards"
 grep -q "shard $victim of $id (train): claimed (claim 2)" "$dir"/w[23].log || fail "shard $victim was not rerun by another worker"
+# the kernel cache record of each kernel shard is carried through its report into the provenance
+jq -e '[.provenance.kernels[] | select(.kernel_cache == "miss" and (.key | length) == 64)] | length == 4' <<<"$exp" >/dev/null ||
+    fail "provenance.kernels: $(jq -c .provenance.kernels <<<"$exp"), expected a miss for each of 4 kernel units"
 served=$(grep -h ': done after' "$dir"/w[123].log | wc -l)
 [ "$served" = "$total" ] || fail "$served shards computed to the end, expected $total (each once, the killed one rerun)"
 metrics=$(curl -fsS "$url/metrics")
@@ -124,8 +120,8 @@ err=$(curl -fsS "$url/api/v1/experiments/$id2" | jq -r .error)
     fail "other data under a worker's root did not fail the experiment naming the file ($status: $err)"
 echo "a worker's own data root: a copy computes, other bytes fail the experiment ($err)"
 
-# The audit through remote workers (docs/cluster.md): with kernel arms it rides with their kernel shard of repeat 0;
-# without, a kernel shard of no points is planned for it. Cells as `dmilab run` measures them, each stored once.
+# The audit through remote workers (docs/cluster.md): one audit shard per arm of each (data variant, model), with or
+# without kernel arms. Cells as `dmilab run` measures them, each stored once.
 jq 'del(.inference[] | select(.method == "ntk")) | .name = "loopback cluster: the audit of trained arms only"' \
     "$AUDIT_SPEC" >"$dir/audit_trained.json"
 for spec in "$AUDIT_SPEC" "$dir/audit_trained.json"; do
@@ -148,3 +144,67 @@ for spec in "$AUDIT_SPEC" "$dir/audit_trained.json"; do
     kshards=$(curl -fsS "$url/api/v1/experiments/$aid" | jq .shards.total)
     echo "audit through remote workers: $n_cells cells as one process computes them, $kshards shards ($(basename "$spec"))"
 done
+
+# Kernels split into tile shards (docs/cluster.md): a second server tiles each kernel in 8-row tiles, 6 tiles per tile
+# shard (two kernels of 15 Gram and 13 cross tiles: 5 tile shards and one solve each). Three workers; worker 1 is
+# killed (SIGKILL) right after it reported the first tile of a tile shard. The points equal `dmilab run`'s bit for bit
+# (a tiling of other rows: cnn-gap and cnn-vec tiles are exact), every tile is recorded once, the rerun of the killed
+# shard computes only the tiles its first claim had not reported (the server counts the tiles of each claim), and
+# each solve runs once, after its tiles, fetching them all and computing none. The same experiment again finds every
+# tile in the server's tile directory: provenance kernel_cache hit, no tile computed.
+"$DMILAB" run --threads 1 "$TILE_SPEC" | canonical_points >"$dir/tsingle.txt" || fail "dmilab run of $TILE_SPEC failed"
+tdir="$dir/tiles"
+mkdir -p "$tdir"
+tport=$(free_port)
+turl="http://127.0.0.1:$tport"
+pids+=("$SERVER_PID")   # the first server, stopped by cleanup with the second
+start_server "$tdir" "$tport" --workers 0 --lease-seconds 3 --tile-rows 8 --shard-tiles 6
+for i in 1 2 3; do
+    "$DMILAB" worker --server "$turl" --threads 1 --idle-exit 4 >"$tdir/w$i.log" 2>&1 &
+    pids+=($!)
+done
+wpid=${pids[${#pids[@]} - 3]}
+tid=$(curl -fsS -XPOST -H 'Content-Type: application/json' --data @"$TILE_SPEC" "$turl/api/v1/experiments" | jq -r .id)
+line=$(kill_on_line "$tdir/w1.log" ': tile [0-9]* reported' "$wpid")
+victim=$([ -n "$line" ] && sed -E 's/.*shard ([0-9]+) of .*/\1/' <<<"$line" || true)
+[ -n "$victim" ] || fail "worker 1 reported no tile"
+grep -q "shard $victim of .*: done" "$tdir/w1.log" && fail "the killed worker had already finished tile shard $victim"
+echo "killed worker 1 (SIGKILL) after it reported a tile of tile shard $victim"
+status=$(wait_status "$turl" "$tid" 60)
+[ "$status" = succeeded ] || { cat "$tdir/server.log" >&2; fail "the tiled experiment ended $status"; }
+texp=$(curl -fsS "$turl/api/v1/experiments/$tid")
+echo "shards: $(jq -c .shards <<<"$texp")"
+curl -fsS "$turl/api/v1/experiments/$tid/results" | canonical_points >"$tdir/cluster.txt"
+diff "$dir/tsingle.txt" "$tdir/cluster.txt" >&2 || fail "the tile shards' points differ from the single-process run's"
+ntiles=56
+[ "$(jq .shards.tiles.stored <<<"$texp")" = $ntiles ] || fail "tiles recorded: $(jq -c .shards.tiles <<<"$texp"), expected $ntiles"
+[ "$(jq .shards.tiles.again <<<"$texp")" = 0 ] || fail "a tile was reported twice: $(jq -c .shards.tiles <<<"$texp")"
+[ "$(jq .shards.reruns <<<"$texp")" = 1 ] || fail "reruns: $(jq .shards.reruns <<<"$texp"), expected 1 (the killed tile shard)"
+# tile shards run to their end: (computed, reported) each; the rerun of the killed one computed only what was missing
+sums=$(grep -h '(tile): done after' "$tdir"/w[23].log | sed -E 's/.*tiles: ([0-9]+) computed, ([0-9]+) reported.*/\1 \2/' |
+       awk '{c += $1; r += $2} END {print c + 0, r + 0}')
+read -r computed reported <<<"$sums"
+[ "$computed" = "$reported" ] || fail "tile shards computed $computed tiles and reported $reported"
+first=$((ntiles - reported))   # reported by the killed claim, recorded by the server
+[ "$first" -ge "$(grep -c "shard $victim of .*: tile [0-9]* reported" "$tdir/w1.log")" ] && [ "$first" -ge 1 ] ||
+    fail "the killed claim's reported tiles ($first) are not those its log shows"
+rerun=$(grep -h "shard $victim of $tid (tile): done after" "$tdir"/w[23].log | sed -E 's/.*tiles: ([0-9]+) computed.*/\1/')
+[ -n "$rerun" ] || fail "tile shard $victim was not rerun to its end"
+[ "$rerun" = "$(jq .shards.tiles.from_reruns <<<"$texp")" ] || fail "the rerun computed $rerun tiles, the server recorded $(jq .shards.tiles.from_reruns <<<"$texp") from it"
+solves=$(grep -h '(solve): claimed' "$tdir"/w[123].log | wc -l)
+[ "$solves" = 2 ] || fail "solve claims: $solves, expected 2 (one per kernel)"
+[ "$(grep -h '(solve): done after' "$tdir"/w[23].log | grep -c "tiles: 0 computed, 0 reported, 28 fetched")" = 2 ] ||
+    fail "a solve did not fetch its 28 tiles or computed some: $(grep -h '(solve): done' "$tdir"/w[23].log)"
+jq -e '[.provenance.kernels[] | select(.kernel_cache == "miss" and .tiles == 28)] | length == 2' <<<"$texp" >/dev/null ||
+    fail "provenance.kernels of the tiled experiment: $(jq -c .provenance.kernels <<<"$texp")"
+echo "tile shards: $ntiles tiles recorded once, the killed claim reported $first, its rerun computed $rerun, solves fetched 28 each"
+"$DMILAB" worker --server "$turl" --threads 1 --idle-exit 3 >"$tdir/w4.log" 2>&1 &
+pids+=($!)
+tid2=$(curl -fsS -XPOST -H 'Content-Type: application/json' --data @"$TILE_SPEC" "$turl/api/v1/experiments" | jq -r .id)
+[ "$(wait_status "$turl" "$tid2" 60)" = succeeded ] || fail "the second tiled experiment did not succeed"
+texp2=$(curl -fsS "$turl/api/v1/experiments/$tid2")
+curl -fsS "$turl/api/v1/experiments/$tid2/results" | canonical_points >"$tdir/cluster2.txt"
+diff "$dir/tsingle.txt" "$tdir/cluster2.txt" >&2 || fail "the cached kernels' points differ"
+jq -e '[.provenance.kernels[] | select(.kernel_cache == "hit" and .stored == 28 and .computed == 0)] | length == 2' \
+    <<<"$texp2" >/dev/null || fail "the second experiment's kernels: $(jq -c .provenance.kernels <<<"$texp2")"
+echo "the same kernels again: kernel_cache hit, $(jq .shards.tiles.found <<<"$texp2") tiles found on the server, none computed"

@@ -115,6 +115,13 @@ typedef struct {
     /** A tile is done (computed 1: computed now, 0: found stored), with the ETA of the unit's remaining tiles in
      *  seconds (-1 before a rate is measured). */
     void (*on_tile)(void *ctx, const dml_tile *t, int computed, double eta_seconds);
+    /** A tile shard (docs/cluster.md): when tile_end > tile_first, each kernel unit whose kernel points are missing
+     *  computes only its tiles numbered [tile_first, tile_end) (dml_tiling order, with tile_rows rows) into tile_dir
+     *  and keeps them there (no eviction), and solves nothing: no kernel point and no readout is reported. */
+    size_t tile_first, tile_end;
+    /** In a tile shard: nonzero when tile t of the kernel `key` is stored elsewhere (the server has it): neither
+     *  computed nor looked for (dml_kernel_unit.skip). May be NULL. */
+    int (*have_tile)(void *ctx, const char *key, const dml_tile *t);
 } dml_run_hooks;
 
 /** Run every point of `s` that `have_point` does not report as stored. `s` must have been parsed with a

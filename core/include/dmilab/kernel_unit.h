@@ -29,6 +29,9 @@ typedef struct {
      *  remaining tiles at the rate measured on the tiles computed so far in this call (-1 before the first). May
      *  be NULL. */
     void (*on_tile)(void *ctx, const dml_tile *t, int computed, size_t done, size_t total, double eta_seconds);
+    /** Nonzero when tile t is stored elsewhere (a tile shard's server has it, docs/cluster.md): it is neither computed
+     *  nor looked for in `dir`, and on_tile sees it as found (computed 0). May be NULL. */
+    int (*skip)(void *ctx, const dml_tile *t);
     size_t computed;        /**< out: tiles computed (not found stored) by the calls below */
 } dml_kernel_unit;
 
@@ -39,6 +42,10 @@ typedef struct {
  *  8 s, until it succeeds or `cancelled` says stop (as the server's store retries its writes). Returns 0, or -1
  *  with err (DML_ERR_CANCELLED, DML_ERR_IO, the engine's errors). */
 int dml_kernel_unit_tiles(dml_kernel_unit *u, dml_error *err);
+
+/** dml_kernel_unit_tiles for the tiles numbered [first, end) of the tiling only (dml_tiling_tile order, Gram tiles
+ *  first; end is clamped to the number of tiles): what a tile shard computes. on_tile counts done of end - first. */
+int dml_kernel_unit_tiles_range(dml_kernel_unit *u, size_t first, size_t end, dml_error *err);
 
 /** Number of the unit's tiles stored now (dml_tile_present), for the cache status (hit, partial, miss). */
 size_t dml_kernel_unit_present(const dml_kernel_unit *u);
