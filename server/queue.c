@@ -36,7 +36,11 @@ static int local_call(void *ctx, const char *op, const cJSON *req, cJSON **answe
 {
     char err[512], field[64];
     int st = cluster_call(ctx, op, req, answer, err, sizeof err, field);
-    if (st != CLUSTER_OK && st != CLUSTER_NONE && st != CLUSTER_LOST)
+    /* a refusal of the database (locked, full) is retried: the claim by the loop below after its poll, a renewal
+     * at the next renewal, a report by worker.c's backoff */
+    if (st == CLUSTER_UNAVAILABLE)
+        util_log("worker thread: %s: %s; retrying%s", op, err, strcmp(op, "claim") == 0 ? " after the poll" : "");
+    else if (st != CLUSTER_OK && st != CLUSTER_NONE && st != CLUSTER_LOST)
         util_log("worker thread: %s: %s%s%s", op, err, field[0] ? " at " : "", field);
     return st;
 }
