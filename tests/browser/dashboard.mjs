@@ -423,6 +423,9 @@ async function checkSweep(metric, n, where) {
   check(labelled, what + ': the limit line is labelled with its value (' + d.labels[0] + ')', d.labels);
   check(d.x[0] <= 8 && d.x[0] >= 8 / 1.5 && d.x[1] >= 512 && d.x[1] <= 512 * 1.5 && eq(d.ticks, widths.map(String)), what + ': the log x axis bounds the widths 8..512 and labels each', d);
 }
+// a sweep of regression arms: accuracy (the default metric) has no value to draw; the page must still render the rest
+check(await open('#' + ids.rsweep, auditOf(ids.rsweep, 'poly/')), 'a width sweep of regression arms renders its audit (nothing stops the page)');
+check(!(await page.eval('!!document.querySelector("#fig-sweep-width svg.fig-svg")')), 'a sweep with no accuracy to draw shows no accuracy-against-width figure');
 check(await open('#' + ids.sweep, sweepOf(ids.sweep)), 'the swept experiment shows a metric against width');
 await checkSweep('test_accuracy', 300, '1280 px');
 const wcsv = await downloadOf('#fig-sweep-width button[data-format="csv"]', '.csv');

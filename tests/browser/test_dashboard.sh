@@ -144,7 +144,17 @@ cat >"$work/sweep.json" <<'SPEC'
  "models": {"name": "fcn", "arch": "fcn", "width": [8, 32, 128, 512]},
  "inference": [{"name": "sgd", "method": "sgd", "lr": 0.5, "epochs": 8, "batch": 32}, {"name": "ntk", "method": "ntk"}]}
 SPEC
+# a width sweep on regression targets (no accuracy: the sweep figure of accuracy has nothing to draw) with an audit
+cat >"$work/rsweep.json" <<'SPEC'
+{"name": "browser test: regression sweep", "seed": 6,
+ "data": {"name": "poly", "source": "sphere", "shape": [8, 2],
+          "target": {"kind": "local-polynomial", "degree": 2, "support": 2, "shared": true, "seed": 1}, "n_train": [48], "n_test": 24},
+ "models": {"name": "fcn", "arch": "fcn", "depth": 1, "width": [8, 16]},
+ "inference": [{"name": "ntk", "method": "ntk"}, {"name": "sgd", "method": "sgd", "epochs": 4, "batch": 16}],
+ "audit": {"groups": ["translation"], "seeds": 4}}
+SPEC
 k_id=$(submit "$examples/fmnist-fcn-kernels.json")
+r_id=$(submit "$work/rsweep.json")
 p_id=$(submit "$work/spectrum.json")
 t_id=$(submit "$work/trained.json")
 s_id=$(submit "$work/single.json")
@@ -153,7 +163,7 @@ a_id=$(submit "$work/audit.json")
 w_id=$(submit "$work/sweep.json")
 check "$([ -n "$k_id" ] && [ -n "$t_id" ] && [ -n "$s_id" ] && [ -n "$f_id" ] && [ -n "$p_id" ] && [ -n "$a_id" ] && [ -n "$w_id" ]; echo $?)" \
     "seven experiments submitted"
-for id in "$k_id" "$t_id" "$s_id" "$p_id" "$a_id" "$w_id"; do
+for id in "$k_id" "$t_id" "$s_id" "$p_id" "$a_id" "$w_id" "$r_id"; do
     curl -s "$base/api/v1/experiments/$id/wait?timeout=120" | grep -q '"status":"succeeded"'
     check $? "experiment $id succeeded"
 done
@@ -175,8 +185,8 @@ l_id=$(curl -s -X POST -H 'Content-Type: application/json' -H 'Authorization: Be
     "$tbase/api/v1/experiments" | sed -n 's/^{"id":"\([^"]*\)".*/\1/p')
 check "$([ -n "$l_id" ]; echo $?)" "a long experiment submitted to the server with a token ($l_id)"
 
-printf '{"kernels": "%s", "trained": "%s", "single": "%s", "failed": "%s", "spectrum": "%s", "audit": "%s", "sweep": "%s", "long": "%s", "token_base": "%s", "token": "dashboard-secret"}\n' \
-    "$k_id" "$t_id" "$s_id" "$f_id" "$p_id" "$a_id" "$w_id" "$l_id" "$tbase" >"$work/ids.json"
+printf '{"kernels": "%s", "trained": "%s", "single": "%s", "failed": "%s", "spectrum": "%s", "audit": "%s", "sweep": "%s", "rsweep": "%s", "long": "%s", "token_base": "%s", "token": "dashboard-secret"}\n' \
+    "$k_id" "$t_id" "$s_id" "$f_id" "$p_id" "$a_id" "$w_id" "$r_id" "$l_id" "$tbase" >"$work/ids.json"
 timeout 240 "$node" "$here/dashboard.mjs" "$base" "$artifacts" "$work/ids.json"
 rc=$?
 check $rc "the dashboard in Chromium (screenshots in $artifacts)"

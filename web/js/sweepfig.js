@@ -35,7 +35,6 @@ export function renderSweeps(container, exp, curves, points, ctl) {
   const keep = new Set();
   for (const [field, list] of byField) {
     const key = 'sweep-' + field;
-    keep.add('fig-' + key);
     const pts = [];
     const limits = [];
     for (const s of list) {
@@ -53,6 +52,8 @@ export function renderSweeps(container, exp, curves, points, ctl) {
           std: rs.length === 1 ? rs[0].std : null, kind: 'infinite-width limit', style: { color: lst.color, dash: '5,4' } });
       }
     }
+    if (!pts.some((p) => isNum(p.mean)) && !limits.some((l) => isNum(l.mean))) continue;   /* nothing to draw */
+    keep.add('fig-' + key);
     const uniqLimits = limits.filter((l, i) => limits.findIndex((m) => m.series.split(' · ')[1] === l.series.split(' · ')[1] && m.mean === l.mean) === i);
     const xs = pts.map((p) => p.value).filter(isNum);
     const logX = xs.length && xs.every((v) => v > 0) && Math.max(...xs) / Math.min(...xs) >= 4;
@@ -82,8 +83,9 @@ export function renderSweeps(container, exp, curves, points, ctl) {
       }
       marks.push(Plot.tip(pts, Plot.pointer({ x: 'value', y: 'mean', fontSize: 11,
         title: (p) => p.arm + '\n' + field + ' ' + p.value + '\n' + metricLabel(metric) + ' ' + fmtSig(p.mean, 4) + (p.std !== null ? ' ± ' + fmtSig(p.std, 2) : '') })));
-      fig.el.dataset.xDomain = x.join(',');
-      fig.el.dataset.yDomain = y.join(',');
+      // (a domain is null when the metric has no finite value to draw, e.g. accuracy of a regression)
+      fig.el.dataset.xDomain = x ? x.join(',') : '';
+      fig.el.dataset.yDomain = y ? y.join(',') : '';
       fig.el.dataset.logY = String(logY);
       const xTicks = Array.from(new Set(xs)).sort((a, b) => a - b);
       const xAxis = { label: field + ' →', labelAnchor: 'center', labelOffset: 36 };
