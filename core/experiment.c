@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 #include "dmilab/data.h"
+#include "dmilab/arm.h"
 #include "dmilab/experiment.h"
 #include "dmilab/cost.h"
 #include "dmilab/kernel.h"
@@ -15,7 +16,7 @@
 #include "dmilab/sha256.h"
 #include "dmilab/transform.h"
 #include "data/variant.h"
-#include "readout.h"
+#include "readout_stage.h"
 
 static double now(void)
 {
@@ -163,14 +164,6 @@ static int data_source(runner *R, int d, dml_variant_source *src, dml_error *err
 static void progress(runner *r)
 {
     if (r->h->on_progress) r->h->on_progress(r->h->ctx, r->total ? (double)r->done / (double)r->total : 1.0);
-}
-
-void dml_arm_names(const dml_spec *s, int d, int m, int i, char *arm, char *data, char *model, char *inference)
-{
-    snprintf(data, DML_NAME_MAX, "%s", s->data[d].name);
-    snprintf(model, DML_NAME_MAX, "%s", s->models[m].name);
-    snprintf(inference, DML_NAME_MAX, "%s", s->inference[i].name);
-    snprintf(arm, DML_ARM_MAX, "%s/%s/%s", data, model, inference);
 }
 
 static void arm_name(const dml_spec *s, int d, int m, int i, dml_point *p)

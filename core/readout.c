@@ -1,9 +1,11 @@
-/* The runner's spectral readout stage (readout.h) and an arm's predicted curve (dml_arm_spectrum_predict). */
+/* The runner's spectral readout stage (readout_stage.h) and an arm's predicted curve (dmilab/readout.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "readout.h"
+#include "dmilab/arm.h"
+#include "dmilab/readout.h"
+#include "readout_stage.h"
 
 static double now(void)
 {

@@ -1,11 +1,13 @@
 /* dmilab internal: the runner's spectral readout stage (docs/spectrum.md): the spectrum of each kernel arm of one
  * unit and the learning curve it predicts, reported through the run hooks. */
-#ifndef DMILAB_READOUT_H
-#define DMILAB_READOUT_H
+#ifndef DMILAB_READOUT_STAGE_H
+#define DMILAB_READOUT_STAGE_H
 
 #include <stddef.h>
 #include "dmilab/data.h"
-#include "dmilab/experiment.h"
+#include "dmilab/error.h"
+#include "dmilab/run_hooks.h"
+#include "dmilab/spec.h"
 
 /** The spectral readout of the kernel arms of unit (data d, model m) in repeat 0, from the unit's Gram matrices
  *  Knn (NNGP) and Tnn (NTK), row-major with leading dimension ldk >= s->spectrum_n, on the training set tr (its
