@@ -10,20 +10,15 @@
 #include "dmilab/audit.h"
 #include "dmilab/spec.h"
 #include "jfield.h"
-#include "spec_internal.h"
+#include "spec_data.h"
+#include "spec_sweep.h"
 
-static const char *const source_names[] = {DML_SOURCES(DML_ENUM_NAME)};
-static const char *const subset_names[] = {DML_SUBSETS(DML_ENUM_NAME)};
-static const char *const transform_names[] = {DML_TRANSFORMS(DML_ENUM_NAME)};
 static const char *const method_names[] = {DML_METHODS(DML_ENUM_NAME)};
 static const char *const metric_names[] = {DML_METRICS(DML_ENUM_NAME)};
 static const char *const op_names[] = {DML_OPS(DML_ENUM_NAME)};
 static const char *const param_names[] = {"ntk", "standard"};   /* indexed by dml_parameterization */
 
 #define NAME_OF(table, n, v) ((unsigned)(v) < (unsigned)(n) ? table[v] : "?")
-const char *dml_source_name(dml_source s) { return NAME_OF(source_names, DML_N_SOURCES, s); }
-const char *dml_subset_name(dml_subset s) { return NAME_OF(subset_names, DML_N_SUBSETS, s); }
-const char *dml_transform_name(dml_transform_kind k) { return NAME_OF(transform_names, DML_N_TRANSFORMS, k); }
 const char *dml_method_name(dml_method m) { return NAME_OF(method_names, DML_N_METHODS, m); }
 const char *dml_metric_name(dml_metric m) { return NAME_OF(metric_names, DML_N_METRICS, m); }
 const char *dml_op_name(dml_op op) { return NAME_OF(op_names, DML_N_OPS, op); }
@@ -32,21 +27,6 @@ dml_optimizer dml_method_optimizer(dml_method m)
 {
     return m == DML_INF_GD ? DML_OPT_GD : m == DML_INF_ADAM ? DML_OPT_ADAM : DML_OPT_SGD;
 }
-
-dml_shape dml_data_shape(const dml_data_spec *d)
-{
-    int r = d->resize > 0 ? d->resize : 1;
-    if (dml_source_is_synthetic(d->source)) return d->syn.shape;
-    if (d->source == DML_SRC_NPY) {
-        dml_shape sh = d->npy_shape;
-        if (sh.nd == 2) sh.size[0] /= r, sh.size[1] /= r;
-        return sh;
-    }
-    dml_shape sh = {.nd = 2, .size = {d->rows / r, d->cols / r}, .channels = 1};
-    return sh;
-}
-
-int dml_data_outputs(const dml_data_spec *d) { return d->outputs > 0 ? d->outputs : d->classes ? d->classes : 10; }
 
 void dml_arm_train_config(const dml_inference *inf, const dml_model *m, dml_train_config *out)
 {
@@ -448,7 +428,7 @@ int dml_spec_from_json(const cJSON *root, const char *data_root, dml_spec *s, dm
     for (int i = 0; i < nd; i++, s->ndata++) {
         dml_spec_field(s, "data", i, NULL, f, sizeof f);
         if (dml_spec_parse_data(list_item(jd, i), f, data_root, &s->data[i], err)) goto out;
-        unique_name(s->data[i].name, source_names[s->data[i].source], taken, i);
+        unique_name(s->data[i].name, dml_source_name(s->data[i].source), taken, i);
         memcpy(taken[i], s->data[i].name, DML_NAME_MAX);
     }
     for (int i = 0; i < nm_; i++, s->nmodels++) {

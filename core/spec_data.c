@@ -1,6 +1,6 @@
 /* The data variants of a spec (DESIGN section 3): IDX images, a user's own .npy arrays and the synthetic sources,
  * with subsets and transforms; parsed into dml_data_spec, every file opened inside the data root, and written
- * back as the resolved spec. */
+ * back as the resolved spec (spec_data.h); the data enums' names and a variant's shape and outputs (data_spec.h). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,9 +8,9 @@
 #include "dmilab/data.h"
 #include "dmilab/model_json.h"
 #include "dmilab/npy.h"
-#include "dmilab/spec.h"
+#include "dmilab/data_spec.h"
 #include "jfield.h"
-#include "spec_internal.h"
+#include "spec_data.h"
 
 #define FASHION_MNIST_DIR "/usr/share/datasets/fashion-mnist"
 #define MAX_OUTPUTS 4096
@@ -20,6 +20,25 @@ static const char *const subset_names[] = {DML_SUBSETS(DML_ENUM_NAME)};
 static const char *const transform_names[] = {DML_TRANSFORMS(DML_ENUM_NAME)};
 static const char *const target_names[] = {"teacher", "local-polynomial"};   /* indexed by dml_syn_target_kind */
 const char *const dml_npy_file_fields[DML_NPY_FILES] = {"x_train", "y_train", "x_test", "y_test"};
+
+const char *dml_source_name(dml_source s) { return (unsigned)s < DML_N_SOURCES ? source_names[s] : "?"; }
+const char *dml_subset_name(dml_subset s) { return (unsigned)s < DML_N_SUBSETS ? subset_names[s] : "?"; }
+const char *dml_transform_name(dml_transform_kind k) { return (unsigned)k < DML_N_TRANSFORMS ? transform_names[k] : "?"; }
+
+dml_shape dml_data_shape(const dml_data_spec *d)
+{
+    int r = d->resize > 0 ? d->resize : 1;
+    if (dml_source_is_synthetic(d->source)) return d->syn.shape;
+    if (d->source == DML_SRC_NPY) {
+        dml_shape sh = d->npy_shape;
+        if (sh.nd == 2) sh.size[0] /= r, sh.size[1] /= r;
+        return sh;
+    }
+    dml_shape sh = {.nd = 2, .size = {d->rows / r, d->cols / r}, .channels = 1};
+    return sh;
+}
+
+int dml_data_outputs(const dml_data_spec *d) { return d->outputs > 0 ? d->outputs : d->classes ? d->classes : 10; }
 
 /* The fields of each family of sources; a field of another family is named in its error. */
 static const char *const common_keys[] = {"name", "source", "n_train", "n_test", "subset", "transform", NULL};

@@ -4,7 +4,7 @@
 #include <string.h>
 #include "dmilab/json.h"
 #include "jfield.h"
-#include "spec_internal.h"
+#include "spec_sweep.h"
 
 /* Fields that select which other fields apply, or name the entry: never swept. */
 static const char *const fixed[] = {"name", "arch", "method", NULL};

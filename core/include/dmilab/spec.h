@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cjson/cJSON.h>
+#include "dmilab/data_spec.h"
 #include "dmilab/enum.h"
 #include "dmilab/error.h"
 #include "dmilab/model.h"
@@ -13,32 +14,16 @@
 #include "dmilab/synthetic.h"
 #include "dmilab/training.h"
 
-#define DML_PATH_MAX 1024
-#define DML_MAX_SIZES 64
-#define DML_MAX_TRANSFORMS 8
 #define DML_MAX_TAGS 16
 #define DML_TAG_MAX 33     /**< tags are 1..32 of [A-Za-z0-9._-] */
 
-/* The spec's enums and their API names, each from one X-macro list X(id, "name"). */
-#define DML_SOURCES(X) X(DML_SRC_FASHION_MNIST, "fashion-mnist") X(DML_SRC_MNIST, "mnist") X(DML_SRC_NPY, "npy") \
-    X(DML_SRC_SPHERE, "sphere") X(DML_SRC_GAUSSIAN, "gaussian")
-#define DML_SUBSETS(X) X(DML_SUBSET_RANDOM, "random") X(DML_SUBSET_HEAD, "head")
-#define DML_TRANSFORMS(X)                                                                                    \
-    X(DML_TF_ORTHOGONAL, "orthogonal") X(DML_TF_PERMUTATION, "permutation")                                  \
-    X(DML_TF_LOCAL_ORTHOGONAL, "local-orthogonal") X(DML_TF_CHANNEL_ORTHOGONAL, "channel-orthogonal")        \
-    X(DML_TF_TRANSLATION, "translation") X(DML_TF_SIGNED_PERMUTATION, "signed-permutation")
+/* The spec's enums beyond the data's (data_spec.h) and their API names, each from one X-macro list X(id, "name"). */
 #define DML_METHODS(X) X(DML_INF_NNGP, "nngp") X(DML_INF_NTK, "ntk") X(DML_INF_GD, "gd") X(DML_INF_SGD, "sgd") \
     X(DML_INF_ADAM, "adam")
 #define DML_METRICS(X) X(DML_METRIC_TEST_ACCURACY, "test_accuracy") X(DML_METRIC_TEST_MSE, "test_mse")       \
     X(DML_METRIC_TRAIN_MSE, "train_mse")
 #define DML_OPS(X) X(DML_OP_LT, "<") X(DML_OP_LE, "<=") X(DML_OP_GT, ">") X(DML_OP_GE, ">=") X(DML_OP_EQ, "==")
 
-typedef enum { DML_SOURCES(DML_ENUM_ID) } dml_source;
-enum { DML_N_SOURCES = 0 DML_SOURCES(DML_ENUM_COUNT) };
-typedef enum { DML_SUBSETS(DML_ENUM_ID) } dml_subset;
-enum { DML_N_SUBSETS = 0 DML_SUBSETS(DML_ENUM_COUNT) };
-typedef enum { DML_TRANSFORMS(DML_ENUM_ID) } dml_transform_kind;
-enum { DML_N_TRANSFORMS = 0 DML_TRANSFORMS(DML_ENUM_COUNT) };
 typedef enum { DML_METHODS(DML_ENUM_ID) } dml_method;
 enum { DML_N_METHODS = 0 DML_METHODS(DML_ENUM_COUNT) };
 typedef enum { DML_METRICS(DML_ENUM_ID) } dml_metric;
@@ -46,67 +31,10 @@ enum { DML_N_METRICS = 0 DML_METRICS(DML_ENUM_COUNT) };
 typedef enum { DML_OPS(DML_ENUM_ID) } dml_op;
 enum { DML_N_OPS = 0 DML_OPS(DML_ENUM_COUNT) };
 
-/** API names of the enums above ("fashion-mnist", "head", "translation", "adam", "test_mse", "<=");
- *  "?" outside the enum. */
-const char *dml_source_name(dml_source s);
-const char *dml_subset_name(dml_subset s);
-const char *dml_transform_name(dml_transform_kind k);
+/** API names of the enums above ("adam", "test_mse", "<="); "?" outside the enum. */
 const char *dml_method_name(dml_method m);
 const char *dml_metric_name(dml_metric m);
 const char *dml_op_name(dml_op op);
-
-/** One input transform (DESIGN 2.2), applied after preprocessing to train and test alike. */
-typedef struct {
-    dml_transform_kind kind;
-    uint64_t seed;
-    int per_example;             /**< translation only: each input its own shift (dml_translate_each) */
-    int max_shift;               /**< per_example: shifts uniform over -max_shift..max_shift; 0 = every shift */
-} dml_transform;
-
-/** Nonzero for the IDX sources (fashion-mnist, mnist), which read a directory of four IDX files. */
-static inline int dml_source_is_idx(dml_source s) { return s == DML_SRC_FASHION_MNIST || s == DML_SRC_MNIST; }
-/** Nonzero for the synthetic sources (sphere, gaussian). */
-static inline int dml_source_is_synthetic(dml_source s) { return s == DML_SRC_SPHERE || s == DML_SRC_GAUSSIAN; }
-
-/** The four arrays of an `npy` source, in the order x_train, y_train, x_test, y_test. */
-enum { DML_NPY_X_TRAIN, DML_NPY_Y_TRAIN, DML_NPY_X_TEST, DML_NPY_Y_TEST, DML_NPY_FILES };
-extern const char *const dml_npy_file_fields[DML_NPY_FILES];   /**< "x_train", "y_train", "x_test", "y_test" */
-
-/** One data variant (D). */
-typedef struct {
-    char name[DML_NAME_MAX];
-    dml_source source;
-    char path[DML_PATH_MAX];     /**< IDX sources: canonical directory of the IDX files, inside the data root */
-    char npy[DML_NPY_FILES][DML_PATH_MAX];   /**< npy: the four files (canonical when parsed with a data root) */
-    /** npy: the x arrays as read from the headers at parsing (0 without file access): shape (before `resize`),
-     *  dtype uint8 (divided by 255) or not; y: labels (integer dtype) or regression targets of y_outputs. */
-    dml_shape npy_shape;
-    int npy_uint8;
-    int npy_labels;              /**< 1: integer y (classification, one-hot minus 0.1); 0: float targets */
-    int standardize;             /**< per-example standardization (IDX always; npy (n, H, W, C) images by default) */
-    dml_synthetic syn;           /**< sphere, gaussian: input shape, target, noise */
-    int outputs;                 /**< k outputs: classes, the labels' range, the targets' columns or target.outputs */
-    int rows, cols;              /**< the image side read from the IDX headers at parsing (0 when parsed without
-                                      file access); `resize` divides both */
-    size_t train_images, test_images;   /**< images in the train and t10k files (0 without file access) */
-    int resize;                  /**< average-pooling factor, divides the image side */
-    size_t n_train[DML_MAX_SIZES];
-    int nn_train;                /**< sizes, strictly increasing after parsing (sorted, deduplicated) */
-    size_t n_test;
-    dml_subset subset;
-    int classes;                 /**< k classes kept (labels 0..k-1); 0 = all (labelled sources only) */
-    dml_transform transform[DML_MAX_TRANSFORMS];
-    int ntransform;
-} dml_data_spec;
-
-/** The input shape the models see for a data variant: IDX (rows/resize, cols/resize) positions of 1 channel
- *  (DESIGN section 3: average pooling by `resize`); npy the x arrays' shape, (H/resize, W/resize, C) for images;
- *  synthetic its `shape`. The one place this shape is computed. */
-dml_shape dml_data_shape(const dml_data_spec *d);
-
-/** The number of outputs k of a data variant: `classes`, or 10 for IDX sources; for npy `classes`, or one more
- *  than the largest training label, or the columns of float targets; synthetic: target.outputs. */
-int dml_data_outputs(const dml_data_spec *d);
 
 /** Nonzero for the infinite-width kernel methods nngp and ntk. */
 static inline int dml_method_is_kernel(dml_method m) { return m == DML_INF_NNGP || m == DML_INF_NTK; }

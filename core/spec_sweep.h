@@ -1,19 +1,11 @@
-/* dmilab internal: the parts of spec parsing that live apart from spec.c: data variants of every source
- * (spec_data.c) and the grid expansion of swept model and inference fields (spec_sweep.c). */
-#ifndef DMILAB_SPEC_INTERNAL_H
-#define DMILAB_SPEC_INTERNAL_H
+/* dmilab internal: the grid expansion of swept model and inference fields (spec_sweep.c, DESIGN 3.1), for the
+ * spec parser. */
+#ifndef DMILAB_SPEC_SWEEP_H
+#define DMILAB_SPEC_SWEEP_H
 
 #include <cjson/cJSON.h>
 #include "dmilab/error.h"
 #include "dmilab/spec.h"
-
-/** Parse one data variant at field path `path` ("data[1]"). With a data root every file is resolved and opened
- *  inside it and the headers are read (IDX: image side and counts; npy: shapes, dtypes, lengths); without one
- *  (NULL) no file is touched. Returns 0, or -1 with DML_ERR_INVALID_SPEC naming the field. */
-int dml_spec_parse_data(const cJSON *o, const char *path, const char *root, dml_data_spec *d, dml_error *err);
-
-/** The resolved JSON of one data variant (every default written out; parses back to the same variant). */
-cJSON *dml_spec_data_json(const dml_data_spec *d);
 
 /** The sweep expansion of one model or inference entry `o` at path `path` ("models[0]"): every key of o whose
  *  value is a list, other than the keys in `lists` (fields whose value is a list anyway, e.g. a model's
