@@ -653,6 +653,16 @@ static void col_copy(sqlite3_stmt *s, int i, char *dst, size_t cap)
     snprintf(dst, cap, "%s", t ? (const char *)t : "");
 }
 
+/* An arm's four name columns from column i on (arm, data, model, inference, as the points and spectra tables hold
+ * them), into the fields of a dml_point or a dml_arm_spectrum (DML_ARM_MAX and DML_NAME_MAX bytes). */
+static void col_arm(sqlite3_stmt *s, int i, char *arm, char *data, char *model, char *inference)
+{
+    col_copy(s, i, arm, DML_ARM_MAX);
+    col_copy(s, i + 1, data, DML_NAME_MAX);
+    col_copy(s, i + 2, model, DML_NAME_MAX);
+    col_copy(s, i + 3, inference, DML_NAME_MAX);
+}
+
 int store_points(store *st, const char *id, point_list *out)
 {
     sqlite3 *db = acquire(st);
@@ -670,10 +680,7 @@ int store_points(store *st, const char *id, point_list *out)
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         dml_point p;
         memset(&p, 0, sizeof p);
-        col_copy(s, 1, p.arm, sizeof p.arm);
-        col_copy(s, 2, p.data, sizeof p.data);
-        col_copy(s, 3, p.model, sizeof p.model);
-        col_copy(s, 4, p.inference, sizeof p.inference);
+        col_arm(s, 1, p.arm, p.data, p.model, p.inference);
         p.n_train = (size_t)sqlite3_column_int64(s, 5);
         p.repeat = sqlite3_column_int(s, 6);
         p.test_mse = col_real(s, 7);
@@ -994,10 +1001,7 @@ int store_spectra(store *st, const char *id, int arrays, spectrum_list *out)
         dml_spectrum sp;
         memset(&a, 0, sizeof a);
         memset(&sp, 0, sizeof sp);
-        col_copy(s, 1, a.arm, sizeof a.arm);
-        col_copy(s, 2, a.data, sizeof a.data);
-        col_copy(s, 3, a.model, sizeof a.model);
-        col_copy(s, 4, a.inference, sizeof a.inference);
+        col_arm(s, 1, a.arm, a.data, a.model, a.inference);
         sp.n = (size_t)sqlite3_column_int64(s, 5);
         sp.k = (size_t)sqlite3_column_int64(s, 6);
         a.ridge = col_real(s, 7);
