@@ -881,6 +881,11 @@ int store_db_get_experiment(store *st, sqlite3 *db, const char *id, store_experi
     return get_in(st, db, id, out);
 }
 
+char *store_db_col_dup(sqlite3_stmt *s, int i)
+{
+    return col_dup(s, i);
+}
+
 /* ---- spectra (the spectral readout of the kernel arms) ---- */
 
 int store_have_spectrum(store *st, const char *id, const char *arm)

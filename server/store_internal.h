@@ -29,6 +29,10 @@ int store_db_commit(store *st, sqlite3 *db);
 /** Log the connection's last error as `what` and classify it (STORE_BUSY, STORE_FULL, ...). */
 int store_db_fail(store *st, sqlite3 *db, const char *what);
 
+/** A copy of text column i of the current row of `s` (free it), or NULL when the column is NULL or out of
+ *  memory. */
+char *store_db_col_dup(sqlite3_stmt *s, int i);
+
 /** Read experiment `id` on `db`: 1 found, 0 not, or a negative error. */
 int store_db_get_experiment(store *st, sqlite3 *db, const char *id, store_experiment *out);
 

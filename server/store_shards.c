@@ -17,12 +17,6 @@
  * cost-model seconds), else its points. */
 #define WEIGHT "COALESCE(weight, points)"
 
-static char *dup_col(sqlite3_stmt *s, int i)
-{
-    const unsigned char *t = sqlite3_column_text(s, i);
-    return t ? strdup((const char *)t) : NULL;
-}
-
 void store_shard_free(store_shard *s)
 {
     free(s->unit);
@@ -114,11 +108,11 @@ int store_shard_claim(store *st, const char *worker, int threads, const char *sl
         snprintf(out->experiment_id, sizeof out->experiment_id, "%s", (const char *)sqlite3_column_text(s, 0));
         out->idx = sqlite3_column_int(s, 1);
         snprintf(out->kind, sizeof out->kind, "%s", (const char *)sqlite3_column_text(s, 2));
-        out->unit = dup_col(s, 3);
+        out->unit = store_db_col_dup(s, 3);
         out->points = sqlite3_column_int(s, 4);
         out->claims = sqlite3_column_int(s, 5) + 1;
-        out->resolved_spec = dup_col(s, 6);
-        out->provenance = dup_col(s, 7);
+        out->resolved_spec = store_db_col_dup(s, 6);
+        out->provenance = store_db_col_dup(s, 7);
         out->after_from = sqlite3_column_int(s, 8);
         out->after_to = sqlite3_column_int(s, 9);
     } else {
@@ -222,7 +216,7 @@ int store_shard_unit(store *st, const char *id, int idx, const char *worker, cha
     int rc = s ? sqlite3_step(s) : SQLITE_ERROR, ret = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
     if (ret == 1) {
         snprintf(kind, 16, "%s", (const char *)sqlite3_column_text(s, 0));
-        if (!(*unit = dup_col(s, 1)))
+        if (!(*unit = store_db_col_dup(s, 1)))
             ret = STORE_ERROR;
     }
     if (ret == -1)
@@ -239,7 +233,7 @@ char *store_shards_kernels(store *st, const char *id)
         return NULL;
     sqlite3_stmt *s = store_db_prep(db, "SELECT '[' || COALESCE(group_concat(kernel, ','), '') || ']' FROM (SELECT kernel "
                                     "FROM shards WHERE experiment_id = ? AND kernel IS NOT NULL ORDER BY idx)", "t", id);
-    char *out = s && sqlite3_step(s) == SQLITE_ROW ? dup_col(s, 0) : NULL;
+    char *out = s && sqlite3_step(s) == SQLITE_ROW ? store_db_col_dup(s, 0) : NULL;
     if (!out)
         store_db_fail(st, db, "shard kernels");
     sqlite3_finalize(s);
