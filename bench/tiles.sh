@@ -15,7 +15,12 @@
 #                                         of tiles, the tiles done, progress, ETA, the server's peak RSS and the
 #                                         cancel latency; then a second run killed with SIGKILL after WAIT seconds
 #                                         and restarted: tiles stored, rewritten (recomputed) after the restart
-# A shortened run: it stops after the measurements (the experiment is cancelled), it does not finish the kernel.
+#   bench/tiles.sh full [N] [M]          the full-size fcn NNGP + NTK learning curve of issue 15 with `dmilab run`:
+#                                         Fashion-MNIST 28x28, n_train N/16, N/8, N/4, N/2, N (default 60000), n_test
+#                                         M (default 10000), --max-memory 20 GiB, a fresh tile directory (about 38 GB
+#                                         of tiles at N 60,000: TILE_DIR, default a temporary one, removed after):
+#                                         wall and CPU time, peak RSS (/usr/bin/time), the tile bytes, the accuracies
+# interrupt and cache: a shortened run: it stops after the measurements (the experiment is cancelled), it does not finish the kernel.
 # Environment: DMILAB=path/to/dmilab (default build/server/dmilab), BENCH_SOLVE (default build/bench/bench_solve),
 # THREADS (default 2). bench_solve gets OPENBLAS_CORETYPE=SkylakeX when the CPU has AVX-512 (as dmilab chooses
 # for itself, server/main.c), unless it is set.
@@ -85,6 +90,23 @@ cache)
     done
     printf 'second run (kernel cache hit), medians of 3: %.2f s wall, %.2f s CPU; the solves alone (2 methods x 3 sizes): %.2f s wall, %.2f s CPU; ratios %.2f wall, %.2f CPU\n' \
         "$mwall" "$mcpu" "$swall" "$scpu" "$(echo "$mwall / $swall" | bc -l)" "$(echo "$mcpu / $scpu" | bc -l)"
+    ;;
+full)
+    N=${2:-60000}; M=${3:-10000}
+    sizes="$((N / 16)), $((N / 8)), $((N / 4)), $((N / 2)), $N"
+    echo "{\"name\": \"fmnist-fcn-full-$N\", \"data\": {\"source\": \"fashion-mnist\", \"n_train\": [$sizes],
+          \"n_test\": $M}, \"models\": {\"arch\": \"fcn\"}, \"inference\": [{\"method\": \"nngp\"},
+          {\"method\": \"ntk\"}]}" >"$tmp/full.json"
+    tiles_dir=${TILE_DIR:-$tmp/tiles}
+    /usr/bin/time -f '%e %U %S %M' -o "$tmp/time" "$DMILAB" run --threads "$THREADS" --max-memory 21474836480 \
+        --tile-dir "$tiles_dir" --cache-bytes $((1 << 50)) "$tmp/full.json" >"$tmp/out.json" 2>"$tmp/err" ||
+        { cat "$tmp/err" >&2; exit 1; }
+    read -r wall user sys rss <"$tmp/time"
+    printf 'fcn 28x28, n_train [%s], n_test %s, %s threads: %.0f s wall (%.1f min), %.0f s CPU (%.0f user, %.0f system), peak RSS %.2f GiB, %s of tiles\n' \
+        "$sizes" "$M" "$THREADS" "$wall" "$(echo "$wall / 60" | bc -l)" "$(echo "$user + $sys" | bc)" "$user" "$sys" \
+        "$(echo "$rss / 1048576" | bc -l)" "$(du -sh "$tiles_dir" | cut -f1)"
+    field '"\n".join("%s n_train %d: test accuracy %.4f, test MSE %.5f" % (p["inference"], p["n_train"], p["test_accuracy"], p["test_mse"]) for p in d["points"])' <"$tmp/out.json"
+    [ -z "${TILE_DIR:-}" ] || echo "tiles kept in $TILE_DIR (the kernel cache of later runs)"
     ;;
 interrupt)
     ARCH=${2:?arch}; N=${3:-20000}; RESIZE=${4:-2}; WAIT=${5:-30}

@@ -225,7 +225,7 @@ static void run_on_progress(void *p, double fraction)
         fprintf(stderr, "\rdmilab run: %5.1f%%", 100 * fraction);
 }
 
-#define RUN_USAGE "dmilab run [--data-root DIR] [--threads N] [--tile-dir DIR] [--cache-bytes N] SPEC.json   (- reads " \
+#define RUN_USAGE "dmilab run [--data-root DIR] [--threads N] [--tile-dir DIR] [--cache-bytes N] [--max-* N] SPEC.json   (- reads " \
                   "standard input)"
 
 /* mkdir -p: 0 when `dir` is a directory now. */
@@ -261,10 +261,20 @@ int cmd_run(int argc, char **argv)
     int threads = util_ncpu(), npos;
     char *pos[1], *rest[64], tile_dir[PATH_MAX];
     int nrest = 0;
-    serve_config defaults;   /* the limits of a default `dmilab serve` */
+    serve_config defaults;   /* the limits of a default `dmilab serve`, then DMILAB_MAX_* and --max-* */
     config_defaults(&defaults);
     double cache_bytes = (double)defaults.cache_bytes;
     default_tile_dir(tile_dir, sizeof tile_dir);
+    char **args = malloc(sizeof *args * (size_t)(argc > 0 ? argc : 1));
+    int nargs = 0;
+    if (!args || config_parse_limits(&defaults, argc, argv, args, &nargs, "run") != 0) {
+        free(args);
+        return 2;
+    }
+    argc = nargs < 64 ? nargs : 64;
+    memcpy(rest, args, sizeof *args * (size_t)argc);
+    free(args);
+    argv = rest;
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--tile-dir") == 0) {
             if (i + 1 >= argc || !argv[i + 1][0]) {
@@ -282,8 +292,8 @@ int cmd_run(int argc, char **argv)
             }
             cache_bytes = (double)b;
             i++;
-        } else if (nrest < 64) {
-            rest[nrest++] = argv[i];
+        } else {
+            rest[nrest++] = argv[i];   /* in place: nrest <= i */
         }
     }
     argc = nrest;
@@ -304,7 +314,10 @@ int cmd_run(int argc, char **argv)
                    "  --tile-dir DIR      the cache's directory (default $XDG_CACHE_HOME/dmilab/tiles, or\n"
                    "                      ~/.cache/dmilab/tiles; created; shared safely by runs and servers at once)\n"
                    "  --cache-bytes N     bytes of finished kernels kept there, least recently used evicted first\n"
-                   "                      (default 2147483648, as dmilab serve; 0 keeps none after their run)\n", RUN_USAGE);
+                   "                      (default 2147483648, as dmilab serve; 0 keeps none after their run)\n"
+                   "  --max-memory N, --max-n-train N, ... every limit of `dmilab serve --help` (--max-*), with its\n"
+                   "                      DMILAB_* variable and default: a spec above one is refused (exit status 2)\n",
+                   RUN_USAGE);
             return 0;
         }
     if (parse_opts(argc, argv, &threads, defaults.data_root, sizeof defaults.data_root, pos, &npos, 1, "run") != 0)
@@ -331,6 +344,9 @@ int cmd_run(int argc, char **argv)
     if (rc == 0 && (rc = dml_spec_admit(&spec, &defaults.limits, &err)) != 0)
         dml_spec_free(&spec);
     if (rc != 0) {
+        char hint[160];
+        config_limit_hint(&defaults, err.limit, hint, sizeof hint);
+        if (hint[0] && strlen(err.message) + strlen(hint) < sizeof err.message) strcat(err.message, hint);
         print_dml_error(&err);
         return 2;
     }

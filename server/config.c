@@ -146,12 +146,12 @@ static void store_number(serve_config *c, const option *o, long long v)
         *(size_t *)dst = (size_t)v;
 }
 
-static int set(serve_config *c, const option *o, const char *val, const char *source)
+static int set(serve_config *c, const option *o, const char *val, const char *source, const char *cmd)
 {
     char *dst = (char *)c + o->offset;
     if (o->type == OPT_STR) {
         if (strlen(val) >= o->cap) {
-            fprintf(stderr, "dmilab serve: %s: value too long\n", source);
+            fprintf(stderr, "dmilab %s: %s: value too long\n", cmd, source);
             return -1;
         }
         memcpy(dst, val, strlen(val) + 1);
@@ -161,7 +161,7 @@ static int set(serve_config *c, const option *o, const char *val, const char *so
     errno = 0;
     long long v = strtoll(val, &end, 10);
     if (errno || end == val || *end || v < o->min || v > o->max) {
-        fprintf(stderr, "dmilab serve: %s: expected an integer in [%lld, %lld], got '%s'\n", source, o->min,
+        fprintf(stderr, "dmilab %s: %s: expected an integer in [%lld, %lld], got '%s'\n", cmd, source, o->min,
                 o->max, val);
         return -1;
     }
@@ -182,12 +182,50 @@ void config_defaults(serve_config *c)
     c->limits.threads = c->threads;
 }
 
+/* The row of flag name[0..nlen), or NULL. */
+static const option *find_option(const char *name, size_t nlen)
+{
+    for (size_t i = 0; i < NOPT; i++)
+        if (strlen(options[i].flag) == nlen && strncmp(options[i].flag, name, nlen) == 0)
+            return &options[i];
+    return NULL;
+}
+
+int config_parse_limits(serve_config *c, int argc, char **argv, char **rest, int *nrest, const char *cmd)
+{
+    for (size_t i = 0; i < NOPT; i++) {
+        const char *v = getenv(options[i].env);
+        if (options[i].limit != DML_LIMIT_NONE && v && *v && set(c, &options[i], v, options[i].env, cmd) != 0)
+            return -1;
+    }
+    *nrest = 0;
+    for (int a = 0; a < argc; a++) {
+        const char *arg = argv[a], *name = arg + 2, *eq = strchr(arg, '=');
+        const option *o = strncmp(arg, "--", 2) == 0 ? find_option(name, eq ? (size_t)(eq - name) : strlen(name)) : NULL;
+        if (!o || o->limit == DML_LIMIT_NONE) {
+            rest[(*nrest)++] = argv[a];
+            continue;
+        }
+        const char *val = eq ? eq + 1 : NULL;
+        if (!val) {
+            if (a + 1 >= argc) {
+                fprintf(stderr, "dmilab %s: option '%s' needs a value\n", cmd, arg);
+                return -1;
+            }
+            val = argv[++a];
+        }
+        if (set(c, o, val, arg, cmd) != 0)
+            return -1;
+    }
+    return 0;
+}
+
 int config_parse(serve_config *c, int argc, char **argv)
 {
     config_defaults(c);
     for (size_t i = 0; i < NOPT; i++) {
         const char *v = getenv(options[i].env);
-        if (v && *v && set(c, &options[i], v, options[i].env) != 0)
+        if (v && *v && set(c, &options[i], v, options[i].env, "serve") != 0)
             return -1;
     }
     for (int a = 0; a < argc; a++) {
@@ -202,10 +240,7 @@ int config_parse(serve_config *c, int argc, char **argv)
         }
         const char *name = arg + 2, *eq = strchr(name, '=');
         size_t nlen = eq ? (size_t)(eq - name) : strlen(name);
-        const option *o = NULL;
-        for (size_t i = 0; i < NOPT && !o; i++)
-            if (strlen(options[i].flag) == nlen && strncmp(options[i].flag, name, nlen) == 0)
-                o = &options[i];
+        const option *o = find_option(name, nlen);
         if (!o) {
             fprintf(stderr, "dmilab serve: unknown option '%s' (see --help)\n", arg);
             return -1;
@@ -218,7 +253,7 @@ int config_parse(serve_config *c, int argc, char **argv)
             }
             val = argv[++a];
         }
-        if (set(c, o, val, arg) != 0)
+        if (set(c, o, val, arg, "serve") != 0)
             return -1;
     }
     c->limits.threads = c->threads;

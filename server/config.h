@@ -51,6 +51,13 @@ int config_parse(serve_config *c, int argc, char **argv);
  *  flags or environment; `dmilab run` admits specs with these limits. */
 void config_defaults(serve_config *c);
 
+/** The limits of `dmilab run` (and any command that admits specs outside the server): the rows of the table that
+ *  carry a dml_limit_id (--max-memory, --max-n-train, --max-experiment-seconds, ...), from their DMILAB_*
+ *  environment variables, then from "--FLAG VALUE" or "--FLAG=VALUE" in argv[0..argc), over what `c` holds
+ *  (config_defaults first). Every other argument is copied, in order, into rest[0..*nrest) (rest holds argc).
+ *  Returns 0, or -1 after printing "dmilab CMD: ..." to stderr for a malformed value or a flag without one. */
+int config_parse_limits(serve_config *c, int argc, char **argv, char **rest, int *nrest, const char *cmd);
+
 /** Default --max-memory: 16 GiB, or three quarters of the machine's physical memory when that is less
  *  (sysconf; 16 GiB when unknown), so that a default server refuses work that would exhaust its machine. */
 size_t config_default_max_memory(void);

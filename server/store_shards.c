@@ -138,6 +138,36 @@ done:
     return ret;
 }
 
+/* The seconds left of the kernel that tile shard (id, idx) belongs to, from its own `eta` at done `fraction`: its
+ * rate (seconds per weight, on what is left of it) applied to the kernel's queued tile shards, shared among its
+ * running ones (in parallel), and to its solve. Shard weights are cost-model seconds scaled into points (cluster.c
+ * plan_kernel), so that one rate serves them all. A shard that is not a tile shard of a split kernel (a whole
+ * kernel shard: its tiles are the kernel's), or whose fraction leaves no rate, keeps its own eta. */
+static double kernel_eta(sqlite3 *db, const char *id, int idx, double fraction, double eta)
+{
+    if (fraction < 0 || fraction >= 1)
+        return eta;
+    sqlite3_stmt *s = store_db_prep(
+        db, "SELECT COALESCE(me.weight, me.points), CASE WHEN k.status = 'done' THEN 0 ELSE COALESCE(k.weight, k.points) END, "
+        "(SELECT total(COALESCE(q.weight, q.points)) FROM shards q WHERE q.experiment_id = ?1 AND q.kind = 'tile' AND "
+        "q.status = 'queued' AND q.idx >= k.after_from AND q.idx < k.after_to), "
+        "(SELECT count(*) FROM shards q WHERE q.experiment_id = ?1 AND q.kind = 'tile' AND q.status = 'running' AND "
+        "q.idx >= k.after_from AND q.idx < k.after_to) "
+        "FROM shards me JOIN shards k ON k.experiment_id = me.experiment_id AND k.kind = 'solve' AND "
+        "k.after_from <= me.idx AND k.after_to > me.idx WHERE me.experiment_id = ?1 AND me.idx = ?2 AND me.kind = 'tile'",
+        "ti", id, (int64_t)idx);
+    if (s && sqlite3_step(s) == SQLITE_ROW) {
+        double self = sqlite3_column_double(s, 0), solve = sqlite3_column_double(s, 1), queued = sqlite3_column_double(s, 2);
+        int running = sqlite3_column_int(s, 3);
+        if (self > 0) {
+            double rate = eta / ((1 - fraction) * self);
+            eta += rate * (queued / (running > 1 ? running : 1) + solve);
+        }
+    }
+    sqlite3_finalize(s);
+    return eta;
+}
+
 int store_shard_renew(store *st, const char *id, int idx, const char *worker, int64_t now_ms, int64_t lease_ms,
                       double fraction, double eta_seconds, int *cancel)
 {
@@ -158,7 +188,7 @@ int store_shard_renew(store *st, const char *id, int idx, const char *worker, in
                          "tdi", id, fraction > 1 ? 1.0 : fraction, (int64_t)idx);
         if (eta_seconds >= 0)
             store_db_run(st, db, "shard eta", "UPDATE experiments SET eta_seconds = ? WHERE id = ? AND status = 'running'",
-                         "dt", eta_seconds, id);
+                         "dt", kernel_eta(db, id, idx, fraction, eta_seconds), id);
         sqlite3_stmt *s = store_db_prep(db, "SELECT cancel_requested FROM experiments WHERE id = ?", "t", id);
         int rc = s ? sqlite3_step(s) : SQLITE_ERROR;
         if (cancel)

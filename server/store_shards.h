@@ -53,7 +53,9 @@ int store_shard_claim(store *st, const char *worker, int threads, const char *sl
 /** Renew `worker`'s lease on shard (id, idx). `fraction` in [0, 1] (negative: unknown) is how much of the shard is
  *  done (its kernel tiles): the experiment's progress becomes at least the done shards' points plus that fraction of
  *  this shard's, over all points; `eta_seconds` (negative: unknown) is the time left of the shard's tiles at their
- *  measured rate, the experiment's eta_seconds. Returns 1 held (then *cancel tells whether a cancel of its experiment
+ *  measured rate; the experiment's eta_seconds becomes the time left of the shard's kernel: for a tile shard of a
+ *  split kernel, that eta plus the same rate (seconds per weight) applied to the kernel's queued tile shards
+ *  (divided among its running ones) and its solve; for any other shard, that eta. Returns 1 held (then *cancel tells whether a cancel of its experiment
  *  was requested), 0 lost (re-queued, done, or its experiment no longer running), or a negative error. */
 int store_shard_renew(store *st, const char *id, int idx, const char *worker, int64_t now_ms, int64_t lease_ms,
                       double fraction, double eta_seconds, int *cancel);
