@@ -25,6 +25,7 @@ typedef struct {
     void (*on_tiles)(void *ctx, double fraction, double eta_seconds);
     void *ctx;
     size_t tiles, tiles_seen;   /* of the kernel unit in flight */
+    double pairs, pairs_seen;   /* "tile": kernel entries of its range, and of its tiles done (its fraction) */
     point_list *out;
     spectrum_list *spectra;
     audit_list *audits;
@@ -195,6 +196,7 @@ static void hook_kernel(void *p, const dml_kernel_info *k)
     if (c->kind != K_TILE)
         c->tiles = k->tiles;   /* a tile shard's fraction is of its own range */
     c->tiles_seen = 0;
+    c->pairs_seen = 0;
     snprintf(c->key, sizeof c->key, "%s", k->key);
     c->cache = k->cache;
     c->unit_tiles = k->tiles;
@@ -240,7 +242,11 @@ static void hook_tile(void *p, const dml_tile *t, int computed, double eta_secon
         if (st && st->on_tile && st->on_tile(st->ctx, c->key, t, tile_number(c, t), computed))
             c->tile_stop = 1;
     }
-    if (c->on_tiles && c->tiles) c->on_tiles(c->ctx, (double)c->tiles_seen / (double)c->tiles, eta_seconds);
+    /* a tile shard's fraction is by pairs, as its ETA and its weight in the plan are (Gram tiles grow with their
+     * row), so that the server can extend the ETA over the kernel's other shards (store_shard_renew) */
+    c->pairs_seen += (double)(t->r1 - t->r0) * (double)t->ncols;
+    double fraction = c->pairs > 0 ? c->pairs_seen / c->pairs : (double)c->tiles_seen / (double)c->tiles;
+    if (c->on_tiles && c->tiles) c->on_tiles(c->ctx, fraction > 1 ? 1 : fraction, eta_seconds);
 }
 
 /* The kernel record of a kernel or tile shard (provenance.kernels): a tile shard's counts are those of its range. */
@@ -322,8 +328,16 @@ int shard_exec(const shard_job *job, const char *data_root, const char *tile_dir
         if (rows < 1 || n < 1 || (c.kind == K_TILE && (first < 0 || end <= first)) ||
             (c.d >= 0 && (size_t)n != spec.data[c.d].n_train[spec.data[c.d].nn_train - 1]))
             c.d = -1;
-        if (c.kind == K_TILE)
+        if (c.kind == K_TILE && c.d >= 0) {
             c.tiles = (size_t)(end - first);
+            dml_tiling tg;
+            dml_tiling_init(&tg, (size_t)n, spec.data[c.d].n_test, (size_t)rows);
+            for (size_t i = (size_t)first; i < (size_t)end && i < tg.ngram + tg.ncross; i++) {
+                dml_tile t;
+                dml_tiling_tile(&tg, i, &t);
+                c.pairs += (double)(t.r1 - t.r0) * (double)t.ncols;
+            }
+        }
     } else if (c.kind != K_KERNEL) {
         c.d = -1;
     }
