@@ -6,9 +6,40 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include "dmilab/tile_cache.h"
+
+/* Whether process `pid` of this machine has ended (kill(2) with signal 0: ESRCH). */
+static int pid_gone(long pid)
+{
+    return pid > 0 && kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+}
+
+int dml_tile_cache_sweep_tmp(const char *dir, double now, int *removed)
+{
+    DIR *d = opendir(dir);
+    *removed = 0;
+    if (!d) return -1;
+    struct dirent *e;
+    char p[1600];
+    while ((e = readdir(d))) {
+        const char *t = strstr(e->d_name, ".tmp.");
+        char *end;
+        long pid = t ? strtol(t + 5, &end, 10) : 0;
+        struct stat sb;
+        if (!t || end == t + 5 || *end != '.') continue;   /* not a writer's temporary name */
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        if (stat(p, &sb) || !S_ISREG(sb.st_mode)) continue;
+        double age = now - ((double)sb.st_mtim.tv_sec + 1e-9 * (double)sb.st_mtim.tv_nsec);
+        if (age > DML_TILE_TMP_IDLE_SECONDS && (pid_gone(pid) || age > DML_TILE_TMP_STALE_SECONDS) && unlink(p) == 0)
+            (*removed)++;
+    }
+    closedir(d);
+    return 0;
+}
 
 int dml_tile_cache_enter(const char *base, const char key[DML_SHA256_HEX], dml_tile_hold *h, dml_error *err)
 {
@@ -24,6 +55,10 @@ int dml_tile_cache_enter(const char *base, const char key[DML_SHA256_HEX], dml_t
     if (h->lock_fd < 0 || flock(h->lock_fd, LOCK_SH))
         return dml_fail(err, DML_ERR_IO, NULL, "cannot lock the kernel tile directory %s: %s", h->dir, strerror(errno));
     futimens(h->lock_fd, NULL);   /* used now */
+    struct timespec now;
+    int removed;
+    clock_gettime(CLOCK_REALTIME, &now);
+    dml_tile_cache_sweep_tmp(h->dir, (double)now.tv_sec + 1e-9 * (double)now.tv_nsec, &removed);
     return 0;
 }
 

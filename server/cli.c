@@ -271,7 +271,12 @@ int cmd_run(int argc, char **argv)
         free(args);
         return 2;
     }
-    argc = nargs < 64 ? nargs : 64;
+    if (nargs > 64) {
+        fprintf(stderr, "dmilab run: too many arguments (see --help)\n");
+        free(args);
+        return 2;
+    }
+    argc = nargs;
     memcpy(rest, args, sizeof *args * (size_t)argc);
     free(args);
     argv = rest;

@@ -200,8 +200,10 @@ int config_parse_limits(serve_config *c, int argc, char **argv, char **rest, int
     }
     *nrest = 0;
     for (int a = 0; a < argc; a++) {
-        const char *arg = argv[a], *name = arg + 2, *eq = strchr(arg, '=');
-        const option *o = strncmp(arg, "--", 2) == 0 ? find_option(name, eq ? (size_t)(eq - name) : strlen(name)) : NULL;
+        const char *arg = argv[a], *eq = strchr(arg, '=');
+        const option *o = NULL;
+        if (strncmp(arg, "--", 2) == 0)
+            o = find_option(arg + 2, eq ? (size_t)(eq - (arg + 2)) : strlen(arg + 2));
         if (!o || o->limit == DML_LIMIT_NONE) {
             rest[(*nrest)++] = argv[a];
             continue;

@@ -246,7 +246,8 @@ static void hook_tile(void *p, const dml_tile *t, int computed, double eta_secon
      * row), so that the server can extend the ETA over the kernel's other shards (store_shard_renew) */
     c->pairs_seen += (double)(t->r1 - t->r0) * (double)t->ncols;
     double fraction = c->pairs > 0 ? c->pairs_seen / c->pairs : (double)c->tiles_seen / (double)c->tiles;
-    if (c->on_tiles && c->tiles) c->on_tiles(c->ctx, fraction > 1 ? 1 : fraction, eta_seconds);
+    /* a solve finds its kernel's tiles stored: reading them is not its work done (its progress is its report) */
+    if (c->on_tiles && c->tiles && c->kind != K_SOLVE) c->on_tiles(c->ctx, fraction > 1 ? 1 : fraction, eta_seconds);
 }
 
 /* The kernel record of a kernel or tile shard (provenance.kernels): a tile shard's counts are those of its range. */

@@ -1,6 +1,7 @@
 /* dmilab tests: kernel tiles (issue 15): tiled kernels against untiled ones, resumption after a kill -9 between
  * tiles (each tile computed once), cancel during a long kernel, and the kernel cache (hits, one miss per
  * dependency, eviction under its budget). */
+#include <fcntl.h>
 #include <ftw.h>
 #include <pthread.h>
 #include <signal.h>
@@ -361,6 +362,68 @@ static void test_concurrent_save(const char *tmp)
     free(k), free(th), free(rk), free(rt);
 }
 
+/* touch DIR/NAME with modification time `t` (seconds since the epoch) */
+static void touch_at(const char *dir, const char *name, double t)
+{
+    char p[900];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    FILE *f = fopen(p, "w");
+    if (f) fclose(f);
+    struct timespec ts[2] = {{.tv_sec = (time_t)t}, {.tv_sec = (time_t)t}};
+    utimensat(AT_FDCWD, p, ts, 0);
+}
+
+static int exists_in(const char *dir, const char *name)
+{
+    char p[900];
+    struct stat sb;
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    return stat(p, &sb) == 0;
+}
+
+/* A writer killed between creating its temporary tile file and renaming it leaves the file behind; the cache
+ * removes it once it is stale (its writer gone and the file idle for a minute, or idle for an hour whatever its
+ * pid) and never a live writer's, a young one or a file of another name. */
+static void test_sweep_tmp(const char *tmp)
+{
+    pid_t child = fork();
+    if (child == 0) _exit(0);
+    waitpid(child, NULL, 0);   /* `child` is a pid whose process has ended */
+    long dead = (long)child, alive = (long)getpid();
+    char dir[700], a[80], b[80], c[80];
+    snprintf(dir, sizeof dir, "%s/sweep", tmp);
+    mkdir(dir, 0755);
+    double now = (double)time(NULL);
+    snprintf(a, sizeof a, "g-000001.tile.tmp.%ld.0", dead);
+    snprintf(b, sizeof b, "g-000002.tile.tmp.%ld.0", alive);
+    snprintf(c, sizeof c, "g-000003.tile.tmp.%ld.1", dead);
+    touch_at(dir, a, now - 120);
+    touch_at(dir, b, now - 120);
+    touch_at(dir, c, now);
+    touch_at(dir, "g-000004.tile", now - 1e5);
+    touch_at(dir, "notes.tmp.x.0", now - 1e5);
+    int removed = -1;
+    CHECK(dml_tile_cache_sweep_tmp(dir, now, &removed) == 0 && removed == 1 && !exists_in(dir, a) && exists_in(dir, b) &&
+              exists_in(dir, c),
+          "sweep: the dead writer's idle file removed (%d removed), the live writer's and the young one kept", removed);
+    CHECK(dml_tile_cache_sweep_tmp(dir, now + 7200, &removed) == 0 && removed == 2 && !exists_in(dir, b) &&
+              !exists_in(dir, c) && exists_in(dir, "g-000004.tile") && exists_in(dir, "notes.tmp.x.0"),
+          "sweep two hours later: both temporary files gone (%d removed), the tile and a file of another name kept",
+          removed);
+    /* entering a kernel directory sweeps it */
+    char key[DML_SHA256_HEX], kdir[900];
+    memset(key, 'a', sizeof key - 1);
+    key[sizeof key - 1] = 0;
+    snprintf(kdir, sizeof kdir, "%s/%s", dir, key);
+    mkdir(kdir, 0755);
+    touch_at(kdir, a, now - 120);
+    dml_tile_hold h;
+    dml_error err = {0};
+    CHECK(dml_tile_cache_enter(dir, key, &h, &err) == 0 && !exists_in(kdir, a),
+          "dml_tile_cache_enter removes its directory's stale temporary tile files");
+    dml_tile_cache_leave(&h, 0);
+}
+
 int main(void)
 {
     char tmp[] = "/tmp/dmilab-test-tiles-XXXXXX";
@@ -374,6 +437,7 @@ int main(void)
     test_corrupt_tile(tmp);
     test_concurrent_save(tmp);
     test_kill_resume(tmp);
+    test_sweep_tmp(tmp);
     test_cache(tmp);
     test_cancel(tmp, 0);
     test_cancel(tmp, 300);
