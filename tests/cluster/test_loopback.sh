@@ -159,12 +159,18 @@ tport=$(free_port)
 turl="http://127.0.0.1:$tport"
 pids+=("$SERVER_PID")   # the first server, stopped by cleanup with the second
 start_server "$tdir" "$tport" --workers 0 --lease-seconds 3 --tile-rows 8 --shard-tiles 6
-for i in 1 2 3; do
+# worker 1 starts alone and claims a tile shard before the others start, so that it has a tile to report
+# (with all three at once a loaded machine could let workers 2 and 3 take every tile shard first)
+"$DMILAB" worker --server "$turl" --threads 1 --idle-exit 4 >"$tdir/w1.log" 2>&1 &
+pids+=($!)
+wpid=$!
+tid=$(curl -fsS -XPOST -H 'Content-Type: application/json' --data @"$TILE_SPEC" "$turl/api/v1/experiments" | jq -r .id)
+for _ in $(seq 600); do grep -q '(tile): claimed' "$tdir/w1.log" && break; sleep 0.05; done
+grep -q '(tile): claimed' "$tdir/w1.log" || fail "worker 1 claimed no tile shard in 30 s"
+for i in 2 3; do
     "$DMILAB" worker --server "$turl" --threads 1 --idle-exit 4 >"$tdir/w$i.log" 2>&1 &
     pids+=($!)
 done
-wpid=${pids[${#pids[@]} - 3]}
-tid=$(curl -fsS -XPOST -H 'Content-Type: application/json' --data @"$TILE_SPEC" "$turl/api/v1/experiments" | jq -r .id)
 line=$(kill_on_line "$tdir/w1.log" ': tile [0-9]* reported' "$wpid")
 victim=$([ -n "$line" ] && sed -E 's/.*shard ([0-9]+) of .*/\1/' <<<"$line" || true)
 [ -n "$victim" ] || fail "worker 1 reported no tile"
