@@ -7,9 +7,11 @@
 #include <cjson/cJSON.h>
 #include "dmilab/spec.h"
 
-/** Seconds per flop of the ridge solves (Cholesky and triangular solves, LAPACK) on the reference machine
- *  (bench/estimate.sh), for the dry run and the runner's progress weights. */
-#define DML_SEC_PER_SOLVE_FLOP 3.5e-11
+/** Seconds per flop of the ridge solves (Cholesky and triangular solves, LAPACK) on one thread of the reference
+ *  machine (2 cores, AVX-512 BLAS kernels, idle; the rate at n = 4,000 in bench/README.md, "Solve benchmark"),
+ *  for the dry run and the runner's progress weights. Two threads count 1.6 times as fast: true at n = 4,000,
+ *  beaten by larger solves, which are therefore estimated high. */
+#define DML_SEC_PER_SOLVE_FLOP 2.0e-11
 /** Estimated peak memory, in bytes, of one unit of work of the runner (dml_experiment_run): data variant `d`,
  *  model `m`, one repeat, with every inference method of the grid. The runner holds, for the whole run, the
  *  cached IDX splits of every data directory of the spec (uint8 images and labels); for the unit, the
