@@ -39,13 +39,6 @@ struct cluster {
     void *ctx;
 };
 
-static atomic_ulong expiries;
-
-unsigned long cluster_expiries(void)
-{
-    return atomic_load(&expiries);
-}
-
 static int64_t lease_ms(const app *a)
 {
     return (int64_t)a->cfg->lease_seconds * 1000;
@@ -640,7 +633,7 @@ static void sweep(void *p)
     cluster *c = p;
     int n = store_shards_expire(c->a->st, util_now_ms(), gone_cb, NULL);
     if (n > 0) {
-        atomic_fetch_add(&expiries, (unsigned long)n);
+        metrics_lease_expiries(n);
         util_log("re-queued %d shard(s) whose lease lapsed or whose worker is gone", n);
         if (c->on_requeue)
             c->on_requeue(c->ctx);

@@ -39,8 +39,6 @@ int cluster_call(app *a, const char *op, const cJSON *req, cJSON **answer, char 
  *  (not split yet) or on a database error. */
 cJSON *cluster_shards_json(store *st, const char *id);
 
-/** Counters for /metrics: shard leases that lapsed (re-queued by the sweep) since the start. */
-unsigned long cluster_expiries(void);
 
 /** provenance.kernels of experiment `id`: the kernel cache records its kernel and tile shards reported, one entry per
  *  kernel unit (data, model, repeat, key), a split kernel's tile shards summed (tiles, stored: found in a cache when

@@ -21,6 +21,9 @@ void metrics_connection(int delta);
 /** Count `n` connections closed at the read deadline. */
 void metrics_read_timeouts(int n);
 
+/** Count `n` shard leases that lapsed (their shards re-queued by the cluster's sweep). */
+void metrics_lease_expiries(int n);
+
 /** A long-poll started (+1) or ended (-1); `client_gone`: it ended because its client closed the connection. */
 void metrics_long_poll(int delta, int client_gone);
 
