@@ -70,12 +70,8 @@ int dml_kernel_unit_tiles_range(dml_kernel_unit *u, size_t first, size_t end, dm
         goto out;
     }
     /* the ETA weighs each remaining tile by its pairs (Gram tiles grow with their row index) */
-    double pairs_all = 0, pairs_done = 0, pairs_computed = 0, busy = 0;
+    double pairs_all = dml_tiling_pairs(tg, first, end), pairs_done = 0, pairs_computed = 0, busy = 0;
     dml_tile t;
-    for (size_t i = first; i < end; i++) {
-        dml_tiling_tile(tg, i, &t);
-        pairs_all += (double)(t.r1 - t.r0) * (double)t.ncols;
-    }
     for (size_t i = first; i < end; i++) {
         dml_tiling_tile(tg, i, &t);
         double pairs = (double)(t.r1 - t.r0) * (double)t.ncols;

@@ -37,6 +37,18 @@ void dml_tiling_tile(const dml_tiling *tg, size_t i, dml_tile *t)
     t->ncols = gram ? t->r1 : tg->N;
 }
 
+double dml_tiling_pairs(const dml_tiling *tg, size_t first, size_t end)
+{
+    double pairs = 0;
+    if (end > tg->ngram + tg->ncross) end = tg->ngram + tg->ncross;
+    for (size_t i = first; i < end; i++) {
+        dml_tile t;
+        dml_tiling_tile(tg, i, &t);
+        pairs += (double)(t.r1 - t.r0) * (double)t.ncols;
+    }
+    return pairs;
+}
+
 size_t dml_tile_rows_for(const dml_model *m, const dml_shape *shape, size_t N, int threads, double seconds)
 {
     if (threads < 1) threads = 1;

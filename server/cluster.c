@@ -155,12 +155,7 @@ static void plan_kernel(app *a, const dml_spec *s, int d, int m, int rep, int kp
     /* progress: the unit's points shared between its tiles (by pairs) and its solve, by the cost model's seconds */
     double w = cluster_tile_share(a, s, d, m), all = 0, pairs[g];
     for (int k = 0; k < g; k++) {
-        pairs[k] = 0;
-        for (size_t i = bounds[k]; i < bounds[k + 1]; i++) {
-            dml_tile t;
-            dml_tiling_tile(&tg, i, &t);
-            pairs[k] += (double)(t.r1 - t.r0) * (double)t.ncols;
-        }
+        pairs[k] = dml_tiling_pairs(&tg, bounds[k], bounds[k + 1]);
         all += pairs[k];
     }
     int from = l->n;

@@ -333,11 +333,7 @@ int shard_exec(const shard_job *job, const char *data_root, const char *tile_dir
             c.tiles = (size_t)(end - first);
             dml_tiling tg;
             dml_tiling_init(&tg, (size_t)n, spec.data[c.d].n_test, (size_t)rows);
-            for (size_t i = (size_t)first; i < (size_t)end && i < tg.ngram + tg.ncross; i++) {
-                dml_tile t;
-                dml_tiling_tile(&tg, i, &t);
-                c.pairs += (double)(t.r1 - t.r0) * (double)t.ncols;
-            }
+            c.pairs = dml_tiling_pairs(&tg, (size_t)first, (size_t)end);
         }
     } else if (c.kind != K_KERNEL) {
         c.d = -1;

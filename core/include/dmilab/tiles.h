@@ -39,6 +39,10 @@ void dml_tiling_init(dml_tiling *tg, size_t N, size_t M, size_t rows);
 /** Tile number `i` of the tiling, counting Gram tiles first (0 <= i < ngram + ncross). */
 void dml_tiling_tile(const dml_tiling *tg, size_t i, dml_tile *t);
 
+/** Kernel entries (pairs) of tiles [first, end) of the tiling (end clamped to its tile count): the weight of a
+ *  tile range in progress, ETA and shard plans (Gram tiles grow with their row). */
+double dml_tiling_pairs(const dml_tiling *tg, size_t first, size_t end);
+
 /** Rows per tile so that the widest tile (N columns) takes about `seconds` on `threads` threads by the kernel
  *  engine's cost model (dml_kernel_cost_estimate), at least `threads` rows (each thread takes rows), at most
  *  N, and at most what 256 MiB holds for its NNGP and NTK. This bounds the time a cancel waits. */
