@@ -103,6 +103,9 @@ int dml_kplan_stream(dml_kplan *pl, dml_error *err)
     pl->stream_gap = i == pl->pool && pl->step[i].d->kind == DML_LAYER_GAP;
     if (n == 1 && !pl->stream_gap) return 0;   /* nothing streams */
     pl->nstage = n;
+    /* one-channel inputs into a Conv: its window sums read the inputs, not the input covariance's ring */
+    pl->input_fused = n > 1 && pl->C == 1 && sg[0].act0 == sg[0].act1 &&
+                      pl->step[sg[1].step].d->kind == DML_LAYER_CONV && pl->step[sg[1].step].win.F <= 64;
     size_t off = 0, g = pl->margin;
     for (int l = 0; l < n; l++) {
         size_t cap = 1;
@@ -141,6 +144,7 @@ int dml_kplan_stream(dml_kplan *pl, dml_error *err)
     }
     /* scratch rows: the window sums of K and T, and pooling's first pass */
     pl->stream_doubles = off + 3 * DML_ROUND8(pl->maxP);
+    if (pl->input_fused) pl->stream_doubles += (size_t)pl->step[sg[1].step].win.F * DML_ROUND8(sg[1].P);
     /* every pair run streams to GAP: whole matrices only for the self runs of an activation after GAP */
     pl->whole = !pl->stream_gap || pl->self_full;
     return 0;

@@ -42,6 +42,9 @@ typedef struct {
      * cache, then either GAP (stream_gap, step stream_end, summed row by row) or the last stage's rows fill the
      * state's full buffers and the fold goes on from stream_end; nstage 0: not streamed */
     int nstage, stream_end, stream_gap;
+    int input_fused;       /* stage 1 (a Conv on one-channel inputs) makes its rows from the inputs
+                            * (dml_window_input_row, from xj gathered under its window once per pair after the
+                            * scratch rows): stage 0, the input covariance, is never made */
     dml_kstage stage[DML_MAX_LAYERS + 1];
     size_t stream_doubles; /* doubles of one thread's stream area: the rings and three scratch rows */
     int whole;             /* pair runs need whole full-covariance buffers (not when every pair streams to GAP) */

@@ -2,6 +2,7 @@
  * one row at a time, each layer's rows in a small ring that stays in cache, instead of one pass of every layer
  * over whole matrices (4.9 MB each at 28x28). Every row goes through the same arithmetic as the whole-matrix
  * rules (window rows, affine updates, duals, GAP's partial sums), so the numbers are the same bit for bit. */
+#include <assert.h>
 #include <string.h>
 #include "plan.h"
 
@@ -29,7 +30,45 @@ typedef struct {
     size_t cap[DML_MAX_LAYERS + 1];
     size_t next[DML_MAX_LAYERS + 1];                         /* the next row each stage makes */
     double *SK, *ST, *tmp;                                   /* scratch rows */
+    double *X;                                               /* input_fused: xj under the first window */
+    size_t ldx;
 } stream;
+
+static void produce(stream *sm, int l, long r);
+
+/* The row o of a Conv or AvgPool stage l from the rows of stage l - 1 (made first, up to those it reads). */
+static void window_row(stream *sm, int l, size_t o, double *K, double *T)
+{
+    const dml_kplan *pl = sm->pl;
+    const dml_kstep *st = &pl->step[pl->stage[l].step];
+    size_t P = pl->stage[l].P;
+    int tz = pl->stage[l - 1].theta_zero;
+    if (l == 1 && pl->input_fused) {
+        /* the first Conv straight from the inputs (stage 0, the input covariance, has a zero NTK) */
+        assert(tz);
+        dml_window_input_row(&st->win, sm->xi, sm->X, sm->ldx, o, sm->SK);
+        dml_kaffine(P, st->scale, st->b2, sm->SK, K, NULL, NULL);
+        memcpy(T, K, sizeof *T * P);
+        return;
+    }
+    const double *Kin = sm->K[l - 1], *Tin = sm->T[l - 1];
+    produce(sm, l - 1, pl->stage[l - 1].hi[o]);
+    if (st->d->kind == DML_LAYER_CONV) {
+        /* conv.c's window_affine on one row; the first parameterized layer's NTK is its NNGP */
+        dml_window_full_row(&st->win, Kin, sm->cap[l - 1], o, sm->SK);
+        if (!tz) dml_window_full_row(&st->win, Tin, sm->cap[l - 1], o, sm->ST);
+        dml_kaffine(P, st->scale, st->b2, sm->SK, K, tz ? NULL : sm->ST, tz ? NULL : T);
+        if (tz) memcpy(T, K, sizeof *T * P);
+    } else {
+        /* pool.c's avg_one on one row */
+        dml_window_pool_full_row(&st->win, Kin, sm->cap[l - 1], o, sm->tmp, K);
+        dml_kaffine(P, st->scale, 0.0, K, K, NULL, NULL);
+        if (!tz) {
+            dml_window_pool_full_row(&st->win, Tin, sm->cap[l - 1], o, sm->tmp, T);
+            dml_kaffine(P, st->scale, 0.0, T, T, NULL, NULL);
+        }
+    }
+}
 
 /* Make the rows of stage l up to row r (in order), with the rows of stage l - 1 they read. */
 static void produce(stream *sm, int l, long r)
@@ -39,29 +78,10 @@ static void produce(stream *sm, int l, long r)
     for (; (long)sm->next[l] <= r; sm->next[l]++) {
         size_t o = sm->next[l], P = sg->P;
         double *K = sm->K[l] + (o % sm->cap[l]) * P, *T = sm->T[l] + (o % sm->cap[l]) * P;
-        if (sg->step < 0) {
+        if (sg->step < 0)
             dml_input_cov_row(sm->xi, sm->xj, P, pl->C, o, K);
-        } else {
-            const dml_kstep *st = &pl->step[sg->step];
-            const double *Kin = sm->K[l - 1], *Tin = sm->T[l - 1];
-            int tz = pl->stage[l - 1].theta_zero;
-            produce(sm, l - 1, pl->stage[l - 1].hi[o]);
-            if (st->d->kind == DML_LAYER_CONV) {
-                /* conv.c's window_affine on one row; the first parameterized layer's NTK is its NNGP */
-                dml_window_full_row(&st->win, Kin, sm->cap[l - 1], o, sm->SK);
-                if (!tz) dml_window_full_row(&st->win, Tin, sm->cap[l - 1], o, sm->ST);
-                dml_kaffine(P, st->scale, st->b2, sm->SK, K, tz ? NULL : sm->ST, tz ? NULL : T);
-                if (tz) memcpy(T, K, sizeof *T * P);
-            } else {
-                /* pool.c's avg_one on one row */
-                dml_window_pool_full_row(&st->win, Kin, sm->cap[l - 1], o, sm->tmp, K);
-                dml_kaffine(P, st->scale, 0.0, K, K, NULL, NULL);
-                if (!tz) {
-                    dml_window_pool_full_row(&st->win, Tin, sm->cap[l - 1], o, sm->tmp, T);
-                    dml_kaffine(P, st->scale, 0.0, T, T, NULL, NULL);
-                }
-            }
-        }
+        else
+            window_row(sm, l, o, K, T);
         for (int a = sg->act0; a < sg->act1; a++) {
             const dml_kstep *st = &pl->step[a];
             dml_act_row(st, P, sm->si + st->self_off + o, 0, sm->sj + st->self_off, K, sg->theta_zero ? NULL : T);
@@ -85,11 +105,17 @@ void dml_kstream_run(const dml_kplan *pl, const double *xi, const double *xj, co
     sm.SK = rows;
     sm.ST = rows + R;
     sm.tmp = rows + 2 * R;
+    if (pl->input_fused) {
+        const dml_window_table *wt = &pl->step[pl->stage[1].step].win;
+        sm.X = rows + 3 * R;
+        sm.ldx = DML_ROUND8(pl->stage[1].P);
+        dml_window_input_gather(wt, xj, sm.X, sm.ldx);
+    }
     const dml_kstage *lg = &pl->stage[last];
     size_t P = lg->P;
     if (pl->stream_gap) {
         /* pool.c's gap_kernel, its sums taken row by row */
-        double pk[8] = {0}, pt[8] = {0};
+        double pk[DML_KSUM_LANES] = {0}, pt[DML_KSUM_LANES] = {0};
         for (size_t o = 0; o < P; o++) {
             produce(&sm, last, (long)o);
             dml_ksum_add(pk, sm.K[last] + (o % sm.cap[last]) * P, o * P, P);

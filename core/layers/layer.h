@@ -99,13 +99,16 @@ typedef struct {
 /** K[i] = scale * S[i] + b2, then (T != NULL) T[i] = scale * ST[i] + K[i]: the Dense / Conv update
  *  (S may alias K, ST may alias T). */
 void dml_kaffine(size_t n, double scale, double b2, const double *S, double *K, const double *ST, double *T);
-/** Sum of n doubles with eight partial sums (vectorisable, and more accurate than one running sum): entry j goes
- *  to partial sum j % 8, in order. */
+/** Partial sums of dml_ksum: four AVX-512 vectors, so that the additions of consecutive entries do not wait
+ *  on each other (with 8, one vector, GAP's row sums were bound by the latency of one chain of additions). */
+#define DML_KSUM_LANES 32
+/** Sum of n doubles with DML_KSUM_LANES partial sums (vectorisable, and more accurate than one running sum):
+ *  entry j goes to partial sum j % DML_KSUM_LANES, in order; the partial sums are then added pairwise. */
 double dml_ksum(const double *a, size_t n);
 /** The same in pieces: a[0..n) are entries j0.. of the whole array, added to the partial sums p (zeroed first);
  *  dml_ksum_total adds them up as dml_ksum does, so a sum taken row by row equals dml_ksum bit for bit. */
-void dml_ksum_add(double p[8], const double *a, size_t j0, size_t n);
-double dml_ksum_total(const double p[8]);
+void dml_ksum_add(double p[DML_KSUM_LANES], const double *a, size_t j0, size_t n);
+double dml_ksum_total(const double p[DML_KSUM_LANES]);
 
 /** The activation rule on n entries (activation.c): K <- T(s1, s2, K), T <- T * T'(s1, s2, K) (T NULL: skipped),
  *  in the step's kernel_precision; s1_stride 0 broadcasts s1[0] (a row of full covariances), 1 reads s1[i]. */

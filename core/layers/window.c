@@ -3,6 +3,7 @@
  * loop. */
 #include <assert.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include "window.h"
@@ -27,7 +28,9 @@ int dml_window_table_build(const dml_layer *L, dml_window_table *t)
     t->idx = malloc(sizeof *t->idx * (size_t)F * Pout);
     t->mask = malloc(sizeof *t->mask * (size_t)F * Pout);
     t->shift = malloc(sizeof *t->shift * (size_t)F);
-    if (!t->idx || !t->mask || !t->shift) {
+    size_t nb = (Pout + 7) / 8;
+    t->bits = calloc((size_t)F * nb, 1);
+    if (!t->idx || !t->mask || !t->shift || !t->bits) {
         dml_window_table_free(t);
         return -1;
     }
@@ -64,6 +67,7 @@ int dml_window_table_build(const dml_layer *L, dml_window_table *t)
             assert(src < Pin);
             t->idx[(size_t)d * Pout + o] = real ? (int32_t)src : 0;
             t->mask[(size_t)d * Pout + o] = real ? 1.0 : 0.0;
+            if (real) t->bits[(size_t)d * nb + o / 8] |= (uint8_t)(1u << (o % 8));
             if (real) {
                 long s = (long)src - (long)o;
                 if (shift == LONG_MIN) shift = s;
@@ -86,6 +90,7 @@ void dml_window_table_free(dml_window_table *t)
     free(t->idx);
     free(t->mask);
     free(t->shift);
+    free(t->bits);
     memset(t, 0, sizeof *t);
 }
 
@@ -167,6 +172,18 @@ CLONES static void fused_three(double *restrict dst, const double *const *src, c
     }
 }
 
+/* The AVX-512F build of the fused rows when the CPU has it and DMILAB_SIMD (dual.c) does not cap it: the same
+ * numbers either way, the portable build is only slower. */
+static int use_avx512;
+static pthread_once_t use_once = PTHREAD_ONCE_INIT;
+
+static void choose(void)
+{
+    __builtin_cpu_init();
+    const char *cap = getenv("DMILAB_SIMD");
+    use_avx512 = (!cap || strcmp(cap, "avx512") == 0) && __builtin_cpu_supports("avx512f");
+}
+
 static void fused_row(double *dst, const double *const *src, const double *const *mask, int k, long n)
 {
     if (k == 0) {
@@ -181,15 +198,22 @@ void dml_window_full_row(const dml_window_table *t, const double *in, size_t cap
     size_t Pin = t->P_in, Pout = t->P_out;
     if (t->all_affine && t->F <= 64) {
         const double *src[64], *mk[64];
+        const uint8_t *bits[64];
+        size_t nb = (Pout + 7) / 8;
         int k = 0;
         for (int d = 0; d < t->F; d++) {
             size_t q = (size_t)d * Pout + o1;
             if (t->mask[q] == 0.0) continue;
             src[k] = in + ((size_t)t->idx[q] % cap) * Pin + t->shift[d];
             mk[k] = t->mask + (size_t)d * Pout;
+            bits[k] = t->bits + (size_t)d * nb;
             k++;
         }
-        fused_row(out, src, mk, k, (long)Pout);
+        pthread_once(&use_once, choose);
+        if (use_avx512)
+            dml_window_fused_avx512(out, src, bits, k, (long)Pout);
+        else
+            fused_row(out, src, mk, k, (long)Pout);
         return;
     }
     memset(out, 0, sizeof *out * Pout);
@@ -198,6 +222,59 @@ void dml_window_full_row(const dml_window_table *t, const double *in, size_t cap
         if (t->mask[k] == 0.0) continue;
         add_row(t, d, out, in + ((size_t)t->idx[k] % cap) * Pin);
     }
+}
+
+void dml_window_input_gather(const dml_window_table *t, const double *xj, double *X, size_t ld)
+{
+    for (int d = 0; d < t->F; d++) {
+        const int32_t *ix = t->idx + (size_t)d * t->P_out;
+        const double *mk = t->mask + (size_t)d * t->P_out;
+        double *row = X + (size_t)d * ld;
+        for (size_t o = 0; o < t->P_out; o++) row[o] = mk[o] != 0.0 ? xj[ix[o]] : 0.0;
+    }
+}
+
+/* dst[o] = sum over the k offsets j, in order from 0.0, of a[j] * x[j][o]: each product rounded, then added;
+ * 32 entries at a time in four vector sums held in registers. */
+CLONES static void scaled_rows(double *restrict dst, const double *a, const double *const *x, int k, long n)
+{
+    long o = 0;
+    for (; o + 32 <= n; o += 32) {
+        v8d s0 = {0, 0, 0, 0, 0, 0, 0, 0}, s1 = s0, s2 = s0, s3 = s0;
+        for (int j = 0; j < k; j++) {
+            const double *p = x[j] + o;
+            double c = a[j];
+            s0 += c * V8(p);
+            s1 += c * V8(p + 8);
+            s2 += c * V8(p + 16);
+            s3 += c * V8(p + 24);
+        }
+        *(v8d *)(dst + o) = s0;
+        *(v8d *)(dst + o + 8) = s1;
+        *(v8d *)(dst + o + 16) = s2;
+        *(v8d *)(dst + o + 24) = s3;
+    }
+    for (; o < n; o++) {
+        double s = 0.0;
+        for (int j = 0; j < k; j++) s += a[j] * x[j][o];
+        dst[o] = s;
+    }
+}
+
+void dml_window_input_row(const dml_window_table *t, const double *xi, const double *X, size_t ld, size_t o1,
+                          double *out)
+{
+    double a[64];
+    const double *x[64];
+    int k = 0;
+    for (int d = 0; d < t->F; d++) {
+        size_t q = (size_t)d * t->P_out + o1;
+        if (t->mask[q] == 0.0) continue;
+        a[k] = xi[t->idx[q]];
+        x[k] = X + (size_t)d * ld;
+        k++;
+    }
+    scaled_rows(out, a, x, k, (long)t->P_out);
 }
 
 void dml_window_full(const dml_window_table *t, const double *in, double *out)

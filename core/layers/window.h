@@ -16,6 +16,7 @@ typedef struct {
     int F;            /**< filter size: number of window offsets */
     int32_t *idx;     /**< F x P_out */
     double *mask;     /**< F x P_out */
+    uint8_t *bits;    /**< F x ceil(P_out / 8): mask as bits, entry o of offset d in bit o % 8 of byte o / 8 */
     long *shift;      /**< F: idx[d][o] == o + shift[d] wherever mask is 1, or LONG_MIN when not so */
     int all_affine;   /**< every offset has a shift: dml_window_full takes the fused one-pass path */
     long max_shift;   /**< largest |shift|: the fused path reads up to this far outside a row */
@@ -57,5 +58,22 @@ void dml_window_pool_full_row(const dml_window_table *t, const double *in, size_
 
 /** The diagonal of dml_window_pool_full only: out[o] = sum_{d1, d2} in[idx[d1][o], idx[d2][o]] (P_out). */
 void dml_window_pool_diag(const dml_window_table *t, const double *in, double *out);
+
+/* The AVX-512F build of the fused rows (window_avx512.c): dst[o] = sum over the k offsets j, in order from 0.0,
+ * of src[j][o] where bit o of bits[j] is set (src[j] already shifted; n entries, unset entries may be read but
+ * are never added). The same numbers as the portable build bit for bit. */
+void dml_window_fused_avx512(double *restrict dst, const double *const *src, const uint8_t *const *bits, int k,
+                             long n);
+
+/** The first window on the input covariance of one-channel inputs, K0[p, q] = xi[p] xj[q], without making
+ *  K0 (the row-streamed engine, plan.h input_fused). dml_window_input_gather takes xj's entry under every window
+ *  offset once per input: X[d * ld + o] = xj[idx[d][o]] where real, else 0.0 (F rows of ld >= P_out doubles).
+ *  dml_window_input_row then makes row o1: out[o2] = sum over the offsets d real at o1, in order from 0.0, of
+ *  xi[idx[d][o1]] * X[d][o2]: the same bits as dml_input_cov_row (C = 1) followed by dml_window_full_row (a
+ *  padding term adds +-0.0, which leaves a running sum that starts at +0.0 unchanged). xi, xj: P_in doubles;
+ *  out: P_out doubles. Any geometry (the table's gather, not its shifts), at most 64 offsets (F <= 64). */
+void dml_window_input_gather(const dml_window_table *t, const double *xj, double *X, size_t ld);
+void dml_window_input_row(const dml_window_table *t, const double *xi, const double *X, size_t ld, size_t o1,
+                          double *out);
 
 #endif

@@ -12,7 +12,7 @@
 /** Version of the kernel engine's arithmetic: part of every kernel's cache key, so that tiles computed by an
  *  engine whose per-pair arithmetic changed are never reused. Bump it with any change of core/kernel or
  *  core/layers that changes a kernel value by even one bit. */
-#define DML_KERNEL_ENGINE "dmilab-kernel-1"
+#define DML_KERNEL_ENGINE "dmilab-kernel-2"
 
 /** The two kinds of tile of one kernel unit (train set x of N points, test set t of M points). */
 typedef enum {
