@@ -5,15 +5,31 @@
 #include <stdlib.h>
 #include <string.h>
 #include "dual.h"
+#include "relu_angle.h"
+
+/* phi = pi - theta of relu_angle.h, the same operations as the vector builds. */
+static inline double relu_phi(double s, double k12)
+{
+    double ax = fabs(k12);
+    double num = s < ax ? s : ax, den = s > ax ? s : ax;
+    int red = num > den * DML_TAN_PI_8;
+    double n2 = red ? num - den : num, d2 = red ? num + den : den;
+    double z = n2 / d2, w = z * z, p = DML_ATAN_P[10];
+    for (int j = 9; j >= 0; j--) p = fma(p, w, DML_ATAN_P[j]);
+    double a = fma(z * w, p, z);
+    if (red) a = a + M_PI_4;
+    if (s > ax) a = M_PI_2 - a;
+    if (k12 > 0.0) a = M_PI - a;
+    return den == 0.0 ? M_PI_2 : a;
+}
 
 static inline void relu_one(double k11, double k22, double k12, double *t, double *tp)
 {
     double det = k11 * k22 - k12 * k12;
     double s = sqrt(det > 0.0 ? det : 0.0);
-    double th = (s == 0.0 && k12 == 0.0) ? M_PI_2 : atan2(s, k12);
-    double a = M_PI - th;
-    *t = (s + a * k12) * (0.5 / M_PI);
-    *tp = a * (0.5 / M_PI);
+    double phi = relu_phi(s, k12);
+    *t = fma(phi, k12, s) * (0.5 / M_PI);
+    *tp = phi * (0.5 / M_PI);
 }
 
 /* k11 k22 - k12^2 without cancellation (Kahan's 2x2 determinant: the rounding error of k12^2, recovered with

@@ -1,23 +1,33 @@
-/* Activation duals, AVX2 + FMA build with SLEEF's vectorised atan2 (ReLU: 3.5-ULP; erf: 1.0-ULP).
+/* Activation duals, AVX2 + FMA build: ReLU's angle by relu_angle.h, erf with SLEEF's vectorised atan2 (1.0-ULP).
  * Compiled with -mavx2 -mfma; called only when the CPU has both (see dual.c). */
 #include <immintrin.h>
 #include <math.h>
 #include <string.h>
 #include <sleef.h>
 #include "dual.h"
+#include "relu_angle.h"
 
+/* relu_angle.h: phi = pi - theta in one division and a polynomial, the scalar build's operations */
 static inline void relu4(__m256d k11, __m256d k22, __m256d k12, __m256d *t, __m256d *tp)
 {
     const __m256d zero = _mm256_setzero_pd();
     __m256d det = _mm256_sub_pd(_mm256_mul_pd(k11, k22), _mm256_mul_pd(k12, k12));
     __m256d s = _mm256_sqrt_pd(_mm256_max_pd(det, zero));
-    __m256d th = Sleef_atan2d4_u35avx2(s, k12);
-    __m256d both0 = _mm256_and_pd(_mm256_cmp_pd(s, zero, _CMP_EQ_OQ), _mm256_cmp_pd(k12, zero, _CMP_EQ_OQ));
-    th = _mm256_blendv_pd(th, _mm256_set1_pd(M_PI_2), both0);
-    __m256d a = _mm256_sub_pd(_mm256_set1_pd(M_PI), th);
+    __m256d ax = _mm256_andnot_pd(_mm256_set1_pd(-0.0), k12);
+    __m256d num = _mm256_min_pd(s, ax), den = _mm256_max_pd(s, ax);
+    __m256d red = _mm256_cmp_pd(num, _mm256_mul_pd(den, _mm256_set1_pd(DML_TAN_PI_8)), _CMP_GT_OQ);
+    __m256d n2 = _mm256_blendv_pd(num, _mm256_sub_pd(num, den), red);
+    __m256d d2 = _mm256_blendv_pd(den, _mm256_add_pd(num, den), red);
+    __m256d z = _mm256_div_pd(n2, d2), w = _mm256_mul_pd(z, z), p = _mm256_set1_pd(DML_ATAN_P[10]);
+    for (int j = 9; j >= 0; j--) p = _mm256_fmadd_pd(p, w, _mm256_set1_pd(DML_ATAN_P[j]));
+    __m256d a = _mm256_fmadd_pd(_mm256_mul_pd(z, w), p, z);
+    a = _mm256_blendv_pd(a, _mm256_add_pd(a, _mm256_set1_pd(M_PI_4)), red);
+    a = _mm256_blendv_pd(a, _mm256_sub_pd(_mm256_set1_pd(M_PI_2), a), _mm256_cmp_pd(s, ax, _CMP_GT_OQ));
+    a = _mm256_blendv_pd(a, _mm256_sub_pd(_mm256_set1_pd(M_PI), a), _mm256_cmp_pd(k12, zero, _CMP_GT_OQ));
+    __m256d phi = _mm256_blendv_pd(a, _mm256_set1_pd(M_PI_2), _mm256_cmp_pd(den, zero, _CMP_EQ_OQ));
     const __m256d inv2pi = _mm256_set1_pd(0.5 / M_PI);
-    *t = _mm256_mul_pd(_mm256_add_pd(s, _mm256_mul_pd(a, k12)), inv2pi);
-    *tp = _mm256_mul_pd(a, inv2pi);
+    *t = _mm256_mul_pd(_mm256_fmadd_pd(phi, k12, s), inv2pi);
+    *tp = _mm256_mul_pd(phi, inv2pi);
 }
 
 /* erf in the stable form of dual.c: d = 1 + 2 (k11 + k22) + 4 det, det = k11 k22 - k12^2 by Kahan's fma

@@ -1,23 +1,32 @@
-/* Activation duals, AVX-512F build with SLEEF's vectorised atan2 (ReLU: 3.5-ULP; erf: 1.0-ULP), 8 lanes in
+/* Activation duals, AVX-512F build: ReLU's angle by relu_angle.h, erf with SLEEF's vectorised atan2 (1.0-ULP), 8 lanes in
  * float64, 16 in float32. Compiled with -mavx512f; called only when the CPU has it (see dual.c). Same formulas as dual_avx2.c. */
 #include <immintrin.h>
 #include <math.h>
 #include <string.h>
 #include <sleef.h>
 #include "dual.h"
+#include "relu_angle.h"
 
+/* relu_angle.h: phi = pi - theta in one division and a polynomial, the scalar build's operations */
 static inline void relu8(__m512d k11, __m512d k22, __m512d k12, __m512d *t, __m512d *tp)
 {
     const __m512d zero = _mm512_setzero_pd();
     __m512d det = _mm512_sub_pd(_mm512_mul_pd(k11, k22), _mm512_mul_pd(k12, k12));
     __m512d s = _mm512_sqrt_pd(_mm512_max_pd(det, zero));
-    __m512d th = Sleef_atan2d8_u35avx512f(s, k12);
-    __mmask8 both0 = _mm512_cmp_pd_mask(s, zero, _CMP_EQ_OQ) & _mm512_cmp_pd_mask(k12, zero, _CMP_EQ_OQ);
-    th = _mm512_mask_blend_pd(both0, th, _mm512_set1_pd(M_PI_2));
-    __m512d a = _mm512_sub_pd(_mm512_set1_pd(M_PI), th);
+    __m512d ax = _mm512_abs_pd(k12);
+    __m512d num = _mm512_min_pd(s, ax), den = _mm512_max_pd(s, ax);
+    __mmask8 red = _mm512_cmp_pd_mask(num, _mm512_mul_pd(den, _mm512_set1_pd(DML_TAN_PI_8)), _CMP_GT_OQ);
+    __m512d n2 = _mm512_mask_sub_pd(num, red, num, den), d2 = _mm512_mask_add_pd(den, red, num, den);
+    __m512d z = _mm512_div_pd(n2, d2), w = _mm512_mul_pd(z, z), p = _mm512_set1_pd(DML_ATAN_P[10]);
+    for (int j = 9; j >= 0; j--) p = _mm512_fmadd_pd(p, w, _mm512_set1_pd(DML_ATAN_P[j]));
+    __m512d a = _mm512_fmadd_pd(_mm512_mul_pd(z, w), p, z);
+    a = _mm512_mask_add_pd(a, red, a, _mm512_set1_pd(M_PI_4));
+    a = _mm512_mask_sub_pd(a, _mm512_cmp_pd_mask(s, ax, _CMP_GT_OQ), _mm512_set1_pd(M_PI_2), a);
+    a = _mm512_mask_sub_pd(a, _mm512_cmp_pd_mask(k12, zero, _CMP_GT_OQ), _mm512_set1_pd(M_PI), a);
+    __m512d phi = _mm512_mask_blend_pd(_mm512_cmp_pd_mask(den, zero, _CMP_EQ_OQ), a, _mm512_set1_pd(M_PI_2));
     const __m512d inv2pi = _mm512_set1_pd(0.5 / M_PI);
-    *t = _mm512_mul_pd(_mm512_add_pd(s, _mm512_mul_pd(a, k12)), inv2pi);
-    *tp = _mm512_mul_pd(a, inv2pi);
+    *t = _mm512_mul_pd(_mm512_fmadd_pd(phi, k12, s), inv2pi);
+    *tp = _mm512_mul_pd(phi, inv2pi);
 }
 
 /* erf in the stable form of dual.c (see dual_avx2.c). */
