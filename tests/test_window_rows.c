@@ -6,7 +6,9 @@
  *   - dml_window_full_row, through the whole matrix (cap = P_in) and through a ring of rows;
  *   - dml_window_diag equals the diagonal of dml_window_full;
  *   - dml_window_input_gather + dml_window_input_row (the first window straight from one-channel inputs)
- *     equal the window of the input covariance xi[p] xj[q].
+ *     equal the window of the input covariance xi[p] xj[q];
+ *   - the multi-row forms (1 to DML_WINDOW_ROWS rows at once): dml_window_full_rows_affine equals
+ *     scale * row + b2 and scale * row + add (dml_kaffine's roundings), dml_window_input_rows the rows.
  * Run once per build (DMILAB_SIMD, tests/meson.build): the AVX-512 rows and the portable ones. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -64,7 +66,7 @@ int main(void)
     dml_rng r;
     uint64_t key = 2027;
     dml_rng_seed(&r, &key, 1);
-    int geometries = 0, fused = 0, bad_full = 0, bad_ring = 0, bad_diag = 0, bad_input = 0;
+    int geometries = 0, fused = 0, bad_full = 0, bad_ring = 0, bad_diag = 0, bad_input = 0, bad_multi = 0, multi = 0;
     for (int k = 0; k < 400; k++) {
         dml_layer L;
         if (!random_layer(&r, &L)) continue;
@@ -107,6 +109,36 @@ int main(void)
                     free(rb);
                 }
             }
+            /* the multi-row forms, in groups of 1 .. DML_WINDOW_ROWS rows */
+            for (size_t o0 = 0; o0 < Pout;) {
+                int rows = 1 + (int)dml_rng_below(&r, DML_WINDOW_ROWS);
+                if (o0 + (size_t)rows > Pout) rows = (int)(Pout - o0);
+                double *outs[DML_WINDOW_ROWS], *adds[DML_WINDOW_ROWS], *refs[DML_WINDOW_ROWS];
+                double scale = 0.5 + dml_rng_uniform(&r), b2 = dml_rng_uniform(&r);
+                for (int b = 0; b < rows; b++) {
+                    outs[b] = malloc(sizeof(double) * Pout);
+                    adds[b] = malloc(sizeof(double) * Pout);
+                    refs[b] = malloc(sizeof(double) * Pout);
+                    for (size_t q = 0; q < Pout; q++) adds[b][q] = entry(&r);
+                    reference_row(&t, in, o0 + (size_t)b, refs[b]);
+                }
+                for (int withadd = 0; withadd < 2; withadd++) {
+                    dml_window_full_rows_affine(&t, in, Pin, o0, rows, scale, b2, withadd ? adds : NULL, outs);
+                    for (int b = 0; b < rows; b++)
+                        for (size_t q = 0; q < Pout; q++) {
+                            double want = scale * refs[b][q] + (withadd ? adds[b][q] : b2);
+                            bad_multi += memcmp(&want, &outs[b][q], sizeof want) != 0;
+                        }
+                }
+                if (pass == 0 && t.F <= 64) {
+                    dml_window_input_gather(&t, xj, X, Pout);
+                    dml_window_input_rows(&t, xi, X, Pout, o0, rows, outs);
+                    for (int b = 0; b < rows; b++) bad_multi += memcmp(outs[b], refs[b], sizeof(double) * Pout) != 0;
+                }
+                for (int b = 0; b < rows; b++) free(outs[b]), free(adds[b]), free(refs[b]);
+                multi++;
+                o0 += (size_t)rows;
+            }
             dml_window_full(&t, in, full);
             for (size_t p = 0; p < Pin; p++) diag_in[p] = in[p * Pin + p];
             dml_window_diag(&t, diag_in, dg);
@@ -121,6 +153,8 @@ int main(void)
     CHECK(bad_ring == 0, "%d rows through a ring differ from the reference", bad_ring);
     CHECK(bad_diag == 0, "%d diagonal entries differ from dml_window_full's", bad_diag);
     CHECK(bad_input == 0, "%d rows of dml_window_input_row differ from the reference", bad_input);
+    CHECK(multi > 1000 && bad_multi == 0, "%d entries of %d multi-row groups differ from the reference", bad_multi,
+          multi);
     printf("window rows (DMILAB_SIMD=%s): %d geometries (%d with one shift per offset), bit for bit\n",
            getenv("DMILAB_SIMD") ? getenv("DMILAB_SIMD") : "default", geometries, fused);
     return check_summary("window_rows");

@@ -131,10 +131,18 @@ int dml_kplan_stream(dml_kplan *pl, dml_error *err)
                 dml_window_rows_needed(wt, o, &lo, &hi);
                 lo_suf[o] = lo != SIZE_MAX && (long)lo < lo_suf[o + 1] ? (long)lo : lo_suf[o + 1];
             }
-            for (size_t o = 0; o < Pn; o++)
-                if (sg[l].hi[o] >= lo_suf[o] && (size_t)(sg[l].hi[o] - lo_suf[o] + 1) > cap)
-                    cap = (size_t)(sg[l].hi[o] - lo_suf[o] + 1);
+            /* the next stage makes its rows DML_WINDOW_ROWS at a time from o (a multiple of it), reading up to
+             * hi of its group's last row, and this stage makes its own rows in groups too (the input covariance
+             * one at a time), so up to that many - 1 past it: all live from lo_suf[o] on */
+            size_t B = DML_WINDOW_ROWS, ahead = l == 0 ? 0 : B - 1;
+            for (size_t o = 0; o < Pn; o += B) {
+                long h = sg[l].hi[o + B - 1 < Pn ? o + B - 1 : Pn - 1];
+                if (h >= lo_suf[o] && (size_t)(h - lo_suf[o] + 1) + ahead > cap)
+                    cap = (size_t)(h - lo_suf[o] + 1) + ahead;
+            }
             free(lo_suf);
+        } else if (pl->stream_gap) {
+            cap = DML_WINDOW_ROWS;   /* GAP sums the last stage's rows one by one after each group is made */
         }
         if (cap > sg[l].P) cap = sg[l].P;
         sg[l].cap = cap;

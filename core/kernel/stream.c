@@ -36,8 +36,9 @@ typedef struct {
 
 static void produce(stream *sm, int l, long r);
 
-/* The row o of a Conv or AvgPool stage l from the rows of stage l - 1 (made first, up to those it reads). */
-static void window_row(stream *sm, int l, size_t o, double *K, double *T)
+/* Rows o0 .. o0 + rows - 1 of a Conv or AvgPool stage l (K[r], T[r] their slots) from the rows of stage l - 1
+ * (made first, up to those they read). */
+static void window_rows(stream *sm, int l, size_t o0, int rows, double *const *K, double *const *T)
 {
     const dml_kplan *pl = sm->pl;
     const dml_kstep *st = &pl->step[pl->stage[l].step];
@@ -46,46 +47,63 @@ static void window_row(stream *sm, int l, size_t o, double *K, double *T)
     if (l == 1 && pl->input_fused) {
         /* the first Conv straight from the inputs (stage 0, the input covariance, has a zero NTK) */
         assert(tz);
-        dml_window_input_row(&st->win, sm->xi, sm->X, sm->ldx, o, sm->SK);
-        dml_kaffine(P, st->scale, st->b2, sm->SK, K, NULL, NULL);
-        memcpy(T, K, sizeof *T * P);
+        dml_window_input_rows(&st->win, sm->xi, sm->X, sm->ldx, o0, rows, K);
+        for (int r = 0; r < rows; r++) {
+            dml_kaffine(P, st->scale, st->b2, K[r], K[r], NULL, NULL);
+            memcpy(T[r], K[r], sizeof *T[r] * P);
+        }
         return;
     }
     const double *Kin = sm->K[l - 1], *Tin = sm->T[l - 1];
-    produce(sm, l - 1, pl->stage[l - 1].hi[o]);
+    produce(sm, l - 1, pl->stage[l - 1].hi[o0 + (size_t)rows - 1]);
     if (st->d->kind == DML_LAYER_CONV) {
-        /* conv.c's window_affine on one row; the first parameterized layer's NTK is its NNGP */
-        dml_window_full_row(&st->win, Kin, sm->cap[l - 1], o, sm->SK);
-        if (!tz) dml_window_full_row(&st->win, Tin, sm->cap[l - 1], o, sm->ST);
-        dml_kaffine(P, st->scale, st->b2, sm->SK, K, tz ? NULL : sm->ST, tz ? NULL : T);
-        if (tz) memcpy(T, K, sizeof *T * P);
-    } else {
-        /* pool.c's avg_one on one row */
-        dml_window_pool_full_row(&st->win, Kin, sm->cap[l - 1], o, sm->tmp, K);
-        dml_kaffine(P, st->scale, 0.0, K, K, NULL, NULL);
+        /* conv.c's window_affine on the rows; the first parameterized layer's NTK is its NNGP */
+        dml_window_full_rows_affine(&st->win, Kin, sm->cap[l - 1], o0, rows, st->scale, st->b2, NULL, K);
+        if (tz)
+            for (int r = 0; r < rows; r++) memcpy(T[r], K[r], sizeof *T[r] * P);
+        else
+            dml_window_full_rows_affine(&st->win, Tin, sm->cap[l - 1], o0, rows, st->scale, 0.0, K, T);
+        return;
+    }
+    /* pool.c's avg_one on each row */
+    for (int r = 0; r < rows; r++) {
+        size_t o = o0 + (size_t)r;
+        dml_window_pool_full_row(&st->win, Kin, sm->cap[l - 1], o, sm->tmp, K[r]);
+        dml_kaffine(P, st->scale, 0.0, K[r], K[r], NULL, NULL);
         if (!tz) {
-            dml_window_pool_full_row(&st->win, Tin, sm->cap[l - 1], o, sm->tmp, T);
-            dml_kaffine(P, st->scale, 0.0, T, T, NULL, NULL);
+            dml_window_pool_full_row(&st->win, Tin, sm->cap[l - 1], o, sm->tmp, T[r]);
+            dml_kaffine(P, st->scale, 0.0, T[r], T[r], NULL, NULL);
         }
     }
 }
 
-/* Make the rows of stage l up to row r (in order), with the rows of stage l - 1 they read. */
+/* Make the rows of stage l up to row r (in order), with the rows of stage l - 1 they read: the input covariance
+ * one row at a time, the window stages DML_WINDOW_ROWS rows at a time (the plan's rings hold them). */
 static void produce(stream *sm, int l, long r)
 {
     const dml_kplan *pl = sm->pl;
     const dml_kstage *sg = &pl->stage[l];
-    for (; (long)sm->next[l] <= r; sm->next[l]++) {
-        size_t o = sm->next[l], P = sg->P;
-        double *K = sm->K[l] + (o % sm->cap[l]) * P, *T = sm->T[l] + (o % sm->cap[l]) * P;
-        if (sg->step < 0)
-            dml_input_cov_row(sm->xi, sm->xj, P, pl->C, o, K);
-        else
-            window_row(sm, l, o, K, T);
-        for (int a = sg->act0; a < sg->act1; a++) {
-            const dml_kstep *st = &pl->step[a];
-            dml_act_row(st, P, sm->si + st->self_off + o, 0, sm->sj + st->self_off, K, sg->theta_zero ? NULL : T);
+    size_t P = sg->P;
+    while ((long)sm->next[l] <= r) {
+        size_t o0 = sm->next[l];
+        int rows = sg->step < 0 ? 1 : DML_WINDOW_ROWS;
+        if (o0 + (size_t)rows > P) rows = (int)(P - o0);
+        double *K[DML_WINDOW_ROWS], *T[DML_WINDOW_ROWS];
+        for (int b = 0; b < rows; b++) {
+            K[b] = sm->K[l] + ((o0 + (size_t)b) % sm->cap[l]) * P;
+            T[b] = sm->T[l] + ((o0 + (size_t)b) % sm->cap[l]) * P;
         }
+        if (sg->step < 0)
+            dml_input_cov_row(sm->xi, sm->xj, P, pl->C, o0, K[0]);
+        else
+            window_rows(sm, l, o0, rows, K, T);
+        for (int b = 0; b < rows; b++)
+            for (int a = sg->act0; a < sg->act1; a++) {
+                const dml_kstep *st = &pl->step[a];
+                dml_act_row(st, P, sm->si + st->self_off + o0 + (size_t)b, 0, sm->sj + st->self_off, K[b],
+                            sg->theta_zero ? NULL : T[b]);
+            }
+        sm->next[l] += (size_t)rows;
     }
 }
 

@@ -193,25 +193,42 @@ static void fused_row(double *dst, const double *const *src, const double *const
     for (int j = 0; j < k; j += 3) fused_three(dst, src + j, mask + j, k - j < 3 ? k - j : 3, j == 0, n);
 }
 
+/* out[o] = scale * out[o] + (add ? add[o] : b2): dml_kaffine's K and T updates (layer.h), the same roundings. */
+CLONES static void affine_row(double *restrict out, size_t n, double scale, double b2, const double *restrict add)
+{
+    if (add)
+        for (size_t o = 0; o < n; o++) out[o] = scale * out[o] + add[o];
+    else
+        for (size_t o = 0; o < n; o++) out[o] = scale * out[o] + b2;
+}
+
+/* The offsets real at row o1 of a table with one shift per offset: their shifted source rows and masks. */
+static int fused_list(const dml_window_table *t, const double *in, size_t cap, size_t o1, const double **src,
+                      const double **mk, const uint8_t **bits)
+{
+    size_t Pin = t->P_in, Pout = t->P_out, nb = (Pout + 7) / 8;
+    int k = 0;
+    for (int d = 0; d < t->F; d++) {
+        size_t q = (size_t)d * Pout + o1;
+        if (t->mask[q] == 0.0) continue;
+        src[k] = in + ((size_t)t->idx[q] % cap) * Pin + t->shift[d];
+        mk[k] = t->mask + (size_t)d * Pout;
+        bits[k] = t->bits + (size_t)d * nb;
+        k++;
+    }
+    return k;
+}
+
 void dml_window_full_row(const dml_window_table *t, const double *in, size_t cap, size_t o1, double *out)
 {
     size_t Pin = t->P_in, Pout = t->P_out;
     if (t->all_affine && t->F <= 64) {
         const double *src[64], *mk[64];
         const uint8_t *bits[64];
-        size_t nb = (Pout + 7) / 8;
-        int k = 0;
-        for (int d = 0; d < t->F; d++) {
-            size_t q = (size_t)d * Pout + o1;
-            if (t->mask[q] == 0.0) continue;
-            src[k] = in + ((size_t)t->idx[q] % cap) * Pin + t->shift[d];
-            mk[k] = t->mask + (size_t)d * Pout;
-            bits[k] = t->bits + (size_t)d * nb;
-            k++;
-        }
+        int k = fused_list(t, in, cap, o1, src, mk, bits);
         pthread_once(&use_once, choose);
         if (use_avx512)
-            dml_window_fused_avx512(out, src, bits, k, (long)Pout);
+            dml_window_fused_avx512(1, &out, src, bits, &k, (long)Pout, NULL, NULL);
         else
             fused_row(out, src, mk, k, (long)Pout);
         return;
@@ -221,6 +238,26 @@ void dml_window_full_row(const dml_window_table *t, const double *in, size_t cap
         size_t k = (size_t)d * Pout + o1;
         if (t->mask[k] == 0.0) continue;
         add_row(t, d, out, in + ((size_t)t->idx[k] % cap) * Pin);
+    }
+}
+
+void dml_window_full_rows_affine(const dml_window_table *t, const double *in, size_t cap, size_t o0, int rows,
+                                 double scale, double b2, double *const *add, double *const *out)
+{
+    assert(rows >= 1 && rows <= DML_WINDOW_ROWS && o0 + (size_t)rows <= t->P_out);
+    pthread_once(&use_once, choose);
+    if (use_avx512 && t->all_affine && t->F <= 64) {
+        const double *src[64 * DML_WINDOW_ROWS], *mk[64];
+        const uint8_t *bits[64 * DML_WINDOW_ROWS];
+        int k[DML_WINDOW_ROWS];
+        for (int r = 0; r < rows; r++) k[r] = fused_list(t, in, cap, o0 + (size_t)r, src + 64 * r, mk, bits + 64 * r);
+        double affine[2] = {scale, b2};
+        dml_window_fused_avx512(rows, out, src, bits, k, (long)t->P_out, affine, (const double *const *)add);
+        return;
+    }
+    for (int r = 0; r < rows; r++) {
+        dml_window_full_row(t, in, cap, o0 + (size_t)r, out[r]);
+        affine_row(out[r], t->P_out, scale, b2, add ? add[r] : NULL);
     }
 }
 
@@ -234,47 +271,62 @@ void dml_window_input_gather(const dml_window_table *t, const double *xj, double
     }
 }
 
-/* dst[o] = sum over the k offsets j, in order from 0.0, of a[j] * x[j][o]: each product rounded, then added;
- * 32 entries at a time in four vector sums held in registers. */
-CLONES static void scaled_rows(double *restrict dst, const double *a, const double *const *x, int k, long n)
+/* For each of `rows` rows r: dst[r][o] = sum over its k[r] offsets j, in order from 0.0, of a[64 r + j] *
+ * x[64 r + j][o], each product rounded, then added; 32 entries at a time in four vector sums held in registers,
+ * all rows through one block of 32 columns before the next (the rows share x's rows). */
+CLONES static void scaled_rows(int rows, double *const *dst, const double *a, const double *const *x, const int *k,
+                               long n)
 {
     long o = 0;
-    for (; o + 32 <= n; o += 32) {
-        v8d s0 = {0, 0, 0, 0, 0, 0, 0, 0}, s1 = s0, s2 = s0, s3 = s0;
-        for (int j = 0; j < k; j++) {
-            const double *p = x[j] + o;
-            double c = a[j];
-            s0 += c * V8(p);
-            s1 += c * V8(p + 8);
-            s2 += c * V8(p + 16);
-            s3 += c * V8(p + 24);
+    for (; o + 32 <= n; o += 32)
+        for (int r = 0; r < rows; r++) {
+            v8d s0 = {0, 0, 0, 0, 0, 0, 0, 0}, s1 = s0, s2 = s0, s3 = s0;
+            for (int j = 0; j < k[r]; j++) {
+                const double *p = x[64 * r + j] + o;
+                double c = a[64 * r + j];
+                s0 += c * V8(p);
+                s1 += c * V8(p + 8);
+                s2 += c * V8(p + 16);
+                s3 += c * V8(p + 24);
+            }
+            double *d = dst[r] + o;
+            *(v8d *)d = s0;
+            *(v8d *)(d + 8) = s1;
+            *(v8d *)(d + 16) = s2;
+            *(v8d *)(d + 24) = s3;
         }
-        *(v8d *)(dst + o) = s0;
-        *(v8d *)(dst + o + 8) = s1;
-        *(v8d *)(dst + o + 16) = s2;
-        *(v8d *)(dst + o + 24) = s3;
+    for (int r = 0; r < rows; r++)
+        for (long q = o; q < n; q++) {
+            double s = 0.0;
+            for (int j = 0; j < k[r]; j++) s += a[64 * r + j] * x[64 * r + j][q];
+            dst[r][q] = s;
+        }
+}
+
+void dml_window_input_rows(const dml_window_table *t, const double *xi, const double *X, size_t ld, size_t o0,
+                           int rows, double *const *out)
+{
+    assert(rows >= 1 && rows <= DML_WINDOW_ROWS && t->F <= 64);
+    double a[64 * DML_WINDOW_ROWS];
+    const double *x[64 * DML_WINDOW_ROWS];
+    int k[DML_WINDOW_ROWS];
+    for (int r = 0; r < rows; r++) {
+        k[r] = 0;
+        for (int d = 0; d < t->F; d++) {
+            size_t q = (size_t)d * t->P_out + o0 + (size_t)r;
+            if (t->mask[q] == 0.0) continue;
+            a[64 * r + k[r]] = xi[t->idx[q]];
+            x[64 * r + k[r]] = X + (size_t)d * ld;
+            k[r]++;
+        }
     }
-    for (; o < n; o++) {
-        double s = 0.0;
-        for (int j = 0; j < k; j++) s += a[j] * x[j][o];
-        dst[o] = s;
-    }
+    scaled_rows(rows, out, a, x, k, (long)t->P_out);
 }
 
 void dml_window_input_row(const dml_window_table *t, const double *xi, const double *X, size_t ld, size_t o1,
                           double *out)
 {
-    double a[64];
-    const double *x[64];
-    int k = 0;
-    for (int d = 0; d < t->F; d++) {
-        size_t q = (size_t)d * t->P_out + o1;
-        if (t->mask[q] == 0.0) continue;
-        a[k] = xi[t->idx[q]];
-        x[k] = X + (size_t)d * ld;
-        k++;
-    }
-    scaled_rows(out, a, x, k, (long)t->P_out);
+    dml_window_input_rows(t, xi, X, ld, o1, 1, &out);
 }
 
 void dml_window_full(const dml_window_table *t, const double *in, double *out)

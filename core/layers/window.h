@@ -59,11 +59,24 @@ void dml_window_pool_full_row(const dml_window_table *t, const double *in, size_
 /** The diagonal of dml_window_pool_full only: out[o] = sum_{d1, d2} in[idx[d1][o], idx[d2][o]] (P_out). */
 void dml_window_pool_diag(const dml_window_table *t, const double *in, double *out);
 
-/* The AVX-512F build of the fused rows (window_avx512.c): dst[o] = sum over the k offsets j, in order from 0.0,
- * of src[j][o] where bit o of bits[j] is set (src[j] already shifted; n entries, unset entries may be read but
- * are never added). The same numbers as the portable build bit for bit. */
-void dml_window_fused_avx512(double *restrict dst, const double *const *src, const uint8_t *const *bits, int k,
-                             long n);
+/** Output rows that the multi-row window functions take at once. */
+#define DML_WINDOW_ROWS 4
+
+/* The AVX-512F build of the fused rows (window_avx512.c), `rows` output rows at once: for row r,
+ * dst[r][o] = sum over its k[r] offsets j, in order from 0.0, of src[64 r + j][o] where bit o of bits[64 r + j]
+ * is set (src already shifted; n entries; unset entries may be read but are never added). The same numbers as
+ * the portable build bit for bit. affine NULL: dst holds the sums; else dst[r][o] = affine[0] * sum +
+ * (add ? add[r][o] : affine[1]), rounded as dml_kaffine rounds it. */
+void dml_window_fused_avx512(int rows, double *const *dst, const double *const *src, const uint8_t *const *bits,
+                             const int *k, long n, const double *affine, const double *const *add);
+
+/** Rows o0 .. o0 + rows - 1 (rows <= DML_WINDOW_ROWS, o0 + rows <= P_out) of dml_window_full_row, each followed
+ *  by the Conv update of dml_kaffine: out[r][o2] = scale * W_{o0 + r}[o2] + (add ? add[r][o2] : b2) (K: add
+ *  NULL, b2 the bias variance; Theta: add the rows' new K). The same bits as row by row and the two steps;
+ *  where the AVX-512 rows run, the rows go through the columns together, so that the input rows they share are
+ *  read from L1. Input rows as in dml_window_full_row. */
+void dml_window_full_rows_affine(const dml_window_table *t, const double *in, size_t cap, size_t o0, int rows,
+                                 double scale, double b2, double *const *add, double *const *out);
 
 /** The first window on the input covariance of one-channel inputs, K0[p, q] = xi[p] xj[q], without making
  *  K0 (the row-streamed engine, plan.h input_fused). dml_window_input_gather takes xj's entry under every window
@@ -75,5 +88,9 @@ void dml_window_fused_avx512(double *restrict dst, const double *const *src, con
 void dml_window_input_gather(const dml_window_table *t, const double *xj, double *X, size_t ld);
 void dml_window_input_row(const dml_window_table *t, const double *xi, const double *X, size_t ld, size_t o1,
                           double *out);
+/** Rows o0 .. o0 + rows - 1 of dml_window_input_row at once (rows <= DML_WINDOW_ROWS), going through the columns
+ *  together (X is read once per block of columns for all of them); the same bits. */
+void dml_window_input_rows(const dml_window_table *t, const double *xi, const double *X, size_t ld, size_t o0,
+                           int rows, double *const *out);
 
 #endif
