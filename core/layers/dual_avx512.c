@@ -7,26 +7,73 @@
 #include "dual.h"
 #include "relu_angle.h"
 
-/* relu_angle.h: phi = pi - theta in one division and a polynomial, the scalar build's operations */
-static inline void relu8(__m512d k11, __m512d k22, __m512d k12, __m512d *t, __m512d *tp)
+/* relu_angle.h: phi = pi - theta in one division and a polynomial, the scalar build's operations. In two
+ * parts, so that the loop below can start the square root and division of a later block (part a) before the
+ * polynomial of an earlier one (part b): the scheduler then holds independent work while they run. */
+typedef struct {
+    __m512d k12, s, ax, den, z;
+    __mmask8 red;
+} relu_part;
+
+static inline relu_part relu8_a(__m512d k11, __m512d k22, __m512d k12)
 {
     const __m512d zero = _mm512_setzero_pd();
+    relu_part r;
     __m512d det = _mm512_sub_pd(_mm512_mul_pd(k11, k22), _mm512_mul_pd(k12, k12));
-    __m512d s = _mm512_sqrt_pd(_mm512_max_pd(det, zero));
-    __m512d ax = _mm512_abs_pd(k12);
-    __m512d num = _mm512_min_pd(s, ax), den = _mm512_max_pd(s, ax);
-    __mmask8 red = _mm512_cmp_pd_mask(num, _mm512_mul_pd(den, _mm512_set1_pd(DML_TAN_PI_8)), _CMP_GT_OQ);
-    __m512d n2 = _mm512_mask_sub_pd(num, red, num, den), d2 = _mm512_mask_add_pd(den, red, num, den);
-    __m512d z = _mm512_div_pd(n2, d2), w = _mm512_mul_pd(z, z), p = _mm512_set1_pd(DML_ATAN_P[10]);
+    r.k12 = k12;
+    r.s = _mm512_sqrt_pd(_mm512_max_pd(det, zero));
+    r.ax = _mm512_abs_pd(k12);
+    __m512d num = _mm512_min_pd(r.s, r.ax);
+    r.den = _mm512_max_pd(r.s, r.ax);
+    r.red = _mm512_cmp_pd_mask(num, _mm512_mul_pd(r.den, _mm512_set1_pd(DML_TAN_PI_8)), _CMP_GT_OQ);
+    __m512d n2 = _mm512_mask_sub_pd(num, r.red, num, r.den), d2 = _mm512_mask_add_pd(r.den, r.red, num, r.den);
+    r.z = _mm512_div_pd(n2, d2);
+    return r;
+}
+
+static inline void relu8_b(const relu_part *r, __m512d *t, __m512d *tp)
+{
+    const __m512d zero = _mm512_setzero_pd();
+    __m512d z = r->z, w = _mm512_mul_pd(z, z), p = _mm512_set1_pd(DML_ATAN_P[10]);
     for (int j = 9; j >= 0; j--) p = _mm512_fmadd_pd(p, w, _mm512_set1_pd(DML_ATAN_P[j]));
     __m512d a = _mm512_fmadd_pd(_mm512_mul_pd(z, w), p, z);
-    a = _mm512_mask_add_pd(a, red, a, _mm512_set1_pd(M_PI_4));
-    a = _mm512_mask_sub_pd(a, _mm512_cmp_pd_mask(s, ax, _CMP_GT_OQ), _mm512_set1_pd(M_PI_2), a);
-    a = _mm512_mask_sub_pd(a, _mm512_cmp_pd_mask(k12, zero, _CMP_GT_OQ), _mm512_set1_pd(M_PI), a);
-    __m512d phi = _mm512_mask_blend_pd(_mm512_cmp_pd_mask(den, zero, _CMP_EQ_OQ), a, _mm512_set1_pd(M_PI_2));
+    a = _mm512_mask_add_pd(a, r->red, a, _mm512_set1_pd(M_PI_4));
+    a = _mm512_mask_sub_pd(a, _mm512_cmp_pd_mask(r->s, r->ax, _CMP_GT_OQ), _mm512_set1_pd(M_PI_2), a);
+    a = _mm512_mask_sub_pd(a, _mm512_cmp_pd_mask(r->k12, zero, _CMP_GT_OQ), _mm512_set1_pd(M_PI), a);
+    __m512d phi = _mm512_mask_blend_pd(_mm512_cmp_pd_mask(r->den, zero, _CMP_EQ_OQ), a, _mm512_set1_pd(M_PI_2));
     const __m512d inv2pi = _mm512_set1_pd(0.5 / M_PI);
-    *t = _mm512_mul_pd(_mm512_fmadd_pd(phi, k12, s), inv2pi);
+    *t = _mm512_mul_pd(_mm512_fmadd_pd(phi, r->k12, r->s), inv2pi);
     *tp = _mm512_mul_pd(phi, inv2pi);
+}
+
+static inline void relu8(__m512d k11, __m512d k22, __m512d k12, __m512d *t, __m512d *tp)
+{
+    relu_part r = relu8_a(k11, k22, k12);
+    relu8_b(&r, t, tp);
+}
+
+/* relu8 on the whole blocks of n entries, part a two blocks ahead of part b; returns the entries done. */
+static size_t relu_blocks(size_t n, const double *k11, int k11_stride, const double *k22, const double *k12,
+                          double *out, double *theta)
+{
+    size_t nb = n / 8;
+    if (nb < 2) return 0;
+    __m512d b11 = _mm512_set1_pd(k11[0]);
+#define PART_A(o) \
+    relu8_a(k11_stride ? _mm512_loadu_pd(k11 + (o)) : b11, _mm512_loadu_pd(k22 + (o)), _mm512_loadu_pd(k12 + (o)))
+    relu_part q0 = PART_A(0), q1 = PART_A(8);
+    for (size_t i = 0; i < nb; i++) {
+        relu_part q2 = q1;
+        if (i + 2 < nb) q2 = PART_A(8 * (i + 2));
+        __m512d t, tp;
+        relu8_b(&q0, &t, &tp);
+        _mm512_storeu_pd(out + 8 * i, t);   /* out may alias k12: block i is read already */
+        if (theta) _mm512_storeu_pd(theta + 8 * i, _mm512_mul_pd(_mm512_loadu_pd(theta + 8 * i), tp));
+        q0 = q1;
+        q1 = q2;
+    }
+#undef PART_A
+    return 8 * nb;
 }
 
 /* erf in the stable form of dual.c (see dual_avx2.c). */
@@ -63,7 +110,9 @@ static void block8(dml_activation act, const double *a, int a_stride, const doub
 void dml_dual_avx512(dml_activation act, size_t n, const double *k11, int k11_stride, const double *k22,
                      const double *k12, double *out, double *theta)
 {
-    dml_dual_blocks(block8, 8, act, n, k11, k11_stride, k22, k12, out, theta);
+    size_t done = act == DML_ACT_RELU ? relu_blocks(n, k11, k11_stride, k22, k12, out, theta) : 0;
+    dml_dual_blocks(block8, 8, act, n - done, k11_stride ? k11 + done : k11, k11_stride, k22 + done, k12 + done,
+                    out + done, theta ? theta + done : NULL);
 }
 
 /* ---- float32 duals (dual.h, dml_dual_f32): 16 entries at a time, the determinant and erf's d in float64,
