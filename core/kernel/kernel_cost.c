@@ -15,8 +15,8 @@
  * and an affine entry; a flop of the input covariance GEMM / SYRK. */
 #define SEC_PER_DUAL_SLOT 3.0e-9
 #define SEC_PER_DUAL_TAIL 9.4e-8
-#define SEC_PER_WINDOW_MAC 1.7e-10
-#define SEC_PER_GATHERED_MAC 3.7e-10
+#define SEC_PER_WINDOW_MAC 0.85e-10
+#define SEC_PER_GATHERED_MAC 1.85e-10
 #define SEC_PER_PAIR 1.45e-7
 #define SEC_PER_ROW_DUAL 5e-9
 #define SEC_PER_ROW_ENTRY 0.8e-9
