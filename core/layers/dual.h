@@ -15,7 +15,8 @@
  *  theta: when not NULL, n NTK entries multiplied in place by T'(k11, k22, k12).
  *  ReLU (Cho & Saul 2009, arc-cosine kernel of degree 1, without the factor 2):
  *    theta = atan2(sqrt(max(k11 k22 - k12^2, 0)), k12), pi/2 when both are 0;
- *    T = (sqrt(k11 k22 - k12^2) + (pi - theta) k12) / (2 pi), T' = (pi - theta) / (2 pi).
+ *    T = (sqrt(k11 k22 - k12^2) + (pi - theta) k12) / (2 pi), T' = (pi - theta) / (2 pi);
+ *    pi - theta computed directly by relu_angle.h (one division and a polynomial), the same bits in every build.
  *  erf (Williams 1997): T = 2/pi asin(2 k12 / sqrt((1 + 2 k11)(1 + 2 k22))),
  *    T' = 4/pi / sqrt((1 + 2 k11)(1 + 2 k22) - 4 k12^2), evaluated in the stable form
  *    d = 1 + 2 (k11 + k22) + 4 (k11 k22 - k12^2) (the determinant by Kahan's fma algorithm, exactly 0 for a
