@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "window.h"
+#include "window_simd.h"
 
 /* Hot loops get AVX-512 and AVX2 builds next to the baseline one, picked at load time (GCC ifunc). */
 #define CLONES __attribute__((target_clones("avx512f", "avx2", "default")))

@@ -62,14 +62,6 @@ void dml_window_pool_diag(const dml_window_table *t, const double *in, double *o
 /** Output rows that the multi-row window functions take at once. */
 #define DML_WINDOW_ROWS 4
 
-/* The AVX-512F build of the fused rows (window_avx512.c), `rows` output rows at once: for row r,
- * dst[r][o] = sum over its k[r] offsets j, in order from 0.0, of src[64 r + j][o] where bit o of bits[64 r + j]
- * is set (src already shifted; n entries; unset entries may be read but are never added). The same numbers as
- * the portable build bit for bit. affine NULL: dst holds the sums; else dst[r][o] = affine[0] * sum +
- * (add ? add[r][o] : affine[1]), rounded as dml_kaffine rounds it. */
-void dml_window_fused_avx512(int rows, double *const *dst, const double *const *src, const uint8_t *const *bits,
-                             const int *k, long n, const double *affine, const double *const *add);
-
 /** Rows o0 .. o0 + rows - 1 (rows <= DML_WINDOW_ROWS, o0 + rows <= P_out) of dml_window_full_row, each followed
  *  by the Conv update of dml_kaffine: out[r][o2] = scale * W_{o0 + r}[o2] + (add ? add[r][o2] : b2) (K: add
  *  NULL, b2 the bias variance; Theta: add the rows' new K). The same bits as row by row and the two steps;

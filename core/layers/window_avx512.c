@@ -5,7 +5,7 @@
  * time, so that the input rows they share are read from L1 rather than L2 (the sums are L2-bound otherwise).
  * Compiled with -mavx512f; called only when the CPU has it. */
 #include <immintrin.h>
-#include "window.h"
+#include "window_simd.h"
 
 /* A masked-off entry is skipped where the portable build adds src * 0.0: the same result, since the running sum
  * starts at +0.0 and so is never -0.0, and x + (+-0.0) == x for every other x. mode 0 stores the sums, 1
