@@ -9,7 +9,7 @@
  *   a = pi/2 - a when s > |k12|; phi = pi - a when k12 > 0; phi = pi/2 when s == k12 == 0.
  * One division and no other transcendental (SLEEF's vectorised atan2, used before, spent about two thirds of the
  * duals' time). Every build runs these IEEE operations in this order (each rounded once, fma fused), so all three
- * give the same bits on any CPU. Error (tests/test_relu_dual.c, against long double): phi within 8 ULP, T within
+ * give the same bits on any x86-64 CPU. Error (tests/test_relu_dual.c, against long double): phi within 8 ULP, T within
  * 4 ULP of sqrt(k11 k22).
  * P: weighted least squares of (atan(sqrt(w)) - sqrt(w)) / w^(3/2) on w in [0, tan^2(pi/8)] at 60 digits
  * (tests/gen_atan_poly.py); its own error is at most 0.06 ULP of atan(z). */
