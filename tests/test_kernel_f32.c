@@ -18,6 +18,7 @@
 #include "dmilab/model_json.h"
 #include "dmilab/rng.h"
 #include "dmilab/tiles.h"
+#include "random_model.h"
 
 /* The documented bound (docs/kernels.md): float32 duals round the angle and the square roots to float's 2^-24
  * relative steps, a few ULP through SLEEF, and the layers carry the error forward. */
@@ -25,56 +26,6 @@
 
 static double worst_k, worst_t;
 static int differs;
-
-static double uniform(dml_rng *r, double a, double b) { return a + (b - a) * dml_rng_uniform(r); }
-
-static void random_window(dml_rng *r, dml_layer_spec *s)
-{
-    s->nfilter = s->nstride = 1;
-    s->filter[0] = s->filter[1] = 1 + (int)dml_rng_below(r, 3);
-    s->stride[0] = s->stride[1] = dml_rng_below(r, 4) ? 1 : 2;
-    s->padding = (dml_padding)dml_rng_below(r, 3);
-}
-
-static void random_model(dml_rng *r, dml_model *m)
-{
-    dml_model_defaults(m);
-    m->w_std = uniform(r, 0.8, 2.0);
-    m->b_std = dml_rng_below(r, 2) ? uniform(r, 0.0, 0.5) : 0.0;
-    m->readout_w_std = uniform(r, 0.5, 2.0);
-    m->activation = dml_rng_below(r, 3) ? DML_ACT_RELU : DML_ACT_ERF;
-    int kind = (int)dml_rng_below(r, 5);
-    if (kind < 4) {
-        m->arch = (dml_arch)kind;
-        m->depth = (int)dml_rng_below(r, 4);
-        m->nfilter = 1;
-        m->filter[0] = m->filter[1] = 1 + (int)dml_rng_below(r, 4);
-        m->padding = (dml_padding)dml_rng_below(r, 3);
-        return;
-    }
-    m->arch = DML_ARCH_LAYERS;
-    int n = 0, blocks = 1 + (int)dml_rng_below(r, 3);
-    for (int b = 0; b < blocks; b++) {
-        int t = (int)dml_rng_below(r, 4);
-        dml_layer_kind k = t == 1 ? DML_LAYER_CONV_LOCAL : t == 2 ? DML_LAYER_AVG_POOL : DML_LAYER_CONV;
-        dml_layer_spec s = dml_layer_spec_from_model(m, k);
-        random_window(r, &s);
-        s.w_std = uniform(r, 0.8, 2.0);
-        m->layers[n++] = s;
-        if (k != DML_LAYER_AVG_POOL) {
-            dml_layer_spec a = dml_layer_spec_from_model(m, DML_LAYER_ACT);
-            a.activation = dml_rng_below(r, 2) ? DML_ACT_RELU : DML_ACT_ERF;
-            m->layers[n++] = a;
-        }
-    }
-    m->layers[n++] = dml_layer_spec_from_model(m, dml_rng_below(r, 2) ? DML_LAYER_GAP : DML_LAYER_FLATTEN);
-    if (dml_rng_below(r, 2)) {
-        m->layers[n++] = dml_layer_spec_from_model(m, DML_LAYER_DENSE);
-        m->layers[n++] = dml_layer_spec_from_model(m, DML_LAYER_ACT);
-    }
-    m->layers[n++] = dml_layer_spec_from_model(m, DML_LAYER_READOUT);
-    m->nlayers = n;
-}
 
 /* |a - b| / sqrt(da db): the error on the entry's own scale (da, db the float64 self kernels). */
 static double scaled(double a, double b, double da, double db)
@@ -176,7 +127,7 @@ int main(void)
     int checked = 0;
     for (int k = 0; k < 300; k++) {
         dml_model m;
-        random_model(&r, &m);
+        random_model(&r, &m, 0);
         dml_shape sh = {.nd = 1 + (int)dml_rng_below(&r, 2), .channels = 1 + (int)dml_rng_below(&r, 2)};
         for (int a = 0; a < sh.nd; a++) sh.size[a] = 2 + (int)dml_rng_below(&r, sh.nd == 1 ? 12 : 6);
         checked += check_model(&m, &sh, &r, k);

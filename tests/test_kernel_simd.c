@@ -1,11 +1,11 @@
-/* One kernel on any CPU: the NNGP and NTK of ReLU models are the same bits whichever build of the hot loops
- * runs (DMILAB_SIMD=avx512 / avx2 / scalar, those this CPU has). The float64 ReLU dual runs the same operations
- * in every build (core/layers/relu_angle.h), the window rows and sums are exact reorderings of nothing, and the
- * row-streamed engine's first Conv straight from the inputs equals the input covariance's window. Each build
- * runs in a child process (the build is chosen once per process): this program with --emit writes every
- * kernel entry of 120 seeded random ReLU models (presets and layer lists; 1D and 2D, one and two channels,
- * paddings, strides) to stdout, and the parent compares the builds' bytes. (erf duals use SLEEF's atan2, whose
- * builds are not promised to agree in the last bit; float32 likewise.) */
+/* One kernel whichever build runs: the NNGP and NTK of ReLU models are the same bits under DMILAB_SIMD=avx512,
+ * avx2 and scalar (those this CPU has). The float64 ReLU dual runs the same operations in every build
+ * (core/layers/relu_angle.h), the window rows and sums take each entry's additions in the same order in every
+ * build, and the row-streamed engine's first Conv straight from the inputs equals the input covariance's
+ * window. Each build runs in a child process (the build is chosen once per process): this program with --emit
+ * writes every kernel entry of 120 seeded random ReLU models (tests/random_model.h; 1D and 2D, one and two
+ * channels) to stdout, and the parent compares the builds' bytes. (erf duals use SLEEF's atan2, whose builds
+ * are not promised to agree in the last bit; float32 likewise.) */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,41 +14,7 @@
 #include "check.h"
 #include "dmilab/kernel.h"
 #include "dmilab/rng.h"
-
-static double uniform(dml_rng *r, double a, double b) { return a + (b - a) * dml_rng_uniform(r); }
-
-static void random_model(dml_rng *r, dml_model *m)
-{
-    dml_model_defaults(m);
-    m->w_std = uniform(r, 0.8, 2.0);
-    m->b_std = dml_rng_below(r, 2) ? uniform(r, 0.0, 0.5) : 0.0;
-    m->activation = DML_ACT_RELU;
-    int kind = (int)dml_rng_below(r, 5);
-    if (kind < 4) {
-        m->arch = (dml_arch)kind;
-        m->depth = 1 + (int)dml_rng_below(r, 3);
-        m->nfilter = 1;
-        m->filter[0] = m->filter[1] = 1 + (int)dml_rng_below(r, 4);
-        m->padding = (dml_padding)dml_rng_below(r, 3);
-        return;
-    }
-    m->arch = DML_ARCH_LAYERS;
-    int n = 0, blocks = 1 + (int)dml_rng_below(r, 3);
-    for (int b = 0; b < blocks; b++) {
-        int t = (int)dml_rng_below(r, 4);
-        dml_layer_kind k = t == 1 ? DML_LAYER_CONV_LOCAL : t == 2 ? DML_LAYER_AVG_POOL : DML_LAYER_CONV;
-        dml_layer_spec s = dml_layer_spec_from_model(m, k);
-        s.nfilter = s.nstride = 1;
-        s.filter[0] = s.filter[1] = 1 + (int)dml_rng_below(r, 3);
-        s.stride[0] = s.stride[1] = dml_rng_below(r, 4) ? 1 : 2;
-        s.padding = (dml_padding)dml_rng_below(r, 3);
-        m->layers[n++] = s;
-        if (k != DML_LAYER_AVG_POOL) m->layers[n++] = dml_layer_spec_from_model(m, DML_LAYER_ACT);
-    }
-    m->layers[n++] = dml_layer_spec_from_model(m, dml_rng_below(r, 2) ? DML_LAYER_GAP : DML_LAYER_FLATTEN);
-    m->layers[n++] = dml_layer_spec_from_model(m, DML_LAYER_READOUT);
-    m->nlayers = n;
-}
+#include "random_model.h"
 
 static int emit(void)
 {
@@ -57,7 +23,7 @@ static int emit(void)
     dml_rng_seed(&r, &key, 1);
     for (int k = 0; k < 120; k++) {
         dml_model m;
-        random_model(&r, &m);
+        random_model(&r, &m, 1);
         dml_shape sh = {.nd = 1 + (int)dml_rng_below(&r, 2), .channels = 1 + (int)dml_rng_below(&r, 2)};
         for (int a = 0; a < sh.nd; a++) sh.size[a] = 2 + (int)dml_rng_below(&r, sh.nd == 1 ? 30 : 9);
         size_t D = dml_shape_numel(&sh), n1 = 3, n2 = 2;
