@@ -1,8 +1,11 @@
 /* dmilab solve benchmark (DESIGN section 7, issue 15): the Cholesky solve of kernel ridge regression, dense
- * (dpotrf/dpotrs) or packed (RFP: dpftrf/dpftrs), as a fraction of this machine's dgemm rate measured in the same
- * run; and the spectrum's eigendecomposition against LAPACK's dsyevd and dsyevr.
+ * or packed (RFP) storage by dmilab's tiled Cholesky and its two sweeps (dmilab/cholesky.h), against LAPACK's own
+ * (methods dpotrf = dpotrf/dpotrs and dpftrf = dpftrf/dpftrs, from OpenBLAS), each as a fraction of
+ * this machine's dgemm rate measured in the same run; and the spectrum's eigendecomposition against LAPACK's dsyevd
+ * and dsyevr.
  *
- * Usage: bench_solve [--method dense|packed|spectrum|dsyevd|dsyevr] [--n N] [--k K] [--gemm-n G] [--repeats R]
+ * Usage: bench_solve [--method dense|packed|dpotrf|dpftrf|spectrum|dsyevd|dsyevr] [--n N] [--k K] [--gemm-n G]
+ *                    [--repeats R] [--pause-ms P]
  * The matrix is symmetric positive definite, A_ij in [-1, 1] from a hash of (min(i,j), max(i,j)) and A_ii = N, so
  * any row can be regenerated: the packed method fills its RFP array by row blocks through the same callback the
  * kernel engine would use (no dense copy), and the residual check ||A X - B||_F / (||A||_F ||X||_F) needs no
@@ -10,7 +13,10 @@
  * Rates: Cholesky n^3/3 + 2 n^2 k flops (factor and k right-hand sides), dgemm 2 G^3 (C = A B with G x G
  * operands). The solve runs R times, each between two dgemm runs (dgemm, solve, dgemm, solve, ..., dgemm), and
  * each solve's fraction is its rate over the mean of its two neighbours', so that a machine whose speed drifts
- * (other jobs) moves both alike; the medians over the R rounds are printed. blas_core is the kernel set OpenBLAS chose for
+ * (other jobs) moves both alike; the medians over the R rounds are printed. After each dgemm the benchmark sleeps
+ * P milliseconds (default 300) before the next fill and solve: OpenBLAS's worker threads spin for about 0.1 s after a
+ * threaded call (its THREAD_TIMEOUT, 2^28 cycles), and a solve started in that window shares the cores with them;
+ * the pause keeps the yardstick from slowing the subject (bench/README.md "Solve": the figures with --pause-ms 0). blas_core is the kernel set OpenBLAS chose for
  * this CPU (OPENBLAS_CORETYPE overrides it; bench/README.md).
  */
 #include <cblas.h>
@@ -22,7 +28,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "dmilab/cholesky.h"
 #include "dmilab/ridge_packed.h"
 #include "dmilab/spectrum.h"
 
@@ -132,17 +140,17 @@ static int parse(const char *opt, const char *s, long lo, long hi, long *out)
 
 static int usage(FILE *f, int rc)
 {
-    fprintf(f, "usage: bench_solve [--method dense|packed|spectrum|dsyevd|dsyevr] [--n N] [--k K] [--gemm-n G]\n"
-               "                   [--repeats R]\n"
+    fprintf(f, "usage: bench_solve [--method dense|packed|dpotrf|dpftrf|spectrum|dsyevd|dsyevr] [--n N] [--k K]\n"
+               "                   [--gemm-n G] [--repeats R] [--pause-ms P]\n"
                "Defaults: packed, N 4000, K 10 right-hand sides (outputs), G 4000 (0: no dgemm), R 3 solve rounds\n"
-               "(each between two dgemm runs; the spectrum methods run once).\n");
+               "(each between two dgemm runs; the spectrum methods run once), P 300 ms of sleep after each dgemm.\n");
     return rc;
 }
 
 int main(int argc, char **argv)
 {
     const char *method = "packed";
-    long n = 4000, k = 10, G = 4000, R = 3;
+    long n = 4000, k = 10, G = 4000, R = 3, pause = 300;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) return usage(stdout, 0);
         if (i + 1 >= argc) return usage(stderr, 2);
@@ -150,9 +158,11 @@ int main(int argc, char **argv)
         if (!strcmp(o, "--method")) method = v;
         else if ((!strcmp(o, "--n") && parse(o, v, 1, 100000, &n)) || (!strcmp(o, "--k") && parse(o, v, 1, 1000, &k)) ||
                  (!strcmp(o, "--gemm-n") && parse(o, v, 0, 20000, &G)) ||
-                 (!strcmp(o, "--repeats") && parse(o, v, 1, 15, &R)))
+                 (!strcmp(o, "--repeats") && parse(o, v, 1, 15, &R)) ||
+                 (!strcmp(o, "--pause-ms") && parse(o, v, 0, 10000, &pause)))
             return 2;
-        else if (strcmp(o, "--n") && strcmp(o, "--k") && strcmp(o, "--gemm-n") && strcmp(o, "--repeats"))
+        else if (strcmp(o, "--n") && strcmp(o, "--k") && strcmp(o, "--gemm-n") && strcmp(o, "--repeats") &&
+                 strcmp(o, "--pause-ms"))
             return usage(stderr, 2);
     }
     N_ORDER = (size_t)n;
@@ -162,13 +172,16 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < N * K; i++) B[i] = entry(i, N + 7);
     double fill = 0, t = 0, gemm = 0, frac[16], rate[16], gemms[17], secs[16];
     dml_error err = {0};
-    int dense = !strcmp(method, "dense");
-    if (dense || !strcmp(method, "packed")) {
+    /* dense storage: dense (dmilab) and dpotrf (LAPACK); RFP: packed (dmilab) and dpftrf (LAPACK) */
+    int ours = !strcmp(method, "dense") || !strcmp(method, "packed");
+    int dense = !strcmp(method, "dense") || !strcmp(method, "dpotrf");
+    if (dense || !strcmp(method, "packed") || !strcmp(method, "dpftrf")) {
         double *A = dense ? malloc(sizeof *A * N * N) : malloc(sizeof *A * dml_packed_numel(N));
         if (!A) return fprintf(stderr, "bench_solve: out of memory for the %zu x %zu matrix\n", N, N), 2;
         double flops = (double)N * (double)N * (double)N / 3.0 + 2.0 * (double)N * (double)N * (double)K;
         gemms[0] = G ? gemm_once((size_t)G) : 0;
         for (int r = 0; r < R; r++) {
+            if (pause) usleep((useconds_t)pause * 1000);
             memcpy(X, B, sizeof *X * N * K);
             double t0 = now();
             if (dense) {
@@ -179,15 +192,22 @@ int main(int argc, char **argv)
             }
             fill = now() - t0;
             t0 = now();
-            if (dense) {
-                lapack_int info = LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'L', (lapack_int)N, A, (lapack_int)N);
+            lapack_int info = 0;
+            if (ours) {
+                if (dense ? dml_cholesky(A, N, N, DML_CHOL_COL_MAJOR, 0, &err) : dml_packed_cholesky(A, N, &err))
+                    return fprintf(stderr, "bench_solve: %s\n", err.message), 2;
+                if (dense) dml_cholesky_solve(A, N, N, DML_CHOL_COL_MAJOR, N, X, N, K);
+                else dml_packed_solve(A, N, N, X, N, K);
+            } else if (dense) {
+                info = LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'L', (lapack_int)N, A, (lapack_int)N);
                 if (!info) info = LAPACKE_dpotrs(LAPACK_COL_MAJOR, 'L', (lapack_int)N, (lapack_int)K, A, (lapack_int)N,
                                                  X, (lapack_int)N);
-                if (info) return fprintf(stderr, "bench_solve: LAPACK info %d\n", (int)info), 2;
             } else {
-                if (dml_packed_cholesky(A, N, &err)) return fprintf(stderr, "bench_solve: %s\n", err.message), 2;
-                dml_packed_solve(A, N, N, X, N, K);
+                info = LAPACKE_dpftrf(LAPACK_COL_MAJOR, 'N', 'L', (lapack_int)N, A);
+                if (!info) info = LAPACKE_dpftrs(LAPACK_COL_MAJOR, 'N', 'L', (lapack_int)N, (lapack_int)K, A, X,
+                                                 (lapack_int)N);
             }
+            if (info) return fprintf(stderr, "bench_solve: LAPACK info %d\n", (int)info), 2;
             secs[r] = now() - t0;
             rate[r] = flops / secs[r] * 1e-9;
             gemms[r + 1] = G ? gemm_once((size_t)G) : 0;
@@ -199,8 +219,8 @@ int main(int argc, char **argv)
         gemm = median(gemms, (int)R + 1);
         double res = residual(N, K, X, B);
         printf("method=%s n=%zu k=%zu rounds=%ld fill_seconds=%.3f solve_seconds=%.3f solve_gflops=%.2f dgemm_n=%ld "
-               "dgemm_gflops=%.2f fraction=%.3f residual=%.2e threads=%d blas_core=%s\n",
-               method, N, K, R, fill, t, ra, G, gemm, fr, res, openblas_get_num_threads(), openblas_get_corename());
+               "dgemm_gflops=%.2f fraction=%.3f residual=%.2e pause_ms=%ld threads=%d blas_core=%s\n",
+               method, N, K, R, fill, t, ra, G, gemm, fr, res, pause, openblas_get_num_threads(), openblas_get_corename());
         free(B);
         free(X);
         return res <= 1e-12 ? 0 : 1;

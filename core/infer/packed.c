@@ -1,10 +1,10 @@
 /* Symmetric matrices in LAPACK's rectangular full packed (RFP) storage: filling from row blocks, reading back,
  * leading blocks, and the Cholesky factorization and prefix solves that keep level-3 speed in n(n+1)/2 doubles. */
 #include <assert.h>
-#include <cblas.h>
 #include <lapacke.h>
 #include <stdlib.h>
 #include <string.h>
+#include "dmilab/cholesky.h"
 #include "dmilab/ridge_packed.h"
 
 /* The RFP layout (TRANSR 'N', UPLO 'L', column-major) of an order-n matrix: the first n1 columns of the lower
@@ -143,42 +143,12 @@ int dml_packed_cholesky(double *arf, size_t n, dml_error *err)
     if (n > DML_PACKED_MAX_ORDER)
         return dml_fail(err, DML_ERR_LIMIT, NULL, "a packed order of %zu exceeds LAPACK's 32-bit indexing (at most %d)",
                         n, DML_PACKED_MAX_ORDER);
-    /* column-major: LAPACKE would transpose a whole row-major RFP copy */
-    lapack_int info = LAPACKE_dpftrf(LAPACK_COL_MAJOR, 'N', 'L', (lapack_int)n, arf);
-    if (info > 0)
-        return dml_fail(err, DML_ERR_NUMERIC, NULL,
-                        "kernel matrix is not positive definite (its leading minor of order %d is not)", (int)info);
-    if (info == -5) return dml_fail(err, DML_ERR_NUMERIC, NULL, "kernel matrix has a NaN entry");
-    if (info < 0) return dml_fail(err, DML_ERR_INTERNAL, NULL, "dpftrf: argument %d is invalid", (int)-info);
-    return 0;
+    /* the tiled factorization (dmilab/cholesky.h) in RFP storage: the same layout dpftrf leaves */
+    return dml_cholesky(arf, n, 0, DML_CHOL_RFP, 0, err);
 }
 
 void dml_packed_solve(const double *factor, size_t N, size_t n, double *B, size_t ldb, size_t k)
 {
     assert(n <= N && ldb >= n);
-    if (n == 0 || k == 0) return;
-    if (n == N) {
-        lapack_int info = LAPACKE_dpftrs_work(LAPACK_COL_MAJOR, 'N', 'L', (lapack_int)N, (lapack_int)k, factor, B,
-                                         (lapack_int)ldb);
-        assert(info == 0);
-        (void)info;
-        return;
-    }
-    rfp g = rfp_of(N);
-    const double *L11 = factor + g.o1, *L21 = factor + g.o1 + g.n1, *U = factor + g.o2;
-    int ld = (int)g.ld, K = (int)k, lb = (int)ldb;
-    if (n <= g.n1) {   /* the prefix lies in L11 */
-        cblas_dtrsm(CblasColMajor, CblasLeft, CblasLower, CblasNoTrans, CblasNonUnit, (int)n, K, 1.0, L11, ld, B, lb);
-        cblas_dtrsm(CblasColMajor, CblasLeft, CblasLower, CblasTrans, CblasNonUnit, (int)n, K, 1.0, L11, ld, B, lb);
-        return;
-    }
-    /* L_n = [[L11, 0], [L21m, L22m]] with L21m the first m = n - n1 rows of L21 and L22m = U[:m, :m]^T */
-    int n1 = (int)g.n1, m = (int)(n - g.n1);
-    double *B1 = B, *B2 = B + g.n1;
-    cblas_dtrsm(CblasColMajor, CblasLeft, CblasLower, CblasNoTrans, CblasNonUnit, n1, K, 1.0, L11, ld, B1, lb);
-    cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, m, K, n1, -1.0, L21, ld, B1, lb, 1.0, B2, lb);
-    cblas_dtrsm(CblasColMajor, CblasLeft, CblasUpper, CblasTrans, CblasNonUnit, m, K, 1.0, U, ld, B2, lb);
-    cblas_dtrsm(CblasColMajor, CblasLeft, CblasUpper, CblasNoTrans, CblasNonUnit, m, K, 1.0, U, ld, B2, lb);
-    cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, n1, K, m, -1.0, L21, ld, B2, lb, 1.0, B1, lb);
-    cblas_dtrsm(CblasColMajor, CblasLeft, CblasLower, CblasTrans, CblasNonUnit, n1, K, 1.0, L11, ld, B1, lb);
+    dml_cholesky_solve(factor, N, 0, DML_CHOL_RFP, n, B, ldb, k);
 }

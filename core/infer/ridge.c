@@ -1,8 +1,8 @@
 /* Kernel ridge regression by Cholesky (DESIGN section 3). */
 #include <cblas.h>
-#include <lapacke.h>
 #include <stdlib.h>
 #include <string.h>
+#include "dmilab/cholesky.h"
 #include "dmilab/ridge.h"
 
 int dml_ridge_predict(const double *K, size_t ldk, size_t n, const double *Kt, size_t ldkt, size_t m,
@@ -34,17 +34,23 @@ int dml_ridge_predict(const double *K, size_t ldk, size_t n, const double *Kt, s
     double lambda = ridge * trace / (double)n;
     for (size_t i = 0; i < n; i++) A[i * n + i] += lambda;
     memcpy(alpha, Y, sizeof *alpha * n * k);
-    lapack_int info = LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'L', (lapack_int)n, A, (lapack_int)n);
-    if (info == 0)
-        info = LAPACKE_dpotrs(LAPACK_ROW_MAJOR, 'L', (lapack_int)n, (lapack_int)k, A, (lapack_int)n, alpha,
-                              (lapack_int)k);
+    /* row-major lower in place (dmilab/cholesky.h; LAPACKE's row-major dpotrf and dpotrs would transpose copies),
+     * then L L^T alpha = Y by two triangular solves */
+    dml_error why = {0};
+    int rc = dml_cholesky(A, n, n, DML_CHOL_ROW_MAJOR, 0, &why);
+    if (rc == 0) {
+        cblas_dtrsm(CblasRowMajor, CblasLeft, CblasLower, CblasNoTrans, CblasNonUnit, (int)n, (int)k, 1.0, A, (int)n,
+                    alpha, (int)k);
+        cblas_dtrsm(CblasRowMajor, CblasLeft, CblasLower, CblasTrans, CblasNonUnit, (int)n, (int)k, 1.0, A, (int)n,
+                    alpha, (int)k);
+    }
     free(A);
-    if (info != 0) {
+    if (rc != 0) {
         free(alpha);
-        return dml_fail(err, DML_ERR_NUMERIC, NULL,
-                        "kernel matrix plus ridge %g * trace/n is not positive definite (LAPACK info %d); "
-                        "increase ridge",
-                        ridge, (int)info);
+        if (why.code != DML_ERR_NUMERIC || strstr(why.message, "NaN"))
+            return dml_fail(err, why.code, NULL, "%s", why.message);
+        return dml_fail(err, DML_ERR_NUMERIC, NULL, "with ridge %g * trace/n, the %s; increase ridge", ridge,
+                        why.message);
     }
     if (m)
         cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m, (int)k, (int)n, 1.0, Kt, (int)ldkt, alpha,

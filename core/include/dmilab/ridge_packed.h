@@ -62,14 +62,15 @@ void dml_packed_add_diag(double *arf, size_t n, double shift);
 /** The largest order LAPACK's 32-bit integers can index in RFP storage: n(n+1)/2 < 2^31. */
 #define DML_PACKED_MAX_ORDER 65535
 
-/** Cholesky factorization A = L L^T in place (LAPACK dpftrf): `arf` then holds L in the same layout.
+/** Cholesky factorization A = L L^T in place, in the layout LAPACK's dpftrf leaves: dmilab's tiled factorization
+ *  on OpenBLAS's thread count (dml_cholesky with DML_CHOL_RFP, dmilab/cholesky.h).
  *  Returns 0, or -1 with DML_ERR_NUMERIC when A is not positive definite (the message gives the order of the
  *  failing leading minor), DML_ERR_LIMIT when n > DML_PACKED_MAX_ORDER. */
 int dml_packed_cholesky(double *arf, size_t n, dml_error *err);
 
 /** Solve L_n L_n^T X = B, where L is the Cholesky factor of an order-N matrix A in RFP storage (from
  *  dml_packed_cholesky) and L_n its leading n x n block (n <= N), which is the Cholesky factor of the leading
- *  block A_n of A: one factorization serves every prefix of the same shifted matrix. n == N is LAPACK's dpftrs.
+ *  block A_n of A: one factorization serves every prefix of the same shifted matrix (dml_cholesky_solve).
  *  B: n x k, column-major with leading dimension ldb >= n (column j is right-hand side j), overwritten by X. */
 void dml_packed_solve(const double *factor, size_t N, size_t n, double *B, size_t ldb, size_t k);
 
