@@ -45,7 +45,8 @@ build() {
 # included: nn_grad and nn_kernel run in the release build only (their layers are covered here by
 # layers_reference's finite differences and by nn_reference).
 ASAN_TESTS=(kernel_golden kernel_identities kernel_reference kernel_erf_avx512 kernel_erf_avx2 kernel_erf_scalar
-            kernel_f32_avx512 kernel_f32_avx2 kernel_f32_scalar layers layers_reference ridge spec data nn_reference nn_winograd experiment readout lab tiles)
+            kernel_f32_avx512 kernel_f32_avx2 kernel_f32_scalar layers layers_reference ridge spec data nn_reference nn_winograd experiment readout lab tiles
+            cholesky)
 
 build_asan() {
     if [ ! -f build-asan/build.ninja ]; then
