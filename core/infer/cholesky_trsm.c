@@ -57,6 +57,18 @@ CLONES void dml_trsm_rlt(size_t m, size_t w, dml_tile L, dml_tile B, double *wor
                 for (size_t c = 0; c < w; c++) S[c * STRIP + r] = src[c];
             }
         }
+        /* the next strip into L2 while this one is solved: its rows are w lines apart (the panel was just updated,
+         * often by the other core), too many streams for the hardware prefetcher */
+        size_t n0 = r0 + STRIP, nm = n0 < m ? (m - n0 < STRIP ? m - n0 : STRIP) : 0;
+        if (nm && !B.trans) {
+            for (size_t c = 0; c < w; c++) {
+                __builtin_prefetch(B.a + n0 + c * B.ld, 0, 2);
+                __builtin_prefetch(B.a + n0 + nm - 1 + c * B.ld, 0, 2);
+            }
+        } else if (nm) {
+            for (size_t r = 0; r < nm; r++)
+                for (size_t c = 0; c < w; c += 8) __builtin_prefetch(B.a + (n0 + r) * B.ld + c, 0, 2);
+        }
         for (size_t b = 0; b < nb; b++) {
             size_t j0 = b * COLS, cj = w - j0 < COLS ? w - j0 : COLS;
             const double *Pb = P + 32 * b * (b ? b - 1 : 0), *Db = D + 64 * b;
