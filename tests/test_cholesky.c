@@ -1,7 +1,8 @@
 /* The tiled Cholesky (dmilab/cholesky.h) against LAPACK: its triangular-solve kernel against cblas_dtrsm, the
  * factor in the three storages against dpotrf on random SPD matrices across tile boundaries and thread counts (and
  * the same bits whatever the thread count), the failing minor and NaN reports against dpotrf's info, and the solves
- * of leading blocks against dpotrf/dpotrs on those blocks. */
+ * of leading blocks against dpotrf/dpotrs on those blocks; then RFP through LAPACK's dpftrf, which dml_cholesky
+ * calls from DML_CHOLESKY_RFP_LAPACK_FROM on (lowered here to 600). */
 #include <cblas.h>
 #include <lapacke.h>
 #include <stdint.h>
@@ -258,6 +259,11 @@ int main(void)
     const uint64_t seed = 20261202;
     dml_rng_seed(&rng, &seed, 1);
     test_trsm_kernel();
+    test_factor();
+    test_failures();
+    test_solve();
+    /* RFP orders from dml_cholesky_rfp_lapack_from on go to LAPACK's dpftrf: the same checks on that path */
+    dml_cholesky_rfp_lapack_from = 600;
     test_factor();
     test_failures();
     test_solve();

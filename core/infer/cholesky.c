@@ -163,9 +163,24 @@ static void *worker(void *arg)
     return NULL;
 }
 
+size_t dml_cholesky_rfp_lapack_from = DML_CHOLESKY_RFP_LAPACK_FROM;
+
+/* LAPACK's dpftrf on OpenBLAS's threads, with the same error reports */
+static int rfp_lapack(double *arf, size_t n, dml_error *err)
+{
+    lapack_int info = LAPACKE_dpftrf(LAPACK_COL_MAJOR, 'N', 'L', (lapack_int)n, arf);
+    if (info == -5) return dml_fail(err, DML_ERR_NUMERIC, NULL, "kernel matrix has a NaN entry");
+    if (info > 0)
+        return dml_fail(err, DML_ERR_NUMERIC, NULL,
+                        "kernel matrix is not positive definite (its leading minor of order %d is not)", (int)info);
+    if (info < 0) return dml_fail(err, DML_ERR_INTERNAL, NULL, "dpftrf: argument %d is invalid", (int)-info);
+    return 0;
+}
+
 int dml_cholesky(double *a, size_t n, size_t lda, dml_chol_storage storage, int threads, dml_error *err)
 {
     if (n == 0) return 0;
+    if (storage == DML_CHOL_RFP && n >= dml_cholesky_rfp_lapack_from) return rfp_lapack(a, n, err);
     dml_chol_layout g = dml_chol_layout_of(a, n, lda, (int)storage);
     dag d = {.g = g};
     size_t maxblocks = 2 * (n / DML_CHOLESKY_NB + 2);

@@ -33,6 +33,9 @@ dml_tile dml_chol_view(const dml_chol_layout *g, size_t r, size_t c);
  *  block j = [bound[j], bound[j+1]); returns nt. `bound` holds 2 (n / DML_CHOLESKY_NB + 2) + 1 entries. */
 size_t dml_chol_cut(size_t *bound, size_t n1, size_t n);
 
+/** The RFP order from which dml_cholesky calls LAPACK's dpftrf (DML_CHOLESKY_RFP_LAPACK_FROM; tests lower it). */
+extern size_t dml_cholesky_rfp_lapack_from;
+
 /** Doubles of work dml_trsm_rlt needs for a w-column solve (about w^2/2 + 17 w). */
 size_t dml_trsm_rlt_work(size_t w);
 
