@@ -1,10 +1,13 @@
 /* Which OpenBLAS kernels this CPU should run: Debian 12's OpenBLAS (0.3.21, DYNAMIC_ARCH) does not recognise
  * CPUs released after it and then falls back to its generic "Prescott" (SSE3) kernels, several times slower
  * than the AVX2 or AVX-512 kernels the same library carries. */
+#include <pthread.h>
 #include <string.h>
 #include "dmilab/blas_cpu.h"
 
 extern char *openblas_get_corename(void);
+extern int openblas_get_num_threads(void);
+extern void openblas_set_num_threads(int);
 
 const char *dml_blas_better_coretype(void)
 {
@@ -23,4 +26,32 @@ const char *dml_blas_corename(void)
 {
     const char *core = openblas_get_corename();
     return core ? core : "unknown";
+}
+
+static pthread_mutex_t single_mu = PTHREAD_MUTEX_INITIALIZER;
+static int single_depth, single_saved;
+
+void dml_blas_single_begin(void)
+{
+    pthread_mutex_lock(&single_mu);
+    if (single_depth++ == 0) {
+        single_saved = openblas_get_num_threads();
+        openblas_set_num_threads(1);
+    }
+    pthread_mutex_unlock(&single_mu);
+}
+
+void dml_blas_single_end(void)
+{
+    pthread_mutex_lock(&single_mu);
+    if (single_depth > 0 && --single_depth == 0) openblas_set_num_threads(single_saved);
+    pthread_mutex_unlock(&single_mu);
+}
+
+int dml_blas_threads(void)
+{
+    pthread_mutex_lock(&single_mu);
+    int t = single_depth ? single_saved : openblas_get_num_threads();
+    pthread_mutex_unlock(&single_mu);
+    return t;
 }

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include "dmilab/blas_cpu.h"
 #include "dmilab/cholesky.h"
 #include "dmilab/ridge_packed.h"
 #include "dmilab/rng.h"
@@ -254,10 +255,33 @@ static void test_solve(void)
     printf("leading-block solves vs dpotrs: worst relative max difference %.2e\n", worst);
 }
 
+/* single-threaded BLAS sections nest and restore the count the first found, and a factorization leaves it as it was */
+extern int openblas_get_num_threads(void);
+extern void openblas_set_num_threads(int);
+static void test_blas_sections(void)
+{
+    openblas_set_num_threads(2);
+    int before = openblas_get_num_threads();
+    dml_blas_single_begin();
+    dml_blas_single_begin();
+    CHECK(openblas_get_num_threads() == 1 && dml_blas_threads() == before, "inside two sections: %d threads, %d outside",
+          openblas_get_num_threads(), dml_blas_threads());
+    dml_blas_single_end();
+    CHECK(openblas_get_num_threads() == 1, "one section still open: %d threads", openblas_get_num_threads());
+    dml_blas_single_end();
+    CHECK(openblas_get_num_threads() == before, "after both: %d threads, want %d", openblas_get_num_threads(), before);
+    double *A = random_spd(300);
+    dml_error err = {0};
+    CHECK(dml_cholesky(A, 300, 300, DML_CHOL_COL_MAJOR, 0, &err) == 0 && openblas_get_num_threads() == before,
+          "after a factorization: %d threads, want %d", openblas_get_num_threads(), before);
+    free(A);
+}
+
 int main(void)
 {
     const uint64_t seed = 20261202;
     dml_rng_seed(&rng, &seed, 1);
+    test_blas_sections();
     test_trsm_kernel();
     test_factor();
     test_failures();

@@ -19,10 +19,9 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include "cholesky_tiles.h"
+#include "dmilab/blas_cpu.h"
 #include "dmilab/cholesky.h"
 
-extern int openblas_get_num_threads(void);
-extern void openblas_set_num_threads(int);
 
 dml_chol_layout dml_chol_layout_of(double *a, size_t n, size_t lda, int storage)
 {
@@ -198,20 +197,19 @@ int dml_cholesky(double *a, size_t n, size_t lda, dml_chol_storage storage, int 
     d.nt = dml_chol_cut(d.bound, g.n1, n);
     for (size_t j = 0; j < d.nt; j++)
         if (d.bound[j + 1] - d.bound[j] > d.wmax) d.wmax = d.bound[j + 1] - d.bound[j];
-    if (threads <= 0) threads = openblas_get_num_threads();
+    if (threads <= 0) threads = dml_blas_threads();
     if ((size_t)threads > d.nt) threads = (int)d.nt;
     if (threads < 1) threads = 1;
     pthread_mutex_init(&d.mu, NULL);
     pthread_cond_init(&d.cv, NULL);
-    int prev = openblas_get_num_threads();
-    openblas_set_num_threads(1);
+    dml_blas_single_begin();
     pthread_t *th = malloc(sizeof *th * (size_t)threads);
     int started = 0;
     for (int i = 1; th && i < threads; i++, started++)
         if (pthread_create(&th[i], NULL, worker, &d)) break; /* fewer threads: the caller does the rest */
     worker(&d);
     for (int i = 1; i <= started; i++) pthread_join(th[i], NULL);
-    openblas_set_num_threads(prev);
+    dml_blas_single_end();
     free(th);
     pthread_mutex_destroy(&d.mu);
     pthread_cond_destroy(&d.cv);

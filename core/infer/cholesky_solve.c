@@ -4,10 +4,9 @@
  * factor, which LAPACK's dpotrs and dpftrs need too, but in long contiguous runs. */
 #include <cblas.h>
 #include "cholesky_tiles.h"
+#include "dmilab/blas_cpu.h"
 #include "dmilab/cholesky.h"
 
-extern int openblas_get_num_threads(void);
-extern void openblas_set_num_threads(int);
 
 /* B (w x k) := T^-1 B or T^-T B, T the leading w x w of a lower-triangular tile */
 static void tri_solve(dml_tile T, size_t w, int transposed, double *B, size_t ldb, size_t k)
@@ -25,8 +24,7 @@ void dml_cholesky_solve(const double *l, size_t N, size_t lda, dml_chol_storage 
     size_t bound[2 * (N / DML_CHOLESKY_NB + 2) + 1];
     size_t nt = dml_chol_cut(bound, g.n1, N);
     while (nt > 0 && bound[nt - 1] >= n) nt--; /* the blocks that hold rows of the leading n */
-    int prev = openblas_get_num_threads();
-    openblas_set_num_threads(1); /* two memory-bound sweeps: one thread streams as fast, and wakes no pool */
+    dml_blas_single_begin(); /* two memory-bound sweeps: one thread streams as fast, and wakes no pool */
     for (size_t j = 0; j < nt; j++) { /* L Y = B: Y_j = L_jj^-1 B_j, then B_below -= L_below,j Y_j */
         size_t r0 = bound[j], w = (bound[j + 1] < n ? bound[j + 1] : n) - r0, m = n - r0 - w;
         tri_solve(dml_chol_view(&g, r0, r0), w, 0, B + r0, ldb, k);
@@ -44,5 +42,5 @@ void dml_cholesky_solve(const double *l, size_t N, size_t lda, dml_chol_storage 
         }
         tri_solve(dml_chol_view(&g, r0, r0), w, 1, B + r0, ldb, k);
     }
-    openblas_set_num_threads(prev);
+    dml_blas_single_end();
 }

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include "dmilab/blas_cpu.h"
 #include "dmilab/nn.h"
 #include "dmilab/rng.h"
 #include "nn_internal.h"
@@ -401,10 +402,9 @@ static void set_threads(const dml_net *net) { openblas_set_num_threads(net->thre
 
 int dml_net_forward(dml_net *net, const double *x, size_t n, double *out, dml_error *err)
 {
-    int prev = openblas_get_num_threads();
-    openblas_set_num_threads(1);
+    dml_blas_single_begin();
     int rc = F32(net) ? nn_f32_predict(net, x, n, out, err) : nn_f64_predict(net, x, n, out, err);
-    openblas_set_num_threads(prev);
+    dml_blas_single_end();
     return rc;
 }
 
@@ -495,11 +495,10 @@ int dml_train(dml_net *net, const dml_train_config *cfg, const dml_dataset *trai
     if (cfg->epochs < 0 || (cfg->method != DML_OPT_GD && cfg->batch < 1) || !(cfg->lr >= 0))
         return dml_fail(err, DML_ERR_INVALID_SPEC, "", "bad training configuration");
     if (nn_pool_start(net, err)) return -1;
-    int prev = openblas_get_num_threads();
-    openblas_set_num_threads(1);
+    dml_blas_single_begin();
     int rc = F32(net) ? nn_f32_train(net, cfg, train, test, res, progress, progress_ctx, err)
                       : nn_f64_train(net, cfg, train, test, res, progress, progress_ctx, err);
-    openblas_set_num_threads(prev);
+    dml_blas_single_end();
     nn_pool_stop(net);
     return rc;
 }

@@ -41,8 +41,8 @@ typedef enum {
 
 /** Factor A = L L^T in place: L overwrites the lower triangle (for RFP, the same RFP layout, as dpftrf leaves
  *  it). The strict upper triangle of the dense storages is neither read nor written. `threads` <= 0 means
- *  OpenBLAS's thread count (openblas_get_num_threads); OpenBLAS runs single-threaded for the duration (its
- *  thread count is process-wide; it is restored afterwards). RFP orders from DML_CHOLESKY_RFP_LAPACK_FROM on go
+ *  OpenBLAS's thread count (dml_blas_threads); OpenBLAS runs single-threaded for the duration (a section of
+ *  dml_blas_single_begin/end, dmilab/blas_cpu.h: its thread count is process-wide). RFP orders from DML_CHOLESKY_RFP_LAPACK_FROM on go
  *  to LAPACK's dpftrf on OpenBLAS's threads (`threads` unused). Cost n^3/3 flops.
  *  Returns 0, or -1 with `err`: DML_ERR_NUMERIC when A is not positive definite (the message names the order of
  *  the first leading minor that is not, as LAPACK's info does) or holds a NaN, DML_ERR_NOMEM. */

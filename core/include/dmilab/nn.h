@@ -30,7 +30,7 @@
  * Threads: training and prediction are data parallel: each batch is cut into `threads` contiguous slices,
  * each thread runs the network on its slice in its own workspace with single-threaded OpenBLAS GEMMs, and
  * the slices' gradients are summed in slice order; these calls set OpenBLAS to 1 thread while they run
- * and restore the previous count (openblas_set_num_threads is process-wide). dml_net_backward,
+ * (dml_blas_single_begin/end, dmilab/blas_cpu.h: openblas_set_num_threads is process-wide). dml_net_backward,
  * dml_net_loss_grad and dml_empirical_kernel run one workspace with OpenBLAS using `threads` threads.
  * Results are deterministic for a given seed and thread count (bit-identical reruns).
  * Memory: per-thread workspaces hold the activations of every layer for their slice, two gradient buffers
