@@ -522,8 +522,11 @@ long store_count_status(store *st, const char *status)
     return store_db_count(st, "count", "SELECT count(*) FROM experiments WHERE status = ?", "t", status);
 }
 
+/* eta_seconds counts down from when it was estimated (eta_at, STORE_NOW_S), never below 0 */
 #define EXP_COLS "id, name, status, progress, created_at, started_at, finished_at, error, spec, resolved_spec, version, " \
-                 "cancel_requested, provenance, error_code, error_field, lease_owner, lease_expires_ms, eta_seconds"
+                 "cancel_requested, provenance, error_code, error_field, lease_owner, lease_expires_ms, " \
+                 "CASE WHEN eta_seconds IS NULL OR eta_at IS NULL THEN eta_seconds ELSE " \
+                 "max(0.0, eta_seconds - max(0.0, " STORE_NOW_S " - eta_at)) END"
 
 static char *col_dup(sqlite3_stmt *s, int i)
 {
@@ -1150,7 +1153,7 @@ int store_set_tile_progress(store *st, const char *id, const char *owner, double
     if (eta_seconds < 0)
         return run1(st, "set progress", "UPDATE experiments SET progress = ?, eta_seconds = NULL WHERE id = ? AND "
                     "status = 'running' AND lease_owner = ?", "dtt", progress < 0 ? 0 : progress > 1 ? 1 : progress, id, owner);
-    return run1(st, "set progress", "UPDATE experiments SET progress = ?, eta_seconds = ? WHERE id = ? AND "
+    return run1(st, "set progress", "UPDATE experiments SET progress = ?, eta_seconds = ?, eta_at = " STORE_NOW_S " WHERE id = ? AND "
                 "status = 'running' AND lease_owner = ?", "ddtt", progress < 0 ? 0 : progress > 1 ? 1 : progress,
                 eta_seconds, id, owner);
 }

@@ -6,6 +6,10 @@
 #include <sqlite3.h>
 #include "store.h"
 
+/** SQL for SQLite's clock as Unix seconds (fractional): when an experiment's eta_seconds was estimated (eta_at),
+ *  written and read by the database's own clock so that both sides agree. */
+#define STORE_NOW_S "((julianday('now') - 2440587.5) * 86400.0)"
+
 /** Borrow a pooled connection (NULL on error, logged); give it back with store_db_release (rolls back an open
  *  transaction). */
 sqlite3 *store_db_acquire(store *st);

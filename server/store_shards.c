@@ -187,7 +187,8 @@ int store_shard_renew(store *st, const char *id, int idx, const char *worker, in
                          "max(total(" WEIGHT "), 1) FROM shards WHERE experiment_id = ?1)) WHERE id = ?1 AND status = 'running'",
                          "tdi", id, fraction > 1 ? 1.0 : fraction, (int64_t)idx);
         if (eta_seconds >= 0)
-            store_db_run(st, db, "shard eta", "UPDATE experiments SET eta_seconds = ? WHERE id = ? AND status = 'running'",
+            store_db_run(st, db, "shard eta", "UPDATE experiments SET eta_seconds = ?, eta_at = " STORE_NOW_S " WHERE id = ? AND "
+                         "status = 'running'",
                          "dt", kernel_eta(db, id, idx, fraction, eta_seconds), id);
         sqlite3_stmt *s = store_db_prep(db, "SELECT cancel_requested FROM experiments WHERE id = ?", "t", id);
         int rc = s ? sqlite3_step(s) : SQLITE_ERROR;

@@ -4,7 +4,8 @@
 # The test is the worker: it claims tile shards through the worker routes and renews them with a fraction and an
 # ETA of its choosing, and checks the experiment's eta_seconds against the rule of docs/tiles.md, with the shard
 # weights read from the server's database: eta + eta / ((1 - fraction) w_self) (queued tile weight / running tile
-# shards + solve weight). No timing is measured: every number is the test's own or the server's plan.
+# shards + solve weight), counted down by the time since that renewal (checked over a 1.5 s sleep); every other
+# number is the test's own or the server's plan.
 # Usage: test_eta.sh DMILAB SPEC
 DMILAB=$1
 SPEC=$2
@@ -46,7 +47,8 @@ expect() {
         $2 == "solve" && $3 != "done" {s += $4} $1 == me {w = $4}
         END {if (r < 1) r = 1; printf "%.9g\n", e + e / ((1 - f) * w) * (q / r + s)}'
 }
-close_to() { python3 -c 'import sys; a, b = float(sys.argv[1]), float(sys.argv[2]); sys.exit(abs(a - b) > 1e-6 * max(abs(b), 1))' "$1" "$2"; }
+# GOT is WANT as estimated at the renewal, counted down by the time since (a read counts the ETA down): at most 2 s
+close_to() { python3 -c 'import sys; a, b = float(sys.argv[1]), float(sys.argv[2]); sys.exit(not (max(b - 2, 0) - 1e-6 <= a <= b + 1e-6 * max(abs(b), 1)))' "$1" "$2"; }
 
 a=$(claim wa)
 ia=$(jq .shard.index <<<"$a")
@@ -71,8 +73,14 @@ got=$(eta); want=$(expect "$ia" 0.5 10)
 close_to "$got" "$want" || fail "two running tile shards: eta_seconds $got, expected $want"
 awk -v g="$got" -v o="$one" 'BEGIN {exit !(g < o && g > 10)}' || fail "with two workers the ETA ($got) is not below one worker's ($one)"
 
+# between renewals (a solve shard sends none) the ETA counts down by the time passed
+sleep 1.5
+later=$(eta)
+python3 -c 'import sys; a, b = float(sys.argv[1]), float(sys.argv[2]); sys.exit(not (1.4 <= a - b <= 4))' "$got" "$later" ||
+    fail "1.5 s after the renewal the ETA went from $got to $later, not down by about 1.5 s"
+
 # a whole shard's fraction 1 (its last tile done) leaves no rate to extrapolate: its own eta
 renew wb "$ib" 1 0
 got=$(eta)
 close_to "$got" 0 || fail "fraction 1, eta 0: eta_seconds $got, expected 0"
-echo "eta: $ntile tile shards and a solve; one worker: $one s for a shard at 0.5 with 10 s left; two workers: $(expect "$ia" 0.5 10) s"
+echo "eta: $ntile tile shards and a solve; one worker: $one s for a shard at 0.5 with 10 s left; two workers: $(expect "$ia" 0.5 10) s; 1.5 s later: $later s"
