@@ -43,8 +43,10 @@ static double *store(const double *A, size_t n, dml_chol_storage s, size_t lda)
     for (size_t i = 0; i < lda * n; i++) a[i] = -7.0; /* padding and the upper triangle: must stay as they are */
     for (size_t j = 0; j < n; j++)
         for (size_t i = j; i < n; i++) {
-            if (s == DML_CHOL_COL_MAJOR) a[i + j * lda] = A[i + j * n];
-            else a[i * lda + j] = A[i + j * n];
+            if (s == DML_CHOL_COL_MAJOR)
+                a[i + j * lda] = A[i + j * n];
+            else
+                a[i * lda + j] = A[i + j * n];
         }
     return a;
 }
@@ -56,7 +58,10 @@ static double get(const double *a, size_t n, dml_chol_storage s, size_t lda, siz
     return s == DML_CHOL_COL_MAJOR ? a[i + j * lda] : a[i * lda + j];
 }
 
-static size_t numel(size_t n, dml_chol_storage s, size_t lda) { return s == DML_CHOL_RFP ? dml_packed_numel(n) : lda * n; }
+static size_t numel(size_t n, dml_chol_storage s, size_t lda)
+{
+    return s == DML_CHOL_RFP ? dml_packed_numel(n) : lda * n;
+}
 
 static const char *name(dml_chol_storage s)
 {
@@ -134,8 +139,8 @@ static void test_factor(void)
                 for (size_t j = 0; j < n; j++)
                     for (size_t i = j; i < n; i++) d = fmax(d, fabs(get(a, n, st[s], lda, i, j) - L[i + j * n]));
                 worst = fmax(worst, d / lmax);
-                CHECK(d <= 1e-12 * lmax, "n %zu %s threads %d: max |L - L_dpotrf| %.3g (max |L| %.3g)", n,
-                      name(st[s]), threads, d, lmax);
+                CHECK(d <= 1e-12 * lmax, "n %zu %s threads %d: max |L - L_dpotrf| %.3g (max |L| %.3g)", n, name(st[s]),
+                      threads, d, lmax);
                 if (st[s] != DML_CHOL_RFP) { /* the strict upper triangle and the padding are untouched */
                     int same = 1;
                     for (size_t j = 0; j < n; j++) /* column j of column-major, row j of row-major storage */
@@ -150,7 +155,8 @@ static void test_factor(void)
                     for (size_t j = 0; j < n; j += 7)
                         for (size_t i = j; i < n; i++) {
                             double sum = 0;
-                            for (size_t q = 0; q <= j; q++) sum += get(a, n, st[s], lda, i, q) * get(a, n, st[s], lda, j, q);
+                            for (size_t q = 0; q <= j; q++)
+                                sum += get(a, n, st[s], lda, i, q) * get(a, n, st[s], lda, j, q);
                             r += (sum - A[i + j * n]) * (sum - A[i + j * n]);
                             an += A[i + j * n] * A[i + j * n];
                         }
@@ -160,8 +166,8 @@ static void test_factor(void)
                 if (!first) {
                     first = a;
                 } else {
-                    CHECK(!memcmp(first, a, sizeof *a * numel(n, st[s], lda)), "n %zu %s: %d threads differ from 1",
-                          n, name(st[s]), threads);
+                    CHECK(!memcmp(first, a, sizeof *a * numel(n, st[s], lda)), "n %zu %s: %d threads differ from 1", n,
+                          name(st[s]), threads);
                     free(a);
                 }
             }
@@ -264,8 +270,8 @@ static void test_blas_sections(void)
     int before = openblas_get_num_threads();
     dml_blas_single_begin();
     dml_blas_single_begin();
-    CHECK(openblas_get_num_threads() == 1 && dml_blas_threads() == before, "inside two sections: %d threads, %d outside",
-          openblas_get_num_threads(), dml_blas_threads());
+    CHECK(openblas_get_num_threads() == 1 && dml_blas_threads() == before,
+          "inside two sections: %d threads, %d outside", openblas_get_num_threads(), dml_blas_threads());
     dml_blas_single_end();
     CHECK(openblas_get_num_threads() == 1, "one section still open: %d threads", openblas_get_num_threads());
     dml_blas_single_end();

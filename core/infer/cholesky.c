@@ -22,7 +22,6 @@
 #include "dmilab/blas_cpu.h"
 #include "dmilab/cholesky.h"
 
-
 dml_chol_layout dml_chol_layout_of(double *a, size_t n, size_t lda, int storage)
 {
     dml_chol_layout g = {.base = a, .n = n, .n1 = n, .ld = lda, .trans1 = storage == DML_CHOL_ROW_MAJOR};
@@ -72,11 +71,11 @@ static void syrk_sub(size_t n, size_t k, dml_tile A, dml_tile C)
 
 typedef struct {
     dml_chol_layout g;
-    size_t nt, *bound;  /* column block j is columns [bound[j], bound[j+1]) */
-    size_t *applied;    /* updates applied to block j: blocks 0 .. applied[j]-1 */
+    size_t nt, *bound; /* column block j is columns [bound[j], bound[j+1]) */
+    size_t *applied;   /* updates applied to block j: blocks 0 .. applied[j]-1 */
     char *factored, *busy;
     size_t nfactored, wmax;
-    int failed;         /* 1: not positive definite at minor `minor`; 2: a NaN there; 3: out of memory */
+    int failed; /* 1: not positive definite at minor `minor`; 2: a NaN there; 3: out of memory */
     size_t minor;
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -97,8 +96,8 @@ static int factor(dag *d, size_t j, double *work, size_t *minor)
     dml_tile T = dml_chol_view(&d->g, r0, r0);
     /* a NaN in rows [r0, r0 + w) reaches this diagonal tile (updates move values along rows only) */
     int nan = has_nan(T, w);
-    lapack_int info = nan ? 1 : LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, T.trans ? 'U' : 'L', (lapack_int)w, T.a,
-                                                    (lapack_int)T.ld);
+    lapack_int info =
+        nan ? 1 : LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, T.trans ? 'U' : 'L', (lapack_int)w, T.a, (lapack_int)T.ld);
     if (info) {
         *minor = r0 + (size_t)info;
         return nan ? 2 : 1;
@@ -111,7 +110,9 @@ static void update(dag *d, size_t j, size_t k)
 {
     size_t r0 = d->bound[j], w = d->bound[j + 1] - r0, n = d->g.n, c0 = d->bound[k], wk = d->bound[k + 1] - c0;
     syrk_sub(w, wk, dml_chol_view(&d->g, r0, c0), dml_chol_view(&d->g, r0, r0));
-    if (r0 + w < n) gemm_sub(n - r0 - w, w, wk, dml_chol_view(&d->g, r0 + w, c0), dml_chol_view(&d->g, r0, c0), dml_chol_view(&d->g, r0 + w, r0));
+    if (r0 + w < n)
+        gemm_sub(n - r0 - w, w, wk, dml_chol_view(&d->g, r0 + w, c0), dml_chol_view(&d->g, r0, c0),
+                 dml_chol_view(&d->g, r0 + w, r0));
 }
 
 static void *worker(void *arg)
@@ -220,8 +221,7 @@ int dml_cholesky(double *a, size_t n, size_t lda, dml_chol_storage storage, int 
     free(d.factored);
     free(d.busy);
     if (failed == 3) return dml_fail(err, DML_ERR_NOMEM, NULL, "out of memory for the Cholesky workspace");
-    if (failed == 2)
-        return dml_fail(err, DML_ERR_NUMERIC, NULL, "kernel matrix has a NaN entry");
+    if (failed == 2) return dml_fail(err, DML_ERR_NUMERIC, NULL, "kernel matrix has a NaN entry");
     if (failed == 1)
         return dml_fail(err, DML_ERR_NUMERIC, NULL,
                         "kernel matrix is not positive definite (its leading minor of order %zu is not)", minor);

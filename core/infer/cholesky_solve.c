@@ -7,7 +7,6 @@
 #include "dmilab/blas_cpu.h"
 #include "dmilab/cholesky.h"
 
-
 /* B (w x k) := T^-1 B or T^-T B, T the leading w x w of a lower-triangular tile */
 static void tri_solve(dml_tile T, size_t w, int transposed, double *B, size_t ldb, size_t k)
 {
@@ -24,14 +23,14 @@ void dml_cholesky_solve(const double *l, size_t N, size_t lda, dml_chol_storage 
     size_t bound[2 * (N / DML_CHOLESKY_NB + 2) + 1];
     size_t nt = dml_chol_cut(bound, g.n1, N);
     while (nt > 0 && bound[nt - 1] >= n) nt--; /* the blocks that hold rows of the leading n */
-    dml_blas_single_begin(); /* two memory-bound sweeps: one thread streams as fast, and wakes no pool */
+    dml_blas_single_begin();          /* two memory-bound sweeps: one thread streams as fast, and wakes no pool */
     for (size_t j = 0; j < nt; j++) { /* L Y = B: Y_j = L_jj^-1 B_j, then B_below -= L_below,j Y_j */
         size_t r0 = bound[j], w = (bound[j + 1] < n ? bound[j + 1] : n) - r0, m = n - r0 - w;
         tri_solve(dml_chol_view(&g, r0, r0), w, 0, B + r0, ldb, k);
         if (m == 0) continue;
         dml_tile P = dml_chol_view(&g, r0 + w, r0);
-        cblas_dgemm(CblasColMajor, P.trans ? CblasTrans : CblasNoTrans, CblasNoTrans, (int)m, (int)k, (int)w, -1.0,
-                    P.a, (int)P.ld, B + r0, (int)ldb, 1.0, B + r0 + w, (int)ldb);
+        cblas_dgemm(CblasColMajor, P.trans ? CblasTrans : CblasNoTrans, CblasNoTrans, (int)m, (int)k, (int)w, -1.0, P.a,
+                    (int)P.ld, B + r0, (int)ldb, 1.0, B + r0 + w, (int)ldb);
     }
     for (size_t j = nt; j-- > 0;) { /* L^T X = Y: X_j = L_jj^-T (Y_j - L_below,j^T X_below) */
         size_t r0 = bound[j], w = (bound[j + 1] < n ? bound[j + 1] : n) - r0, m = n - r0 - w;

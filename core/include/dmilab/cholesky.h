@@ -15,8 +15,9 @@
  * panel); bench/README.md "Solve" has the side-by-side measurements.
  *
  * Same bits whatever the thread count (tiled orders): every update of a column block is applied in the same order
- * (block 0, 1, ...) by the same single-threaded calls, so the factor does not depend on how tasks were scheduled. It differs from
- * LAPACK's in the last bits (a different blocking); tests/test_cholesky.c bounds both against each other. */
+ * (block 0, 1, ...) by the same single-threaded calls, so the factor does not depend on how tasks were scheduled.
+ * It differs from LAPACK's in the last bits (a different blocking); tests/test_cholesky.c bounds both against each
+ * other. */
 #ifndef DMILAB_CHOLESKY_H
 #define DMILAB_CHOLESKY_H
 
@@ -28,8 +29,9 @@
 
 /** From this order on, RFP storage is factored by LAPACK's dpftrf instead (on OpenBLAS's threads): there the tiles'
  *  column updates of the transposed trailing half, dgemm calls with one block's rows of output, fall behind
- *  OpenBLAS's large dsyrk and dtrsm (measured, bench/README.md "The tiled Cholesky": 1.09x dpftrf's speed at 8,000,
- *  0.93x at 16,000, 0.90x at 20,000, as fractions of dgemm). Dense storage is tiled at every order (as fast as dpotrf at 20,000). */
+ *  OpenBLAS's large dsyrk and dtrsm (measured, bench/README.md "The tiled Cholesky": 1.09x dpftrf's speed at
+ *  8,000, 0.93x at 16,000, 0.90x at 20,000, as fractions of dgemm). Dense storage is tiled at every order (as fast
+ *  as dpotrf at 20,000). */
 #define DML_CHOLESKY_RFP_LAPACK_FROM 12000
 
 /** Storage of the order-n symmetric matrix handed to dml_cholesky. */
@@ -42,8 +44,9 @@ typedef enum {
 /** Factor A = L L^T in place: L overwrites the lower triangle (for RFP, the same RFP layout, as dpftrf leaves
  *  it). The strict upper triangle of the dense storages is neither read nor written. `threads` <= 0 means
  *  OpenBLAS's thread count (dml_blas_threads); OpenBLAS runs single-threaded for the duration (a section of
- *  dml_blas_single_begin/end, dmilab/blas_cpu.h: its thread count is process-wide). RFP orders from DML_CHOLESKY_RFP_LAPACK_FROM on go
- *  to LAPACK's dpftrf on OpenBLAS's threads (`threads` unused). Cost n^3/3 flops.
+ *  dml_blas_single_begin/end, dmilab/blas_cpu.h: its thread count is process-wide). RFP orders from
+ *  DML_CHOLESKY_RFP_LAPACK_FROM on go to LAPACK's dpftrf on OpenBLAS's threads (`threads` unused).
+ *  Cost n^3/3 flops.
  *  Returns 0, or -1 with `err`: DML_ERR_NUMERIC when A is not positive definite (the message names the order of
  *  the first leading minor that is not, as LAPACK's info does) or holds a NaN, DML_ERR_NOMEM. */
 int dml_cholesky(double *a, size_t n, size_t lda, dml_chol_storage storage, int threads, dml_error *err);
