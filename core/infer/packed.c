@@ -4,6 +4,7 @@
 #include <lapacke.h>
 #include <stdlib.h>
 #include <string.h>
+#include "cholesky_tiles.h"
 #include "dmilab/cholesky.h"
 #include "dmilab/ridge_packed.h"
 
@@ -16,17 +17,9 @@ typedef struct {
 
 static rfp rfp_of(size_t n)
 {
-    rfp g = {.n = n, .n1 = (n + 1) / 2};
-    if (n % 2 == 0) {
-        g.ld = n + 1;
-        g.o1 = 1;
-        g.o2 = 0;
-    } else {
-        g.ld = n;
-        g.o1 = 0;
-        g.o2 = n;
-    }
-    return g;
+    /* the one definition of the geometry, shared with the tiled Cholesky */
+    dml_chol_layout g = dml_chol_layout_of(NULL, n, 0, DML_CHOL_RFP);
+    return (rfp){.n = n, .n1 = g.n1, .ld = g.ld, .o1 = g.o1, .o2 = g.o2};
 }
 
 /* index of A(i, j), i >= j */
