@@ -2,6 +2,7 @@
  * CPUs released after it and then falls back to its generic "Prescott" (SSE3) kernels, several times slower
  * than the AVX2 or AVX-512 kernels the same library carries. */
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include "dmilab/blas_cpu.h"
 
@@ -54,4 +55,14 @@ int dml_blas_threads(void)
     int t = single_depth ? single_saved : openblas_get_num_threads();
     pthread_mutex_unlock(&single_mu);
     return t;
+}
+
+int dml_blas_headroom(dml_error *err)
+{
+    void *p = malloc(DML_BLAS_BUFFER_BYTES);
+    if (!p)
+        return dml_fail(err, DML_ERR_NOMEM, NULL, "out of memory: no room for OpenBLAS's %zu MiB work buffer",
+                        DML_BLAS_BUFFER_BYTES >> 20);
+    free(p);
+    return 0;
 }

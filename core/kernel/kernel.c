@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "dmilab/blas_cpu.h"
 #include "dmilab/kernel.h"
 #include "../layers/layer.h"
 #include "../parallel.h"
@@ -309,6 +310,10 @@ int dml_kernel_cancellable(const dml_model *m, const dml_shape *shape, const dou
          * first (cnn-gap of depth 0) takes the spatial stage: the mean over all position pairs. */
         size_t D = pl->P0 * (size_t)pl->C;
         double alpha = 1.0 / (double)D;
+        if (nn && D && dml_blas_headroom(err)) {
+            rc = -1;
+            goto out;
+        }
         if (nn && D) {
             if (gram) {
                 cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (int)n1, (int)D, alpha, x1, (int)D, 0.0, jb.K, (int)n1);
